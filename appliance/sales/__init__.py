@@ -1,0 +1,1 @@
+"""Pure sales domain: no I/O, no Textual, no SQLAlchemy."""

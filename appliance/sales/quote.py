@@ -1,0 +1,304 @@
+"""``appliance quote``: an invoice body in, the same body with ERPNext's computed fields out.
+
+Input: ``{"settings": {...}, "doc": {...}}`` (see README). Numbers are read as exact decimals.
+A bad input exits with status 2 and one line naming the field and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, TypeVar
+
+from appliance.sales.erpnext_float import RoundingMethod
+from appliance.sales.model import (
+    ChargeType,
+    DiscountOn,
+    InvoiceInput,
+    InvoiceTotals,
+    ItemLine,
+    PaymentLine,
+    TaxLine,
+    TotalsSettings,
+)
+from appliance.sales.totals import TotalsError, compute_totals, item_wise_tax_detail_json
+
+T = TypeVar("T")
+
+
+class QuoteInputError(ValueError):
+    """Bad quote input: the message starts with the path of the offending field."""
+
+
+def _fail(path: str, problem: str) -> QuoteInputError:
+    return QuoteInputError(f"{path}: {problem}")
+
+
+def _decimal(value: object, path: str, *, required: bool = False) -> Decimal:
+    if value is None or value == "":
+        if required:
+            raise _fail(path, "is required")
+        return Decimal(0)
+    if isinstance(value, bool):
+        raise _fail(path, f"must be a number, got {json.dumps(value)}")
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise _fail(path, f"must be a number, got {json.dumps(value, default=str)}") from None
+    if not number.is_finite():
+        raise _fail(path, "must be a finite number")
+    return number
+
+
+def _int(value: object, path: str, low: int, high: int) -> int:
+    number = _decimal(value, path, required=True)
+    if number != number.to_integral_value() or not low <= number <= high:
+        raise _fail(path, f"must be a whole number from {low} to {high}, got {value}")
+    return int(number)
+
+
+def _flag(value: object, path: str) -> bool:
+    if value in (None, "", 0, False, "0"):
+        return False
+    if value in (1, True, "1"):
+        return True
+    if isinstance(value, Decimal) and value in (0, 1):
+        return bool(value)
+    raise _fail(path, f"must be 0 or 1, got {json.dumps(value, default=str)}")
+
+
+def _text(value: object, path: str, *, required: bool = False) -> str:
+    if value is None or value == "":
+        if required:
+            raise _fail(path, "is required")
+        return ""
+    if not isinstance(value, str):
+        raise _fail(path, f"must be text, got {json.dumps(value, default=str)}")
+    return value
+
+
+def _object(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(path, "must be an object")
+    return value
+
+
+def _rows(
+    doc: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any], str], T]
+) -> list[T]:
+    rows = doc.get(key) or []
+    if not isinstance(rows, list):
+        raise _fail(f"doc.{key}", "must be a list")
+    return [parse(_object(row, f"doc.{key}[{n}]"), f"doc.{key}[{n}]") for n, row in enumerate(rows)]
+
+
+def _choice(value: object, path: str, enum: type[Any], default: Any) -> Any:
+    if value in (None, ""):
+        return default
+    try:
+        return enum(value)
+    except ValueError:
+        options = ", ".join(repr(m.value) for m in enum)
+        raise _fail(
+            path, f"must be one of {options}, got {json.dumps(value, default=str)}"
+        ) from None
+
+
+def parse_settings(raw: object) -> TotalsSettings:
+    s = _object(raw if raw is not None else {}, "settings")
+    fraction = _decimal(
+        s.get("smallest_currency_fraction_value"), "settings.smallest_currency_fraction_value"
+    )
+    if fraction < 0:
+        raise _fail("settings.smallest_currency_fraction_value", "cannot be negative")
+    return TotalsSettings(
+        currency=_text(s.get("currency"), "settings.currency") or "CAD",
+        currency_precision=_int(
+            s.get("currency_precision", 2), "settings.currency_precision", 0, 9
+        ),
+        float_precision=_int(s.get("float_precision", 3), "settings.float_precision", 0, 9),
+        rounding_method=_choice(
+            s.get("rounding_method"),
+            "settings.rounding_method",
+            RoundingMethod,
+            RoundingMethod.BANKERS,
+        ),
+        disable_rounded_total=_flag(
+            s.get("disable_rounded_total"), "settings.disable_rounded_total"
+        ),
+        smallest_currency_fraction_value=fraction,
+    )
+
+
+def _item_tax_rate(value: object, path: str) -> dict[str, Decimal]:
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, parse_float=Decimal)
+        except json.JSONDecodeError:
+            raise _fail(path, "is not valid JSON") from None
+    mapping = _object(value, path)
+    return {str(k): _decimal(v, f"{path}.{k}", required=True) for k, v in mapping.items()}
+
+
+def _parse_item(row: Mapping[str, Any], path: str) -> ItemLine:
+    qty = _decimal(row.get("qty"), f"{path}.qty", required=True)
+    rate = row.get("rate")
+    price_list_rate = _decimal(row.get("price_list_rate"), f"{path}.price_list_rate")
+    if rate in (None, "") and not price_list_rate:
+        raise _fail(f"{path}.rate", "is required (or give price_list_rate)")
+    discount = _decimal(row.get("discount_percentage"), f"{path}.discount_percentage")
+    if not Decimal(0) <= discount <= Decimal(100):
+        raise _fail(f"{path}.discount_percentage", f"must be between 0 and 100, got {discount}")
+    return ItemLine(
+        item_code=_text(row.get("item_code"), f"{path}.item_code", required=True),
+        item_name=_text(row.get("item_name"), f"{path}.item_name"),
+        qty=qty,
+        rate=None if rate in (None, "") else _decimal(rate, f"{path}.rate"),
+        price_list_rate=price_list_rate,
+        discount_percentage=discount,
+        item_tax_rate=_item_tax_rate(row.get("item_tax_rate"), f"{path}.item_tax_rate"),
+    )
+
+
+def _parse_tax(row: Mapping[str, Any], path: str) -> TaxLine:
+    row_id = row.get("row_id")
+    return TaxLine(
+        charge_type=_choice(row.get("charge_type"), f"{path}.charge_type", ChargeType, None)
+        or _missing(f"{path}.charge_type"),
+        account_head=_text(row.get("account_head"), f"{path}.account_head", required=True),
+        rate=_decimal(row.get("rate"), f"{path}.rate"),
+        tax_amount=_decimal(row.get("tax_amount"), f"{path}.tax_amount"),
+        row_id=None if row_id in (None, "") else _int(row_id, f"{path}.row_id", 1, 10_000),
+        included_in_print_rate=_flag(
+            row.get("included_in_print_rate"), f"{path}.included_in_print_rate"
+        ),
+        description=_text(row.get("description"), f"{path}.description"),
+    )
+
+
+def _missing(path: str) -> Any:
+    raise _fail(path, "is required")
+
+
+def _parse_payment(row: Mapping[str, Any], path: str) -> PaymentLine:
+    return PaymentLine(
+        mode_of_payment=_text(row.get("mode_of_payment"), f"{path}.mode_of_payment", required=True),
+        amount=_decimal(row.get("amount"), f"{path}.amount", required=True),
+        type=_text(row.get("type"), f"{path}.type"),
+    )
+
+
+def parse_invoice(raw: object) -> InvoiceInput:
+    doc = _object(raw, "doc")
+    items = _rows(doc, "items", _parse_item)
+    if not items:
+        raise _fail("doc.items", "an invoice needs at least one line")
+    return InvoiceInput(
+        items=tuple(items),
+        taxes=tuple(_rows(doc, "taxes", _parse_tax)),
+        payments=tuple(_rows(doc, "payments", _parse_payment)),
+        apply_discount_on=_choice(
+            doc.get("apply_discount_on"),
+            "doc.apply_discount_on",
+            DiscountOn,
+            DiscountOn.GRAND_TOTAL,
+        ),
+        additional_discount_percentage=_decimal(
+            doc.get("additional_discount_percentage"), "doc.additional_discount_percentage"
+        ),
+        discount_amount=_decimal(doc.get("discount_amount"), "doc.discount_amount"),
+        write_off_amount=_decimal(doc.get("write_off_amount"), "doc.write_off_amount"),
+        is_return=_flag(doc.get("is_return"), "doc.is_return"),
+    )
+
+
+def fill_document(doc: Mapping[str, Any], totals: InvoiceTotals) -> dict[str, Any]:
+    """The input document with every field ERPNext computes filled in."""
+    out = dict(doc)
+    out["items"] = [
+        {
+            **row,
+            "qty": r.qty,
+            "price_list_rate": r.price_list_rate,
+            "discount_percentage": r.discount_percentage,
+            "discount_amount": r.discount_amount,
+            "rate": r.rate,
+            "amount": r.amount,
+            "net_rate": r.net_rate,
+            "net_amount": r.net_amount,
+            "distributed_discount_amount": r.distributed_discount_amount,
+        }
+        for row, r in zip(doc.get("items") or [], totals.items, strict=True)
+    ]
+    out["taxes"] = [
+        {
+            **row,
+            "rate": t.rate,
+            "tax_amount": t.tax_amount,
+            "tax_amount_after_discount_amount": t.tax_amount_after_discount_amount,
+            "total": t.total,
+            "item_wise_tax_detail": item_wise_tax_detail_json(t),
+        }
+        for row, t in zip(doc.get("taxes") or [], totals.taxes, strict=True)
+    ]
+    out.update(
+        total_qty=totals.total_qty,
+        total=totals.total,
+        net_total=totals.net_total,
+        total_taxes_and_charges=totals.total_taxes_and_charges,
+        apply_discount_on=doc.get("apply_discount_on") or DiscountOn.GRAND_TOTAL.value,
+        additional_discount_percentage=totals.additional_discount_percentage,
+        discount_amount=totals.discount_amount,
+        grand_total=totals.grand_total,
+        rounding_adjustment=totals.rounding_adjustment,
+        rounded_total=totals.rounded_total,
+        paid_amount=totals.paid_amount,
+        base_paid_amount=totals.paid_amount,
+        change_amount=totals.change_amount,
+        write_off_amount=totals.write_off_amount,
+        outstanding_amount=totals.outstanding_amount,
+    )
+    return out
+
+
+class _DecimalEncoder(json.JSONEncoder):
+    def default(self, o: object) -> Any:
+        if isinstance(o, Decimal):
+            # Emitted as a JSON number; every value is already rounded to its field's precision.
+            return float(o)
+        return super().default(o)
+
+
+def quote(payload: object) -> dict[str, Any]:
+    body = _object(payload, "input")
+    settings = parse_settings(body.get("settings"))
+    if "doc" not in body:
+        raise _fail("doc", "is required")
+    invoice = parse_invoice(body["doc"])
+    try:
+        totals = compute_totals(invoice, settings)
+    except TotalsError as exc:
+        raise QuoteInputError(f"doc.{exc}") from None
+    return fill_document(_object(body["doc"], "doc"), totals)
+
+
+def run_quote(stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
+    try:
+        payload = json.loads(stdin.read(), parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        print(
+            f"input: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            file=stderr,
+        )
+        return 2
+    try:
+        result = quote(payload)
+    except QuoteInputError as exc:
+        print(str(exc), file=stderr)
+        return 2
+    json.dump(result, stdout, cls=_DecimalEncoder, indent=1)
+    stdout.write("\n")
+    return 0

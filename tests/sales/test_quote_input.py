@@ -1,0 +1,83 @@
+"""Bad quote input: exit status 2 and one line naming the field and the problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+GOOD_DOC = '{"items": [{"item_code": "A", "qty": 1, "rate": 10}]}'
+
+
+def _run(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "quote"],
+        input=body,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "input: not valid JSON"),
+        ('{"settings": {}}', "doc: is required"),
+        ('{"doc": {"items": []}}', "doc.items: an invoice needs at least one line"),
+        ('{"doc": {"items": [{"item_code": "A", "qty": "x", "rate": 1}]}}', "doc.items[0].qty"),
+        ('{"doc": {"items": [{"item_code": "A", "qty": 1}]}}', "doc.items[0].rate: is required"),
+        (
+            '{"settings": {"rounding_method": "Nearest"}, "doc": ' + GOOD_DOC + "}",
+            "settings.rounding_method: must be one of",
+        ),
+        (
+            '{"doc": {"items": [{"item_code": "A", "qty": 1, "rate": 1}],'
+            ' "taxes": [{"charge_type": "Per Parsec", "account_head": "X"}]}}',
+            "doc.taxes[0].charge_type",
+        ),
+        (
+            '{"doc": {"items": [{"item_code": "A", "qty": 1, "rate": 1}],'
+            ' "taxes": [{"charge_type": "On Previous Row Total", "account_head": "X",'
+            ' "rate": 1}]}}',
+            "doc.taxes[0] (X): the first row cannot be",
+        ),
+        (
+            '{"doc": {"items": [{"item_code": "A", "qty": 1, "rate": 1,'
+            ' "item_tax_rate": "{broken"}]}}',
+            "doc.items[0].item_tax_rate: is not valid JSON",
+        ),
+        (
+            '{"doc": {"items": [{"item_code": "A", "qty": 1, "rate": 10}], "discount_amount": 50}}',
+            "doc.discount_amount: 50.00 cannot exceed the grand total 10.00",
+        ),
+    ],
+)
+def test_bad_input_names_the_field(body: str, message: str) -> None:
+    proc = _run(body)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert message in lines[0]
+
+
+def test_good_input_fills_the_computed_fields() -> None:
+    body = (
+        '{"settings": {"rounding_method": "Banker\'s Rounding", "disable_rounded_total": 0},'
+        ' "doc": {"items": [{"item_code": "A", "qty": 3, "rate": 1.99, "item_tax_rate": "{}"}],'
+        ' "taxes": [{"charge_type": "On Net Total", "account_head": "HST", "rate": 13}],'
+        ' "payments": [{"mode_of_payment": "Cash", "amount": 10}]}}'
+    )
+    proc = _run(body)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    doc = json.loads(proc.stdout)
+    assert doc["total"] == 5.97
+    assert doc["taxes"][0]["tax_amount"] == 0.78
+    assert doc["grand_total"] == 6.75
+    assert doc["rounded_total"] == 7.0
+    assert doc["rounding_adjustment"] == 0.25
+    assert doc["change_amount"] == 3.0
