@@ -1,0 +1,145 @@
+"""The exact POS Invoice body the sync agent will send for a paid cart (FACTS §5.4).
+
+Built once, at commit time, and stored beside the sale: what ERPNext receives is what the counter
+computed and printed. ``ignore_pricing_rule`` is set because the counter already applied the
+pricing rules, and ``set_posting_time`` keeps the offline time of sale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from appliance.sales.cart import Cart
+from appliance.sales.model import ZERO
+
+# The unique custom field on POS Invoice, POS Opening/Closing Entry and Customer that carries
+# the counter's id for a document (created by `appliance erpnext setup`).
+OFFLINE_ID_FIELD = "offline_id"
+# Returns refer to their original by offline id until the agent knows its ERPNext name.
+RETURN_AGAINST_OFFLINE_FIELD = "offline_return_against"
+
+
+@dataclass(frozen=True)
+class InvoiceContext:
+    """What the POS Profile and the terminal contribute to every invoice."""
+
+    company: str
+    pos_profile: str
+    currency: str
+    selling_price_list: str
+    warehouse: str
+    terminal_id: str
+    cost_center: str | None = None
+    income_account: str | None = None
+    account_for_change_amount: str | None = None
+    payment_accounts: Mapping[str, str] | None = None  # mode of payment -> account
+    naming_series: str = "ACC-PSINV-.YYYY.-"
+
+
+def _num(value: Decimal) -> float | int:
+    # JSON numbers: exact for the 2-3 decimals these fields carry.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def invoice_payload(
+    cart: Cart,
+    ctx: InvoiceContext,
+    *,
+    offline_id: str,
+    customer: str,
+    posted_at: datetime,
+    cashier: str,
+) -> dict[str, Any]:
+    if cart.totals is None:
+        raise ValueError("an empty cart has no invoice")
+    totals = cart.totals
+    accounts = ctx.payment_accounts or {}
+    items = []
+    for line, result in zip(cart.lines, totals.items, strict=True):
+        row: dict[str, Any] = {
+            "item_code": line.item_code,
+            "item_name": line.item_name,
+            "qty": _num(result.qty),
+            "uom": line.uom or None,
+            "conversion_factor": _num(line.conversion_factor),
+            "price_list_rate": _num(line.price_list_rate),
+            "discount_percentage": _num(result.discount_percentage),
+            "rate": _num(result.rate),
+            "warehouse": ctx.warehouse,
+            "item_tax_template": line.item_tax_template,
+        }
+        if line.barcode:
+            row["barcode"] = line.barcode
+        if ctx.income_account:
+            row["income_account"] = ctx.income_account
+        if ctx.cost_center:
+            row["cost_center"] = ctx.cost_center
+        items.append({k: v for k, v in row.items() if v is not None})
+    taxes = []
+    for tax in cart.taxes:
+        trow: dict[str, Any] = {
+            "charge_type": tax.charge_type.value,
+            "account_head": tax.account_head,
+            "description": tax.description or tax.account_head,
+            "rate": _num(tax.rate),
+            "included_in_print_rate": int(tax.included_in_print_rate),
+        }
+        if tax.charge_type.value == "Actual":
+            trow["tax_amount"] = _num(tax.tax_amount)
+        if tax.row_id is not None:
+            trow["row_id"] = str(tax.row_id)
+        if tax.cost_center or ctx.cost_center:
+            trow["cost_center"] = tax.cost_center or ctx.cost_center
+        taxes.append(trow)
+    payments = [
+        {
+            "mode_of_payment": p.mode_of_payment,
+            "amount": _num(p.amount),
+            **({"account": accounts[p.mode_of_payment]} if p.mode_of_payment in accounts else {}),
+        }
+        for p in cart.payments
+    ]
+    body: dict[str, Any] = {
+        OFFLINE_ID_FIELD: offline_id,
+        "naming_series": ctx.naming_series,
+        "company": ctx.company,
+        "pos_profile": ctx.pos_profile,
+        "customer": customer,
+        "is_pos": 1,
+        "is_return": int(cart.is_return),
+        "update_stock": 1,
+        "posting_date": posted_at.date().isoformat(),
+        "posting_time": posted_at.time().replace(microsecond=0).isoformat(),
+        "set_posting_time": 1,
+        "currency": ctx.currency,
+        "conversion_rate": 1,
+        "selling_price_list": ctx.selling_price_list,
+        "price_list_currency": ctx.currency,
+        "plc_conversion_rate": 1,
+        "ignore_pricing_rule": 1,
+        "set_warehouse": ctx.warehouse,
+        "taxes_and_charges": cart.taxes_and_charges,
+        "items": items,
+        "taxes": taxes,
+        "apply_discount_on": cart.apply_discount_on.value,
+        "additional_discount_percentage": _num(cart.additional_discount_percentage),
+        "discount_amount": _num(totals.discount_amount),
+        "payments": payments,
+        "paid_amount": _num(totals.paid_amount),
+        "base_paid_amount": _num(totals.paid_amount),
+        "change_amount": _num(totals.change_amount),
+        "base_change_amount": _num(totals.change_amount),
+        "write_off_amount": _num(totals.write_off_amount),
+        "account_for_change_amount": ctx.account_for_change_amount,
+        "remarks": f"Till {ctx.terminal_id}, cashier {cashier}",
+        "docstatus": 1,
+    }
+    if cart.is_return and cart.return_against:
+        body[RETURN_AGAINST_OFFLINE_FIELD] = cart.return_against
+    if totals.change_amount == ZERO:
+        body.pop("account_for_change_amount")
+    return {k: v for k, v in body.items() if v is not None}
