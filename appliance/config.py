@@ -1,0 +1,175 @@
+"""The appliance's TOML configuration, validated up front.
+
+A wrong or missing key stops the program with the key, the problem and the file: a till must
+never run on a silently defaulted setting. Unknown keys are errors too (a typo is not a default).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from appliance import paths
+from appliance.sales.barcode import EmbeddedLayout, ScanConfig
+
+TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+
+
+class ConfigError(ValueError):
+    """``<file>: [section] key: problem``."""
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    id: str
+    inactivity_lock_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class ERPNextConfig:
+    url: str
+    api_key: str
+    api_secret_file: Path
+    pos_profile: str
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None
+    terminal: TerminalConfig
+    erpnext: ERPNextConfig | None = None
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    devices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class _Reader:
+    """Reads one table, remembering which keys were used so leftovers can be reported."""
+
+    def __init__(self, where: str, table: object, source: str) -> None:
+        self.where = where
+        self.source = source
+        if not isinstance(table, dict):
+            raise self.error("", "must be a table")
+        self.table: dict[str, Any] = table
+        self.used: set[str] = set()
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        # Every top-level key is a table, so it is named the way the file spells it.
+        name = f"[{self.where}] {key}".rstrip() if self.where else f"[{key}]"
+        return ConfigError(f"{self.source}: {name}: {problem}")
+
+    def get(self, key: str, kind: type, default: Any = ..., *, required: bool = False) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            if required or default is ...:
+                raise self.error(key, "is required")
+            return default
+        value = self.table[key]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise self.error(key, f"must be {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def finish(self) -> None:
+        extra = sorted(set(self.table) - self.used)
+        if extra:
+            raise self.error(extra[0], "is not a known setting (typo?)")
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        kind, kind.__name__
+    )
+
+
+def _terminal(r: _Reader) -> TerminalConfig:
+    tid = r.get("id", str, required=True)
+    if not TERMINAL_ID.match(tid):
+        raise r.error(
+            "id", "must be 1-16 letters, digits, '-' or '_' (it prefixes receipt numbers)"
+        )
+    lock = r.get("inactivity_lock_seconds", int, 120)
+    if not 10 <= lock <= 3600:
+        raise r.error("inactivity_lock_seconds", "must be between 10 and 3600")
+    r.finish()
+    return TerminalConfig(id=tid, inactivity_lock_seconds=lock)
+
+
+def _erpnext(r: _Reader) -> ERPNextConfig:
+    url = r.get("url", str, required=True)
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise r.error("url", f"must be an http(s) URL, got {url!r}")
+    if "api_secret" in r.table:
+        raise r.error("api_secret", "secrets do not go in this file: use api_secret_file")
+    timeout = r.get("timeout", float, 15.0)
+    if not 1 <= timeout <= 300:
+        raise r.error("timeout", "must be between 1 and 300 seconds")
+    ca = r.get("ca_file", str, "")
+    cfg = ERPNextConfig(
+        url=url.rstrip("/"),
+        api_key=r.get("api_key", str, required=True),
+        api_secret_file=Path(r.get("api_secret_file", str, required=True)),
+        pos_profile=r.get("pos_profile", str, required=True),
+        verify_tls=r.get("verify_tls", bool, True),
+        ca_file=Path(ca) if ca else None,
+        timeout=timeout,
+    )
+    r.finish()
+    return cfg
+
+
+def _scan(r: _Reader) -> ScanConfig:
+    patterns = r.get("embedded_layouts", list, [])
+    layouts = []
+    for n, pattern in enumerate(patterns):
+        if not isinstance(pattern, str):
+            raise r.error(f"embedded_layouts[{n}]", "must be a pattern such as '20IIIIIWWWWWC'")
+        try:
+            layouts.append(EmbeddedLayout.from_pattern(pattern))
+        except ValueError as exc:
+            raise r.error(f"embedded_layouts[{n}]", str(exc)) from None
+    weight_uoms = r.get("weight_uoms", list, ["Kg", "kg", "Kilogram"])
+    r.finish()
+    try:
+        return ScanConfig(layouts=tuple(layouts), weight_uoms=tuple(str(u) for u in weight_uoms))
+    except ValueError as exc:
+        raise r.error("embedded_layouts", str(exc)) from None
+
+
+def parse_config(data: Mapping[str, Any], source: str) -> Config:
+    top = _Reader("", dict(data), source)
+    terminal = _terminal(_Reader("terminal", top.get("terminal", dict, required=True), source))
+    erp_table = top.get("erpnext", dict, None)
+    erpnext = _erpnext(_Reader("erpnext", erp_table, source)) if erp_table is not None else None
+    scan_table = top.get("scan", dict, None)
+    scan = _scan(_Reader("scan", scan_table, source)) if scan_table is not None else ScanConfig()
+    devices = top.get("devices", dict, {})
+    top.finish()
+    return Config(
+        source=Path(source), terminal=terminal, erpnext=erpnext, scan=scan, devices=devices
+    )
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or paths.config_file()
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: not found (set APPLIANCE_CONFIG or provision the terminal)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))

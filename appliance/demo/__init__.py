@@ -1,0 +1,1 @@
+"""The embedded demo store: masters shaped as ERPNext serves them, generated deterministically."""

@@ -1,0 +1,63 @@
+"""A bad config stops with the file, the key and the problem; it is never silently defaulted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from appliance.config import ConfigError, load_config
+
+GOOD = """
+[terminal]
+id = "T01"
+
+[erpnext]
+url = "https://erp.example.com/"
+api_key = "abc"
+api_secret_file = "/etc/appliance/erpnext.secret"
+pos_profile = "Main POS"
+
+[scan]
+embedded_layouts = ["20IIIIIWWWWWC", "22IIIIIPPPPPC"]
+"""
+
+
+def _load(tmp_path: Path, text: str) -> object:
+    f = tmp_path / "appliance.toml"
+    f.write_text(text)
+    return load_config(f)
+
+
+def test_a_good_config_loads(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, GOOD)
+    assert cfg.terminal.id == "T01"  # type: ignore[attr-defined]
+    assert cfg.erpnext.url == "https://erp.example.com"  # type: ignore[attr-defined]
+    assert [lay.pattern() for lay in cfg.scan.layouts] == ["20IIIIIWWWWWC", "22IIIIIPPPPPC"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "[terminal]: is required"),
+        ("[terminal]\nid = 5\n", "[terminal] id: must be text, got 5"),
+        ("[terminal]\nid = 'T 1'\n", "[terminal] id: must be 1-16 letters"),
+        ("[terminal]\nid = 'T1'\nlock = 3\n", "[terminal] lock: is not a known setting"),
+        ("[terminal]\nid = 'T1'\n[erpnext]\nurl = 'ftp://x'\n", "[erpnext] url: must be an http"),
+        (GOOD.replace('api_key = "abc"', 'api_secret = "s3cret"'), "[erpnext] api_secret: secrets"),
+        (GOOD.replace('pos_profile = "Main POS"', ""), "[erpnext] pos_profile: is required"),
+        (GOOD.replace('"22IIIIIPPPPPC"', '"20IIIIPPPPPPC"'), "share a prefix"),
+        (GOOD.replace('"22IIIIIPPPPPC"', '"22IIIPPC"'), "[scan] embedded_layouts[1]"),
+        ("[terminal\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, text)
+    assert str(err.value).startswith(str(tmp_path / "appliance.toml"))
+    assert message in str(err.value)
+
+
+def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not found .*APPLIANCE_CONFIG"):
+        load_config(tmp_path / "nope.toml")
