@@ -454,7 +454,9 @@ def customer_docs(size: DemoSize) -> Iterator[Doc]:
         customer_group="Individual",
         territory=HOME_PROVINCE,
         tax_category="",
-        billing_state="",
+        # ERPNext treats a province rule as a wildcard for a customer without an address, so
+        # the walk-in customer carries the store's own province.
+        billing_state=HOME_PROVINCE,
         billing_country="Canada",
         mobile_no="",
         disabled=0,

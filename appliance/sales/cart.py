@@ -43,6 +43,7 @@ class CartLine:
     uom: str = ""
     conversion_factor: Decimal = Decimal(1)
     discount_percentage: Decimal = ZERO
+    manual_discount: bool = False  # set by the cashier, so a re-pricing keeps it
     rate_override: Decimal | None = None
     item_tax_template: str | None = None
     item_tax_rate: Mapping[str, Decimal] = field(default_factory=dict)
@@ -201,7 +202,9 @@ def _check_percentage(pct: Decimal) -> Decimal:
 
 
 def set_line_discount(cart: Cart, line_id: int, pct: Decimal) -> Cart:
-    return _replace_line(cart, line_id, discount_percentage=_check_percentage(pct))
+    return _replace_line(
+        cart, line_id, discount_percentage=_check_percentage(pct), manual_discount=True
+    )
 
 
 def override_price(cart: Cart, line_id: int, rate: Decimal | None) -> Cart:

@@ -1,0 +1,254 @@
+"""The till: turns what the cashier does (scan, key an item, pick a customer) into cart changes.
+
+It joins the pure pieces: barcode lookup, price lists and pricing rules, item tax templates,
+Tax Rules and the cart. It reads masters only through the ``Catalog`` interface, so the same
+code runs on the SQLite store at the counter and on an in-memory catalog in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from appliance.sales import cart as carts
+from appliance.sales.barcode import LineRequest, ScanConfig, lookup_scan
+from appliance.sales.cart import Cart, CartError, CartLine
+from appliance.sales.catalog import Catalog, CatalogItem, CustomerInfo
+from appliance.sales.model import DiscountOn, TaxLine, TotalsSettings
+from appliance.sales.pricing import PricingConflict, PricingContext, price_line, pricing_context
+from appliance.sales.tax_rules import (
+    choose_item_tax_template,
+    choose_sales_taxes,
+    resolve_tax_category,
+    tax_context,
+)
+
+
+@dataclass(frozen=True)
+class PaymentMode:
+    mode_of_payment: str
+    type: str  # Cash, Bank, General, Phone
+    account: str = ""
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class TillProfile:
+    """The POS Profile and site settings a till sells under."""
+
+    name: str
+    company: str
+    currency: str
+    price_list: str
+    warehouse: str
+    walk_in_customer: str
+    settings: TotalsSettings
+    taxes_and_charges: str = ""
+    tax_category: str = ""
+    apply_discount_on: DiscountOn = DiscountOn.GRAND_TOTAL
+    ignore_pricing_rule: bool = False
+    modes: tuple[PaymentMode, ...] = ()
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    cost_center: str = ""
+    income_account: str = ""
+    account_for_change_amount: str = ""
+
+    @property
+    def cash_mode(self) -> str:
+        for mode in self.modes:
+            if mode.type == "Cash":
+                return mode.mode_of_payment
+        return "Cash"
+
+
+@dataclass(frozen=True)
+class CustomerTaxes:
+    customer: str
+    template: str | None
+    rows: tuple[TaxLine, ...]
+    tax_category: str
+
+
+class Till:
+    def __init__(self, catalog: Catalog, profile: TillProfile, today: date) -> None:
+        self.catalog = catalog
+        self.profile = profile
+        self.today = today
+
+    # -- customers and their taxes ------------------------------------------------------------
+    def _customer(self, name: str | None) -> CustomerInfo | None:
+        return self.catalog.customer(name) if name else None
+
+    def customer_taxes(self, name: str | None) -> CustomerTaxes:
+        """The Sales Taxes and Charges a sale to ``name`` gets (Tax Rules, else the profile's)."""
+        customer = self._customer(name)
+        if name and customer is None:
+            raise CartError(f"Customer {name!r} is not in this till's catalog")
+        if customer is not None and customer.disabled:
+            raise CartError(f"Customer {name} is disabled in ERPNext")
+        if customer is None:
+            name_ = self.profile.taxes_and_charges
+            template = self.catalog.tax_template(name_) if name_ else None
+            if name_ and template is None:
+                raise CartError(f"The POS Profile's tax template {name_!r} is not synced yet")
+            rows = template.rows if template and not template.disabled else ()
+            return CustomerTaxes("", name_ or None, rows, self.profile.tax_category)
+        ctx = tax_context(
+            self.catalog,
+            customer,
+            posting_date=self.today,
+            company=self.profile.company,
+            pos_profile_tax_category=self.profile.tax_category,
+        )
+        choice = choose_sales_taxes(self.catalog, ctx, self.profile.taxes_and_charges)
+        return CustomerTaxes(
+            customer.name,
+            choice.template.name if choice.template else None,
+            choice.rows,
+            ctx.tax_category,
+        )
+
+    def _pricing(self, cart: Cart) -> PricingContext:
+        return pricing_context(
+            self.catalog,
+            self._customer(cart.customer),
+            posting_date=self.today,
+            currency=self.profile.currency,
+            pos_profile_price_list=self.profile.price_list,
+            company=self.profile.company,
+            ignore_pricing_rule=self.profile.ignore_pricing_rule,
+        )
+
+    def _tax_category(self, cart: Cart) -> str:
+        return resolve_tax_category(self._customer(cart.customer), self.profile.tax_category)
+
+    def new_cart(self, customer: str | None = None) -> Cart:
+        who = customer or self.profile.walk_in_customer
+        if not self.catalog.customer(who):
+            who = ""  # no walk-in customer synced yet: the profile's taxes still apply
+        taxes = self.customer_taxes(who or None)
+        return Cart(
+            settings=self.profile.settings,
+            customer=who or None,
+            taxes=taxes.rows,
+            taxes_and_charges=taxes.template,
+            apply_discount_on=self.profile.apply_discount_on,
+        )
+
+    def set_customer(self, cart: Cart, name: str) -> Cart:
+        """Change the customer: taxes, price list and promotions follow, manual prices stay."""
+        taxes = self.customer_taxes(name)
+        cart = replace(cart, customer=name)
+        return carts.set_customer(self._repriced(cart), name, taxes.rows, taxes.template)
+
+    # -- lines --------------------------------------------------------------------------------
+    def _priced(
+        self,
+        cart: Cart,
+        item: CatalogItem,
+        uom: str,
+        factor: Decimal,
+        qty: Decimal,
+        *,
+        barcode: str | None = None,
+    ) -> CartLine:
+        priced = price_line(self.catalog, self._pricing(cart), item, uom, qty)
+        if isinstance(priced, PricingConflict):
+            raise CartError(priced.message)
+        if not priced.price_list_rate:
+            raise CartError(
+                f"{item.item_name} has no price in {priced.price_list}: key a price "
+                "(supervisor) or set it aside"
+            )
+        rate = priced.rate
+        net_rate = rate if rate is not None else priced.price_list_rate
+        tax = choose_item_tax_template(
+            self.catalog,
+            item,
+            posting_date=self.today,
+            tax_category=self._tax_category(cart),
+            net_rate=net_rate,
+        )
+        return CartLine(
+            line_id=0,
+            item_code=item.item_code,
+            item_name=item.item_name,
+            qty=qty,
+            price_list_rate=priced.price_list_rate,
+            uom=uom,
+            conversion_factor=factor,
+            # A rule that fixes the rate already includes its discount.
+            discount_percentage=priced.discount_percentage if rate is None else Decimal(0),
+            fixed_rate=rate,
+            item_tax_template=tax.template,
+            item_tax_rate=tax.rates,
+            pricing_rules=priced.pricing_rules,
+            barcode=barcode,
+            is_weighed=item.is_weighed,
+        )
+
+    def add_request(self, cart: Cart, request: LineRequest) -> Cart:
+        line = self._priced(
+            cart,
+            request.item,
+            request.uom,
+            request.conversion_factor,
+            request.qty,
+            barcode=request.scan.code,
+        )
+        if request.rate is not None:
+            # A price-embedded label fixes this line's price, like a manual price.
+            line = replace(line, rate_override=request.rate)
+        return self._after_qty_change(carts.add_line(cart, line), line.item_code)
+
+    def scan(self, cart: Cart, code: str) -> Cart:
+        """A scanned code becomes a line, or a CartError the cashier can act on."""
+        found = lookup_scan(self.catalog, code, self.profile.scan)
+        if not isinstance(found, LineRequest):
+            raise CartError(found.message)
+        return self.add_request(cart, found)
+
+    def add_item(
+        self, cart: Cart, item_code: str, qty: Decimal = Decimal(1), uom: str | None = None
+    ) -> Cart:
+        """An item picked from search or keyed by code (weighed items with their weight)."""
+        item = self.catalog.item(item_code)
+        if item is None:
+            raise CartError(f"Item {item_code} is not in this till's catalog")
+        if item.disabled or not item.is_sales_item or item.has_variants:
+            raise CartError(
+                f"{item.item_name} cannot be sold (disabled, not for sale, or a template)"
+            )
+        unit = uom or item.stock_uom
+        factor = item.conversion_factor(unit)
+        if factor is None:
+            raise CartError(f"{item.item_name} has no unit {unit}")
+        line = self._priced(cart, item, unit, factor, qty)
+        return self._after_qty_change(carts.add_line(cart, line), item_code)
+
+    def set_qty(self, cart: Cart, line_id: int, qty: Decimal) -> Cart:
+        cart = carts.set_qty(cart, line_id, qty)
+        return self._after_qty_change(cart, cart.line(line_id).item_code)
+
+    def _after_qty_change(self, cart: Cart, item_code: str) -> Cart:
+        # Quantity thresholds (min_qty) of pricing rules are re-checked, as ERPNext does on save.
+        return self._repriced(cart, only=item_code)
+
+    def _repriced(self, cart: Cart, only: str | None = None) -> Cart:
+        lines = []
+        for line in cart.lines:
+            item = self.catalog.item(line.item_code)
+            keep = (only and line.item_code != only) or line.rate_override is not None
+            if keep or line.return_of or item is None:
+                lines.append(line)
+                continue
+            fresh = self._priced(
+                cart, item, line.uom, line.conversion_factor, line.qty, barcode=line.barcode
+            )
+            if line.manual_discount:
+                fresh = replace(
+                    fresh, discount_percentage=line.discount_percentage, manual_discount=True
+                )
+            lines.append(replace(fresh, line_id=line.line_id))
+        return carts.recompute(replace(cart, lines=tuple(lines)))
