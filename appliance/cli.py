@@ -22,6 +22,24 @@ def _quote(args: argparse.Namespace) -> int:
     return run_quote(sys.stdin, sys.stdout, sys.stderr)
 
 
+def _db_check(args: argparse.Namespace) -> int:
+    from appliance.store.commands import db_check
+
+    return db_check(args)
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from appliance.store.commands import db_migrate
+
+    return db_migrate(args)
+
+
+def _journal_verify(args: argparse.Namespace) -> int:
+    from appliance.store.commands import journal_verify
+
+    return journal_verify(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="appliance", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"appliance {__version__}")
@@ -34,6 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("quote", _quote, "Compute an invoice's totals exactly as ERPNext (JSON in, JSON out)")
 
+    db = sub.add_parser("db", help="Local database maintenance").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    db.add_parser(
+        "check", help="SQLite integrity check and the appliance's invariants"
+    ).set_defaults(handler=_db_check)
+    db.add_parser(
+        "migrate", help="Create or upgrade the database to the latest schema"
+    ).set_defaults(handler=_db_migrate)
+
+    journal = sub.add_parser("journal", help="The audit journal").add_subparsers(
+        dest="journal_command", required=True, metavar="ACTION"
+    )
+    journal.add_parser("verify", help="Verify the journal's hash chain").set_defaults(
+        handler=_journal_verify
+    )
     return parser
 
 

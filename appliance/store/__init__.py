@@ -1,0 +1,11 @@
+"""Local SQLite store: models, sessions, migrations, outbox, journal.
+
+Modules, by what they hold:
+- ``db``: engine (pragmas, BEGIN IMMEDIATE), session factories, ``unit_of_work``;
+- ``models``: the tables; ``migrations`` + ``migrate``: Alembic, run from code;
+- ``sales``, ``shifts``, ``customers``: documents the till creates, each written together with
+  its outbox entry and journal entry in the caller's transaction;
+- ``receipts``: gap-free receipt numbers; ``outbox``: queue states and dependencies;
+- ``journal``: the hash-chained audit log; ``check``: ``appliance db check``;
+- ``commands``: the CLI handlers; ``jsonutil``: exact-money JSON.
+"""

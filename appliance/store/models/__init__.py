@@ -1,0 +1,115 @@
+"""SQLAlchemy models of the local store. Import from here; every table is registered on import."""
+
+from appliance.store.models.base import Base, DecimalText, UtcDateTime
+from appliance.store.models.enums import (
+    CashierRole,
+    CustomerSyncState,
+    OutboxState,
+    SaleStatus,
+    ShiftStatus,
+)
+from appliance.store.models.invoices import (
+    PosInvoice,
+    PosInvoiceItem,
+    PosInvoicePayment,
+    PosInvoiceTax,
+)
+from appliance.store.models.items import (
+    Item,
+    ItemBarcode,
+    ItemGroup,
+    ItemGroupTax,
+    ItemPrice,
+    ItemTax,
+    PriceList,
+    UomConversionDetail,
+)
+from appliance.store.models.journal import JournalEntry
+from appliance.store.models.outbox import OutboxDependency, OutboxEntry
+from appliance.store.models.parties import Customer, CustomerGroup, Territory
+from appliance.store.models.pricing import (
+    PricingRule,
+    PricingRuleBrand,
+    PricingRuleItemCode,
+    PricingRuleItemGroup,
+)
+from appliance.store.models.settings import (
+    Cashier,
+    ModeOfPayment,
+    ModeOfPaymentAccount,
+    PosCustomerGroup,
+    PosItemGroup,
+    PosPaymentMethod,
+    PosProfile,
+    PosProfileUser,
+    TotalsSettingsRow,
+)
+from appliance.store.models.shifts import (
+    PosClosingEntry,
+    PosClosingEntryDetail,
+    PosOpeningEntry,
+    PosOpeningEntryDetail,
+)
+from appliance.store.models.sync import ReceiptCounter, SyncState
+from appliance.store.models.taxes import (
+    ItemTaxTemplate,
+    ItemTaxTemplateRow,
+    SalesTaxesTemplate,
+    SalesTaxesTemplateRow,
+    TaxCategory,
+    TaxRule,
+)
+
+__all__ = [
+    "Base",
+    "Cashier",
+    "CashierRole",
+    "Customer",
+    "CustomerGroup",
+    "CustomerSyncState",
+    "DecimalText",
+    "Item",
+    "ItemBarcode",
+    "ItemGroup",
+    "ItemGroupTax",
+    "ItemPrice",
+    "ItemTax",
+    "ItemTaxTemplate",
+    "ItemTaxTemplateRow",
+    "JournalEntry",
+    "ModeOfPayment",
+    "ModeOfPaymentAccount",
+    "OutboxDependency",
+    "OutboxEntry",
+    "OutboxState",
+    "PosClosingEntry",
+    "PosClosingEntryDetail",
+    "PosCustomerGroup",
+    "PosInvoice",
+    "PosInvoiceItem",
+    "PosInvoicePayment",
+    "PosInvoiceTax",
+    "PosItemGroup",
+    "PosOpeningEntry",
+    "PosOpeningEntryDetail",
+    "PosPaymentMethod",
+    "PosProfile",
+    "PosProfileUser",
+    "PriceList",
+    "PricingRule",
+    "PricingRuleBrand",
+    "PricingRuleItemCode",
+    "PricingRuleItemGroup",
+    "ReceiptCounter",
+    "SaleStatus",
+    "SalesTaxesTemplate",
+    "SalesTaxesTemplateRow",
+    "ShiftStatus",
+    "SyncState",
+    "TaxCategory",
+    "TaxRule",
+    "Territory",
+    "TotalsSettingsRow",
+    "UomConversionDetail",
+    "UtcDateTime",
+]

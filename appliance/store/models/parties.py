@@ -1,0 +1,73 @@
+"""Customers and the trees they are matched against (Customer Group, Territory)."""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from appliance.store.models.base import Base
+from appliance.store.models.enums import CustomerSyncState, enum_type
+
+
+class Customer(Base):
+    """A Customer pulled from ERPNext, or created on the till (``offline_id`` set).
+
+    A till-created customer is named by its offline id until ERPNext has it: ERPNext renames
+    duplicates silently, so only the offline id can match the two (FACTS, surprises).
+    The billing and shipping fields are the default Addresses', flattened for Tax Rule matching.
+    """
+
+    __tablename__ = "customers"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    # NOCASE so a case-insensitive prefix search (LIKE 'abc%') can use the index.
+    customer_name: Mapped[str] = mapped_column(String(collation="NOCASE"), index=True)
+    customer_type: Mapped[str | None] = mapped_column(String)
+    customer_group: Mapped[str | None] = mapped_column(String, index=True)
+    territory: Mapped[str | None] = mapped_column(String)
+    tax_category: Mapped[str | None] = mapped_column(String)
+    tax_id: Mapped[str | None] = mapped_column(String)
+    default_price_list: Mapped[str | None] = mapped_column(String)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    mobile_no: Mapped[str | None] = mapped_column(String, index=True)
+    email_id: Mapped[str | None] = mapped_column(String)
+    billing_city: Mapped[str | None] = mapped_column(String)
+    billing_county: Mapped[str | None] = mapped_column(String)
+    billing_state: Mapped[str | None] = mapped_column(String)
+    billing_zipcode: Mapped[str | None] = mapped_column(String)
+    billing_country: Mapped[str | None] = mapped_column(String)
+    shipping_city: Mapped[str | None] = mapped_column(String)
+    shipping_county: Mapped[str | None] = mapped_column(String)
+    shipping_state: Mapped[str | None] = mapped_column(String)
+    shipping_zipcode: Mapped[str | None] = mapped_column(String)
+    shipping_country: Mapped[str | None] = mapped_column(String)
+    # The billing (or shipping) Address's tax_category; it overrides the customer's (FACTS §3.6).
+    address_tax_category: Mapped[str | None] = mapped_column(String)
+    offline_id: Mapped[str | None] = mapped_column(String, unique=True)
+    sync_state: Mapped[CustomerSyncState] = mapped_column(
+        enum_type(CustomerSyncState, "customer_sync_state"), default=CustomerSyncState.SYNCED
+    )
+    modified: Mapped[str | None] = mapped_column(String)
+
+
+class CustomerGroup(Base):
+    __tablename__ = "customer_groups"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    parent_customer_group: Mapped[str | None] = mapped_column(String, index=True)
+    is_group: Mapped[bool] = mapped_column(default=False)
+    default_price_list: Mapped[str | None] = mapped_column(String)
+    lft: Mapped[int | None]
+    rgt: Mapped[int | None]
+    modified: Mapped[str | None] = mapped_column(String)
+
+
+class Territory(Base):
+    __tablename__ = "territories"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    parent_territory: Mapped[str | None] = mapped_column(String, index=True)
+    is_group: Mapped[bool] = mapped_column(default=False)
+    lft: Mapped[int | None]
+    rgt: Mapped[int | None]
+    modified: Mapped[str | None] = mapped_column(String)
