@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from appliance import paths
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
 
-TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+TERMINAL_ID = re.compile(r"^[A-Za-z0-9_]{1,16}$")
 
 
 class ConfigError(ValueError):
@@ -28,6 +28,7 @@ class ConfigError(ValueError):
 class TerminalConfig:
     id: str
     inactivity_lock_seconds: int = 120
+    pos_profile: str = ""  # for a till with no ERPNext link (the demo); else [erpnext] names it
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class Config:
     erpnext: ERPNextConfig | None = None
     scan: ScanConfig = field(default_factory=ScanConfig)
     devices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def pos_profile(self) -> str:
+        return self.erpnext.pos_profile if self.erpnext else self.terminal.pos_profile
 
 
 class _Reader:
@@ -96,13 +101,14 @@ def _terminal(r: _Reader) -> TerminalConfig:
     tid = r.get("id", str, required=True)
     if not TERMINAL_ID.match(tid):
         raise r.error(
-            "id", "must be 1-16 letters, digits, '-' or '_' (it prefixes receipt numbers)"
+            "id", "must be 1-16 letters, digits or _ (it prefixes receipt numbers)"
         )
     lock = r.get("inactivity_lock_seconds", int, 120)
     if not 10 <= lock <= 3600:
         raise r.error("inactivity_lock_seconds", "must be between 10 and 3600")
+    profile = r.get("pos_profile", str, "")
     r.finish()
-    return TerminalConfig(id=tid, inactivity_lock_seconds=lock)
+    return TerminalConfig(id=tid, inactivity_lock_seconds=lock, pos_profile=profile)
 
 
 def _erpnext(r: _Reader) -> ERPNextConfig:
@@ -156,6 +162,10 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
     scan = _scan(_Reader("scan", scan_table, source)) if scan_table is not None else ScanConfig()
     devices = top.get("devices", dict, {})
     top.finish()
+    if erpnext is None and not terminal.pos_profile:
+        raise ConfigError(
+            f"{source}: [terminal] pos_profile: is required when there is no [erpnext] section"
+        )
     return Config(
         source=Path(source), terminal=terminal, erpnext=erpnext, scan=scan, devices=devices
     )

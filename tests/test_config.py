@@ -61,3 +61,17 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
 def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not found .*APPLIANCE_CONFIG"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_a_till_without_erpnext_names_its_profile(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[terminal\] pos_profile: is required"):
+        _load(tmp_path, "[terminal]\nid = 'T1'\n")
+
+
+def test_the_embedded_demo_config_is_valid() -> None:
+    from appliance.config import load_config
+    from appliance.demo import DEMO_CONFIG
+
+    cfg = load_config(DEMO_CONFIG)
+    assert cfg.pos_profile == "Main POS"
+    assert len(cfg.scan.layouts) == 2

@@ -79,7 +79,11 @@ class CartLine:
 
 @dataclass(frozen=True)
 class Cart:
+    """``offline_id`` is the sale's id for life: given when the cart starts, so a retried commit
+    of the same cart can never become a second sale."""
+
     settings: TotalsSettings
+    offline_id: str = ""
     lines: tuple[CartLine, ...] = ()
     customer: str | None = None
     taxes_and_charges: str | None = None
@@ -175,6 +179,11 @@ def add_line(cart: Cart, line: CartLine, *, merge: bool = True) -> Cart:
                 return set_qty(cart, existing.line_id, existing.qty + qty)
     new = replace(line, line_id=cart.next_line_id, qty=qty)
     return recompute(replace(cart, lines=(*cart.lines, new), next_line_id=cart.next_line_id + 1))
+
+
+def replace_offline_id(cart: Cart, offline_id: str) -> Cart:
+    """A cart made from another document (a return) gets its own sale id."""
+    return replace(cart, offline_id=offline_id)
 
 
 def _replace_line(cart: Cart, line_id: int, **changes: object) -> Cart:

@@ -53,6 +53,7 @@ class TillProfile:
     cost_center: str = ""
     income_account: str = ""
     account_for_change_amount: str = ""
+    time_zone: str = ""  # System Settings time_zone: ERPNext's posting times are site-local
 
     @property
     def cash_mode(self) -> str:
@@ -123,13 +124,14 @@ class Till:
     def _tax_category(self, cart: Cart) -> str:
         return resolve_tax_category(self._customer(cart.customer), self.profile.tax_category)
 
-    def new_cart(self, customer: str | None = None) -> Cart:
+    def new_cart(self, customer: str | None = None, offline_id: str = "") -> Cart:
         who = customer or self.profile.walk_in_customer
         if not self.catalog.customer(who):
             who = ""  # no walk-in customer synced yet: the profile's taxes still apply
         taxes = self.customer_taxes(who or None)
         return Cart(
             settings=self.profile.settings,
+            offline_id=offline_id,
             customer=who or None,
             taxes=taxes.rows,
             taxes_and_charges=taxes.template,
