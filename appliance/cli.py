@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from appliance import __version__
 
@@ -19,7 +20,13 @@ Handler = Callable[[argparse.Namespace], int]
 def _quote(args: argparse.Namespace) -> int:
     from appliance.sales.quote import run_quote
 
-    return run_quote(sys.stdin, sys.stdout, sys.stderr)
+    def resolve(doc: dict[str, Any]) -> dict[str, Any]:
+        # Only a quote for a named customer without tax rows opens the store.
+        from appliance.counter.quote_taxes import resolve_from_store
+
+        return resolve_from_store(doc)
+
+    return run_quote(sys.stdin, sys.stdout, sys.stderr, resolve)
 
 
 def _db_check(args: argparse.Namespace) -> int:
@@ -40,6 +47,30 @@ def _journal_verify(args: argparse.Namespace) -> int:
     return journal_verify(args)
 
 
+def _demo_data(args: argparse.Namespace) -> int:
+    from appliance.counter.commands import demo_data
+
+    return demo_data(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from appliance.counter.commands import simulate
+
+    return simulate(args)
+
+
+def _tui(args: argparse.Namespace) -> int:
+    from appliance.tui.commands import tui
+
+    return tui(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from appliance.tui.commands import demo
+
+    return demo(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="appliance", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"appliance {__version__}")
@@ -51,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     command("quote", _quote, "Compute an invoice's totals exactly as ERPNext (JSON in, JSON out)")
+
+    p = command("tui", _tui, "Run the counter screen (the till) on this terminal")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p.add_argument("--demo", action="store_true", help="show the demo cashiers' PINs")
+
+    p = command("demo", _demo, "Seed the demo store if empty (./var/demo) and run the till on it")
+    p.add_argument("--seed-only", action="store_true", help="seed and print the database path")
+
+    p = command("demo-data", _demo_data, "Seed the demo store in $APPLIANCE_DATA (idempotent)")
+    p.add_argument("--items", type=int, default=2_400, help="catalog size (default 2400)")
+    p.add_argument("--customers", type=int, default=600)
+    p.add_argument("--seed", type=int, default=7)
+
+    p = command("simulate", _simulate, "Commit N realistic sales through the counter's path")
+    p.add_argument("--sales", type=int, required=True, metavar="N")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
 
     db = sub.add_parser("db", help="Local database maintenance").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"

@@ -272,11 +272,22 @@ class _DecimalEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-def quote(payload: object) -> dict[str, Any]:
+# Fills a doc's missing taxes (and item tax maps) for its customer from the local store.
+TaxResolver = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def needs_taxes(doc: object) -> bool:
+    """A doc that names a customer and carries no tax rows gets them from the Tax Rules."""
+    return isinstance(doc, dict) and bool(doc.get("customer")) and "taxes" not in doc
+
+
+def quote(payload: object, resolve: TaxResolver | None = None) -> dict[str, Any]:
     body = _object(payload, "input")
     settings = parse_settings(body.get("settings"))
     if "doc" not in body:
         raise _fail("doc", "is required")
+    if resolve is not None and needs_taxes(body["doc"]):
+        body = {**body, "doc": resolve(dict(body["doc"]))}
     invoice = parse_invoice(body["doc"])
     try:
         totals = compute_totals(invoice, settings)
@@ -285,7 +296,9 @@ def quote(payload: object) -> dict[str, Any]:
     return fill_document(_object(body["doc"], "doc"), totals)
 
 
-def run_quote(stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
+def run_quote(
+    stdin: IO[str], stdout: IO[str], stderr: IO[str], resolve: TaxResolver | None = None
+) -> int:
     try:
         payload = json.loads(stdin.read(), parse_float=Decimal)
     except json.JSONDecodeError as exc:
@@ -295,7 +308,7 @@ def run_quote(stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> int:
         )
         return 2
     try:
-        result = quote(payload)
+        result = quote(payload, resolve)
     except QuoteInputError as exc:
         print(str(exc), file=stderr)
         return 2

@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from appliance.store.db import create_db_engine
 from appliance.store.migrate import current_revision, head_revision, upgrade_to_head
 from appliance.store.models import Base
+from appliance.store.search_index import FTS_TABLES, include_object
 
 
 def test_empty_database_migrates_to_head_matching_models(db_file: Path) -> None:
@@ -21,7 +22,9 @@ def test_empty_database_migrates_to_head_matching_models(db_file: Path) -> None:
     try:
         with engine.connect() as conn:
             assert current_revision(conn) == head_revision()
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             assert compare_metadata(context, Base.metadata) == []
             # The comparison does see differences: a table the database lacks shows up.
             other = MetaData()
@@ -30,6 +33,10 @@ def test_empty_database_migrates_to_head_matching_models(db_file: Path) -> None:
             Table("not_in_db", other, Column("id", Integer, primary_key=True))
             assert compare_metadata(context, other) != []
             assert set(inspect(conn).get_table_names()) >= set(Base.metadata.tables)
+            # The search indexes exist, and only include_object keeps them out of the comparison.
+            assert set(inspect(conn).get_table_names()) >= set(FTS_TABLES)
+            bare = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert {d[1].name for d in compare_metadata(bare, Base.metadata)} >= set(FTS_TABLES)
     finally:
         engine.dispose()
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from appliance.store.db import create_db_engine
 from appliance.store.models import Base
+from appliance.store.search_index import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +23,8 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
+        # The FTS5 search tables are raw DDL (migration 0002), not models: leave them out.
+        include_object=include_object,
         # SQLite does roll back DDL: run the whole upgrade as one transaction, all or nothing.
         transactional_ddl=True,
     )

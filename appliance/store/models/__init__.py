@@ -35,6 +35,7 @@ from appliance.store.models.pricing import (
 )
 from appliance.store.models.settings import (
     Cashier,
+    Currency,
     ModeOfPayment,
     ModeOfPaymentAccount,
     PosCustomerGroup,
@@ -64,6 +65,7 @@ __all__ = [
     "Base",
     "Cashier",
     "CashierRole",
+    "Currency",
     "Customer",
     "CustomerGroup",
     "CustomerSyncState",

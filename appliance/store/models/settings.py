@@ -169,6 +169,22 @@ class TotalsSettingsRow(Base):
         )
 
 
+class Currency(Base):
+    """A Currency; its ``smallest_currency_fraction_value`` is what rounded totals round to.
+
+    Kept per currency so the fraction follows when Global Defaults switches the site's currency;
+    the totals settings row carries the value of the site's own currency.
+    """
+
+    __tablename__ = "currencies"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    smallest_currency_fraction_value: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    number_format: Mapped[str | None] = mapped_column(String)
+    modified: Mapped[str | None] = mapped_column(String)
+
+
 class Cashier(Base):
     """Who may sign in at the till. Only an Argon2 hash of the PIN is kept, never the PIN."""
 

@@ -1,0 +1,84 @@
+"""CLI commands that run the counter's path without the screen: demo data, simulation, quotes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from appliance import paths
+from appliance.config import Config, ConfigError, load_config
+from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.simulate import Simulator
+from appliance.demo import DEMO_CONFIG
+from appliance.demo.masters import DemoSize
+from appliance.sales.cart import CartError
+from appliance.store.db import create_db_engine, make_session_factory
+from appliance.store.masters import seed_demo
+from appliance.store.migrate import upgrade_to_head
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = Path(args.config) if getattr(args, "config", None) else None
+    return load_config(path)
+
+
+def open_checkout(cfg: Config, db: Path | None = None) -> Checkout:
+    db = db or paths.db_path()
+    if not db.exists():
+        raise CartError(f"no database at {db}: run `appliance demo-data` or let the agent sync")
+    engine = create_db_engine(db)
+    setup = CounterSetup(terminal_id=cfg.terminal.id, pos_profile=cfg.pos_profile, scan=cfg.scan)
+    return Checkout(
+        make_session_factory(engine, read_only=True), make_session_factory(engine), setup
+    )
+
+
+def demo_data(args: argparse.Namespace) -> int:
+    """Create (or complete) the demo store in $APPLIANCE_DATA; idempotent."""
+    db = paths.db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    upgrade_to_head(db)
+    size = DemoSize(items=args.items, customers=args.customers, seed=args.seed)
+    stats = seed_demo(make_session_factory(create_db_engine(db)), size)
+    out: dict[str, Any] = {
+        "database": str(db),
+        "items": size.items,
+        "customers": size.customers,
+        "applied": getattr(stats, "as_dict", lambda: str(stats))(),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    print(json.dumps(out, indent=1, default=str))
+    return 0
+
+
+def simulate(args: argparse.Namespace) -> int:
+    """Commit N realistic sales through the counter's own path and print a JSON summary."""
+    if args.sales < 1:
+        return _fail("simulate: --sales must be at least 1")
+    try:
+        checkout = open_checkout(_config(args))
+    except (ConfigError, CartError) as exc:
+        return _fail(f"simulate: {exc}")
+    started = time.perf_counter()
+    try:
+        result = Simulator(checkout, seed=args.seed).run(args.sales)
+    except CartError as exc:
+        return _fail(f"simulate: {exc}", 1)
+    finally:
+        checkout.close()
+    print(json.dumps(result.summary(time.perf_counter() - started), indent=1))
+    return 0
+
+
+def demo_config_path() -> Path:
+    return DEMO_CONFIG

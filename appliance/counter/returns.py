@@ -1,0 +1,80 @@
+"""Finding a stored sale and turning it back into a cart a return can be made from."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from appliance.sales.cart import Cart, CartError, CartLine
+from appliance.sales.model import ChargeType, DiscountOn, TaxLine, TotalsSettings
+from appliance.store.models import PosInvoice, PosInvoiceItem
+
+
+def find_sale_for_return(session: Session, code: str) -> PosInvoice:
+    """A sale by its receipt number (as printed, or scanned from the receipt) or offline id."""
+    code = code.strip()
+    sale = session.scalar(
+        select(PosInvoice).where(or_(PosInvoice.receipt_no == code, PosInvoice.offline_id == code))
+    )
+    if sale is None:
+        raise CartError(f"No sale {code} on this till: check the receipt number")
+    if sale.is_return:
+        raise CartError(f"{code} is itself a return; find the original sale")
+    return sale
+
+
+def returned_so_far(session: Session, sale: PosInvoice) -> dict[int, Decimal]:
+    """Quantity already returned per original line (positive numbers)."""
+    rows = session.execute(
+        select(PosInvoiceItem.original_item_id, func.sum(PosInvoiceItem.qty))
+        .join(PosInvoice, PosInvoice.id == PosInvoiceItem.invoice_id)
+        .where(PosInvoice.return_against_id == sale.id)
+        .group_by(PosInvoiceItem.original_item_id)
+    ).all()
+    return {int(item_id): -Decimal(str(qty)) for item_id, qty in rows if item_id is not None}
+
+
+def sale_as_cart(sale: PosInvoice, settings: TotalsSettings) -> Cart:
+    """The sale as it was paid: line ids are the stored line ids, rates exactly as charged."""
+    lines = tuple(
+        CartLine(
+            line_id=item.id,
+            item_code=item.item_code,
+            item_name=item.item_name,
+            qty=item.qty,
+            price_list_rate=item.price_list_rate,
+            uom=item.uom,
+            conversion_factor=item.conversion_factor,
+            # The charged rate already holds the line discount: keep it, not a recomputation.
+            fixed_rate=item.rate,
+            item_tax_template=item.item_tax_template,
+            item_tax_rate={k: Decimal(str(v)) for k, v in json.loads(item.item_tax_rate).items()},
+        )
+        for item in sale.items
+    )
+    taxes = tuple(
+        TaxLine(
+            charge_type=ChargeType(t.charge_type),
+            account_head=t.account_head,
+            rate=t.rate,
+            tax_amount=t.tax_amount if t.charge_type == ChargeType.ACTUAL else Decimal(0),
+            row_id=t.row_id,
+            included_in_print_rate=t.included_in_print_rate,
+            description=t.description,
+            cost_center=t.cost_center,
+        )
+        for t in sale.taxes
+    )
+    return Cart(
+        settings=settings,
+        offline_id=sale.offline_id,
+        lines=lines,
+        customer=sale.customer,
+        taxes=taxes,
+        apply_discount_on=DiscountOn(sale.apply_discount_on),
+        additional_discount_percentage=sale.additional_discount_percentage,
+        discount_amount=Decimal(0) if sale.additional_discount_percentage else sale.discount_amount,
+    )

@@ -1,0 +1,228 @@
+"""The counter app: wires screens, keys and timers together. It computes nothing itself.
+
+- Routing: sign-in -> (open shift) -> sell; lock pushes the sign-in screen over the sale.
+- Lock-down: no key combination leaves the app (Ctrl+C/Q/Z/\\ are swallowed); only a
+  supervisor's shut-down (`ShutDown`) ends it.
+- The keyboard-wedge scanner is told from typing at the App level, before any widget sees a
+  key (`appliance.tui.wedge`), so a scan never lands in whatever input has focus.
+- Inactivity locks the till after ``lock_seconds`` without a key.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from appliance.store.journal import JournalKind
+from appliance.tui.backend import Readiness
+from appliance.tui.context import Context
+from appliance.tui.messages import LockNow, Scanned, ShutDown, SignedIn, SignOut
+from appliance.tui.screens.sell import SellScreen
+from appliance.tui.screens.shift import OpenShiftScreen
+from appliance.tui.screens.sign_in import NotReadyScreen, SignInScreen
+from appliance.tui.wedge import MAX_GAP, Release, Scan, WedgeDetector
+from appliance.tui.widgets.status_bar import StatusBar, StatusLine
+
+# Keys that end or suspend a terminal program elsewhere: here they do nothing at all.
+SWALLOWED = "ctrl+c,ctrl+q,ctrl+z,ctrl+backslash,ctrl+p"
+
+
+class _WedgeTick(Message):
+    """A pause after held keys: give them back if no Enter came."""
+
+
+class LockedDownApp(App[None]):
+    """Base for the till's apps: no key quits, suspends or opens a command palette."""
+
+    CSS_PATH = "pos.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    inherit_bindings: ClassVar[bool] = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(SWALLOWED, "swallow", show=False, priority=True, system=True)
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allow_exit = False
+        if os.environ.get("TERM") == "linux":
+            self.theme = "ansi-dark"
+
+    def action_swallow(self) -> None:
+        """Ctrl+C and friends: deliberately nothing."""
+
+    async def action_quit(self) -> None:
+        if self.allow_exit:
+            self.exit()
+
+    def action_help_quit(self) -> None:
+        """Textual's "press Ctrl+Q to quit" hint: not on a till."""
+
+    def action_suspend_process(self) -> None:
+        """Never suspend (Ctrl+Z)."""
+
+
+class NotReadyApp(LockedDownApp):
+    """Shown on a terminal that cannot sell yet; exits by itself once it can."""
+
+    def __init__(self, first: Readiness, check: Callable[[], Readiness]) -> None:
+        super().__init__()
+        self.needs = first
+        self._check = check
+
+    def on_mount(self) -> None:
+        self.push_screen(NotReadyScreen(self.needs.needs))
+        self.set_interval(5, self.recheck)
+
+    @work(thread=True, exclusive=True)
+    def recheck(self) -> None:
+        now = self._check()
+        if now.ready:
+            self.call_from_thread(self.exit)
+
+
+class PosApp(LockedDownApp):
+    def __init__(self, ctx: Context, lock_seconds: float = 120, status_every: float = 2.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.lock_seconds = lock_seconds
+        self.status_every = status_every
+        self.wedge: WedgeDetector[events.Key] = WedgeDetector()
+        self.last_activity = time.monotonic()
+        self.sell_screen: SellScreen | None = None
+        self.status_line = StatusLine()
+
+    # -- start --------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(SignInScreen(self.ctx))
+        self.set_interval(1.0, self.check_inactivity)
+        self.set_interval(self.status_every, self.refresh_status)
+        self.refresh_status()
+
+    # -- keys: wedge scanner and activity ------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self.last_activity = time.monotonic()
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and getattr(self.screen, "accepts_scans", False)
+        ):
+            await self._wedge_key(event)
+            return
+        if isinstance(event, events.Key) and not event.is_forwarded and self.wedge.holding:
+            await self._give_back(self.wedge.other())
+        await super().on_event(event)
+
+    async def _wedge_key(self, event: events.Key) -> None:
+        char = event.character
+        now = time.monotonic()
+        if char is not None and len(char) == 1 and event.is_printable and not char.isspace():
+            released = self.wedge.printable(event, char, now)
+            if released is not None:
+                await self._give_back(released)
+            self.set_timer(MAX_GAP * 2, lambda: self.post_message(_WedgeTick()))
+            return
+        if event.key == "enter" and self.wedge.holding:
+            outcome = self.wedge.enter(now)
+            if isinstance(outcome, Scan):
+                self.screen.post_message(Scanned(outcome.code))
+                return
+            await self._give_back(outcome)
+        elif self.wedge.holding:
+            await self._give_back(self.wedge.other())
+        await super().on_event(event)
+
+    async def _give_back(self, released: Release[events.Key]) -> None:
+        for key in released.events:
+            await super().on_event(key)
+
+    async def on__wedge_tick(self, _message: _WedgeTick) -> None:
+        released = self.wedge.tick(time.monotonic())
+        if released is not None:
+            await self._give_back(released)
+
+    # -- routing ------------------------------------------------------------------------------
+    @work(group="route")
+    async def on_signed_in(self, message: SignedIn) -> None:
+        if message.unlocked:
+            self.pop_screen()
+            self.refresh_status()
+            return
+        self.ctx.cashier = message.cashier
+        backend = self.ctx.backend
+        if not await backend.run(backend.shift_open):
+            opened = await self.push_screen_wait(OpenShiftScreen(self.ctx))
+            if not opened:
+                await self._sign_out("shift not opened")
+                return
+        cart = await backend.run(backend.new_cart)
+        self.sell_screen = SellScreen(self.ctx, cart)
+        await self.push_screen(self.sell_screen)
+        self.refresh_status()
+
+    @work(group="route")
+    async def on_sign_out(self, _message: SignOut) -> None:
+        await self._sign_out("sign out")
+
+    async def _sign_out(self, reason: str) -> None:
+        if self.ctx.cashier is not None:
+            backend = self.ctx.backend
+            await backend.run(
+                backend.record, JournalKind.SIGN_OUT, self.ctx.user, None, {"reason": reason}
+            )
+        self.ctx.cashier = None
+        self.sell_screen = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.refresh_status()
+
+    def on_lock_now(self, _message: LockNow) -> None:
+        self.lock()
+
+    def lock(self) -> None:
+        if self.ctx.cashier is None or isinstance(self.screen, SignInScreen):
+            return
+        self.push_screen(SignInScreen(self.ctx, locked_by=self.ctx.cashier))
+
+    @work(group="route")
+    async def on_shut_down(self, message: ShutDown) -> None:
+        backend = self.ctx.backend
+        await backend.run(
+            backend.record,
+            JournalKind.SIGN_OUT,
+            message.supervisor,
+            None,
+            {"reason": "shut down by supervisor"},
+        )
+        self.allow_exit = True
+        self.exit()
+
+    # -- timers -------------------------------------------------------------------------------
+    def check_inactivity(self) -> None:
+        if time.monotonic() - self.last_activity >= self.lock_seconds:
+            self.lock()
+
+    @work(exclusive=True, group="status")
+    async def refresh_status(self) -> None:
+        backend = self.ctx.backend
+        status = await backend.run(backend.status)
+        cashier = self.ctx.cashier
+        line = StatusLine(
+            cashier=f"{cashier.full_name}{'*' if cashier.supervises else ''}" if cashier else "",
+            shift_open=status.shift_open,
+            online=False,
+            last_sync=f"sync {status.last_sync:%H:%M}" if status.last_sync else "",
+            unsynced=status.unsynced,
+            quarantined=status.quarantined,
+            devices=tuple(self.ctx.devices.states()),
+        )
+        self.status_line = line
+        for bar in self.screen.query(StatusBar):
+            bar.status = line

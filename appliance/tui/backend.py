@@ -1,0 +1,470 @@
+"""The screens' one door to the store: every database call, on one thread, off the screen's.
+
+SQLite sessions are not shared between threads, and the counter's read session is long-lived,
+so every call runs on a single worker thread (`Backend.run`), one after the other, while the
+Textual loop keeps drawing and taking keys. The methods below are plain blocking functions;
+screens await them through ``run`` from their workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from appliance import paths
+from appliance.config import Config
+from appliance.counter import auth
+from appliance.counter.auth import AuthResult, CashierCard
+from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.returns import find_sale_for_return
+from appliance.drivers.printer.receipt import (
+    PaymentSummary,
+    ReceiptData,
+    ReceiptLine,
+    ReceiptPayment,
+    ReceiptTax,
+    ShiftReport,
+    StoreHeader,
+)
+from appliance.sales.cart import Cart
+from appliance.sales.catalog import CatalogItem, CustomerInfo
+from appliance.sales.shift import ShiftReport as ShiftTotals
+from appliance.sales.till import Till
+from appliance.store import journal, outbox
+from appliance.store.catalog import StoreNotReadyError
+from appliance.store.customers import OfflineCustomer, create_offline_customer
+from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
+from appliance.store.journal import JournalKind
+from appliance.store.models import (
+    Cashier,
+    Customer,
+    OutboxEntry,
+    OutboxState,
+    PosInvoice,
+    PosOpeningEntry,
+    PosProfile,
+    TaxCategory,
+    TaxRule,
+)
+from appliance.store.sales import CUSTOMER_DOCTYPE, CommittedSale
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether this terminal can sell, and if not, exactly what it needs."""
+
+    needs: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.needs
+
+
+def readiness(db: Path, cfg: Config) -> Readiness:
+    """What a brand-new (or half-set-up) terminal is missing, in the words an installer needs."""
+    if not db.exists():
+        return Readiness(
+            (
+                f"No database at {db}.",
+                "Connect the terminal to ERPNext and let the sync agent run its first pull "
+                "(`appliance sync --once`), or import a USB bundle (`appliance import`).",
+                "To try the till without ERPNext: `appliance demo`.",
+            )
+        )
+    engine = create_db_engine(db)
+    try:
+        if "pos_profiles" not in inspect(engine).get_table_names():
+            return Readiness(
+                (f"The database at {db} has no tables.", "Run `appliance db migrate`, then sync.")
+            )
+        with Session(engine) as session:
+            needs: list[str] = []
+            if session.get(PosProfile, cfg.pos_profile) is None:
+                needs.append(
+                    f"POS Profile {cfg.pos_profile!r} (named in {cfg.source}) is not in the "
+                    "local store: let the sync agent pull it from ERPNext."
+                )
+            if not session.scalar(select(func.count()).select_from(Cashier)):
+                needs.append(
+                    "No cashiers: add POS users with a PIN in ERPNext and let the agent sync them."
+                )
+            return Readiness(tuple(needs))
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the status bar shows; read every few seconds."""
+
+    shift_open: bool
+    unsynced: int
+    quarantined: int
+    last_sync: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    name: str
+    phone: str = ""
+    province: str = ""
+    tax_category: str = ""
+
+
+@dataclass
+class Backend:
+    cfg: Config
+    db: Path
+    engine: Engine = field(init=False)
+    read: sessionmaker[Session] = field(init=False)
+    write: sessionmaker[Session] = field(init=False)
+    checkout: Checkout = field(init=False)
+    cashiers: list[CashierCard] = field(default_factory=list)
+    _pool: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-db")
+
+    # -- the thread ---------------------------------------------------------------------------
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(fn, *args, **kwargs))
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """The same thread, waited for synchronously (start-up, tests, shutdown)."""
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+    def open(self) -> None:
+        """Connect and load the till (raises StoreNotReadyError naming what is missing)."""
+        self.engine = create_db_engine(self.db)
+        self.read = make_session_factory(self.engine, read_only=True)
+        self.write = make_session_factory(self.engine)
+        setup = CounterSetup(self.cfg.terminal.id, self.cfg.pos_profile, self.cfg.scan)
+        self.checkout = Checkout(self.read, self.write, setup)
+        self.cashiers = self._list_cashiers()
+
+    def close(self) -> None:
+        def _close() -> None:
+            if hasattr(self, "checkout"):
+                self.checkout.close()
+            if hasattr(self, "engine"):
+                self.engine.dispose()
+
+        self._pool.submit(_close).result()
+        self._pool.shutdown(wait=True)
+
+    @property
+    def terminal_id(self) -> str:
+        return self.cfg.terminal.id
+
+    # -- people -------------------------------------------------------------------------------
+    def _list_cashiers(self) -> list[CashierCard]:
+        with self.read() as session:
+            return auth.list_cashiers(session)
+
+    def sign_in(self, user: str, pin: str) -> AuthResult:
+        with self.read() as read, unit_of_work(self.write) as uow:
+            result = auth.authenticate(read, uow.session, user, pin)
+            uow.commit()
+        return result
+
+    def approve(
+        self,
+        supervisor: str,
+        pin: str,
+        *,
+        cashier: str,
+        action: str,
+        reason: str,
+        detail: Mapping[str, Any],
+    ) -> AuthResult:
+        """A supervisor's PIN allows what the cashier's role does not; journaled as an override."""
+        with self.read() as read, unit_of_work(self.write) as uow:
+            result = auth.authenticate(
+                read, uow.session, supervisor, pin, purpose=action, detail={"cashier": cashier}
+            )
+            if result.ok and result.cashier is not None and not result.cashier.supervises:
+                result = AuthResult(
+                    auth.Outcome.UNKNOWN, f"{result.cashier.full_name} is not a supervisor"
+                )
+            if result.ok:
+                journal.append(
+                    uow.session,
+                    JournalKind.OVERRIDE,
+                    supervisor,
+                    None,
+                    {"action": action, "cashier": cashier, "reason": reason, **detail},
+                )
+            uow.commit()
+        return result
+
+    def record(
+        self, kind: JournalKind, actor: str, ref: str | None, data: Mapping[str, Any]
+    ) -> None:
+        """Journal a counter event (void, drawer opening, sign-out, discount...)."""
+        with unit_of_work(self.write) as uow:
+            journal.append(uow.session, kind, actor, ref, dict(data))
+            uow.commit()
+
+    # -- selling ------------------------------------------------------------------------------
+    def new_cart(self) -> Cart:
+        return self.checkout.new_cart()
+
+    def on_till(self, action: Callable[[Till], T]) -> T:
+        return self.checkout.read(action)
+
+    def search_items(self, text: str, limit: int = 8) -> tuple[CatalogItem, ...]:
+        return self.checkout.read(lambda till: self.checkout.catalog.search_items(text, limit))
+
+    def search_customers(self, text: str, limit: int = 8) -> tuple[CustomerInfo, ...]:
+        return self.checkout.read(lambda till: self.checkout.catalog.search_customers(text, limit))
+
+    def commit(self, cart: Cart, cashier: str) -> CommittedSale:
+        return self.checkout.commit(cart, cashier)
+
+    def create_customer(self, new: NewCustomer, created_by: str) -> str:
+        """A customer made at the counter, queued for ERPNext; returns its local name."""
+        offline_id = str(uuid.uuid4())
+        payload: dict[str, Any] = {
+            "offline_id": offline_id,
+            "customer_name": new.name,
+            "customer_type": "Individual",
+            "mobile_no": new.phone or None,
+            "territory": new.province or None,
+            "tax_category": new.tax_category or None,
+        }
+        with unit_of_work(self.write) as uow:
+            row: Customer = create_offline_customer(
+                uow.session,
+                OfflineCustomer(
+                    offline_id=offline_id,
+                    customer_name=new.name,
+                    created_by=created_by,
+                    payload=payload,
+                    territory=new.province or None,
+                    mobile_no=new.phone or None,
+                    tax_category=new.tax_category or None,
+                ),
+            )
+            # Tax Rules match on the billing address's province: give the new customer one.
+            if new.province:
+                row.billing_state = new.province
+                row.billing_country = "Canada"
+            uow.commit()
+        return offline_id
+
+    def provinces(self) -> list[str]:
+        with self.read() as session:
+            rows = session.scalars(
+                select(TaxRule.billing_state).where(TaxRule.billing_state.is_not(None)).distinct()
+            )
+            return sorted(str(r) for r in rows if r)
+
+    def tax_categories(self) -> list[str]:
+        with self.read() as session:
+            return [
+                str(n) for n in session.scalars(select(TaxCategory.name).order_by(TaxCategory.name))
+            ]
+
+    def original_payments(self, code: str) -> list[tuple[str, str, str | None, Decimal]]:
+        """How a sale was paid (mode, type, account, amount kept after change), for a refund."""
+        with self.checkout.reading() as session:
+            sale = find_sale_for_return(session, code)
+            out = []
+            change = sale.change_amount
+            for p in sale.payments:
+                amount = p.amount
+                if p.type == "Cash" and change:
+                    amount, change = amount - min(change, amount), change - min(change, amount)
+                out.append((p.mode_of_payment, p.type or "", p.account, amount))
+            return out
+
+    def start_return(self, code: str, quantities: Mapping[int, Decimal]) -> Cart:
+        return self.checkout.start_return(code, quantities)
+
+    def return_source(self, code: str) -> tuple[Cart, dict[int, Decimal]]:
+        return self.checkout.return_source(code)
+
+    # -- receipts -----------------------------------------------------------------------------
+    def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:
+        with self.read() as session:
+            sale = session.scalar(select(PosInvoice).where(PosInvoice.offline_id == offline_id))
+            if sale is None:
+                raise LookupError(f"No sale {offline_id}")
+            p = self.checkout.profile
+            return ReceiptData(
+                store=StoreHeader(p.company),
+                receipt_no=sale.receipt_no,
+                terminal_id=self.terminal_id,
+                cashier=self._name(sale.cashier),
+                posted_at=datetime.combine(sale.posting_date, sale.posting_time),
+                lines=tuple(
+                    ReceiptLine(
+                        item_name=i.item_name,
+                        qty=i.qty,
+                        rate=i.rate,
+                        amount=i.amount,
+                        uom=i.uom,
+                        price_list_rate=i.price_list_rate if i.discount_percentage else Decimal(0),
+                        discount_percentage=i.discount_percentage,
+                    )
+                    for i in sale.items
+                ),
+                taxes=tuple(
+                    ReceiptTax(
+                        t.description or t.account_head,
+                        t.rate,
+                        t.tax_amount_after_discount_amount,
+                        t.included_in_print_rate,
+                    )
+                    for t in sale.taxes
+                ),
+                payments=tuple(ReceiptPayment(x.mode_of_payment, x.amount) for x in sale.payments),
+                total=sale.total,
+                grand_total=sale.grand_total,
+                discount_amount=sale.discount_amount,
+                rounding_adjustment=sale.rounding_adjustment,
+                rounded_total=None if p.settings.disable_rounded_total else sale.rounded_total,
+                paid_amount=sale.paid_amount,
+                change_amount=sale.change_amount,
+                currency=p.currency,
+                customer=sale.customer,
+                is_return=sale.is_return,
+                return_against=sale.return_against.receipt_no if sale.return_against else "",
+                offline=True,
+                reprint=reprint,
+            )
+
+    def _name(self, user: str) -> str:
+        for c in self.cashiers:
+            if c.user == user:
+                return c.full_name
+        return user
+
+    # -- shifts -------------------------------------------------------------------------------
+    def shift_open(self) -> bool:
+        return self.checkout.current_shift() is not None
+
+    def open_shift(self, user: str, opening: Mapping[str, Decimal]) -> str:
+        return self.checkout.open_shift(user, opening)
+
+    def shift_totals(self, counted: Mapping[str, Decimal] | None = None) -> ShiftTotals:
+        return self.checkout.shift_report(counted)
+
+    def close_shift(self, user: str, counted: Mapping[str, Decimal]) -> ShiftTotals:
+        return self.checkout.close_shift(user, counted)
+
+    def printed_report(
+        self, totals: ShiftTotals, cashier: str, *, closing: bool, shift: str = ""
+    ) -> ShiftReport:
+        with self.read() as session:
+            opened = session.scalar(
+                select(PosOpeningEntry.period_start_date)
+                .order_by(PosOpeningEntry.id.desc())
+                .limit(1)
+            )
+        p = self.checkout.profile
+        return ShiftReport(
+            store=StoreHeader(p.company),
+            terminal_id=self.terminal_id,
+            cashier=self._name(cashier),
+            opened_at=opened or datetime.now(),
+            printed_at=datetime.now(),
+            invoice_count=totals.sales_count,
+            return_count=totals.returns_count,
+            net_total=totals.net_total,
+            total_taxes=sum((t.amount for t in totals.taxes), Decimal(0)),
+            grand_total=totals.grand_total,
+            returns_total=Decimal(0),
+            taxes=tuple(ReceiptTax(t.account_head, t.rate, t.amount) for t in totals.taxes),
+            payments=tuple(
+                PaymentSummary(m.mode_of_payment, m.expected_amount, m.closing_amount)
+                for m in totals.modes
+            ),
+            opening_float=sum((m.opening_amount for m in totals.modes), Decimal(0)),
+            unsynced_count=self.status().unsynced,
+            closing=closing,
+            shift_name=shift,
+        )
+
+    # -- supervisor ---------------------------------------------------------------------------
+    def quarantined(self) -> list[tuple[int, str, str, str]]:
+        """(id, doctype, offline id, ERPNext's message) of every quarantined document."""
+        with self.read() as session:
+            rows = session.scalars(
+                select(OutboxEntry)
+                .where(OutboxEntry.state == OutboxState.QUARANTINED)
+                .order_by(OutboxEntry.id)
+            )
+            return [(e.id, e.doctype, e.offline_id, e.last_error or "") for e in rows]
+
+    def retry(self, entry_id: int, supervisor: str) -> None:
+        with unit_of_work(self.write) as uow:
+            entry = uow.session.get(OutboxEntry, entry_id)
+            if entry is None:
+                raise LookupError(f"No outbox entry {entry_id}")
+            outbox.release(uow.session, entry)
+            journal.append(
+                uow.session,
+                JournalKind.OUTBOX_RETRY,
+                supervisor,
+                entry.offline_id,
+                {"doctype": entry.doctype, "error": entry.last_error},
+            )
+            uow.commit()
+
+    # -- status -------------------------------------------------------------------------------
+    def status(self) -> Status:
+        with self.read() as session:
+            counts = dict(
+                session.execute(
+                    select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)
+                ).all()
+            )
+            last = session.scalar(
+                select(func.max(OutboxEntry.updated_at)).where(
+                    OutboxEntry.state == OutboxState.DONE
+                )
+            )
+        unsynced = sum(n for s, n in counts.items() if s != OutboxState.DONE)
+        return Status(
+            shift_open=self.shift_open(),
+            unsynced=int(unsynced),
+            quarantined=int(counts.get(OutboxState.QUARANTINED, 0)),
+            last_sync=last.replace(tzinfo=UTC) if last else None,
+        )
+
+
+def open_backend(cfg: Config, db: Path | None = None) -> Backend:
+    """A backend on the configured database, opened on its own thread."""
+    backend = Backend(cfg, db or paths.db_path())
+    try:
+        backend.call(backend.open)
+    except StoreNotReadyError:
+        backend.close()
+        raise
+    return backend
+
+
+__all__ = [
+    "CUSTOMER_DOCTYPE",
+    "Backend",
+    "NewCustomer",
+    "Readiness",
+    "Status",
+    "open_backend",
+    "readiness",
+]

@@ -1,0 +1,21 @@
+"""What every screen is handed when it is made: the backend, the devices, who is signed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.counter.auth import CashierCard
+from appliance.tui.backend import Backend
+from appliance.tui.peripherals import Peripherals
+
+
+@dataclass
+class Context:
+    backend: Backend
+    devices: Peripherals
+    demo: bool = False
+    cashier: CashierCard | None = None
+
+    @property
+    def user(self) -> str:
+        return self.cashier.user if self.cashier else ""

@@ -1,0 +1,117 @@
+"""The counter's view of its devices: one small facade the screens call, whatever is plugged in.
+
+The screens never talk to a driver. They ask this facade to print a receipt, kick the drawer,
+show two lines on the customer display or read the scale, and they read each device's state for
+the status bar. `StandInPeripherals` is the in-process stand-in used until the real drivers
+(`appliance.drivers`) are wired here: receipts become text files under
+``$APPLIANCE_DATA/receipts/``, the drawer and display keep their last state in memory.
+
+Every call may block (a serial port, a paper-out printer) and may fail with `PeripheralError`;
+callers run them in a worker, after the sale is committed, and never undo a sale for them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from appliance.drivers.printer.layout import ReceiptLayout, ShiftReportLayout
+from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
+from appliance.drivers.state import DeviceState
+
+
+class PeripheralError(RuntimeError):
+    """A device could not do what was asked; the message is for the cashier."""
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    name: str
+    state: DeviceState
+    detail: str = ""
+
+
+class Peripherals(Protocol):
+    def print_receipt(self, receipt: ReceiptData) -> Path | None:
+        """Print; return where a copy was kept (the stand-in's file), if anywhere."""
+
+    def print_report(self, report: ShiftReport) -> Path | None: ...
+
+    def open_drawer(self, reason: str) -> None: ...
+
+    def show_on_display(self, line1: str, line2: str = "") -> None: ...
+
+    def read_weight(self) -> Decimal | None:
+        """Kilograms on the scale, or None when there is no scale."""
+
+    def states(self) -> list[DeviceView]: ...
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text) or "document"
+
+
+@dataclass
+class StandInPeripherals:
+    """Devices that live in this process: receipts as text files, drawer and display in memory.
+
+    ``fail_printer`` makes printing fail (for trying out and testing a paper-out printer).
+    """
+
+    receipts_dir: Path
+    columns: int = 42
+    fail_printer: bool = False
+    weight: Decimal | None = None
+    drawer_openings: list[str] = field(default_factory=list)
+    display: tuple[str, str] = ("", "")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _write(self, stem: str, text: str) -> Path:
+        if self.fail_printer:
+            raise PeripheralError("Printer: out of paper or offline")
+        self.receipts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.receipts_dir / f"{_safe_name(stem)}.txt"
+        n = 1
+        while path.exists():  # a reprint is a second file, never an overwrite
+            n += 1
+            path = self.receipts_dir / f"{_safe_name(stem)}-copy{n}.txt"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def print_receipt(self, receipt: ReceiptData) -> Path | None:
+        document = ReceiptLayout(columns=self.columns).render(receipt)
+        with self._lock:
+            return self._write(receipt.receipt_no, document.as_text())
+
+    def print_report(self, report: ShiftReport) -> Path | None:
+        document = ShiftReportLayout(columns=self.columns).render_report(report)
+        kind = "Z" if report.closing else "X"
+        when = report.printed_at.strftime("%Y%m%d-%H%M%S")
+        stem = f"{kind}-{report.shift_name or when}"
+        with self._lock:
+            return self._write(stem, document.as_text())
+
+    def open_drawer(self, reason: str) -> None:
+        with self._lock:
+            self.drawer_openings.append(reason)
+
+    def show_on_display(self, line1: str, line2: str = "") -> None:
+        with self._lock:
+            self.display = (line1[:20], line2[:20])
+
+    def read_weight(self) -> Decimal | None:
+        return self.weight
+
+    def states(self) -> list[DeviceView]:
+        printer = DeviceState.ERROR if self.fail_printer else DeviceState.ONLINE
+        return [
+            DeviceView("printer", printer, "stand-in: receipts as files"),
+            DeviceView("drawer", DeviceState.ONLINE),
+            DeviceView("display", DeviceState.ONLINE),
+            DeviceView(
+                "scale", DeviceState.ONLINE if self.weight is not None else DeviceState.UNKNOWN
+            ),
+        ]

@@ -1,0 +1,271 @@
+"""Taking payment: cash with quick tenders and change, the profile's other modes, split freely.
+
+The sale is committed the moment the payments cover it (in a worker, on the backend's
+thread); only then does the drawer open and the receipt print. A printer failure leaves the
+sale committed and offers a reprint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from appliance.sales import cart as carts
+from appliance.sales.cart import Cart, CartError
+from appliance.sales.model import PaymentLine
+from appliance.sales.till import PaymentMode
+from appliance.store.journal import JournalKind
+from appliance.tui.context import Context
+from appliance.tui.format import money, parse_amount
+from appliance.tui.widgets.status_bar import StatusBar
+
+MODE_KEYS = ("f2", "f3", "f4", "f5", "f6")
+QUICK_KEYS = ("f8", "f9", "f11")
+NOTES = (Decimal(5), Decimal(10), Decimal(20), Decimal(50), Decimal(100))
+
+
+@dataclass(frozen=True)
+class PayResult:
+    offline_id: str
+    receipt_no: str
+    change: Decimal
+    printed: bool
+
+
+def quick_tenders(remaining: Decimal, count: int = 3) -> list[Decimal]:
+    """The next banknote amounts above what is left: 12.35 -> 15, 20, 50."""
+    out: list[Decimal] = []
+    for note in NOTES:
+        amount = (remaining / note).to_integral_value(ROUND_CEILING) * note
+        if amount > remaining and amount not in out:
+            out.append(amount)
+    return out[:count]
+
+
+class PayScreen(Screen[PayResult | None]):
+    BINDINGS = [  # noqa: RUF012
+        *[Binding(k, f"tender({n})", f"Mode {n + 1}", show=False) for n, k in enumerate(MODE_KEYS)],
+        Binding("f7", "exact", "Exact cash"),
+        *[Binding(k, f"quick({n})", show=False) for n, k in enumerate(QUICK_KEYS)],
+        Binding("f12", "reprint", "Reprint"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, ctx: Context, cart: Cart) -> None:
+        super().__init__(classes="pay")
+        self.ctx = ctx
+        self.cart = cart
+        self.modes: tuple[PaymentMode, ...] = ctx.backend.checkout.profile.modes[: len(MODE_KEYS)]
+        self.result: PayResult | None = None
+        self.committing = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Vertical(id="pay-box"):
+            yield Static(id="pay-summary")
+            yield Static(id="pay-keys")
+            yield Input(placeholder="Amount (empty: what is left)", id="amount")
+            yield Static(id="pay-lines")
+            yield Static("", id="pay-message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+        self.query_one("#amount", Input).focus()
+
+    # -- view ---------------------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        cart = self.cart
+        grid = Table.grid(expand=False, padding=(0, 2))
+        grid.add_column()
+        grid.add_column(justify="right", min_width=12)
+        grid.add_row("[b]Amount due[/b]", f"[b]{money(cart.amount_due)}[/b]")
+        grid.add_row("Paid", money(cart.paid))
+        if cart.remaining > 0:
+            grid.add_row("[b]Left to pay[/b]", f"[b]{money(cart.remaining)}[/b]")
+        else:
+            grid.add_row("[b]CHANGE[/b]", f"[b reverse] {money(-cart.remaining)} [/b reverse]")
+        self.query_one("#pay-summary", Static).update(grid)
+        keys = "  ".join(
+            f"{k.upper()} {m.mode_of_payment}" for k, m in zip(MODE_KEYS, self.modes, strict=False)
+        )
+        quick = "  ".join(
+            f"{k.upper()} {money(a)}"
+            for k, a in zip(QUICK_KEYS, quick_tenders(cart.remaining), strict=False)
+        )
+        cash = self.ctx.backend.checkout.profile.cash_mode
+        self.query_one("#pay-keys", Static).update(
+            f"{keys}\nF7 exact {cash}  {quick}\nEnter: {cash} for the amount typed"
+        )
+        lines = "\n".join(f"  {p.mode_of_payment:<16}{money(p.amount):>12}" for p in cart.payments)
+        self.query_one("#pay-lines", Static).update(lines or "  (no payment yet)")
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#pay-message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+        if error:
+            self.app.bell()
+
+    # -- tendering ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "tender" and parameters:
+            return int(str(parameters[0])) < len(self.modes)
+        return True
+
+    def typed_amount(self) -> Decimal | None:
+        box = self.query_one("#amount", Input)
+        if not box.value.strip():
+            return self.cart.remaining
+        value = parse_amount(box.value)
+        if value is None or value <= 0:
+            self.say("Type an amount, or leave it empty for what is left", error=True)
+            return None
+        return value
+
+    def mode(self, name: str) -> PaymentMode:
+        for m in self.ctx.backend.checkout.profile.modes:
+            if m.mode_of_payment == name:
+                return m
+        return PaymentMode(name, "Cash")
+
+    def pay(self, mode: PaymentMode, amount: Decimal) -> None:
+        if self.result is not None or self.committing:
+            if self.result is not None:
+                self.dismiss(self.result)
+            return
+        if amount <= 0:
+            self.say("Nothing left to pay", error=True)
+            return
+        if mode.type != "Cash" and amount > self.cart.remaining:
+            self.say(f"{mode.mode_of_payment} cannot take more than what is left", error=True)
+            return
+        try:
+            self.cart = carts.add_payment(
+                self.cart,
+                PaymentLine(mode.mode_of_payment, amount, mode.type, mode.account or None),
+            )
+        except CartError as exc:
+            self.say(str(exc), error=True)
+            return
+        self.query_one("#amount", Input).value = ""
+        self.refresh_view()
+        if self.cart.is_fully_paid:
+            self.commit()
+        else:
+            self.say(
+                f"{mode.mode_of_payment} {money(amount)} taken; {money(self.cart.remaining)} left"
+            )
+
+    def action_tender(self, index: int) -> None:
+        amount = self.typed_amount()
+        if amount is not None and index < len(self.modes):
+            self.pay(self.modes[index], amount)
+
+    def action_exact(self) -> None:
+        self.query_one("#amount", Input).value = ""
+        self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), self.cart.remaining)
+
+    def action_quick(self, index: int) -> None:
+        amounts = quick_tenders(self.cart.remaining)
+        if index < len(amounts):
+            self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), amounts[index])
+
+    @on(Input.Submitted, "#amount")
+    def amount_entered(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
+            return
+        amount = self.typed_amount()
+        if amount is not None:
+            self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), amount)
+
+    def action_back(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
+        elif not self.committing:
+            self.dismiss(None)
+
+    # -- commit, drawer, receipt --------------------------------------------------------------
+    @work(exclusive=True, group="commit")
+    async def commit(self) -> None:
+        self.committing = True
+        self.say("Saving the sale...")
+        backend = self.ctx.backend
+        try:
+            committed = await backend.run(backend.commit, self.cart, self.ctx.user)
+        except CartError as exc:
+            # Nothing was written: take the last payment back so the cashier can try again.
+            self.committing = False
+            self.cart = carts.clear_payments(self.cart)
+            self.refresh_view()
+            self.say(f"Not saved: {exc}", error=True)
+            return
+        change = self.cart.totals.change_amount if self.cart.totals else Decimal(0)
+        self.result = PayResult(committed.offline_id, committed.receipt_no, change, printed=False)
+        self.committing = False
+        self.say(f"Sale {committed.receipt_no} saved. Enter: next customer")
+        await self.drawer_and_receipt(committed.offline_id)
+
+    async def drawer_and_receipt(self, offline_id: str) -> None:
+        backend = self.ctx.backend
+        devices = self.ctx.devices
+        cash = self.ctx.backend.checkout.profile.cash_mode
+        problems: list[str] = []
+        if any(p.mode_of_payment == cash for p in self.cart.payments):
+            try:
+                await asyncio.to_thread(devices.open_drawer, f"sale {self.result_no}")
+                await backend.run(
+                    backend.record,
+                    JournalKind.DRAWER_OPEN,
+                    self.ctx.user,
+                    offline_id,
+                    {"reason": "sale"},
+                )
+            except Exception as exc:  # a device failure never undoes the sale
+                problems.append(f"drawer: {exc}")
+        try:
+            receipt = await backend.run(backend.receipt, offline_id)
+            await asyncio.to_thread(devices.print_receipt, receipt)
+            if self.result is not None:
+                self.result = PayResult(
+                    self.result.offline_id, self.result.receipt_no, self.result.change, True
+                )
+        except Exception as exc:
+            problems.append(f"receipt not printed ({exc}); F12 reprints")
+        text = f"Sale {self.result_no} saved. Enter: next customer"
+        if problems:
+            self.say(f"{text}. " + "; ".join(problems), error=True)
+        else:
+            self.say(text)
+
+    @property
+    def result_no(self) -> str:
+        return self.result.receipt_no if self.result else ""
+
+    @work(exclusive=True, group="commit")
+    async def action_reprint(self) -> None:
+        if self.result is None:
+            return
+        backend = self.ctx.backend
+        try:
+            receipt = await backend.run(
+                backend.receipt, self.result.offline_id, reprint=self.result.printed
+            )
+            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
+        except Exception as exc:
+            self.say(f"Reprint failed: {exc}", error=True)
+            return
+        self.result = PayResult(
+            self.result.offline_id, self.result.receipt_no, self.result.change, True
+        )
+        self.say(f"Reprinted {self.result.receipt_no}. Enter: next customer")

@@ -1,0 +1,252 @@
+"""Returns: find the sale by its receipt number (typed or scanned), pick lines and quantities,
+refund by the original modes of payment, with a supervisor's approval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from appliance.sales import cart as carts
+from appliance.sales.cart import Cart, CartError
+from appliance.sales.model import PaymentLine
+from appliance.sales.returns import make_return
+from appliance.store.journal import JournalKind
+from appliance.tui.context import Context
+from appliance.tui.format import money, parse_amount, qty
+from appliance.tui.messages import Scanned
+from appliance.tui.screens.dialogs import OverrideDialog, PromptDialog
+from appliance.tui.widgets.status_bar import StatusBar
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    offline_id: str
+    receipt_no: str
+    refunded: Decimal  # negative: money handed back
+
+
+def refund_plan(
+    refund: Decimal, paid: list[tuple[str, str, str | None, Decimal]]
+) -> list[PaymentLine]:
+    """Refund by the original modes: card and others first, up to what each paid, then cash."""
+    left = refund
+    plan: list[PaymentLine] = []
+    ordered = [p for p in paid if p[1] != "Cash"] + [p for p in paid if p[1] == "Cash"]
+    for n, (mode, kind, account, amount) in enumerate(ordered):
+        last = n == len(ordered) - 1
+        take = left if last else min(left, amount)
+        if take > 0:
+            plan.append(PaymentLine(mode, -take, kind, account))
+            left -= take
+    return plan
+
+
+class ReturnScreen(Screen[ReturnResult | None]):
+    accepts_scans = True  # the app delivers keyboard-wedge scans here as `Scanned`
+    BINDINGS = [  # noqa: RUF012
+        Binding("f2", "set_qty", "Qty"),
+        Binding("f3", "all", "All"),
+        Binding("f10", "refund", "Refund"),
+        Binding("escape", "back", "Back"),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(classes="returns")
+        self.ctx = ctx
+        self.code = ""
+        self.original: Cart | None = None
+        self.already: dict[int, Decimal] = {}
+        self.back: dict[int, Decimal] = {}
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Vertical(id="returns-box"):
+            yield Static("RETURN - scan the receipt or type its number", classes="screen-title")
+            yield Input(placeholder="Receipt number", id="receipt")
+            yield DataTable(id="return-lines", cursor_type="row")
+            yield Static("", id="return-total")
+            yield Static("", id="return-message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#return-lines", DataTable)
+        for title, width in (("Item", 28), ("Sold", 7), ("Back before", 11), ("Return", 7)):
+            table.add_column(title, width=width)
+        self.query_one("#receipt", Input).focus()
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#return-message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.query_one("#receipt", Input).value = message.code
+        self.load(message.code)
+
+    @on(Input.Submitted, "#receipt")
+    def receipt_entered(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.load(event.value.strip())
+
+    @work(exclusive=True, group="return-load")
+    async def load(self, code: str) -> None:
+        backend = self.ctx.backend
+        try:
+            original, already = await backend.run(backend.return_source, code)
+        except CartError as exc:
+            self.say(str(exc), error=True)
+            return
+        self.code, self.original, self.already, self.back = code, original, already, {}
+        self.show()
+        self.query_one("#return-lines", DataTable).focus()
+        self.say(f"Sale {code}: choose lines (F2 quantity, F3 everything), then F10")
+
+    def show(self) -> None:
+        table = self.query_one("#return-lines", DataTable)
+        row = table.cursor_row
+        table.clear()
+        if self.original is None:
+            return
+        for line in self.original.lines:
+            table.add_row(
+                line.item_name[:28],
+                qty(line.qty),
+                qty(self.already.get(line.line_id, ZERO)),
+                qty(self.back.get(line.line_id, ZERO)),
+                key=str(line.line_id),
+            )
+        table.move_cursor(row=min(row, table.row_count - 1))
+        total = self.preview()
+        self.query_one("#return-total", Static).update(
+            f"Refund: {money(-total.amount_due)}" if total is not None else "Refund: 0.00"
+        )
+
+    def preview(self) -> Cart | None:
+        if self.original is None or not any(self.back.values()):
+            return None
+        try:
+            return make_return(self.original, self.original.offline_id, self.back, self.already)
+        except CartError:
+            return None
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#return-lines", DataTable)
+        if step > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
+
+    def selected_line(self) -> int | None:
+        if self.original is None or not self.original.lines:
+            return None
+        row = self.query_one("#return-lines", DataTable).cursor_row
+        return self.original.lines[row].line_id
+
+    @work(exclusive=True, group="return-qty")
+    async def action_set_qty(self) -> None:
+        line_id = self.selected_line()
+        if line_id is None or self.original is None:
+            return
+        line = self.original.line(line_id)
+        left = line.qty - self.already.get(line_id, ZERO)
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Return: {line.item_name}", f"Quantity back (at most {qty(left)})", qty(left)
+            )
+        )
+        value = parse_amount(typed or "")
+        if value is None:
+            return
+        if value < 0 or value > left:
+            self.say(f"At most {qty(left)} can come back", error=True)
+            return
+        self.back[line_id] = value
+        self.show()
+
+    def action_all(self) -> None:
+        if self.original is None:
+            return
+        self.back = {
+            line.line_id: line.qty - self.already.get(line.line_id, ZERO)
+            for line in self.original.lines
+        }
+        self.show()
+
+    def action_back(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+    @work(exclusive=True, group="refund")
+    async def action_refund(self) -> None:
+        if self.busy or self.original is None or not any(self.back.values()):
+            self.say("Choose what comes back first", error=True)
+            return
+        cashier = self.ctx.cashier
+        backend = self.ctx.backend
+        quantities = {k: v for k, v in self.back.items() if v}
+        try:
+            cart = await backend.run(backend.start_return, self.code, quantities)
+        except CartError as exc:
+            self.say(str(exc), error=True)
+            return
+        refund = -cart.amount_due
+        if cashier is not None and not cashier.may_approve_returns:
+            approver = await self.app.push_screen_wait(
+                OverrideDialog(
+                    self.ctx,
+                    "return",
+                    f"refund {money(refund)} on {self.code}",
+                    {"receipt_no": self.code, "refund": str(refund)},
+                )
+            )
+            if approver is None:
+                self.say("Return not approved", error=True)
+                return
+        self.busy = True
+        paid = await backend.run(backend.original_payments, self.code)
+        for payment in refund_plan(refund, paid):
+            cart = carts.add_payment(cart, payment)
+        try:
+            committed = await backend.run(backend.commit, cart, self.ctx.user)
+        except CartError as exc:
+            self.busy = False
+            self.say(f"Not saved: {exc}", error=True)
+            return
+        problems = []
+        cash = backend.checkout.profile.cash_mode
+        if any(p.mode_of_payment == cash for p in cart.payments):
+            try:
+                await asyncio.to_thread(
+                    self.ctx.devices.open_drawer, f"refund {committed.receipt_no}"
+                )
+                await backend.run(
+                    backend.record,
+                    JournalKind.DRAWER_OPEN,
+                    self.ctx.user,
+                    committed.offline_id,
+                    {"reason": "refund"},
+                )
+            except Exception as exc:  # never undoes the committed refund
+                problems.append(f"drawer: {exc}")
+        try:
+            receipt = await backend.run(backend.receipt, committed.offline_id)
+            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
+        except Exception as exc:
+            problems.append(f"receipt not printed: {exc}")
+        if problems:
+            self.app.notify("; ".join(problems), severity="error")
+        self.dismiss(ReturnResult(committed.offline_id, committed.receipt_no, cart.amount_due))

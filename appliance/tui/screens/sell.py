@@ -1,0 +1,576 @@
+"""The sell screen: scan or search, adjust lines, pick the customer, hold and recall, then pay.
+
+Every cart change goes through `SellScreen.change`, one at a time (a lock), so two scans in
+quick succession both land, in order, on the latest cart. Catalog work runs on the backend's
+thread; the pure cart operations run inline (they take microseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from appliance.sales import cart as carts
+from appliance.sales.cart import Cart, CartError, Counter
+from appliance.sales.catalog import CatalogItem
+from appliance.sales.model import DiscountOn
+from appliance.sales.till import Till
+from appliance.store.journal import JournalKind
+from appliance.tui.context import Context
+from appliance.tui.format import money, parse_amount, qty
+from appliance.tui.messages import LockNow, Scanned, SignOut
+from appliance.tui.screens.customer import CustomerDialog
+from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog, PromptDialog
+from appliance.tui.screens.pay import PayResult, PayScreen
+from appliance.tui.screens.returns import ReturnScreen
+from appliance.tui.screens.shift import CloseShiftScreen, ReportDialog
+from appliance.tui.screens.supervisor import SupervisorScreen
+from appliance.tui.widgets.cart_table import CartTable
+from appliance.tui.widgets.status_bar import StatusBar
+from appliance.tui.widgets.totals_panel import TotalsPanel
+
+CartChange = Callable[[Cart], Cart]
+MENU = (
+    ("X report", "x_report"),
+    ("Return / refund", "returns"),
+    ("Reprint last receipt", "reprint"),
+    ("No sale (open drawer)", "no_sale"),
+    ("Close shift (Z report)", "close_shift"),
+    ("Lock the till", "lock"),
+    ("Sign out", "sign_out"),
+    ("Supervisor...", "supervisor"),
+)
+
+
+def _number_check(low: Decimal, high: Decimal | None = None) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        value = parse_amount(text)
+        if value is None:
+            return "Type a number"
+        if value < low or (high is not None and value > high):
+            return f"Between {low} and {high}" if high is not None else f"At least {low}"
+        return None
+
+    return check
+
+
+class SellScreen(Screen[None]):
+    accepts_scans = True  # the app delivers keyboard-wedge scans here as `Scanned`
+    BINDINGS = [  # noqa: RUF012
+        Binding("f2", "quantity", "Qty"),
+        Binding("f3", "line_discount", "Dsc"),
+        Binding("f4", "price", "Prc"),
+        Binding("f5", "customer", "Cus"),
+        Binding("f6", "hold", "Hold"),
+        Binding("f7", "recall", "Rcl"),
+        Binding("f8", "remove_line", "Del"),
+        Binding("f9", "void", "Vd"),
+        Binding("f10", "pay", "Pay"),
+        Binding("f11", "cart_discount", "C%"),
+        Binding("f12", "menu", "Menu"),
+        Binding("ctrl+r", "returns", "Return", show=False),
+        Binding("ctrl+l", "lock", "Lock", show=False),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("escape", "clear_search", show=False),
+    ]
+
+    def __init__(self, ctx: Context, cart: Cart) -> None:
+        super().__init__(classes="sell")
+        self.ctx = ctx
+        self.counter = Counter(active=cart)
+        self._lock = asyncio.Lock()
+        self._results: tuple[CatalogItem, ...] = ()
+        self.customer_names: dict[str, str] = {}
+        self.last_sale: str | None = None
+
+    @property
+    def cart(self) -> Cart:
+        return self.counter.active
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Horizontal(id="sell-main"):
+            with Vertical(id="cart-side"):
+                yield CartTable(id="cart")
+                yield OptionList(id="results")
+            yield TotalsPanel(id="totals")
+        yield Input(placeholder="Scan, or type to search name / code / barcode", id="search")
+        yield Static("", id="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#results", OptionList).display = False
+        self.query_one("#search", Input).focus()
+        self.show_cart()
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+        if error:
+            self.app.bell()
+
+    def show_cart(self, *, follow: bool = False) -> None:
+        cart = self.cart
+        self.query_one(CartTable).show(cart, follow=follow)
+        totals = self.query_one(TotalsPanel)
+        totals.cart = cart
+        totals.customer_label = self.customer_label(cart.customer)
+        totals.refresh()
+
+    def customer_label(self, name: str | None) -> str:
+        if not name:
+            return ""
+        return self.customer_names.get(name, name)
+
+    # -- changing the cart --------------------------------------------------------------------
+    async def change(self, op: CartChange, *, on_till: bool = False, follow: bool = False) -> bool:
+        """Apply one change to the latest cart; a refusal is shown, not raised."""
+        async with self._lock:
+            before = self.cart
+            try:
+                if on_till:
+                    backend = self.ctx.backend
+                    after = await backend.run(backend.on_till, lambda _till: op(before))
+                else:
+                    after = op(before)
+            except CartError as exc:
+                self.say(str(exc), error=True)
+                return False
+            self.counter = Counter(active=after, held=self.counter.held)
+            self.show_cart(follow=follow)
+            self.to_display()
+            return True
+
+    def till(self) -> Till:
+        return self.ctx.backend.checkout.till
+
+    def to_display(self) -> None:
+        cart = self.cart
+        last = cart.lines[-1] if cart.lines else None
+        line1 = f"{last.item_name[:12]} {money(last.base_rate)}" if last else "Welcome"
+        line2 = f"TOTAL {money(cart.amount_due)}"
+        self.run_worker(
+            asyncio.to_thread(self.ctx.devices.show_on_display, line1, line2), group="display"
+        )
+
+    def selected(self) -> int | None:
+        line = self.query_one(CartTable).selected_line
+        if line is None:
+            self.say("The cart is empty", error=True)
+        return line
+
+    async def approved(self, action: str, what: str, detail: dict[str, Any]) -> bool:
+        """True if the cashier may, or a supervisor approved (journaled as an override)."""
+        approver = await self.app.push_screen_wait(OverrideDialog(self.ctx, action, what, detail))
+        if approver is None:
+            self.say("Not approved", error=True)
+            return False
+        self.say(f"Approved by {approver.full_name}")
+        return True
+
+    # -- scanning and searching ---------------------------------------------------------------
+    def on_scanned(self, message: Scanned) -> None:
+        self.scan(message.code)
+
+    @work(group="cart")
+    async def scan(self, code: str) -> None:
+        till = self.till()
+        if await self.change(lambda cart: till.scan(cart, code), on_till=True, follow=True):
+            line = self.cart.lines[-1]
+            self.say(f"{line.item_name}  {qty(line.qty)} x {money(line.base_rate)}")
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @work(exclusive=True, group="search")
+    async def search(self, text: str) -> None:
+        results = self.query_one("#results", OptionList)
+        if len(text.strip()) < 2:
+            self._results = ()
+            results.display = False
+            return
+        backend = self.ctx.backend
+        found = await backend.run(backend.search_items, text, 8)
+        if self.query_one("#search", Input).value != text:
+            return  # typed on meanwhile: a newer search is on its way
+        self._results = found
+        results.clear_options()
+        results.add_options(
+            [Option(f"{i.item_name[:40]}  {i.item_code}", id=i.item_code) for i in found]
+        )
+        results.display = bool(found)
+        if found:
+            results.highlighted = 0
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        results = self.query_one("#results", OptionList)
+        text = event.value.strip()
+        index = results.highlighted if results.display and self._results else None
+        chosen = self._results[index] if index is not None else None
+        self.clear_search()
+        if chosen is not None:
+            self.add_item(chosen)
+        elif text:
+            self.scan(text)  # a code keyed by hand
+
+    def clear_search(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self._results = ()
+        self.query_one("#results", OptionList).display = False
+
+    def action_clear_search(self) -> None:
+        self.clear_search()
+
+    @work(group="cart")
+    async def add_item(self, item: CatalogItem) -> None:
+        amount = Decimal(1)
+        if item.is_weighed:
+            weight = await asyncio.to_thread(self.ctx.devices.read_weight)
+            if weight is None or weight <= 0:
+                typed = await self.app.push_screen_wait(
+                    PromptDialog(
+                        f"Weigh {item.item_name}",
+                        "No weight from the scale: key the weight (kg)",
+                        check=_number_check(Decimal("0.001")),
+                    )
+                )
+                if typed is None:
+                    return
+                weight = parse_amount(typed)
+            assert weight is not None
+            amount = weight
+        till = self.till()
+        code = item.item_code
+        if await self.change(
+            lambda cart: till.add_item(cart, code, amount), on_till=True, follow=True
+        ):
+            self.say(f"{item.item_name}  {qty(amount)}")
+
+    def action_cursor(self, step: int) -> None:
+        results = self.query_one("#results", OptionList)
+        if results.display:
+            if step > 0:
+                results.action_cursor_down()
+            else:
+                results.action_cursor_up()
+            return
+        table = self.query_one(CartTable)
+        if step > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
+
+    # -- line changes -------------------------------------------------------------------------
+    @work(group="cart")
+    async def action_quantity(self) -> None:
+        line_id = self.selected()
+        if line_id is None:
+            return
+        line = self.cart.line(line_id)
+        start = qty(line.qty)
+        if line.is_weighed:
+            weight = await asyncio.to_thread(self.ctx.devices.read_weight)
+            start = qty(weight) if weight else start
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Quantity: {line.item_name}",
+                "New quantity" + (" (kg, from the scale)" if line.is_weighed else ""),
+                start,
+                check=_number_check(Decimal("0.001"), Decimal(9999)),
+            )
+        )
+        value = parse_amount(typed or "")
+        if value is None:
+            return
+        till = self.till()
+        await self.change(lambda cart: till.set_qty(cart, line_id, value), on_till=True)
+
+    @work(group="cart")
+    async def action_line_discount(self) -> None:
+        line_id = self.selected()
+        if line_id is None or self.ctx.cashier is None:
+            return
+        line = self.cart.line(line_id)
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Line discount: {line.item_name}",
+                f"Discount % (your limit: {qty(self.ctx.cashier.discount_limit)}%)",
+                qty(line.discount_percentage),
+                check=_number_check(Decimal(0), Decimal(100)),
+            )
+        )
+        pct = parse_amount(typed or "")
+        if pct is None:
+            return
+        if pct > self.ctx.cashier.discount_limit:
+            detail = {"item_code": line.item_code, "discount_percentage": str(pct)}
+            if not await self.approved(
+                "line_discount", f"{qty(pct)}% off {line.item_name}", detail
+            ):
+                return
+        await self.change(lambda cart: carts.set_line_discount(cart, line_id, pct))
+
+    @work(group="cart")
+    async def action_price(self) -> None:
+        line_id = self.selected()
+        if line_id is None or self.ctx.cashier is None:
+            return
+        line = self.cart.line(line_id)
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"Price: {line.item_name}",
+                f"New unit price (list {money(line.price_list_rate)})",
+                money(line.base_rate).replace(",", ""),
+                check=_number_check(Decimal(0)),
+            )
+        )
+        rate = parse_amount(typed or "")
+        if rate is None:
+            return
+        if not self.ctx.cashier.may_override_price:
+            detail = {"item_code": line.item_code, "rate": str(rate), "was": str(line.base_rate)}
+            if not await self.approved(
+                "price_override", f"{line.item_name} at {money(rate)}", detail
+            ):
+                return
+        await self.change(lambda cart: carts.override_price(cart, line_id, rate))
+
+    @work(group="cart")
+    async def action_remove_line(self) -> None:
+        line_id = self.selected()
+        if line_id is not None:
+            await self.change(lambda cart: carts.remove_line(cart, line_id))
+
+    @work(group="cart")
+    async def action_cart_discount(self) -> None:
+        cashier = self.ctx.cashier
+        if cashier is None or self.cart.totals is None:
+            self.say("The cart is empty", error=True)
+            return
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                "Discount on the whole sale",
+                f"Percent (5%) or amount (2.50); your limit {qty(cashier.discount_limit)}%",
+                check=lambda t: (
+                    None if parse_amount(t.rstrip("%")) is not None else "Type a number"
+                ),
+            )
+        )
+        if typed is None:
+            return
+        is_pct = typed.strip().endswith("%")
+        value = parse_amount(typed.strip().rstrip("%"))
+        assert value is not None
+        base = self.cart.totals.grand_total
+        pct = value if is_pct else (value * 100 / base if base else Decimal(100))
+        if pct > cashier.discount_limit:
+            detail = {"cart_discount": typed.strip(), "grand_total": str(base)}
+            if not await self.approved("cart_discount", f"{typed.strip()} off the sale", detail):
+                return
+        if is_pct:
+            op: CartChange = lambda cart: carts.set_cart_discount(cart, percentage=value)  # noqa: E731
+        else:
+            op = lambda cart: carts.set_cart_discount(  # noqa: E731
+                cart, amount=value, on=DiscountOn.GRAND_TOTAL
+            )
+        await self.change(op)
+
+    # -- customer -----------------------------------------------------------------------------
+    @work(group="cart")
+    async def action_customer(self) -> None:
+        chosen = await self.app.push_screen_wait(CustomerDialog(self.ctx))
+        if chosen is None:
+            return
+        name, label = chosen
+        self.customer_names[name] = label
+        till = self.till()
+        if await self.change(lambda cart: till.set_customer(cart, name), on_till=True):
+            self.say(f"Customer: {label}")
+
+    # -- hold, recall, void -------------------------------------------------------------------
+    @work(group="cart")
+    async def action_hold(self) -> None:
+        async with self._lock:
+            if not self.cart.lines:
+                self.say("Nothing to hold: the cart is empty", error=True)
+                return
+            fresh = await self.ctx.backend.run(self.ctx.backend.new_cart)
+            now = datetime.now()
+            label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
+            self.counter = carts.hold(self.counter, label, now.isoformat(), fresh)
+            self.show_cart()
+            self.say(f"Held: {label} ({len(self.counter.held)} held)")
+
+    @work(group="cart")
+    async def action_recall(self) -> None:
+        if not self.counter.held:
+            self.say("No held sales", error=True)
+            return
+        if self.cart.lines:
+            self.say("Finish or hold the current sale before recalling another", error=True)
+            return
+        index = await self.app.push_screen_wait(
+            ChoiceDialog("Recall a held sale", [h.label for h in self.counter.held])
+        )
+        if index is None:
+            return
+        async with self._lock:
+            try:
+                self.counter = carts.recall(self.counter, index)
+            except CartError as exc:
+                self.say(str(exc), error=True)
+                return
+            self.show_cart()
+            self.say(f"Recalled ({len(self.counter.held)} still held)")
+
+    @work(group="cart")
+    async def action_void(self) -> None:
+        if not self.cart.lines:
+            self.say("Nothing to void", error=True)
+            return
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                f"Void this sale of {money(self.cart.amount_due)}?", ["Keep the sale", "VOID it"]
+            )
+        )
+        if choice != 1:
+            return
+        async with self._lock:
+            cart = self.cart
+            backend = self.ctx.backend
+            await backend.run(
+                backend.record,
+                JournalKind.VOID,
+                self.ctx.user,
+                cart.offline_id,
+                {
+                    "lines": [[x.item_code, str(x.qty)] for x in cart.lines],
+                    "amount_due": str(cart.amount_due),
+                },
+            )
+            fresh = await backend.run(backend.new_cart)
+            self.counter = Counter(active=fresh, held=self.counter.held)
+            self.show_cart()
+            self.say("Sale voided")
+
+    # -- pay ----------------------------------------------------------------------------------
+    @work(group="cart")
+    async def action_pay(self) -> None:
+        if not self.cart.lines:
+            self.say("Scan something first", error=True)
+            return
+        result: PayResult | None = await self.app.push_screen_wait(PayScreen(self.ctx, self.cart))
+        await self.after_payment(result)
+
+    async def after_payment(self, result: PayResult | None) -> None:
+        if result is None:
+            self.say("Payment cancelled: the sale is still open")
+            return
+        fresh = await self.ctx.backend.run(self.ctx.backend.new_cart)
+        async with self._lock:
+            self.counter = Counter(active=fresh, held=self.counter.held)
+            self.last_sale = result.offline_id
+            self.show_cart()
+        change = f"  change {money(result.change)}" if result.change else ""
+        self.say(f"Sale {result.receipt_no} done{change}. Next customer.")
+
+    # -- menu ---------------------------------------------------------------------------------
+    @work(group="menu")
+    async def action_menu(self) -> None:
+        index = await self.app.push_screen_wait(ChoiceDialog("Menu", [m[0] for m in MENU]))
+        if index is None:
+            return
+        await self.run_action(MENU[index][1])
+
+    @work(group="menu")
+    async def action_x_report(self) -> None:
+        backend = self.ctx.backend
+        totals = await backend.run(backend.shift_totals)
+        report = await backend.run(backend.printed_report, totals, self.ctx.user, closing=False)
+        await self.app.push_screen_wait(ReportDialog(self.ctx, report, totals))
+
+    @work(group="menu")
+    async def action_returns(self) -> None:
+        if self.cart.lines:
+            self.say("Finish or hold the current sale first", error=True)
+            return
+        result = await self.app.push_screen_wait(ReturnScreen(self.ctx))
+        if result is not None:
+            self.say(f"Refund {result.receipt_no} done: {money(-result.refunded)} handed back")
+
+    @work(group="menu")
+    async def action_reprint(self) -> None:
+        if self.last_sale is None:
+            self.say("No sale on this screen yet", error=True)
+            return
+        backend = self.ctx.backend
+        receipt = await backend.run(backend.receipt, self.last_sale, reprint=True)
+        try:
+            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
+        except Exception as exc:  # any device failure is shown, never fatal
+            self.say(f"Reprint failed: {exc}", error=True)
+            return
+        self.say(f"Reprinted {receipt.receipt_no}")
+
+    @work(group="menu")
+    async def action_no_sale(self) -> None:
+        if self.ctx.cashier is not None and not self.ctx.cashier.supervises:  # noqa: SIM102
+            if not await self.approved("no_sale", "open the drawer without a sale", {}):
+                return
+        backend = self.ctx.backend
+        await backend.run(
+            backend.record, JournalKind.DRAWER_OPEN, self.ctx.user, None, {"reason": "no sale"}
+        )
+        try:
+            await asyncio.to_thread(self.ctx.devices.open_drawer, "no sale")
+        except Exception as exc:
+            self.say(f"Drawer: {exc}", error=True)
+            return
+        self.say("Drawer opened (no sale), journaled")
+
+    @work(group="menu")
+    async def action_close_shift(self) -> None:
+        if self.cart.lines or self.counter.held:
+            self.say("Finish, void or recall every sale before closing the shift", error=True)
+            return
+        closed = await self.app.push_screen_wait(CloseShiftScreen(self.ctx))
+        if closed:
+            self.post_message(SignOut())
+
+    def action_lock(self) -> None:
+        self.post_message(LockNow())
+
+    def action_sign_out(self) -> None:
+        if self.cart.lines or self.counter.held:
+            self.say("Finish, void or recall every sale before signing out", error=True)
+            return
+        self.post_message(SignOut())
+
+    @work(group="menu")
+    async def action_supervisor(self) -> None:
+        if self.ctx.cashier is not None and not self.ctx.cashier.supervises:  # noqa: SIM102
+            if not await self.approved("supervisor_menu", "open the supervisor menu", {}):
+                return
+        await self.app.push_screen_wait(SupervisorScreen(self.ctx))
+
+    def held_labels(self) -> Sequence[str]:
+        return [h.label for h in self.counter.held]

@@ -1,0 +1,98 @@
+"""Sign-in: pick your name, key your PIN. Also the lock screen, which keeps the sale underneath."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from appliance.counter.auth import CashierCard
+from appliance.store.masters import DEMO_CASHIERS
+from appliance.tui.context import Context
+from appliance.tui.messages import SignedIn
+from appliance.tui.widgets.status_bar import StatusBar
+
+
+class SignInScreen(Screen[None]):
+    """``locked_by``: the cashier whose sale waits underneath (the lock screen).
+
+    Only that cashier or a supervisor can unlock it; anyone listed can sign in otherwise.
+    """
+
+    def __init__(self, ctx: Context, locked_by: CashierCard | None = None) -> None:
+        super().__init__(classes="sign-in")
+        self.ctx = ctx
+        self.locked_by = locked_by
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Center(), Vertical(id="sign-in-box"):
+            if self.locked_by:
+                title = f"LOCKED - {self.locked_by.full_name}'s sale is kept"
+            else:
+                title = f"Terminal {self.ctx.backend.terminal_id} - sign in"
+            yield Static(title, id="sign-in-title")
+            yield OptionList(
+                *[Option(f"{c.full_name}  ({c.role.value})", id=c.user) for c in self.allowed()],
+                id="cashiers",
+            )
+            yield Input(placeholder="PIN", password=True, id="pin", restrict=r"\d*", max_length=12)
+            yield Static("Choose your name, Enter, then your PIN and Enter.", id="sign-in-message")
+            if self.ctx.demo:
+                pins = ", ".join(f"{d.full_name} {d.pin} ({d.role.value})" for d in DEMO_CASHIERS)
+                yield Static(f"DEMO PINs: {pins}", id="demo-pins")
+        yield Footer()
+
+    def allowed(self) -> list[CashierCard]:
+        everyone = self.ctx.backend.cashiers
+        if self.locked_by is None:
+            return everyone
+        return [c for c in everyone if c.user == self.locked_by.user or c.supervises]
+
+    def on_mount(self) -> None:
+        cashiers = self.query_one("#cashiers", OptionList)
+        cashiers.highlighted = 0
+        cashiers.focus()
+
+    @on(OptionList.OptionSelected, "#cashiers")
+    def cashier_chosen(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    def pin_entered(self, event: Input.Submitted) -> None:
+        index = self.query_one("#cashiers", OptionList).highlighted
+        if index is None or not event.value:
+            return
+        self.check_pin(self.allowed()[index], event.value)
+
+    @work(exclusive=True, group="sign-in")
+    async def check_pin(self, who: CashierCard, pin: str) -> None:
+        message = self.query_one("#sign-in-message", Static)
+        message.update("Checking...")
+        pin_box = self.query_one("#pin", Input)
+        result = await self.ctx.backend.run(self.ctx.backend.sign_in, who.user, pin)
+        pin_box.value = ""
+        if not result.ok or result.cashier is None:
+            message.update(result.message)
+            pin_box.focus()
+            return
+        message.update(result.message)
+        self.post_message(SignedIn(result.cashier, unlocked=self.locked_by is not None))
+
+
+class NotReadyScreen(Screen[None]):
+    """A terminal that cannot sell yet says exactly what it needs, and checks again by itself."""
+
+    def __init__(self, needs: tuple[str, ...]) -> None:
+        super().__init__()
+        self.needs = needs
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="not-ready"):
+            yield Static("This till cannot sell yet", id="not-ready-title")
+            for n, need in enumerate(self.needs, 1):
+                yield Static(f"{n}. {need}", classes="need")
+            yield Static("Checking again every 5 seconds.", classes="need")

@@ -1,0 +1,56 @@
+"""The one-line status bar every screen shows: who, shift, link, outbox, devices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from appliance.drivers.state import DeviceState
+from appliance.tui.peripherals import DeviceView
+
+MARK = {
+    DeviceState.ONLINE: "ok",
+    DeviceState.OFFLINE: "OFF",
+    DeviceState.ERROR: "ERR",
+    DeviceState.UNKNOWN: "--",
+}
+
+
+SHORT = {"printer": "P", "drawer": "D", "display": "V", "scale": "S"}
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    cashier: str = ""
+    shift_open: bool | None = None
+    online: bool = False
+    last_sync: str = ""
+    unsynced: int = 0
+    quarantined: int = 0
+    devices: tuple[DeviceView, ...] = field(default_factory=tuple)
+
+
+class StatusBar(Static):
+    status: reactive[StatusLine] = reactive(StatusLine, layout=False)
+
+    def on_mount(self) -> None:
+        latest = getattr(self.app, "status_line", None)
+        if isinstance(latest, StatusLine):
+            self.status = latest
+
+    def render(self) -> str:
+        s = self.status
+        parts = [s.cashier or "signed out"]
+        if s.shift_open is not None:
+            parts.append("shift open" if s.shift_open else "NO SHIFT")
+        link = "online" if s.online else "OFFLINE"
+        parts.append(f"{link}{' ' + s.last_sync if s.last_sync else ''}")
+        parts.append(f"unsent {s.unsynced}")
+        if s.quarantined:
+            parts.append(f"REFUSED {s.quarantined}")
+        devices = " ".join(f"{SHORT.get(d.name, d.name[:3])}:{MARK[d.state]}" for d in s.devices)
+        if devices:
+            parts.append(devices)
+        return "│".join(f" {p} " for p in parts)

@@ -1,0 +1,112 @@
+"""Smoke test of the real entry point: `appliance demo` in tmux, TERM=linux, 80x25.
+
+Signs in, opens the shift, scans a barcode typed at scanner speed (one burst of keys), pays
+exact cash and finds the sale in the database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+APPLIANCE = Path(sys.executable).with_name("appliance")
+
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        assert TMUX is not None
+        done = subprocess.run([TMUX, *args], capture_output=True, text=True, check=False)
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def wait_for(self, what: str | Callable[[str], bool], timeout: float = 30.0) -> str:
+        check = what if callable(what) else (lambda screen: what in screen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {what!r} on screen:\n{self.screen()}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    session = Tmux(f"pos-test-{uuid.uuid4().hex[:8]}")
+    command = f"cd {tmp_path} && {APPLIANCE} demo; sleep 60"
+    session.run(
+        "new-session", "-d", "-s", session.name, "-x", "80", "-y", "25",
+        "-e", "TERM=linux", "-e", f"APPLIANCE_DATA={tmp_path / 'demo'}",
+        "-e", "APPLIANCE_CONFIG=", command,
+    )  # fmt: skip
+    try:
+        yield session
+    finally:
+        session.run("kill-session", "-t", session.name)
+
+
+def shelf_barcode(db: Path) -> str:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
+            "WHERE i.is_weighed = 0 AND i.item_group != 'Fuel' AND b.barcode LIKE '06%' "
+            "ORDER BY b.barcode LIMIT 1"
+        ).fetchone()
+    return str(row[0])
+
+
+def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> None:
+    screen = tmux.wait_for("sign in", timeout=60)
+    assert "DEMO PINs" in screen
+    lines = screen.splitlines()
+    assert len(lines) <= 25 and all(len(line) <= 80 for line in lines)
+    tmux.keys("Enter")
+    time.sleep(0.3)
+    tmux.keys("1234", "Enter")
+    tmux.wait_for("OPEN SHIFT")
+    tmux.keys("100")
+    for _ in range(6):  # one Enter per mode of payment
+        tmux.keys("Enter")
+        time.sleep(0.3)
+        if "Scan, or type" in tmux.screen():
+            break
+    tmux.wait_for("Scan, or type")
+    db = tmp_path / "demo" / "pos.db"
+    code = shelf_barcode(db)
+    tmux.keys(code, "Enter")  # one burst of keys, as a wedge scanner sends it
+    tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    tmux.keys("F10")
+    tmux.wait_for("Amount due")
+    tmux.keys("F7")
+    tmux.wait_for("next customer")
+    tmux.keys("Enter")
+    tmux.wait_for("Scan, or type")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        sales = conn.execute("SELECT receipt_no, grand_total FROM pos_invoices").fetchall()
+        barcode_sold = conn.execute(
+            "SELECT count(*) FROM pos_invoice_items i JOIN item_barcodes b "
+            "ON b.parent = i.item_code WHERE b.barcode = ?",
+            (code,),
+        ).fetchone()[0]
+    assert len(sales) == 1 and sales[0][0] == "DEMO1-000001"
+    assert barcode_sold == 1
+    assert (tmp_path / "demo" / "receipts" / "DEMO1-000001.txt").exists()
