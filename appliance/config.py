@@ -100,9 +100,7 @@ def _kind_name(kind: type) -> str:
 def _terminal(r: _Reader) -> TerminalConfig:
     tid = r.get("id", str, required=True)
     if not TERMINAL_ID.match(tid):
-        raise r.error(
-            "id", "must be 1-16 letters, digits or _ (it prefixes receipt numbers)"
-        )
+        raise r.error("id", "must be 1-16 letters, digits or _ (it prefixes receipt numbers)")
     lock = r.get("inactivity_lock_seconds", int, 120)
     if not 10 <= lock <= 3600:
         raise r.error("inactivity_lock_seconds", "must be between 10 and 3600")

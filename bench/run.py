@@ -19,17 +19,22 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import select
+
+from appliance.config import load_config
 from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.config import load_config
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.masters import apply_masters, seed_demo
 from appliance.store.migrate import upgrade_to_head
+from appliance.store.models import Customer, Item, ItemBarcode
+
+T = TypeVar("T")
 
 BUDGETS_MS = {
     "scan_to_line_engine": ("p99", 5.0),
@@ -58,16 +63,22 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 
 def timed(action: Callable[[], Any]) -> float:
+    return timed_call(action)[0]
+
+
+def timed_call(action: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
-    action()
-    return (time.perf_counter() - started) * 1000
+    result = action()
+    return (time.perf_counter() - started) * 1000, result
 
 
 def checkout_for(db: Path) -> Checkout:
     engine = create_db_engine(db)
     cfg = load_config(DEMO_CONFIG)
     setup = CounterSetup(terminal_id="BENCH", pos_profile=cfg.pos_profile, scan=cfg.scan)
-    return Checkout(make_session_factory(engine, read_only=True), make_session_factory(engine), setup)
+    return Checkout(
+        make_session_factory(engine, read_only=True), make_session_factory(engine), setup
+    )
 
 
 def bench_scan(checkout: Checkout, barcodes: list[str], rng: random.Random) -> dict[str, float]:
@@ -77,8 +88,8 @@ def bench_scan(checkout: Checkout, barcodes: list[str], rng: random.Random) -> d
         if n % 8 == 0:
             cart = checkout.new_cart()
         code = rng.choice(barcodes)
-        samples.append(timed(lambda: checkout.read(lambda till: till.scan(cart, code))))
-        cart = checkout.read(lambda till: till.scan(cart, code))
+        ms, cart = timed_call(lambda c=cart, b=code: checkout.read(lambda till: till.scan(c, b)))
+        samples.append(ms)
     return percentiles(samples)
 
 
@@ -99,7 +110,9 @@ def bench_search(search: Callable[[str], object], words: list[str]) -> dict[str,
     return percentiles(samples)
 
 
-def bench_commits(checkout: Checkout, barcodes: list[str], rng: random.Random, n: int) -> dict[str, float]:
+def bench_commits(
+    checkout: Checkout, barcodes: list[str], rng: random.Random, n: int
+) -> dict[str, float]:
     samples = []
     for _ in range(n):
         cart = checkout.new_cart()
@@ -146,19 +159,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         stats = seed_demo(make_session_factory(engine), size)
         results["catalog_build_s"] = round(time.perf_counter() - started, 1)
-        results["catalog"] = {"items": size.items, "barcodes": getattr(stats, "barcodes", None),
-                              "customers": size.customers}
+        results["catalog"] = {
+            "items": size.items,
+            "barcodes": getattr(stats, "barcodes", None),
+            "customers": size.customers,
+        }
         print(f"catalog built in {results['catalog_build_s']} s: {results['catalog']}", flush=True)
 
         checkout = checkout_for(db)
         with checkout.reading() as session:
-            from sqlalchemy import select
-
-            from appliance.store.models import Customer, Item, ItemBarcode
-
-            barcodes = list(session.scalars(
-                select(ItemBarcode.barcode).join(Item, Item.name == ItemBarcode.parent)
-                .where(Item.is_weighed.is_(False))))
+            barcodes = list(
+                session.scalars(
+                    select(ItemBarcode.barcode)
+                    .join(Item, Item.name == ItemBarcode.parent)
+                    .where(Item.is_weighed.is_(False))
+                )
+            )
             names = list(session.scalars(select(Item.item_name).limit(5000)))
             customers = list(session.scalars(select(Customer.customer_name).limit(5000)))
         words = [w for n in rng.sample(names, 60) for w in n.split()[1:2]]
@@ -167,14 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["scan_to_line_engine"] = bench_scan(checkout, barcodes, rng)
         results["cart_200_lines_recompute"] = bench_big_cart(checkout, barcodes, rng)
         results["item_search"] = bench_search(
-            lambda t: checkout.read(lambda till: till.catalog.search_items(t, 20)), words)
+            lambda t: checkout.read(lambda till: till.catalog.search_items(t, 20)), words
+        )
         results["customer_search"] = bench_search(
             lambda t: checkout.read(lambda till: checkout.catalog.search_customers(t, 20)),
-            [c.split()[1] for c in rng.sample(customers, 60)])
+            [c.split()[1] for c in rng.sample(customers, 60)],
+        )
         results["sale_commit"] = bench_commits(checkout, barcodes, rng, args.commits)
 
         pull = multiprocessing.get_context("spawn").Process(
-            target=_pull_worker, args=(str(db), size, 30.0))
+            target=_pull_worker, args=(str(db), size, 30.0)
+        )
         pull.start()
         time.sleep(1.0)
         results["sale_commit_during_pull"] = bench_commits(checkout, barcodes, rng, 300)
@@ -186,8 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, (stat, budget) in BUDGETS_MS.items():
         r = results[key]
         verdict = "ok" if r[stat] <= budget else "OVER"
-        print(f"{key:32} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f} {r['max']:8.2f}   "
-              f"{stat} <= {budget} ms: {verdict}")
+        print(
+            f"{key:32} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f} {r['max']:8.2f}   "
+            f"{stat} <= {budget} ms: {verdict}"
+        )
     print(f"{'catalog build (s)':32} {results['catalog_build_s']:8}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
