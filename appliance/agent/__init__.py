@@ -1,0 +1,1 @@
+"""The sync agent: ERPNext client, exactly-once push, incremental pull."""

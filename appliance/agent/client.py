@@ -1,0 +1,404 @@
+"""The ERPNext client: Frappe REST v1 over one cookie-less ``requests`` session.
+
+- Token auth (``Authorization: token key:secret``, FACTS §1.2) on every request, never a
+  session cookie: with a ``sid`` cookie Frappe would demand a CSRF token (FACTS §1.3), so the
+  session's cookie jar refuses every cookie.
+- Timeouts on every call; TLS verified against the system store or ``ca_file``.
+- Envelopes: ``{"data": ...}`` for ``/api/resource``, ``{"message": ...}`` for ``/api/method``;
+  ``_server_messages`` (a JSON list of JSON strings) decoded into plain messages.
+- Every failure is an :class:`ERPNextError` whose ``kind`` says what the caller should do
+  (FACTS §1.9): RETRY later (network, timeouts, 5xx, 429), QUARANTINE the document (417 business
+  rejections, 404 links, 409), or STOP the loop (401/403, TLS, a missing custom field).
+- The secret never appears in a log line, an exception or ``repr``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http.cookiejar import Cookie, CookiePolicy
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from appliance.config import ERPNextConfig
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "appliance-agent/0.1"
+_TAG = re.compile(r"<[^>]+>")
+
+
+class ErrorKind(StrEnum):
+    RETRY = "retry"  # transient: back off and try again (after re-checking by offline id)
+    QUARANTINE = "quarantine"  # ERPNext refused this document: keep it for a person to fix
+    STOP = "stop"  # the agent cannot work (credentials, permissions, TLS, setup): stop the loop
+
+
+@dataclass
+class ERPNextError(Exception):
+    kind: ErrorKind
+    message: str  # ERPNext's own words where it gave any
+    status: int | None = None  # None: no HTTP answer at all
+    exc_type: str | None = None
+    # True when the request may have reached ERPNext and been committed although no answer
+    # came back (read timeout, connection dropped after sending).
+    maybe_committed: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status}" if self.status is not None else "no answer"
+        kind = f" {self.exc_type}" if self.exc_type else ""
+        return f"{where}{kind}: {self.message}"
+
+    @property
+    def is_duplicate(self) -> bool:
+        """ERPNext already has this document (unique offline id, or the same primary name)."""
+        return self.exc_type in ("UniqueValidationError", "DuplicateEntryError")
+
+
+class _NoCookies(CookiePolicy):
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+def decode_server_messages(raw: Any) -> list[str]:
+    """``_server_messages`` -> plain texts (HTML tags stripped, entities unescaped)."""
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return [str(raw)]
+    out = []
+    for item in items if isinstance(items, list) else [items]:
+        msg: Any = item
+        if isinstance(item, str):
+            try:
+                msg = json.loads(item)
+            except json.JSONDecodeError:
+                msg = item
+        text = msg.get("message", "") if isinstance(msg, dict) else msg
+        if isinstance(text, list | dict):
+            text = json.dumps(text)
+        text = html.unescape(_TAG.sub("", str(text))).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def _exception_text(body: Mapping[str, Any]) -> str:
+    exc = str(body.get("exception") or "")
+    # "frappe.exceptions.ValidationError: Row #1: ..." -> "Row #1: ..."
+    _, sep, rest = exc.partition(": ")
+    return html.unescape(_TAG.sub("", rest if sep else "")).strip()
+
+
+def classify(status: int, exc_type: str | None, message: str) -> ErrorKind:
+    """FACTS §1.9 and §7 as a decision."""
+    if status in (401, 403, 400):
+        return ErrorKind.STOP
+    if status == 417 and exc_type == "DataError" and "not permitted in query" in message:
+        return ErrorKind.STOP  # a custom field is missing: `appliance erpnext setup`
+    if status == 417 and exc_type == "TimestampMismatchError":
+        return ErrorKind.RETRY
+    if status in (404, 409, 417) or (400 <= status < 500 and status != 429):
+        return ErrorKind.QUARANTINE
+    return ErrorKind.RETRY  # 429, 5xx, anything else a server or proxy says when unwell
+
+
+def error_from_response(resp: requests.Response) -> ERPNextError:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        text = (resp.text or "").strip().splitlines()
+        message = text[0][:200] if text else resp.reason or ""
+        return ERPNextError(classify(resp.status_code, None, message), message, resp.status_code)
+    exc_type = body.get("exc_type")
+    messages = decode_server_messages(body.get("_server_messages"))
+    # The messages ERPNext raised with come last; notes ("Changed customer name ...") first.
+    message = "; ".join(messages) or _exception_text(body) or str(body.get("_error_message") or "")
+    if not message:
+        message = exc_type or resp.reason or f"HTTP {resp.status_code}"
+    if resp.status_code == 401:
+        kind = exc_type or "AuthenticationError"
+        message = f"authentication failed ({kind}): check [erpnext] api_key and the secret"
+    return ERPNextError(
+        classify(resp.status_code, exc_type, message),
+        message,
+        resp.status_code,
+        exc_type,
+        messages=messages,
+    )
+
+
+@dataclass(frozen=True)
+class Inserted:
+    doc: dict[str, Any]
+    messages: list[str]  # non-fatal notes, e.g. a renamed customer
+
+
+def read_secret(cfg: ERPNextConfig) -> str:
+    """The API secret from a systemd credential (``$CREDENTIALS_DIRECTORY``) or the secret file."""
+    candidates: list[Path] = []
+    cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if cred_dir:
+        candidates += [Path(cred_dir) / "erpnext-secret", Path(cred_dir) / cfg.api_secret_file.name]
+    candidates.append(cfg.api_secret_file)
+    for path in candidates:
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ERPNextError(
+                ErrorKind.STOP, f"[erpnext] api_secret_file: cannot read {path}: {exc.strerror}"
+            ) from None
+        if not secret:
+            raise ERPNextError(ErrorKind.STOP, f"[erpnext] api_secret_file: {path} is empty")
+        return secret
+    raise ERPNextError(
+        ErrorKind.STOP, f"[erpnext] api_secret_file: {cfg.api_secret_file} does not exist"
+    )
+
+
+class ERPNextClient:
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        api_secret: str,
+        *,
+        timeout: float = 15.0,
+        verify_tls: bool = True,
+        ca_file: Path | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.cookies.set_policy(_NoCookies())
+        self._session.trust_env = False  # no ~/.netrc auth, no proxy surprises from the env
+        self._session.verify = str(ca_file) if ca_file else verify_tls
+        self._session.headers.update(
+            {
+                "Authorization": f"token {api_key}:{api_secret}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
+        self._api_key = api_key
+
+    @classmethod
+    def from_config(cls, cfg: ERPNextConfig) -> ERPNextClient:
+        return cls(
+            cfg.url,
+            cfg.api_key,
+            read_secret(cfg),
+            timeout=cfg.timeout,
+            verify_tls=cfg.verify_tls,
+            ca_file=cfg.ca_file,
+        )
+
+    def __repr__(self) -> str:
+        return f"ERPNextClient({self.url!r}, api_key={self._api_key!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- transport -----------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> dict[str, Any]:
+        url = self.url + path
+        try:
+            resp = self._session.request(
+                method,
+                url,
+                params=params,
+                data=None if body is None else json.dumps(body),
+                headers={"Content-Type": "application/json"} if body is not None else None,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise ERPNextError(
+                ErrorKind.STOP, f"TLS check failed for {self.url}: {_reason(exc)}"
+            ) from None
+        except requests.exceptions.ConnectTimeout:
+            raise ERPNextError(ErrorKind.RETRY, f"timed out connecting to {self.url}") from None
+        except requests.exceptions.Timeout:
+            raise ERPNextError(
+                ErrorKind.RETRY,
+                f"no answer from {self.url} within {self.timeout:g} s",
+                maybe_committed=method != "GET",
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = _reason(exc)
+            refused = "refused" in reason.lower() or "resolve" in reason.lower()
+            raise ERPNextError(
+                ErrorKind.RETRY,
+                f"connection to {self.url} failed: {reason}",
+                maybe_committed=method != "GET" and not refused,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise ERPNextError(ErrorKind.RETRY, f"request failed: {_reason(exc)}") from None
+        if 300 <= resp.status_code < 400:
+            raise ERPNextError(
+                ErrorKind.STOP,
+                f"{self.url} redirects to {resp.headers.get('Location')!r}: set [erpnext] url "
+                "to the final address",
+                resp.status_code,
+            )
+        if resp.status_code >= 400:
+            raise error_from_response(resp)
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise ERPNextError(
+                ErrorKind.RETRY, f"{method} {path}: answer is not JSON", resp.status_code
+            ) from None
+        if not isinstance(payload, dict):
+            raise ERPNextError(ErrorKind.RETRY, f"{method} {path}: unexpected answer")
+        return payload
+
+    # -- resources -----------------------------------------------------------------------------
+    @staticmethod
+    def resource_path(doctype: str, name: str | None = None) -> str:
+        # Names must be fully percent-encoded: "GST 5% + PST 7% - PTC" unencoded gave a 500.
+        path = "/api/resource/" + quote(doctype, safe="")
+        return path if name is None else path + "/" + quote(name, safe="")
+
+    def get_list(
+        self,
+        doctype: str,
+        *,
+        fields: Sequence[str] = ("name",),
+        filters: Any = None,
+        or_filters: Any = None,
+        order_by: str | None = None,
+        limit_start: int = 0,
+        limit_page_length: int = 20,
+        parent: str | None = None,
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "fields": json.dumps(list(fields)),
+            "limit_start": limit_start,
+            "limit_page_length": limit_page_length,
+        }
+        if filters is not None:
+            params["filters"] = json.dumps(filters)
+        if or_filters is not None:
+            params["or_filters"] = json.dumps(or_filters)
+        if order_by:
+            params["order_by"] = order_by
+        if parent:
+            params["parent"] = parent
+        data = self._request("GET", self.resource_path(doctype), params=params).get("data")
+        if not isinstance(data, list):
+            raise ERPNextError(ErrorKind.RETRY, f"GET {doctype} list: no data list in the answer")
+        return data
+
+    def iter_list(
+        self,
+        doctype: str,
+        *,
+        fields: Sequence[str] = ("name",),
+        filters: Any = None,
+        order_by: str = "modified asc, name asc",
+        page_size: int = 500,
+        parent: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of a listing, ``page_size`` rows at a time, until a short page."""
+        start = 0
+        while True:
+            rows = self.get_list(
+                doctype,
+                fields=fields,
+                filters=filters,
+                order_by=order_by,
+                limit_start=start,
+                limit_page_length=page_size,
+                parent=parent,
+            )
+            if rows:
+                yield rows
+            if len(rows) < page_size:
+                return
+            start += len(rows)
+
+    def get_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+        """The full document with child tables, or None if ERPNext has no such document."""
+        try:
+            data = self._request("GET", self.resource_path(doctype, name)).get("data")
+        except ERPNextError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
+    def insert(self, doctype: str, doc: Mapping[str, Any]) -> Inserted:
+        """``POST /api/resource/<doctype>``; ``docstatus: 1`` in ``doc`` also submits it."""
+        payload = self._request("POST", self.resource_path(doctype), body=dict(doc))
+        data = payload.get("data")
+        if not isinstance(data, dict) or not data.get("name"):
+            raise ERPNextError(ErrorKind.RETRY, f"POST {doctype}: no document in the answer")
+        return Inserted(data, decode_server_messages(payload.get("_server_messages")))
+
+    def submit(self, doctype: str, name: str) -> dict[str, Any]:
+        """Submit a draft (``PUT {"docstatus": 1}``, FACTS §1.6)."""
+        data = self._request("PUT", self.resource_path(doctype, name), body={"docstatus": 1}).get(
+            "data"
+        )
+        return data if isinstance(data, dict) else {}
+
+    def call(self, method: str, **params: Any) -> Any:
+        """``GET /api/method/<dotted.path>``: the ``message`` of the answer."""
+        return self._request("GET", "/api/method/" + method, params=params).get("message")
+
+    def logged_user(self) -> str:
+        user = self.call("frappe.auth.get_logged_user")
+        if not isinstance(user, str) or not user:
+            raise ERPNextError(ErrorKind.STOP, "ERPNext did not say which user the key belongs to")
+        return user
+
+
+def _reason(exc: BaseException) -> str:
+    # requests wraps urllib3 errors several levels deep; the innermost says what happened.
+    inner: BaseException = exc
+    seen = 0
+    while seen < 6:
+        nxt = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else None
+        nxt = nxt or getattr(inner, "reason", None) or inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException):
+            break
+        inner, seen = nxt, seen + 1
+    text = str(inner) or type(inner).__name__
+    return text.split(": ", 1)[-1] if "object at 0x" in text else text

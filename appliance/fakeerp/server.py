@@ -1,0 +1,291 @@
+"""The fake ERPNext over HTTP on 127.0.0.1, with fault switches for tests and the demo.
+
+Routes (FACTS §1.1): ``GET|POST /api/resource/<DocType>``, ``GET|PUT /api/resource/<DocType>/
+<name>`` (also under ``/api/v1``), and a few ``/api/method/...`` calls. Answers use the v1
+envelopes (``{"data": ...}``, ``{"message": ...}``) and Frappe's error bodies.
+
+Faults:
+- ``drop_after_commit(n, doctype)``: the next ``n`` inserts commit, then the socket is closed
+  without an answer (the client cannot know whether the document exists);
+- ``delay_ms``: every request waits first (timeouts);
+- ``fail_next(n, status)``: the next ``n`` requests answer ``status`` (500, 502, 503, 429 ...)
+  without touching the site;
+- ``reject(offline_id, message)``: inserting that document answers 417 with the message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from appliance.fakeerp import errors
+from appliance.fakeerp.errors import FrappeError
+from appliance.fakeerp.site import OFFLINE_ID, Doc, Site
+
+VERSIONS = {
+    "frappe": {"title": "Frappe Framework", "version": "15.79.0", "branch": "version-15"},
+    "erpnext": {"title": "ERPNext", "version": "15.70.1", "branch": "version-15"},
+}
+
+
+@dataclass
+class Faults:
+    delay_ms: int = 0
+    fail_next: int = 0
+    fail_status: int = 500
+    drop_after_commit: int = 0
+    drop_doctype: str | None = None
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Logged:
+    method: str
+    path: str
+    status: int  # 0: connection dropped without an answer
+
+
+class FakeERPNext:
+    """A fake ERPNext site served on 127.0.0.1 (port 0 picks a free one).
+
+    ``with FakeERPNext(all_masters(DemoSize(...))) as erp: erp.url ...``
+    """
+
+    def __init__(
+        self,
+        masters: Iterable[Doc] = (),
+        *,
+        api_key: str = "agent-key",
+        api_secret: str = "agent-secret",
+        user: str = "pos-agent@example.com",
+        port: int = 0,
+        site: Site | None = None,
+        **site_options: Any,
+    ) -> None:
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.user = user
+        self.site = site or Site(masters, users={api_key: (api_secret, user)}, **site_options)
+        self.faults = Faults()
+        self.log: list[Logged] = []
+        self._lock = threading.Lock()
+        self._port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> FakeERPNext:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-erpnext", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeERPNext:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake ERPNext is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- fault switches ------------------------------------------------------------------------
+    def fail_next(self, count: int, status: int = 500) -> None:
+        with self._lock:
+            self.faults.fail_next, self.faults.fail_status = count, status
+
+    def drop_after_commit(self, count: int = 1, doctype: str | None = None) -> None:
+        with self._lock:
+            self.faults.drop_after_commit, self.faults.drop_doctype = count, doctype
+
+    def set_delay(self, ms: int) -> None:
+        with self._lock:
+            self.faults.delay_ms = ms
+
+    def reject(self, offline_id: str, message: str) -> None:
+        with self._lock:
+            self.faults.rejected[offline_id] = message
+
+    def unreject(self, offline_id: str) -> None:
+        with self._lock:
+            self.faults.rejected.pop(offline_id, None)
+
+    # -- what tests look at --------------------------------------------------------------------
+    def posts(self, doctype: str | None = None) -> list[Logged]:
+        with self._lock:
+            return [
+                e
+                for e in self.log
+                if e.method == "POST"
+                and e.path.startswith("/api/resource/")
+                and (doctype is None or e.path == f"/api/resource/{doctype}")
+            ]
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.log.append(Logged(method, path, status))
+
+    def _take_failure(self) -> int | None:
+        with self._lock:
+            if self.faults.fail_next > 0:
+                self.faults.fail_next -= 1
+                return self.faults.fail_status
+            return None
+
+    def _take_drop(self, doctype: str) -> bool:
+        with self._lock:
+            f = self.faults
+            if f.drop_after_commit > 0 and f.drop_doctype in (None, doctype):
+                f.drop_after_commit -= 1
+                return True
+            return False
+
+    def _rejection(self, offline_id: Any) -> str | None:
+        with self._lock:
+            return self.faults.rejected.get(str(offline_id)) if offline_id else None
+
+
+class _DroppedError(Exception):
+    """Close the connection without answering."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeERPNext
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeFrappe/15"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: tests read FakeERPNext.log instead
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        delay = self.fake.faults.delay_ms
+        if delay:
+            time.sleep(delay / 1000)
+        status = self.fake._take_failure()
+        try:
+            if status is not None:
+                raise FrappeError(
+                    status,
+                    "InternalServerError" if status >= 500 else "TooManyRequestsError",
+                    "Injected failure",
+                    show_message=False,
+                )
+            user = self.fake.site.authenticate(self.headers.get("Authorization"))
+            status, body = self._route(method, path, params, raw, user)
+        except _DroppedError:
+            self.fake._record(method, path, 0)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        except FrappeError as exc:
+            status, body = exc.status, exc.body()
+        except Exception as exc:  # a bug in the fake: answer like Frappe would
+            status = 500
+            body = FrappeError(500, type(exc).__name__, str(exc), show_message=False).body()
+        self.fake._record(method, path, status)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        # Frappe answers API calls with session cookies too; a token client must ignore them.
+        self.send_header("Set-Cookie", "sid=Guest; Path=/; HttpOnly")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(
+        self, method: str, path: str, params: dict[str, str], raw: bytes, user: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        if path.startswith("/api/v1/"):
+            path = "/api/" + path[len("/api/v1/") :]
+        segments = path.strip("/").split("/", 3)
+        site = self.fake.site
+        if segments[:2] == ["api", "method"] and len(segments) >= 3:
+            return 200, {"message": self._method("/".join(segments[2:]), params, user)}
+        if segments[:2] != ["api", "resource"] or len(segments) < 3:
+            raise errors.not_found("Page", path)
+        doctype = segments[2]
+        name = segments[3] if len(segments) > 3 else None
+        if user is None:
+            raise FrappeError(
+                403,
+                "PermissionError",
+                f"User <strong>Guest</strong> does not have doctype access via role permission "
+                f"for document <strong>{doctype}</strong>",
+                error_message=f"No permission for {doctype}",
+            )
+        if method == "GET" and name is None:
+            return 200, {"data": site.list_docs(doctype, params)}
+        if method == "GET" and name is not None:
+            return 200, {"data": site.get(doctype, name)}
+        body = json.loads(raw or b"{}")
+        if isinstance(body.get("data"), str):
+            body = json.loads(body["data"])  # frappe also takes form-style data=<json>
+        if method == "POST" and name is None:
+            message = self.fake._rejection(body.get(OFFLINE_ID))
+            if message is not None:
+                raise errors.validation(message)
+            doc, notes = site.insert(doctype, body, user)
+            if self.fake._take_drop(doctype):
+                raise _DroppedError
+            out: dict[str, Any] = {"data": doc}
+            if notes:
+                out["_server_messages"] = errors.encode_server_messages(notes)
+            return 200, out
+        if method == "PUT" and name is not None:
+            return 200, {"data": site.update(doctype, name, body, user)}
+        raise FrappeError(403, "PermissionError", "Not permitted")
+
+    def _method(self, method: str, params: dict[str, str], user: str | None) -> Any:
+        if method == "frappe.auth.get_logged_user":
+            if user is None:
+                raise FrappeError(401, "AuthenticationError", "", show_message=False)
+            return user
+        if user is None:
+            raise FrappeError(403, "PermissionError", "Not permitted")
+        if method == "frappe.utils.change_log.get_versions":
+            return VERSIONS
+        if method == "frappe.client.get_count":
+            return len(
+                self.fake.site.list_docs(
+                    params.get("doctype", ""),
+                    {"filters": params.get("filters", ""), "limit_page_length": "0"},
+                )
+            )
+        raise errors.not_found("Method", method)

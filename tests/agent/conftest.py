@@ -1,0 +1,116 @@
+"""A seeded store in a real SQLite file, a Checkout on it, and a fake ERPNext on 127.0.0.1
+serving the same masters."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from appliance.agent.client import ERPNextClient
+from appliance.agent.push import Backoff, Pusher
+from appliance.config import load_config
+from appliance.counter.checkout import Checkout
+from appliance.counter.commands import open_checkout
+from appliance.demo import DEMO_CONFIG
+from appliance.demo.masters import DemoSize, all_masters, ean13
+from appliance.fakeerp import FakeERPNext
+from appliance.sales import cart as carts
+from appliance.sales.model import PaymentLine
+from appliance.store.db import create_db_engine, make_session_factory
+from appliance.store.masters import seed_demo
+from appliance.store.migrate import upgrade_to_head
+
+SMALL = DemoSize(items=60, extra_barcodes=20, customers=10)
+CASHIER = "ana@example.com"
+
+
+def barcode(n: int) -> str:
+    return ean13(f"06{n:010d}")
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("agent-template") / "pos.db"
+    upgrade_to_head(db)
+    seed_demo(make_session_factory(create_db_engine(db)), SMALL)
+    return db
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    with sqlite3.connect(seeded_template) as src, sqlite3.connect(tmp_path / "pos.db") as dst:
+        src.backup(dst)
+    monkeypatch.setenv("APPLIANCE_DATA", str(tmp_path))
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(DEMO_CONFIG))
+    return tmp_path / "pos.db"
+
+
+@pytest.fixture
+def checkout(db_path: Path) -> Iterator[Checkout]:
+    co = open_checkout(load_config(DEMO_CONFIG), db_path)
+    yield co
+    co.close()
+
+
+@pytest.fixture
+def erp() -> Iterator[FakeERPNext]:
+    with FakeERPNext(all_masters(SMALL)) as fake:
+        yield fake
+
+
+def make_client(erp: FakeERPNext, secret: str | None = None, timeout: float = 5.0) -> ERPNextClient:
+    return ERPNextClient(erp.url, erp.api_key, secret or erp.api_secret, timeout=timeout)
+
+
+@pytest.fixture
+def client(erp: FakeERPNext) -> Iterator[ERPNextClient]:
+    c = make_client(erp)
+    yield c
+    c.close()
+
+
+def make_pusher(client: ERPNextClient, db_path: Path, **kw: object) -> Pusher:
+    engine = create_db_engine(db_path)
+    options: dict[str, object] = {
+        "backoff": Backoff(base=0.05, cap=0.2, rng=random.Random(1)),
+        "batch_size": 10,
+    }
+    options.update(kw)
+    return Pusher(
+        client,
+        make_session_factory(engine, read_only=True),
+        make_session_factory(engine),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def pusher(client: ERPNextClient, db_path: Path) -> Pusher:
+    return make_pusher(client, db_path)
+
+
+def sell(
+    checkout: Checkout, *codes: int, change: D = D(0), customer: str | None = None
+) -> carts.Cart:
+    """Scan the demo barcodes of these item numbers, pay cash (plus ``change``), commit."""
+    cart = checkout.new_cart(customer)
+    for n in codes:
+        code = barcode(n)
+        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+    tender = cart.amount_due + change
+    cart = carts.add_payment(cart, PaymentLine("Cash", tender, type="Cash"))
+    checkout.commit(cart, CASHIER)
+    return cart
+
+
+def return_all(checkout: Checkout, receipt_no: str) -> carts.Cart:
+    original, _ = checkout.return_source(receipt_no)
+    back = checkout.start_return(receipt_no, {line.line_id: line.qty for line in original.lines})
+    back = carts.add_payment(back, PaymentLine("Cash", back.amount_due, type="Cash"))
+    checkout.commit(back, CASHIER)
+    return back

@@ -1,0 +1,55 @@
+"""Incremental pull from the fake ERPNext into a real SQLite store."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+from sqlalchemy import select
+
+from appliance.agent.client import ERPNextClient
+from appliance.agent.pull import Puller
+from appliance.fakeerp import FakeERPNext
+from appliance.store.db import create_db_engine, make_session_factory
+from appliance.store.models import Item, ItemBarcode, ItemPrice
+from tests.agent.conftest import SMALL
+
+
+def _puller(client: ERPNextClient, db_path: Path, page_size: int = 7) -> Puller:
+    engine = create_db_engine(db_path)
+    return Puller(
+        client,
+        make_session_factory(engine, read_only=True),
+        make_session_factory(engine),
+        page_size=page_size,
+    )
+
+
+def test_full_then_incremental(client: ERPNextClient, db_path: Path, erp: FakeERPNext) -> None:
+    puller = _puller(client, db_path)
+    first = puller.pull()
+    # Every document once, in small pages, though they all share one `modified` stamp.
+    assert first.applied["Item"] == SMALL.items
+    assert first.applied["Customer"] == SMALL.customers + 1
+    assert puller.pull().total == 0  # nothing changed: nothing applied
+
+    erp.site.touch("Item Price", "PRICE-000010", price_list_rate=4.44)
+    erp.site.touch(
+        "Item",
+        "SKU-000011",
+        item_name="Renamed thing",
+        barcodes=[{"barcode": "2999999999999", "barcode_type": "EAN", "uom": ""}],
+    )
+    delta = puller.pull()
+    assert delta.applied == {"Item Price": 1, "Item": 1}
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        price = session.scalar(select(ItemPrice).where(ItemPrice.name == "PRICE-000010"))
+        assert price is not None and price.price_list_rate == D("4.44")
+        item = session.get(Item, "SKU-000011")
+        assert item is not None and item.item_name == "Renamed thing"
+        codes = session.scalars(
+            select(ItemBarcode.barcode).where(ItemBarcode.parent == "SKU-000011")
+        ).all()
+        assert list(codes) == ["2999999999999"]
+    assert puller.pull().total == 0

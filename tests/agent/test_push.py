@@ -1,0 +1,275 @@
+"""Exactly-once push against the fake ERPNext over real HTTP, from a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+from sqlalchemy import select
+
+from appliance.agent.push import MISMATCH_PREFIX, Pusher
+from appliance.counter.checkout import Checkout
+from appliance.fakeerp import FakeERPNext
+from appliance.store.db import create_db_engine, make_session_factory
+from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
+from tests.agent.conftest import CASHIER, make_client, make_pusher, return_all, sell
+
+
+def _entries(db_path: Path) -> list[OutboxEntry]:
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
+
+
+def _receipt(db_path: Path, offline_id: str) -> str:
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        sale = session.scalar(select(PosInvoice).where(PosInvoice.offline_id == offline_id))
+        assert sale is not None
+        return sale.receipt_no
+
+
+def _shift(checkout: Checkout, db_path: Path) -> list[str]:
+    """Open, three sales (one with change), a return, close. The sales' offline ids."""
+    checkout.open_shift(CASHIER, {"Cash": D(150)})
+    a = sell(checkout, 10, 11)
+    b = sell(checkout, 12, change=D(20))
+    c = sell(checkout, 13, 14, 15)
+    return_all(checkout, _receipt(db_path, a.offline_id))
+    checkout.close_shift(CASHIER, {"Cash": D(200)})
+    return [a.offline_id, b.offline_id, c.offline_id]
+
+
+def test_a_shift_lands_exactly_once(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    sales = _shift(checkout, db_path)
+    report = pusher.push()
+    assert report.stopped is None and not report.quarantined and not report.mismatches
+    assert len(report.created) == 6  # opening, 3 sales, return, closing
+    entries = _entries(db_path)
+    assert {e.state for e in entries} == {OutboxState.DONE}
+    assert all(e.erpnext_name for e in entries)
+
+    opening = erp.site.all("POS Opening Entry")
+    invoices = erp.site.all("POS Invoice")
+    closing = erp.site.all("POS Closing Entry")
+    assert len(opening) == 1 and len(invoices) == 4 and len(closing) == 1
+    assert opening[0]["status"] == "Closed" and opening[0]["user"] == erp.user
+    assert {i["status"] for i in invoices} == {"Consolidated"}
+    (ret,) = [i for i in invoices if i["is_return"]]
+    (orig,) = [i for i in invoices if i["offline_id"] == sales[0]]
+    assert ret["return_against"] == orig["name"]
+    assert ret["grand_total"] == -orig["grand_total"]
+    assert len(closing[0]["pos_transactions"]) == 4
+    assert closing[0]["pos_opening_entry"] == opening[0]["name"]
+    # Names follow ERPNext's series.
+    assert orig["name"].startswith("ACC-PSINV-") and opening[0]["name"].startswith("POS-OPE-")
+
+    # A second cycle sends nothing, and a fresh agent re-checking everything creates nothing.
+    posts = len(erp.posts())
+    assert pusher.push().synced == 0
+    assert len(erp.posts()) == posts
+
+
+def test_dependency_order_is_respected(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    _shift(checkout, db_path)
+    pusher.push()
+    order = [e.path.rsplit("/", 1)[-1] for e in erp.posts()]
+    assert order[0] == "POS Opening Entry" and order[-1] == "POS Closing Entry"
+    assert order[1:-1] == ["POS Invoice"] * 4
+
+
+def test_connection_dropped_after_commit_is_found_by_offline_id(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sold = [sell(checkout, n).offline_id for n in (20, 21, 22)]
+    erp.drop_after_commit(2, doctype="POS Invoice")
+    report = pusher.push()
+    assert report.stopped is None and not report.quarantined
+    invoices = erp.site.all("POS Invoice")
+    assert sorted(i["offline_id"] for i in invoices) == sorted(sold)  # no duplicate
+    assert {e.state for e in _entries(db_path)} == {OutboxState.DONE}
+    dropped = [e for e in erp.log if e.status == 0]
+    assert len(dropped) == 2
+    assert len(erp.posts("POS Invoice")) == 3  # never re-posted
+
+
+def test_in_flight_left_by_a_crash_is_rechecked_not_resent(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, client: object
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sell(checkout, 30)
+    first = make_pusher(make_client(erp), db_path)
+    first.push()
+    # Simulate a crash between ERPNext's commit and ours: put the sale back in flight.
+    factory = make_session_factory(create_db_engine(db_path))
+    with factory() as session:
+        for entry in session.scalars(select(OutboxEntry)):
+            entry.state, entry.erpnext_name = OutboxState.IN_FLIGHT, None
+        session.commit()
+    posts = len(erp.posts())
+    second = make_pusher(make_client(erp), db_path)
+    assert second.recover() == 2
+    report = second.push()
+    assert len(report.found) == 2 and not report.created
+    assert len(erp.posts()) == posts
+    assert all(e.erpnext_name for e in _entries(db_path))
+
+
+def test_unique_violation_counts_as_synced(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sale = sell(checkout, 40)
+    pusher.push()
+    # The outbox forgets (as if its DONE was lost) and the batch lookup misses it: the insert
+    # answers 417 UniqueValidationError, which the agent takes as "already there".
+    factory = make_session_factory(create_db_engine(db_path))
+    with factory() as session:
+        entry = session.scalar(select(OutboxEntry).where(OutboxEntry.offline_id == sale.offline_id))
+        assert entry is not None
+        entry.state, entry.erpnext_name = OutboxState.READY, None
+        session.commit()
+    original = pusher._lookup_many
+    pusher._lookup_many = lambda jobs: {}  # type: ignore[method-assign]
+    report = pusher.push()
+    pusher._lookup_many = original  # type: ignore[method-assign]
+    assert [o.offline_id for o in report.found] == [sale.offline_id]
+    assert len(erp.site.all("POS Invoice")) == 1
+
+
+def test_a_poison_invoice_is_quarantined_and_blocks_only_its_dependents(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    good = sell(checkout, 50)
+    bad = sell(checkout, 51)
+    also_good = sell(checkout, 52)
+    back = return_all(checkout, _receipt(db_path, bad.offline_id))
+    checkout.close_shift(CASHIER, {"Cash": D(0)})
+    erp.reject(bad.offline_id, "Row #1: Item SKU-000051 is frozen for audit")
+
+    report = pusher.push()
+    assert report.stopped is None
+    assert [(o.offline_id, o.message) for o in report.quarantined] == [
+        (bad.offline_id, "Row #1: Item SKU-000051 is frozen for audit")
+    ]
+    states = {e.offline_id: e for e in _entries(db_path)}
+    assert states[good.offline_id].state is OutboxState.DONE
+    assert states[also_good.offline_id].state is OutboxState.DONE
+    assert states[bad.offline_id].state is OutboxState.QUARANTINED
+    assert states[bad.offline_id].last_error == "Row #1: Item SKU-000051 is frozen for audit"
+    # The return of the poison sale and the closing wait; nothing else does.
+    assert states[back.offline_id].state is OutboxState.READY
+    closing = [e for e in states.values() if e.doctype == "POS Closing Entry"]
+    assert closing[0].state is OutboxState.READY
+    assert {i["offline_id"] for i in erp.site.all("POS Invoice")} == {
+        good.offline_id,
+        also_good.offline_id,
+    }
+
+    # A supervisor fixes the cause in ERPNext and releases it: everything follows.
+    erp.unreject(bad.offline_id)
+    from appliance.store import outbox
+
+    factory = make_session_factory(create_db_engine(db_path))
+    with factory() as session:
+        entry = session.get(OutboxEntry, states[bad.offline_id].id)
+        assert entry is not None
+        outbox.release(session, entry)
+        session.commit()
+    report = pusher.push()
+    assert len(report.created) == 3 and not report.quarantined
+    assert {e.state for e in _entries(db_path)} == {OutboxState.DONE}
+
+
+def test_erpnext_rejection_message_is_kept(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    erp.site.set_stock("SKU-000060", 0)
+    short = sell(checkout, 60)
+    fine = sell(checkout, 59)
+    report = pusher.push()
+    (q,) = report.quarantined
+    assert q.offline_id == short.offline_id
+    assert q.message == (
+        "Row #1: Item Code: SKU-000060 is not available under warehouse Stores - PPC."
+    )
+    assert [i["offline_id"] for i in erp.site.all("POS Invoice")] == [fine.offline_id]
+
+
+def test_bad_secret_stops_with_a_clear_status(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sell(checkout, 10)
+    pusher = make_pusher(make_client(erp, secret="wrong"), db_path)
+    report = pusher.push()
+    assert report.stopped is not None and "authentication failed" in report.stopped
+    assert "wrong" not in report.stopped
+    entries = _entries(db_path)
+    assert {e.state for e in entries} == {OutboxState.READY}  # untouched, nothing in flight
+    assert all(e.next_attempt_at is None for e in entries)
+    assert erp.posts() == []
+
+
+def test_server_errors_back_off_then_succeed(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    import time
+
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sell(checkout, 10)
+    erp.fail_next(3, status=503)
+    reports = []
+    for _ in range(20):
+        report = pusher.push()
+        reports.append(report)
+        if report.retry_after is None and not any(
+            e.state is not OutboxState.DONE for e in _entries(db_path)
+        ):
+            break
+        time.sleep(report.retry_after or 0.05)
+    assert {e.state for e in _entries(db_path)} == {OutboxState.DONE}
+    waits = [r.retry_after for r in reports if r.retry_after is not None]
+    assert len(waits) == 3 and all(w > 0 for w in waits)
+    assert len(erp.site.all("POS Invoice")) == 1
+
+
+def test_a_totals_difference_is_flagged_loudly(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher, caplog: object
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    # Someone turns rounded totals off on the server mid-shift (closing/CLOSING.md).
+    erp.site.touch("Global Defaults", "Global Defaults", disable_rounded_total=1)
+    sale = sell(checkout, 10, 11, 12, change=D(5))
+    report = pusher.push()
+    (m,) = report.mismatches
+    assert m.offline_id == sale.offline_id and m.message and m.message.startswith(MISMATCH_PREFIX)
+    assert "rounded_total" in m.message
+    entry = {e.offline_id: e for e in _entries(db_path)}[sale.offline_id]
+    assert entry.state is OutboxState.DONE and (entry.last_error or "").startswith(MISMATCH_PREFIX)
+
+
+def test_payload_sent_is_the_stored_payload_with_names_substituted(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sale = sell(checkout, 10)
+    back = return_all(checkout, _receipt(db_path, sale.offline_id))
+    pusher.push()
+    (ret,) = erp.site.find("POS Invoice", offline_id=back.offline_id)
+    assert "offline_return_against" not in ret
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        stored = session.scalar(select(PosInvoice).where(PosInvoice.offline_id == back.offline_id))
+        assert stored is not None
+        body = json.loads(stored.payload)
+    assert body["offline_return_against"] == sale.offline_id
+    assert ret["set_posting_time"] == 1 and ret["posting_time"] == body["posting_time"]
