@@ -39,6 +39,7 @@ from appliance.drivers.printer.receipt import (
 )
 from appliance.sales.cart import Cart
 from appliance.sales.catalog import CatalogItem, CustomerInfo
+from appliance.sales.model import ChargeType
 from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.sales.till import Till
 from appliance.store import journal, outbox
@@ -329,6 +330,7 @@ class Backend:
                         t.rate,
                         t.tax_amount_after_discount_amount,
                         t.included_in_print_rate,
+                        per_unit=t.charge_type == ChargeType.ON_ITEM_QUANTITY,
                     )
                     for t in sale.taxes
                 ),

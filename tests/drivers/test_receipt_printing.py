@@ -71,3 +71,25 @@ def test_58mm_receipt_fits_32_columns(tmp_path: Path) -> None:
     lines = doc.as_text().splitlines()
     assert all(len(line) <= 32 for line in lines)
     assert "[QR T01-000123]" in lines
+
+
+def test_levies_print_per_unit_and_zero_rows_are_left_off() -> None:
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from appliance.drivers.printer.layout import ReceiptLayout
+    from appliance.drivers.printer.receipt import ReceiptTax
+    from tests.drivers.sample import sample_receipt
+
+    receipt = sample_receipt()
+    receipt = replace(
+        receipt,
+        taxes=(
+            ReceiptTax("Carbon levy", Decimal("0.176"), Decimal("7.04"), per_unit=True),
+            ReceiptTax("PST", Decimal(7), Decimal(0)),
+            *receipt.taxes,
+        ),
+    )
+    text = ReceiptLayout(columns=48).render(receipt).as_text()
+    assert "Carbon levy 0.176/unit" in text
+    assert "PST 7%" not in text.replace("PST 7%  ", "") or text.count("PST 7%") == 1

@@ -77,10 +77,13 @@ class ReceiptLayout:
         if r.discount_amount:
             ops.append(self._pair("Discount", money(-r.discount_amount)))
         for tax in r.taxes:
+            if not tax.amount:
+                continue  # a row that charged nothing (a zero-rated levy) is noise on paper
+            rate = f"{quantity(tax.rate)}/unit" if tax.per_unit else percent(tax.rate)
             name = (
                 tax.description
                 if "%" in tax.description
-                else (f"{tax.description} {percent(tax.rate)}" if tax.rate else tax.description)
+                else (f"{tax.description} {rate}" if tax.rate else tax.description)
             )
             if tax.included_in_print_rate:
                 name += " (incl.)"

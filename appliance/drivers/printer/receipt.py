@@ -45,6 +45,7 @@ class ReceiptTax:
     rate: Decimal
     amount: Decimal  # tax_amount_after_discount_amount
     included_in_print_rate: bool = False
+    per_unit: bool = False  # "On Item Quantity": a levy per litre/unit, not a percentage
 
 
 @dataclass(frozen=True)
