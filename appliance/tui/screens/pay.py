@@ -44,6 +44,8 @@ class PayResult:
 def quick_tenders(remaining: Decimal, count: int = 3) -> list[Decimal]:
     """The next banknote amounts above what is left: 12.35 -> 15, 20, 50."""
     out: list[Decimal] = []
+    if remaining <= 0:
+        return out  # paid (or change due): nothing left to tender
     for note in NOTES:
         amount = (remaining / note).to_integral_value(ROUND_CEILING) * note
         if amount > remaining and amount not in out:
