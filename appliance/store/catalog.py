@@ -65,6 +65,7 @@ from appliance.store.search_index import Tokenizer
 _TOP = "\U0010ffff"  # sorts after any character: text >= p AND text < p + _TOP is "starts with p"
 _CANDIDATES = 200  # FTS hits ranked per search; more would only be ranked, never shown
 _WORD = re.compile(r"\w+")
+_PHONE = re.compile(r"[\d\s+().-]+")
 
 
 def _cap(limit: int) -> int:
@@ -487,10 +488,10 @@ class SqlCatalog:
                 found[name] = min(tier, found.get(name, tier))
 
         c = CUSTOMERS.c
+        # Typed like a phone number ("604 555-0101"): also look for its digits alone.
         digits = re.sub(r"\D", "", needle)
-        phones = list(dict.fromkeys(p for p in (needle, digits, f"+{digits}") if p.strip("+")))
-        if len(digits) < 3 or len(digits) < len(needle.replace(" ", "")) - 3:
-            phones = [needle]  # not a phone number: only the text as typed
+        phone_like = len(digits) >= 3 and _PHONE.fullmatch(needle) is not None
+        phones = list(dict.fromkeys([needle, digits, f"+{digits}"] if phone_like else [needle]))
         take(
             self._names(
                 select(c.name).where(
@@ -522,7 +523,7 @@ class SqlCatalog:
             )
         if sum(1 for t in found.values() if t <= 1) < limit:
             kind = self.tokenizer()
-            for term in dict.fromkeys((needle, digits if phones != [needle] else needle)):
+            for term in dict.fromkeys([needle, digits] if phone_like else [needle]):
                 match = search_index.match_expression(term, kind)
                 if match is None:
                     continue
@@ -539,18 +540,18 @@ class SqlCatalog:
                 )
         if not found:
             return ()
-        rows = self.session.execute(select(CUSTOMERS).where(c.name.in_(list(found))))
-        customers = {r.name: _customer(r) for r in rows}
-        ranked = sorted(
-            (
-                min(found[name], _tier(needle, cust.customer_name)),
-                cust.customer_name.casefold(),
-                name,
-            )
-            for name, cust in customers.items()
-            if not cust.disabled
+        # Rank on the name only; load whole customers for the winners alone.
+        names = self.session.execute(
+            select(c.name, c.customer_name).where(c.name.in_(list(found)), c.disabled.is_(False))
         )
-        return tuple(customers[name] for _t_, _n, name in ranked[:limit])
+        ranked = sorted(
+            (min(found[name], _tier(needle, shown)), shown.casefold(), name)
+            for name, shown in names
+        )
+        winners = [name for *_key, name in ranked[:limit]]
+        rows = self.session.execute(select(CUSTOMERS).where(c.name.in_(winners)))
+        customers = {r.name: _customer(r) for r in rows}
+        return tuple(customers[name] for name in winners if name in customers)
 
     # -- customers --------------------------------------------------------------------------------
     def customer(self, name: str) -> CustomerInfo | None:

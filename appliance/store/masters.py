@@ -4,8 +4,11 @@ Takes documents exactly as ``GET /api/resource/<DocType>/<name>`` returns them (
 object: fields plus child tables as lists of dicts), and as ``appliance.demo.masters`` makes them.
 Built for the sync agent's chunks: it is called with a few hundred documents inside one short
 ``BEGIN IMMEDIATE`` transaction, so a sale commit waiting for the write lock waits only that
-long. Every table is written with one executemany per chunk (an ``INSERT .. ON CONFLICT DO
-UPDATE`` for parents, delete-by-parent then insert for children), never object by object.
+long. Documents are converted before the transaction's first statement; then every table is
+written with one executemany per chunk (``INSERT .. ON CONFLICT DO UPDATE .. WHERE changed`` for
+parents; for children, the parents whose rows differ get delete-by-parent then insert), never
+object by object. A chunk that changed anything bumps the ``masters.version`` key in
+``sync_state``, which tells ``SqlCatalog`` to drop its caches.
 
 Rules:
 - a parent's columns are all rewritten from the document; columns the store keeps for itself
@@ -524,19 +527,18 @@ DOCTYPES = (SYSTEM_SETTINGS, GLOBAL_DEFAULTS, *SPECS)
 
 @dataclass
 class ApplyStats:
-    """What a call wrote: documents per doctype, child rows per table, deletions, cashiers."""
+    """What a call did: documents applied per doctype (rewritten or found unchanged), those
+    skipped by ``skip_unchanged``, child rows written per table, cashiers added."""
 
     documents: Counter[str] = field(default_factory=Counter)
-    unchanged: Counter[str] = field(default_factory=Counter)  # skipped: same ``modified``
+    unchanged: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
-    deleted: Counter[str] = field(default_factory=Counter)
     cashiers: int = 0
 
     def add(self, other: ApplyStats) -> None:
         self.documents.update(other.documents)
         self.unchanged.update(other.unchanged)
         self.rows.update(other.rows)
-        self.deleted.update(other.deleted)
         self.cashiers += other.cashiers
 
     @property
@@ -556,7 +558,6 @@ class ApplyStats:
             "documents": dict(sorted(self.documents.items())),
             "unchanged": dict(sorted(self.unchanged.items())),
             "rows": dict(sorted(self.rows.items())),
-            "deleted": dict(sorted(self.deleted.items())),
             "cashiers": self.cashiers,
         }
 

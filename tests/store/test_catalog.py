@@ -306,6 +306,9 @@ def test_customer_search_by_name_and_phone(catalog: SqlCatalog) -> None:
     first = someone["customer_name"].split()[0]
     found = catalog.search_customers(first, 100)
     assert found and all(c.customer_name.startswith(first) for c in found[:5])
+    number = someone["mobile_no"][-10:]  # "+16045550001" typed as "(604) 555-0001"
+    typed = f"({number[:3]}) {number[3:6]}-{number[6:]}"
+    assert catalog.search_customers(typed, 5)[0].name == someone["name"]
     assert catalog.search_customers("zzzzqq", 5) == ()
     walk_in = catalog.search_customers("walk-in", 5)
     assert [c.name for c in walk_in] == ["Walk-in Customer"]
