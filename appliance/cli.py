@@ -71,6 +71,54 @@ def _demo(args: argparse.Namespace) -> int:
     return demo(args)
 
 
+def _agent(args: argparse.Namespace) -> int:
+    from appliance.agent.commands import agent
+
+    return agent(args)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from appliance.agent.commands import sync_once
+
+    return sync_once(args)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from appliance.agent.commands import status
+
+    return status(args)
+
+
+def _sync_options(p: argparse.ArgumentParser, *, service: bool) -> None:
+    """Options shared by ``agent`` and ``sync`` (kept here: building the parser stays cheap)."""
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds between push cycles when all is well (default 10)",
+    )
+    p.add_argument(
+        "--stop-retry",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="seconds between tries after an auth, TLS or setup failure (default 300)",
+    )
+    p.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
+    p.add_argument("--page-size", type=int, default=500, help=argparse.SUPPRESS)
+    if service:
+        p.add_argument(
+            "--pull-interval",
+            type=float,
+            default=60.0,
+            metavar="S",
+            help="seconds between pulls of masters from ERPNext (default 60)",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="appliance", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"appliance {__version__}")
@@ -98,6 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("simulate", _simulate, "Commit N realistic sales through the counter's path")
     p.add_argument("--sales", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+
+    p = command(
+        "agent", _agent, "Run the sync agent (the systemd service): push sales, pull masters"
+    )
+    _sync_options(p, service=True)
+
+    p = command("sync", _sync, "Sync with ERPNext now: one full cycle, JSON summary on stdout")
+    p.add_argument(
+        "--once", action="store_true", required=True, help="one cycle (recover, push, pull)"
+    )
+    _sync_options(p, service=False)
+
+    p = command("status", _status, "The sync agent's state: link, queue, quarantined (JSON)")
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
 
     db = sub.add_parser("db", help="Local database maintenance").add_subparsers(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,13 +58,19 @@ def cursor_key(doctype: str) -> str:
 class PullReport:
     applied: dict[str, int] = field(default_factory=dict)
     pages: int = 0
+    complete: bool = False  # every doctype was brought up to date
 
     @property
     def total(self) -> int:
         return sum(self.applied.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"applied": dict(self.applied), "pages": self.pages, "total": self.total}
+        return {
+            "applied": dict(self.applied),
+            "pages": self.pages,
+            "total": self.total,
+            "complete": self.complete,
+        }
 
 
 class Puller:
@@ -82,15 +88,26 @@ class Puller:
         self._write = write
         self.page_size = page_size
         self.doctypes = tuple(doctypes)
+        self._on_page: Callable[[str, PullReport], bool] | None = None
 
-    def pull(self) -> PullReport:
-        """One cycle over every doctype. ERPNext errors propagate (the loop classifies them)."""
+    def pull(self, on_page: Callable[[str, PullReport], bool] | None = None) -> PullReport:
+        """One cycle over every doctype. ERPNext errors propagate (the loop classifies them).
+
+        ``on_page(doctype, report)`` is called after each page is committed with its cursor (the
+        service reports progress and pings its watchdog there); when it returns False the pull
+        ends there (``report.complete`` stays False) and the next one resumes from the cursors.
+        """
         report = PullReport()
+        self._on_page = on_page
         for doctype in self.doctypes:
-            if doctype in SINGLES:
+            going = (
                 self._pull_single(doctype, report)
-            else:
-                self._pull_doctype(doctype, report)
+                if doctype in SINGLES
+                else self._pull_doctype(doctype, report)
+            )
+            if not going:
+                return report
+        report.complete = True
         return report
 
     # -- cursors -------------------------------------------------------------------------------
@@ -117,20 +134,21 @@ class Puller:
             uow.commit()
 
     # -- doctypes ------------------------------------------------------------------------------
-    def _pull_single(self, doctype: str, report: PullReport) -> None:
+    def _pull_single(self, doctype: str, report: PullReport) -> bool:
         doc = self.client.get_doc(doctype, doctype)
         if doc is None:
-            return
+            return True
         cursor = self._cursor(doctype)
         modified = str(doc.get("modified") or "")
         if cursor is not None and cursor[0] == modified:
-            return
+            return True
         doc.setdefault("doctype", doctype)
         self._apply(doctype, [doc], (modified, doctype))
         report.applied[doctype] = report.applied.get(doctype, 0) + 1
         report.pages += 1
+        return self._on_page is None or self._on_page(doctype, report)
 
-    def _pull_doctype(self, doctype: str, report: PullReport) -> None:
+    def _pull_doctype(self, doctype: str, report: PullReport) -> bool:
         tables = [
             (key, child) for (parent, key), child in CHILD_DOCTYPES.items() if parent == doctype
         ]
@@ -150,7 +168,7 @@ class Puller:
                 limit_page_length=self.page_size,
             )
             if not rows:
-                return
+                return True
             self._attach_children(doctype, rows, tables)
             for row in rows:
                 row["doctype"] = doctype
@@ -162,8 +180,10 @@ class Puller:
             log.info(
                 "pulled %d %s up to %s", len(rows), doctype, cursor[0], extra={"DOCTYPE": doctype}
             )
+            if self._on_page is not None and not self._on_page(doctype, report):
+                return False
             if len(rows) < self.page_size:
-                return
+                return True
 
     def _attach_children(
         self, doctype: str, rows: list[dict[str, Any]], tables: list[tuple[str, str]]

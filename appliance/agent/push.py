@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -181,8 +181,17 @@ class Pusher:
             log.warning("%d outbox entries were in flight at start-up: re-checking them", count)
         return count
 
-    def push(self, max_batches: int | None = None) -> PushReport:
-        """One cycle: send what can be sent now. Never raises for ERPNext's answers."""
+    def push(
+        self,
+        max_batches: int | None = None,
+        on_batch: Callable[[PushReport], bool] | None = None,
+    ) -> PushReport:
+        """One cycle: send what can be sent now. Never raises for ERPNext's answers.
+
+        ``on_batch`` is called after each batch, once every entry of it is settled in the store
+        (the service reports progress and pings its watchdog there); when it returns False the
+        cycle ends there, as if nothing more were sendable.
+        """
         report = PushReport()
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -197,6 +206,8 @@ class Pusher:
                 log.error("push stopped: %s", stop.error)
                 break
             if report.retry_after is not None:
+                break
+            if on_batch is not None and not on_batch(report):
                 break
         return report
 

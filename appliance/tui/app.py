@@ -217,7 +217,7 @@ class PosApp(LockedDownApp):
         line = StatusLine(
             cashier=f"{cashier.full_name}{'*' if cashier.supervises else ''}" if cashier else "",
             shift_open=status.shift_open,
-            online=False,
+            online=status.link == "up",
             last_sync=f"sync {status.last_sync:%H:%M}" if status.last_sync else "",
             unsynced=status.unsynced,
             quarantined=status.quarantined,

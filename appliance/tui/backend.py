@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance import paths
+from appliance.agent import state as agent_state
 from appliance.config import Config
 from appliance.counter import auth
 from appliance.counter.auth import AuthResult, CashierCard
@@ -115,6 +116,7 @@ class Status:
     unsynced: int
     quarantined: int
     last_sync: datetime | None = None
+    link: str = "unknown"  # the sync agent's view of ERPNext: up, down, stopped, unknown
 
 
 @dataclass(frozen=True)
@@ -441,12 +443,14 @@ class Backend:
                     OutboxEntry.state == OutboxState.DONE
                 )
             )
+            link = agent_state.link_state(session)
         unsynced = sum(n for s, n in counts.items() if s != OutboxState.DONE)
         return Status(
             shift_open=self.shift_open(),
             unsynced=int(unsynced),
             quarantined=int(counts.get(OutboxState.QUARANTINED, 0)),
             last_sync=last.replace(tzinfo=UTC) if last else None,
+            link=link.value,
         )
 
 

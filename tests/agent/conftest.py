@@ -114,3 +114,28 @@ def return_all(checkout: Checkout, receipt_no: str) -> carts.Cart:
     back = carts.add_payment(back, PaymentLine("Cash", back.amount_due, type="Cash"))
     checkout.commit(back, CASHIER)
     return back
+
+
+def write_config(directory: Path, erp: FakeERPNext, secret: str | None = None) -> Path:
+    """A terminal config whose [erpnext] section points at the fake (secret in a file)."""
+    secret_file = directory / "erpnext.secret"
+    secret_file.write_text((secret or erp.api_secret) + "\n", encoding="utf-8")
+    config = directory / "appliance.toml"
+    config.write_text(
+        f"""[terminal]
+id = "DEMO1"
+
+[erpnext]
+url = "{erp.url}"
+api_key = "{erp.api_key}"
+api_secret_file = "{secret_file}"
+pos_profile = "Main POS"
+timeout = 5
+
+[scan]
+embedded_layouts = ["20IIIIIWWWWWC", "22IIIIIPPPPPC"]
+weight_uoms = ["Kg"]
+""",
+        encoding="utf-8",
+    )
+    return config
