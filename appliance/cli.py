@@ -71,6 +71,24 @@ def _demo(args: argparse.Namespace) -> int:
     return demo(args)
 
 
+def _receipt_render(args: argparse.Namespace) -> int:
+    from appliance.counter.receipt_commands import receipt_render
+
+    return receipt_render(args)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from appliance.drivers.commands import devices_list
+
+    return devices_list(args)
+
+
+def _devices_test(args: argparse.Namespace) -> int:
+    from appliance.drivers.commands import devices_test
+
+    return devices_test(args)
+
+
 def _agent(args: argparse.Namespace) -> int:
     from appliance.agent.commands import agent
 
@@ -161,6 +179,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("status", _status, "The sync agent's state: link, queue, quarantined (JSON)")
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+
+    receipt = sub.add_parser("receipt", help="Stored receipts").add_subparsers(
+        dest="receipt_command", required=True, metavar="ACTION"
+    )
+    p = receipt.add_parser(
+        "render",
+        help="A stored receipt as text (as the printer would print it) or as a PNG",
+    )
+    p.set_defaults(handler=_receipt_render)
+    p.add_argument("receipt_no", metavar="RECEIPT-NO", help="receipt number (or offline id)")
+    p.add_argument("--png", metavar="FILE", help="write a PNG preview to FILE instead")
+    p.add_argument(
+        "--width", type=int, choices=(58, 80), help="paper width in mm (default: the printer's)"
+    )
+    p.add_argument("--copy", action="store_true", help="render it as a reprint (COPY)")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+
+    p = command("devices", _devices, "Configured and detected devices with their state (JSON)")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p.add_argument("--timeout", type=float, default=2.0, metavar="S", help=argparse.SUPPRESS)
+    dev = p.add_subparsers(dest="devices_command", metavar="ACTION")
+    t = dev.add_parser(
+        "test",
+        help="Exercise one device: test page, drawer kick, display line, weight, a scan",
+    )
+    t.set_defaults(handler=_devices_test)
+    t.add_argument("kind", help="printer, drawer, display, scale, scanner or a [devices.NAME]")
+    # SUPPRESS: a subcommand's default would overwrite `appliance devices --config X test`.
+    t.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    t.add_argument(
+        "--wait", type=float, default=10.0, metavar="S", help="scanner: seconds to wait for a scan"
+    )
 
     db = sub.add_parser("db", help="Local database maintenance").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"

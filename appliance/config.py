@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from appliance import paths
+from appliance.drivers.config import DevicesConfig, parse_devices
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
 
 TERMINAL_ID = re.compile(r"^[A-Za-z0-9_]{1,16}$")
@@ -48,7 +49,7 @@ class Config:
     terminal: TerminalConfig
     erpnext: ERPNextConfig | None = None
     scan: ScanConfig = field(default_factory=ScanConfig)
-    devices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
 
     @property
     def pos_profile(self) -> str:
@@ -158,8 +159,9 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
     erpnext = _erpnext(_Reader("erpnext", erp_table, source)) if erp_table is not None else None
     scan_table = top.get("scan", dict, None)
     scan = _scan(_Reader("scan", scan_table, source)) if scan_table is not None else ScanConfig()
-    devices = top.get("devices", dict, {})
+    devices_table = top.get("devices", dict, {})
     top.finish()
+    devices = parse_devices(devices_table, source)
     if erpnext is None and not terminal.pos_profile:
         raise ConfigError(
             f"{source}: [terminal] pos_profile: is required when there is no [erpnext] section"

@@ -75,3 +75,33 @@ def test_the_embedded_demo_config_is_valid() -> None:
     cfg = load_config(DEMO_CONFIG)
     assert cfg.pos_profile == "Main POS"
     assert len(cfg.scan.layouts) == 2
+
+
+DEVICES = """
+[devices.printer]
+kind = "printer"
+backend = "serial"
+port = "/dev/ttyUSB0"
+baud = 19200
+
+[devices.drawer]
+kind = "drawer"
+backend = "printer"
+"""
+
+
+def test_devices_are_validated_into_typed_settings(tmp_path: Path) -> None:
+    from appliance.drivers.config import DrawerConfig, PrinterConfig
+
+    cfg = _load(tmp_path, GOOD + DEVICES)
+    printer = cfg.devices.first(PrinterConfig)  # type: ignore[attr-defined]
+    assert printer is not None and printer.serial.baud == 19200
+    assert cfg.devices.first(DrawerConfig).printer == "printer"  # type: ignore[attr-defined]
+
+
+def test_a_bad_device_key_names_the_file_and_the_table(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, GOOD + DEVICES.replace("19200", "12345"))
+    assert str(err.value).startswith(
+        f"{tmp_path / 'appliance.toml'}: [devices.printer] baud: must be one of 1200"
+    )

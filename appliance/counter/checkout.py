@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter.clock import Clock, site_clock
@@ -29,7 +29,7 @@ from appliance.sales.shift import SaleSummary, ShiftReport, shift_report
 from appliance.sales.till import Till, TillProfile
 from appliance.store.catalog import SqlCatalog, load_till_profile
 from appliance.store.db import unit_of_work
-from appliance.store.models import PosInvoice, PosOpeningEntry
+from appliance.store.models import PosInvoice, PosOpeningEntry, ShiftStatus
 from appliance.store.receipts import next_receipt_no
 from appliance.store.sales import CommittedSale, SaleDraft, commit_sale
 from appliance.store.shifts import (
@@ -78,6 +78,7 @@ class Checkout:
             self.profile: TillProfile = load_till_profile(self._read, setup.pos_profile, setup.scan)
         self.clock = clock or site_clock(self.profile.time_zone)
         self.till = Till(self.catalog, self.profile, self.clock().date())
+        self._open_shift: tuple[int, str] | None = None  # (id, offline id), see _selling_shift
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -215,38 +216,61 @@ class Checkout:
         if cart.totals is None or not cart.is_fully_paid:
             raise CartError("The sale is not fully paid yet")
         posted = self.clock()
+        customer = cart.customer or self.profile.walk_in_customer
+        # Everything that needs no database is built before the write lock is taken, so the
+        # transaction holds it only for the statements themselves.
+        invoice = cart.invoice()
+        payload = invoice_payload(
+            cart,
+            self._invoice_context(),
+            offline_id=cart.offline_id,
+            customer=customer,
+            posted_at=posted,
+            cashier=cashier,
+        )
+        original_item_ids = tuple(
+            int(line.return_of.rsplit(":", 1)[1]) if line.return_of else None for line in cart.lines
+        )
         with unit_of_work(self._write) as uow:
-            shift = self.open_shift_row(uow.session)
-            if shift is None:
-                raise NoOpenShiftError("Open a shift before selling")
-            customer = cart.customer or self.profile.walk_in_customer
+            shift_offline_id = self._selling_shift(uow.session)
             draft = SaleDraft(
                 offline_id=cart.offline_id,
                 receipt_no=next_receipt_no(uow.session, self.setup.terminal_id),
-                shift_offline_id=shift.offline_id,
+                shift_offline_id=shift_offline_id,
                 customer=customer,
                 cashier=cashier,
                 posting=posted,
-                invoice=cart.invoice(),
+                invoice=invoice,
                 totals=cart.totals,
-                payload=invoice_payload(
-                    cart,
-                    self._invoice_context(),
-                    offline_id=cart.offline_id,
-                    customer=customer,
-                    posted_at=posted,
-                    cashier=cashier,
-                ),
+                payload=payload,
                 is_return=cart.is_return,
                 return_against=cart.return_against,
-                original_item_ids=tuple(
-                    int(line.return_of.rsplit(":", 1)[1]) if line.return_of else None
-                    for line in cart.lines
-                ),
+                original_item_ids=original_item_ids,
             )
             committed = commit_sale(uow.session, draft)
             uow.commit()
         return committed
+
+    def _selling_shift(self, session: Session) -> str:
+        """The open shift's offline id, from the cache while that shift is still open.
+
+        The check is one primary-key read in the sale's own transaction, so a shift closed by
+        another process since the last sale is noticed before this one is written.
+        """
+        if self._open_shift is not None:
+            shift_id, offline_id = self._open_shift
+            status = session.connection().execute(_SHIFT_STATUS, {"id": shift_id}).scalar()
+            if status is ShiftStatus.OPEN:
+                return offline_id
+            self._open_shift = None
+        shift = self.open_shift_row(session)
+        if shift is None:
+            raise NoOpenShiftError("Open a shift before selling")
+        self._open_shift = (shift.id, shift.offline_id)
+        return shift.offline_id
+
+
+_SHIFT_STATUS = select(PosOpeningEntry.status).where(PosOpeningEntry.id == bindparam("id"))
 
 
 def _summary(sale: PosInvoice) -> SaleSummary:

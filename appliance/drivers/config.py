@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from escpos.capabilities import CAPABILITIES  # python-escpos' printer database: quirks as data
-
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PARITIES = {"none": "N", "even": "E", "odd": "O"}
 # Paper width (mm) -> characters per line in font A: the two roll widths counters use.
@@ -217,6 +215,10 @@ def _model(t: _Table) -> str | None:
     model = t.get("model", str, "")
     if not model:
         return None
+    # python-escpos' printer database (quirks as data); imported only when a model is named,
+    # since loading it costs ~150 ms and every command reads the config.
+    from escpos.capabilities import CAPABILITIES  # noqa: PLC0415
+
     if model not in CAPABILITIES["profiles"]:
         raise t.error(
             "model", f"is not a python-escpos profile, got {model!r} (see docs/devices.md)"

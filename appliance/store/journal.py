@@ -17,10 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from appliance.store import jsonutil
 from appliance.store.models import JournalEntry
@@ -90,33 +90,47 @@ def append(
     *,
     at: datetime | None = None,
 ) -> JournalEntry:
-    """Add the next entry in the caller's (IMMEDIATE) transaction; the caller commits."""
+    """Add the next entry in the caller's (IMMEDIATE) transaction; the caller commits.
+
+    One read (the chain's head and the highest seq ever used) and one Core insert; the entry
+    comes back as a persistent object of the caller's session, as if it had been flushed.
+    """
     when = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     session.flush()  # earlier pending entries must have their seq before we read the last one
-    last = session.execute(
-        select(JournalEntry.seq, JournalEntry.hash).order_by(JournalEntry.seq.desc()).limit(1)
-    ).first()
+    conn = session.connection()
+    highest_ever, last_seq, last_hash = conn.execute(_HEAD).one()
     # The next number comes from sqlite_sequence, not max(seq)+1: if the newest entries were
     # deleted their numbers stay used, so the gap shows instead of being papered over.
-    next_seq = max(_highest_seq_ever(session), last.seq if last else 0) + 1
-    prev_hash = last.hash if last else GENESIS_HASH
+    next_seq = max(highest_ever or 0, last_seq or 0) + 1
+    prev_hash = last_hash if last_seq is not None else GENESIS_HASH
     canonical_data = jsonutil.canonical(data)
     parsed = jsonutil.loads(canonical_data)
-    entry = JournalEntry(
-        seq=next_seq,
-        at=when,
-        kind=kind.value,
-        actor=actor,
-        ref=ref,
-        data=canonical_data,
-        prev_hash=prev_hash,
-        hash=entry_hash(
+    values = {
+        "seq": next_seq,
+        "at": when,
+        "kind": kind.value,
+        "actor": actor,
+        "ref": ref,
+        "data": canonical_data,
+        "prev_hash": prev_hash,
+        "hash": entry_hash(
             prev_hash, seq=next_seq, at=when, kind=kind.value, actor=actor, ref=ref, data=parsed
         ),
-    )
+    }
+    conn.execute(_INSERT, values)
+    entry = JournalEntry(**values)
+    make_transient_to_detached(entry)  # the row is written: attach it without another INSERT
     session.add(entry)
-    session.flush()
     return entry
+
+
+# The chain's head and sqlite_sequence's high-water mark, read together.
+_HEAD = text(
+    "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'journal'),"
+    " (SELECT seq FROM journal ORDER BY seq DESC LIMIT 1),"
+    " (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1)"
+)
+_INSERT = insert(cast(Table, JournalEntry.__table__))
 
 
 def _highest_seq_ever(session: Session) -> int:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Table, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from appliance.store.models import OutboxDependency, OutboxEntry, OutboxState
+
+_INSERT_ENTRY = insert(cast(Table, OutboxEntry.__table__))
+_INSERT_DEPENDENCY = insert(cast(Table, OutboxDependency.__table__))
 
 
 def enqueue(
@@ -31,6 +35,32 @@ def enqueue(
             session.add(OutboxDependency(entry_id=entry.id, depends_on_id=dep.id))
     session.flush()
     return entry
+
+
+def enqueue_row(
+    session: Session,
+    doctype: str,
+    offline_id: str,
+    payload: str,
+    depends_on: Iterable[int] = (),
+) -> int:
+    """``enqueue`` for the sale commit path: Core inserts, entry ids in and out, no ORM objects.
+
+    The row gets the same column defaults as ``enqueue`` (READY, no attempts, created and
+    updated now); the dependencies go in as one executemany.
+    """
+    conn = session.connection()
+    entry_id = conn.execute(
+        _INSERT_ENTRY, {"doctype": doctype, "offline_id": offline_id, "payload": payload}
+    ).lastrowid
+    deps = [
+        {"entry_id": entry_id, "depends_on_id": dep}
+        for dep in dict.fromkeys(depends_on)  # unique, in the order given
+        if dep != entry_id
+    ]
+    if deps:
+        conn.execute(_INSERT_DEPENDENCY, deps)
+    return entry_id
 
 
 def find_entry(session: Session, doctype: str, offline_id: str) -> OutboxEntry | None:

@@ -2,19 +2,43 @@
 
 The counter is bumped in the sale's own transaction, so a sale that rolls back hands its number
 back and the next sale gets it: printed receipts never skip a number.
+
+Both functions write with one Core statement each (an upsert, a guarded decrement) instead of
+loading and flushing the counter row: they sit on the sale commit path. Nothing else writes the
+counter, so no ORM copy of the row can go stale.
 """
 
 from __future__ import annotations
 
 import re
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from appliance.store.models import PosInvoice, ReceiptCounter
 
 _TERMINAL_ID = re.compile(r"^[A-Za-z0-9_]+$")
 _RECEIPT_NO = re.compile(r"^(?P<terminal>[A-Za-z0-9_]+)-(?P<n>\d+)$")
+
+_counters = cast(Table, ReceiptCounter.__table__)
+# The first number for a new terminal, or the next one for a known terminal, in one statement.
+_BUMP = (
+    insert(_counters)
+    .values(terminal_id=bindparam("terminal"), last_no=1)
+    .on_conflict_do_update(
+        index_elements=[_counters.c.terminal_id], set_={"last_no": _counters.c.last_no + 1}
+    )
+    .returning(_counters.c.last_no)
+)
+# Only the latest number can go back.
+_GIVE_BACK = (
+    update(_counters)
+    .where(_counters.c.terminal_id == bindparam("terminal"), _counters.c.last_no == bindparam("n"))
+    .values(last_no=_counters.c.last_no - 1)
+)
+_USED = select(PosInvoice.id).where(PosInvoice.receipt_no == bindparam("receipt_no"))
 
 
 def format_receipt_no(terminal_id: str, number: int) -> str:
@@ -25,13 +49,8 @@ def next_receipt_no(session: Session, terminal_id: str) -> str:
     """Allocate the next number for ``terminal_id`` inside the caller's write transaction."""
     if not _TERMINAL_ID.match(terminal_id):
         raise ValueError(f"terminal id {terminal_id!r} must be letters, digits or _")
-    counter = session.get(ReceiptCounter, terminal_id)
-    if counter is None:
-        counter = ReceiptCounter(terminal_id=terminal_id, last_no=0)
-        session.add(counter)
-    counter.last_no += 1
-    session.flush()
-    return format_receipt_no(terminal_id, counter.last_no)
+    number = session.connection().execute(_BUMP, {"terminal": terminal_id}).scalar_one()
+    return format_receipt_no(terminal_id, number)
 
 
 def give_back_receipt_no(session: Session, receipt_no: str) -> bool:
@@ -43,11 +62,9 @@ def give_back_receipt_no(session: Session, receipt_no: str) -> bool:
     match = _RECEIPT_NO.match(receipt_no)
     if match is None:
         return False
-    if session.scalar(select(PosInvoice.id).where(PosInvoice.receipt_no == receipt_no)):
+    session.flush()  # a sale still pending in the session may be using the number
+    conn = session.connection()
+    if conn.execute(_USED, {"receipt_no": receipt_no}).first() is not None:
         return False
-    counter = session.get(ReceiptCounter, match["terminal"])
-    if counter is None or counter.last_no != int(match["n"]):
-        return False
-    counter.last_no -= 1
-    session.flush()
-    return True
+    result = conn.execute(_GIVE_BACK, {"terminal": match["terminal"], "n": int(match["n"])})
+    return bool(getattr(result, "rowcount", 0))

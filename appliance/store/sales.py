@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from appliance.sales.model import InvoiceInput, InvoiceTotals
@@ -128,26 +128,50 @@ def commit_sale(session: Session, sale: SaleDraft) -> CommittedSale:
 
     Idempotent on ``offline_id``: committing the same sale again returns the first one (and
     hands back a receipt number freshly allocated for the replay).
+
+    This is the counter's hot path, so it writes with Core statements, not ORM objects: one read
+    for everything the sale needs to know (is it a replay, is the shift open, what must ERPNext
+    have first), then one insert per table, the child rows as executemany. Everything is
+    checked before the first write.
     """
-    existing = find_sale(session, sale.offline_id)
-    if existing is not None:
+    session.flush()  # whatever the caller left pending must be visible to the statements below
+    conn = session.connection()
+    ctx = conn.execute(
+        _CONTEXT,
+        {"offline_id": sale.offline_id, "shift": sale.shift_offline_id, "customer": sale.customer},
+    ).one()
+    if ctx.existing_id is not None:
+        existing = session.get(PosInvoice, ctx.existing_id)
+        assert existing is not None
         if sale.receipt_no != existing.receipt_no:
             give_back_receipt_no(session, sale.receipt_no)
         return _already_committed(session, existing)
+    if ctx.shift_id is None:
+        raise SaleError(f"no shift with offline id {sale.shift_offline_id}")
+    if ctx.shift_status is not ShiftStatus.OPEN:
+        raise SaleError(f"shift {sale.shift_offline_id} is {ctx.shift_status}, not Open")
+    if ctx.opening_entry_id is None:
+        raise SaleError(f"shift {sale.shift_offline_id} has no outbox entry")
+    # What ERPNext must have before this sale: its opening entry, a customer created here and
+    # not yet sent, and for a return the original sale.
+    depends_on = [ctx.opening_entry_id]
+    if ctx.customer_entry_id is not None:
+        depends_on.append(ctx.customer_entry_id)
+    original_id = None
+    if sale.is_return:
+        original_id, original_entry_id = _original_sale(conn, sale)
+        depends_on.append(original_entry_id)
 
-    shift = _open_shift(session, sale.shift_offline_id)
-    original = _original_sale(session, sale) if sale.is_return else None
     payload_text = jsonutil.dumps_payload(sale.payload)
-    invoice = _build_invoice(sale, shift, original, payload_text)
-    session.add(invoice)
-    session.flush()
-    entry = outbox.enqueue(
-        session,
-        sale.doctype,
-        sale.offline_id,
-        payload_text,
-        _dependencies(session, sale, shift, original),
-    )
+    row = _invoice_row(sale, ctx.shift_id, ctx.pos_profile, original_id, payload_text)
+    sale_id = conn.execute(_INSERT_INVOICE, row).lastrowid
+    items, taxes, payments = _child_rows(sale, sale_id)
+    conn.execute(_INSERT_ITEM, items)  # never empty: SaleDraft requires a line
+    if taxes:
+        conn.execute(_INSERT_TAX, taxes)
+    if payments:
+        conn.execute(_INSERT_PAYMENT, payments)
+    entry_id = outbox.enqueue_row(session, sale.doctype, sale.offline_id, payload_text, depends_on)
     record = journal.append(
         session,
         journal.JournalKind.RETURN if sale.is_return else journal.JournalKind.SALE,
@@ -155,7 +179,7 @@ def commit_sale(session: Session, sale: SaleDraft) -> CommittedSale:
         sale.offline_id,
         {
             "receipt_no": sale.receipt_no,
-            "shift": shift.offline_id,
+            "shift": sale.shift_offline_id,
             "customer": sale.customer,
             "lines": len(sale.invoice.items),
             "grand_total": sale.totals.grand_total,
@@ -168,10 +192,10 @@ def commit_sale(session: Session, sale: SaleDraft) -> CommittedSale:
         },
     )
     return CommittedSale(
-        sale_id=invoice.id,
-        offline_id=invoice.offline_id,
-        receipt_no=invoice.receipt_no,
-        outbox_entry_id=entry.id,
+        sale_id=sale_id,
+        offline_id=sale.offline_id,
+        receipt_no=sale.receipt_no,
+        outbox_entry_id=entry_id,
         journal_seq=record.seq,
         created=True,
     )
@@ -181,20 +205,71 @@ def payload_sha256(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
 
 
-def _open_shift(session: Session, shift_offline_id: str) -> PosOpeningEntry:
-    shift = session.scalar(
-        select(PosOpeningEntry).where(PosOpeningEntry.offline_id == shift_offline_id)
+_invoices = cast(Table, PosInvoice.__table__)
+_items = cast(Table, PosInvoiceItem.__table__)
+_shifts = cast(Table, PosOpeningEntry.__table__)
+_outbox = cast(Table, OutboxEntry.__table__)
+_customers = cast(Table, Customer.__table__)
+
+
+def _one_value(column: Any, *where: Any) -> Any:
+    return select(column).where(*where).limit(1).scalar_subquery()
+
+
+# Everything commit_sale reads before writing, in one round trip (each part one index lookup).
+_CONTEXT = select(
+    _one_value(_invoices.c.id, _invoices.c.offline_id == bindparam("offline_id")).label(
+        "existing_id"
+    ),
+    _one_value(_shifts.c.id, _shifts.c.offline_id == bindparam("shift")).label("shift_id"),
+    _one_value(_shifts.c.status, _shifts.c.offline_id == bindparam("shift")).label("shift_status"),
+    _one_value(_shifts.c.pos_profile, _shifts.c.offline_id == bindparam("shift")).label(
+        "pos_profile"
+    ),
+    _one_value(
+        _outbox.c.id,
+        _outbox.c.doctype == OPENING_DOCTYPE,
+        _outbox.c.offline_id == bindparam("shift"),
+    ).label("opening_entry_id"),
+    # A customer created on this till and not yet in ERPNext: the sale waits for it.
+    select(_outbox.c.id)
+    .select_from(
+        _customers.join(
+            _outbox,
+            and_(
+                _outbox.c.doctype == CUSTOMER_DOCTYPE,
+                _outbox.c.offline_id == _customers.c.offline_id,
+            ),
+        )
     )
-    if shift is None:
-        raise SaleError(f"no shift with offline id {shift_offline_id}")
-    if shift.status is not ShiftStatus.OPEN:
-        raise SaleError(f"shift {shift_offline_id} is {shift.status}, not Open")
-    return shift
+    .where(
+        _customers.c.name == bindparam("customer"),
+        _customers.c.sync_state == CustomerSyncState.PENDING,
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("customer_entry_id"),
+)
+_ORIGINAL = select(
+    _invoices.c.id, _invoices.c.is_return, _invoices.c.customer, _invoices.c.offline_id
+).where(_invoices.c.offline_id == bindparam("offline_id"))
+_ORIGINAL_LINES = select(_items.c.id).where(_items.c.invoice_id == bindparam("invoice_id"))
+_ORIGINAL_ENTRY = (
+    select(_outbox.c.id)
+    .where(_outbox.c.offline_id == bindparam("offline_id"))
+    .order_by(_outbox.c.id)
+    .limit(1)
+)
+_INSERT_INVOICE = insert(_invoices)
+_INSERT_ITEM = insert(_items)
+_INSERT_TAX = insert(cast(Table, PosInvoiceTax.__table__))
+_INSERT_PAYMENT = insert(cast(Table, PosInvoicePayment.__table__))
 
 
-def _original_sale(session: Session, sale: SaleDraft) -> PosInvoice:
+def _original_sale(conn: Connection, sale: SaleDraft) -> tuple[int, int]:
+    """The original's row id and its outbox entry id, once the return is known to fit it."""
     assert sale.return_against is not None  # checked in SaleDraft
-    original = find_sale(session, sale.return_against)
+    original = conn.execute(_ORIGINAL, {"offline_id": sale.return_against}).first()
     if original is None:
         raise SaleError(f"return against unknown sale {sale.return_against}")
     if original.is_return:
@@ -202,124 +277,116 @@ def _original_sale(session: Session, sale: SaleDraft) -> PosInvoice:
     if original.customer != sale.customer:
         # ERPNext refuses a return to another customer (validate_return_against).
         raise SaleError(f"return customer {sale.customer} differs from {original.customer}")
-    own_lines = {item.id for item in original.items}
+    own_lines = set(conn.execute(_ORIGINAL_LINES, {"invoice_id": original.id}).scalars())
     for ref in sale.original_item_ids:
         if ref is not None and ref not in own_lines:
             raise SaleError(f"line {ref} is not a line of sale {sale.return_against}")
-    return original
+    entry_id = conn.execute(_ORIGINAL_ENTRY, {"offline_id": original.offline_id}).scalar()
+    if entry_id is None:
+        raise SaleError(f"original sale {original.offline_id} has no outbox entry")
+    return int(original.id), int(entry_id)
 
 
-def _build_invoice(
-    sale: SaleDraft, shift: PosOpeningEntry, original: PosInvoice | None, payload_text: str
-) -> PosInvoice:
+def _invoice_row(
+    sale: SaleDraft, shift_id: int, pos_profile: str, original_id: int | None, payload_text: str
+) -> dict[str, Any]:
     totals, inputs = sale.totals, sale.invoice
-    invoice = PosInvoice(
-        offline_id=sale.offline_id,
-        receipt_no=sale.receipt_no,
-        shift=shift,
-        pos_profile=shift.pos_profile,
-        customer=sale.customer,
-        cashier=sale.cashier,
-        posting_date=sale.posting.date(),
-        posting_time=sale.posting.time(),
-        is_return=sale.is_return,
-        return_against=original,
-        status=SaleStatus.RETURN if sale.is_return else SaleStatus.PAID,
-        total_qty=totals.total_qty,
-        total=totals.total,
-        net_total=totals.net_total,
-        total_taxes_and_charges=totals.total_taxes_and_charges,
-        discount_amount=totals.discount_amount,
-        additional_discount_percentage=totals.additional_discount_percentage,
-        apply_discount_on=inputs.apply_discount_on.value,
-        grand_total=totals.grand_total,
-        rounding_adjustment=totals.rounding_adjustment,
-        rounded_total=totals.rounded_total,
-        paid_amount=totals.paid_amount,
-        change_amount=totals.change_amount,
-        write_off_amount=totals.write_off_amount,
-        payload=payload_text,
-    )
+    return {
+        "offline_id": sale.offline_id,
+        "receipt_no": sale.receipt_no,
+        "shift_id": shift_id,
+        "pos_profile": pos_profile,
+        "customer": sale.customer,
+        "cashier": sale.cashier,
+        "posting_date": sale.posting.date(),
+        "posting_time": sale.posting.time(),
+        "is_return": sale.is_return,
+        "return_against_id": original_id,
+        "status": SaleStatus.RETURN if sale.is_return else SaleStatus.PAID,
+        "total_qty": totals.total_qty,
+        "total": totals.total,
+        "net_total": totals.net_total,
+        "total_taxes_and_charges": totals.total_taxes_and_charges,
+        "discount_amount": totals.discount_amount,
+        "additional_discount_percentage": totals.additional_discount_percentage,
+        "apply_discount_on": inputs.apply_discount_on.value,
+        "grand_total": totals.grand_total,
+        "rounding_adjustment": totals.rounding_adjustment,
+        "rounded_total": totals.rounded_total,
+        "paid_amount": totals.paid_amount,
+        "change_amount": totals.change_amount,
+        "write_off_amount": totals.write_off_amount,
+        "payload": payload_text,
+    }
+
+
+def _child_rows(
+    sale: SaleDraft, sale_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The item, tax and payment rows, each list with one set of keys (for executemany)."""
+    totals, inputs = sale.totals, sale.invoice
     refs = sale.original_item_ids or (None,) * len(inputs.items)
-    for n, (line, result, ref) in enumerate(zip(inputs.items, totals.items, refs, strict=True)):
-        invoice.items.append(
-            PosInvoiceItem(
-                idx=n + 1,
-                item_code=line.item_code,
-                item_name=line.item_name or line.item_code,
-                qty=result.qty,
-                uom=line.uom,
-                conversion_factor=line.conversion_factor,
-                price_list_rate=result.price_list_rate,
-                discount_percentage=result.discount_percentage,
-                discount_amount=result.discount_amount,
-                rate=result.rate,
-                amount=result.amount,
-                net_rate=result.net_rate,
-                net_amount=result.net_amount,
-                distributed_discount_amount=result.distributed_discount_amount,
-                item_tax_template=line.item_tax_template,
-                item_tax_rate=jsonutil.dumps_payload(dict(line.item_tax_rate)),
-                original_item_id=ref,
-            )
+    items = [
+        {
+            "invoice_id": sale_id,
+            "idx": n,
+            "item_code": line.item_code,
+            "item_name": line.item_name or line.item_code,
+            "qty": result.qty,
+            "uom": line.uom,
+            "conversion_factor": line.conversion_factor,
+            "price_list_rate": result.price_list_rate,
+            "discount_percentage": result.discount_percentage,
+            "discount_amount": result.discount_amount,
+            "rate": result.rate,
+            "amount": result.amount,
+            "net_rate": result.net_rate,
+            "net_amount": result.net_amount,
+            "distributed_discount_amount": result.distributed_discount_amount,
+            "item_tax_template": line.item_tax_template,
+            "item_tax_rate": _json_object(line.item_tax_rate),
+            "original_item_id": ref,
+        }
+        for n, (line, result, ref) in enumerate(
+            zip(inputs.items, totals.items, refs, strict=True), start=1
         )
-    for n, (tax_in, tax) in enumerate(zip(inputs.taxes, totals.taxes, strict=True)):
-        invoice.taxes.append(
-            PosInvoiceTax(
-                idx=n + 1,
-                charge_type=tax.charge_type.value,
-                account_head=tax.account_head,
-                description=tax.description,
-                rate=tax.rate,
-                row_id=tax.row_id,
-                included_in_print_rate=tax.included_in_print_rate,
-                cost_center=tax_in.cost_center,
-                tax_amount=tax.tax_amount,
-                tax_amount_after_discount_amount=tax.tax_amount_after_discount_amount,
-                total=tax.total,
-                item_wise_tax_detail=jsonutil.dumps_payload(
-                    {code: list(pair) for code, pair in tax.item_wise_tax_detail.items()}
-                ),
-            )
-        )
-    for n, payment in enumerate(inputs.payments):
-        invoice.payments.append(
-            PosInvoicePayment(
-                idx=n + 1,
-                mode_of_payment=payment.mode_of_payment,
-                type=payment.type or None,
-                account=payment.account,
-                amount=payment.amount,
-            )
-        )
-    return invoice
+    ]
+    taxes = [
+        {
+            "invoice_id": sale_id,
+            "idx": n,
+            "charge_type": tax.charge_type.value,
+            "account_head": tax.account_head,
+            "description": tax.description,
+            "rate": tax.rate,
+            "row_id": tax.row_id,
+            "included_in_print_rate": tax.included_in_print_rate,
+            "cost_center": tax_in.cost_center,
+            "tax_amount": tax.tax_amount,
+            "tax_amount_after_discount_amount": tax.tax_amount_after_discount_amount,
+            "total": tax.total,
+            "item_wise_tax_detail": _json_object(
+                {code: list(pair) for code, pair in tax.item_wise_tax_detail.items()}
+            ),
+        }
+        for n, (tax_in, tax) in enumerate(zip(inputs.taxes, totals.taxes, strict=True), start=1)
+    ]
+    payments = [
+        {
+            "invoice_id": sale_id,
+            "idx": n,
+            "mode_of_payment": payment.mode_of_payment,
+            "type": payment.type or None,
+            "account": payment.account,
+            "amount": payment.amount,
+        }
+        for n, payment in enumerate(inputs.payments, start=1)
+    ]
+    return items, taxes, payments
 
 
-def _dependencies(
-    session: Session, sale: SaleDraft, shift: PosOpeningEntry, original: PosInvoice | None
-) -> list[OutboxEntry]:
-    """What ERPNext must have before this sale: its opening entry, a customer created here and
-    not yet sent, and for a return the original sale."""
-    deps: list[OutboxEntry] = []
-    opening = outbox.find_entry(session, OPENING_DOCTYPE, shift.offline_id)
-    if opening is None:
-        raise SaleError(f"shift {shift.offline_id} has no outbox entry")
-    deps.append(opening)
-    customer = session.get(Customer, sale.customer)
-    if (
-        customer is not None
-        and customer.offline_id is not None
-        and customer.sync_state is CustomerSyncState.PENDING
-    ):
-        created = outbox.find_entry(session, CUSTOMER_DOCTYPE, customer.offline_id)
-        if created is not None:
-            deps.append(created)
-    if original is not None:
-        sent = outbox.find_by_offline_id(session, original.offline_id)
-        if sent is None:
-            raise SaleError(f"original sale {original.offline_id} has no outbox entry")
-        deps.append(sent)
-    return deps
+def _json_object(value: Mapping[str, Any]) -> str:
+    return jsonutil.dumps_payload(dict(value)) if value else "{}"
 
 
 def _already_committed(session: Session, sale: PosInvoice) -> CommittedSale:

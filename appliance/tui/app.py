@@ -38,6 +38,18 @@ class _WedgeTick(Message):
     """A pause after held keys: give them back if no Enter came."""
 
 
+class _DevicesChanged(Message):
+    """A device went on- or offline: redraw the status bar now, not at the next tick."""
+
+
+class _DeviceScan(Message):
+    """A code from a serial or HID scanner (the drivers read it, not the keyboard)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+
 class LockedDownApp(App[None]):
     """Base for the till's apps: no key quits, suspends or opens a command palette."""
 
@@ -101,9 +113,27 @@ class PosApp(LockedDownApp):
     # -- start --------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(SignInScreen(self.ctx))
+        self.ctx.devices.watch(self._devices_changed, self._device_scan)
         self.set_interval(1.0, self.check_inactivity)
         self.set_interval(self.status_every, self.refresh_status)
         self.refresh_status()
+
+    # -- devices ------------------------------------------------------------------------------
+    # Called on driver threads. `post_message` is thread-safe and never waits: unlike
+    # `call_from_thread`, it cannot block a driver thread on an app that is shutting down.
+    def _devices_changed(self) -> None:
+        self.post_message(_DevicesChanged())
+
+    def _device_scan(self, code: str) -> None:
+        self.post_message(_DeviceScan(code))
+
+    def on__devices_changed(self, message: _DevicesChanged) -> None:
+        self.refresh_status()
+
+    def on__device_scan(self, message: _DeviceScan) -> None:
+        if getattr(self.screen, "accepts_scans", False):
+            self.last_activity = time.monotonic()
+            self.screen.post_message(Scanned(message.code))
 
     # -- keys: wedge scanner and activity ------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

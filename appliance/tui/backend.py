@@ -28,19 +28,17 @@ from appliance.config import Config
 from appliance.counter import auth
 from appliance.counter.auth import AuthResult, CashierCard
 from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.receipts import ReceiptSource, receipt_for
 from appliance.counter.returns import find_sale_for_return
 from appliance.drivers.printer.receipt import (
     PaymentSummary,
     ReceiptData,
-    ReceiptLine,
-    ReceiptPayment,
     ReceiptTax,
     ShiftReport,
     StoreHeader,
 )
 from appliance.sales.cart import Cart
 from appliance.sales.catalog import CatalogItem, CustomerInfo
-from appliance.sales.model import ChargeType
 from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.sales.till import Till
 from appliance.store import journal, outbox
@@ -53,7 +51,6 @@ from appliance.store.models import (
     Customer,
     OutboxEntry,
     OutboxState,
-    PosInvoice,
     PosOpeningEntry,
     PosProfile,
     TaxCategory,
@@ -303,54 +300,13 @@ class Backend:
 
     # -- receipts -----------------------------------------------------------------------------
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:
+        """The receipt of a stored sale (raises `ReceiptNotFoundError`, a LookupError)."""
         with self.read() as session:
-            sale = session.scalar(select(PosInvoice).where(PosInvoice.offline_id == offline_id))
-            if sale is None:
-                raise LookupError(f"No sale {offline_id}")
-            p = self.checkout.profile
-            return ReceiptData(
-                store=StoreHeader(p.company),
-                receipt_no=sale.receipt_no,
-                terminal_id=self.terminal_id,
-                cashier=self._name(sale.cashier),
-                posted_at=datetime.combine(sale.posting_date, sale.posting_time),
-                lines=tuple(
-                    ReceiptLine(
-                        item_name=i.item_name,
-                        qty=i.qty,
-                        rate=i.rate,
-                        amount=i.amount,
-                        uom=i.uom,
-                        price_list_rate=i.price_list_rate if i.discount_percentage else Decimal(0),
-                        discount_percentage=i.discount_percentage,
-                    )
-                    for i in sale.items
-                ),
-                taxes=tuple(
-                    ReceiptTax(
-                        t.description or t.account_head,
-                        t.rate,
-                        t.tax_amount_after_discount_amount,
-                        t.included_in_print_rate,
-                        per_unit=t.charge_type == ChargeType.ON_ITEM_QUANTITY,
-                    )
-                    for t in sale.taxes
-                ),
-                payments=tuple(ReceiptPayment(x.mode_of_payment, x.amount) for x in sale.payments),
-                total=sale.total,
-                grand_total=sale.grand_total,
-                discount_amount=sale.discount_amount,
-                rounding_adjustment=sale.rounding_adjustment,
-                rounded_total=None if p.settings.disable_rounded_total else sale.rounded_total,
-                paid_amount=sale.paid_amount,
-                change_amount=sale.change_amount,
-                currency=p.currency,
-                customer=sale.customer,
-                is_return=sale.is_return,
-                return_against=sale.return_against.receipt_no if sale.return_against else "",
-                offline=True,
-                reprint=reprint,
-            )
+            return receipt_for(session, offline_id, self.receipt_source, reprint=reprint)
+
+    @property
+    def receipt_source(self) -> ReceiptSource:
+        return ReceiptSource.of(self.checkout.profile, self.terminal_id)
 
     def _name(self, user: str) -> str:
         for c in self.cashiers:

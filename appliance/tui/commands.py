@@ -6,7 +6,7 @@ import argparse
 import os
 import signal
 import sys
-from decimal import Decimal
+from dataclasses import replace
 from pathlib import Path
 
 from appliance import paths
@@ -20,10 +20,11 @@ from appliance.store.migrate import upgrade_to_head
 from appliance.tui.app import NotReadyApp, PosApp
 from appliance.tui.backend import open_backend, readiness
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
+from appliance.tui.demo_devices import DemoTwins
+from appliance.tui.devices import DevicePeripherals
+from appliance.tui.peripherals import Peripherals, StandInPeripherals
 
 DEMO_DATA = Path("var/demo")
-DEMO_WEIGHT = Decimal("0.750")  # what the demo's stand-in scale always reads
 
 
 def _ignore_terminal_signals() -> None:
@@ -51,12 +52,24 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     except StoreNotReadyError as exc:
         print(f"tui: {exc}", file=sys.stderr)
         return 1
-    devices = StandInPeripherals(
-        paths.data_dir() / "receipts", weight=DEMO_WEIGHT if demo else None
-    )
+    twins: DemoTwins | None = None
+    devices: Peripherals
+    if demo and not cfg.devices.devices:
+        # The demo's printer, display and scale: twins in this process, real drivers.
+        twins = DemoTwins(paths.data_dir() / "devices", paths.data_dir() / "receipts").start()
+        cfg = replace(cfg, devices=twins.devices_config())
+    if cfg.devices.devices:
+        devices = DevicePeripherals(cfg.devices).start()
+        devices.wait_online(2.0)
+    else:
+        devices = StandInPeripherals(paths.data_dir() / "receipts")
     try:
         PosApp(Context(backend, devices, demo=demo), cfg.terminal.inactivity_lock_seconds).run()
     finally:
+        if isinstance(devices, DevicePeripherals):
+            devices.stop()
+        if twins is not None:
+            twins.stop()
         backend.close()
     return 0
 

@@ -2,9 +2,10 @@
 
 The screens never talk to a driver. They ask this facade to print a receipt, kick the drawer,
 show two lines on the customer display or read the scale, and they read each device's state for
-the status bar. `StandInPeripherals` is the in-process stand-in used until the real drivers
-(`appliance.drivers`) are wired here: receipts become text files under
-``$APPLIANCE_DATA/receipts/``, the drawer and display keep their last state in memory.
+the status bar. `DevicePeripherals` (`appliance.tui.devices`) drives the configured `[devices.*]`;
+`StandInPeripherals` is the in-process stand-in for a till without devices and for tests:
+receipts become text files under ``$APPLIANCE_DATA/receipts/``, the drawer and display keep
+their last state in memory.
 
 Every call may block (a serial port, a paper-out printer) and may fail with `PeripheralError`;
 callers run them in a worker, after the sale is committed, and never undo a sale for them.
@@ -13,6 +14,7 @@ callers run them in a worker, after the sale is committed, and never undo a sale
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -48,6 +50,12 @@ class Peripherals(Protocol):
         """Kilograms on the scale, or None when there is no scale."""
 
     def states(self) -> list[DeviceView]: ...
+
+    def watch(
+        self, on_change: Callable[[], None], on_scan: Callable[[str], None] | None = None
+    ) -> None:
+        """Call `on_change` when a device's state changes and `on_scan` with each code a
+        serial/HID scanner reads; both from a driver's thread."""
 
 
 def _safe_name(text: str) -> str:
@@ -104,6 +112,11 @@ class StandInPeripherals:
 
     def read_weight(self) -> Decimal | None:
         return self.weight
+
+    def watch(
+        self, on_change: Callable[[], None], on_scan: Callable[[str], None] | None = None
+    ) -> None:
+        """Nothing here changes state by itself (the screen polls `states`)."""
 
     def states(self) -> list[DeviceView]:
         printer = DeviceState.ERROR if self.fail_printer else DeviceState.ONLINE

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from appliance.config import load_config
 from appliance.counter.checkout import Checkout, NoOpenShiftError
+from appliance.counter.commands import open_checkout
+from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import ean13
 from appliance.sales import cart as carts
 from appliance.sales.cart import CartError
@@ -101,6 +105,40 @@ def test_closing_the_shift_reconciles_cash(checkout: Checkout) -> None:
     assert cash.expected_amount == D(100) + taken
     assert cash.difference == D(-1)
     assert checkout.current_shift() is None
+
+
+def test_a_shift_closed_or_opened_elsewhere_is_noticed_at_the_next_sale(
+    checkout: Checkout, data_dir: Path
+) -> None:
+    # The checkout remembers its open shift between sales; another till process (here a second
+    # Checkout on the same file) closing it, or opening the next one, must not be missed.
+    first_shift = checkout.open_shift(CASHIER, {"Cash": D(0)})
+    assert checkout.commit(_paid_cart(checkout, _barcode(40)), CASHIER).created
+    other = open_checkout(load_config(DEMO_CONFIG), data_dir / "pos.db")
+    try:
+        other.close_shift(CASHIER, {"Cash": D(0)})
+        with pytest.raises(NoOpenShiftError, match="Open a shift"):
+            checkout.commit(_paid_cart(checkout, _barcode(41)), CASHIER)
+        second_shift = other.open_shift(CASHIER, {"Cash": D(0)})
+        in_second = _paid_cart(checkout, _barcode(42))
+        checkout.commit(in_second, CASHIER)
+        # Closed and the next one opened between two sales of this checkout.
+        other.close_shift(CASHIER, {"Cash": D(0)})
+        third_shift = other.open_shift(CASHIER, {"Cash": D(0)})
+    finally:
+        other.close()
+    in_third = _paid_cart(checkout, _barcode(43))
+    checkout.commit(in_third, CASHIER)
+    with checkout.reading() as session:
+        shift_of = {s.offline_id: s.shift.offline_id for s in session.scalars(select(PosInvoice))}
+        assert shift_of[in_second.offline_id] == second_shift != first_shift
+        assert shift_of[in_third.offline_id] == third_shift
+        assert [s.receipt_no for s in session.scalars(select(PosInvoice))] == [
+            "DEMO1-000001",
+            "DEMO1-000002",  # the refused sale used no number
+            "DEMO1-000003",
+        ]
+        assert check_database(session) == []
 
 
 def test_fuel_carries_the_per_litre_carbon_levy(checkout: Checkout) -> None:

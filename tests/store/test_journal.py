@@ -157,3 +157,21 @@ def test_cli_journal_verify(
     assert main(["journal", "verify"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("journal verify: no database at") and err.count("\n") == 1
+
+
+def test_append_returns_the_entry_as_part_of_the_session(factory: sessionmaker[Session]) -> None:
+    # append writes with a Core insert; the entry it returns must still behave as a flushed
+    # ORM object of the caller's session (same identity, nothing left pending).
+    with unit_of_work(factory) as uow:
+        s = uow.session
+        first = journal.append(s, JournalKind.SIGN_IN, "cashier", None, {"n": 1})
+        second = journal.append(s, JournalKind.SIGN_OUT, "cashier", "r", {"n": 2})
+        assert s.get(JournalEntry, first.seq) is first and first in s
+        assert not s.new and not s.dirty
+        assert (first.seq, second.seq) == (1, 2) and second.prev_hash == first.hash
+        uow.commit()
+    with unit_of_work(factory) as uow:
+        stored = uow.session.get(JournalEntry, 2)
+        assert stored is not None
+        assert (stored.hash, stored.data, stored.at) == (second.hash, second.data, second.at)
+        assert verify(uow.session).intact

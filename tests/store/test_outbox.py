@@ -80,3 +80,26 @@ def test_illegal_moves_are_refused(factory: sessionmaker[Session]) -> None:
         outbox.mark_done(s, entry, "CUST-1")
         with pytest.raises(OutboxStateError):
             outbox.mark_in_flight(s, entry)
+
+
+def test_enqueue_row_matches_enqueue(factory: sessionmaker[Session]) -> None:
+    with unit_of_work(factory) as uow:
+        s = uow.session
+        opening = outbox.enqueue(s, "POS Opening Entry", "open", "{}")
+        customer = outbox.enqueue(s, "Customer", "cust", "{}")
+        deps = [opening.id, customer.id, opening.id]  # repeats go in once
+        entry_id = outbox.enqueue_row(s, "POS Invoice", "sale", '{"a":1}', deps)
+        uow.commit()
+    with unit_of_work(factory) as uow:
+        s = uow.session
+        row = outbox.find_entry(s, "POS Invoice", "sale")
+        same = outbox.find_entry(s, "Customer", "cust")
+        assert row is not None and same is not None and row.id == entry_id
+        assert (row.state, row.attempts, row.payload) == (OutboxState.READY, 0, '{"a":1}')
+        assert row.created_at.tzinfo is not None and row.updated_at >= row.created_at
+        assert (row.last_error, row.erpnext_name, row.next_attempt_at) == (None, None, None)
+        assert [d.offline_id for d in sorted(row.depends_on, key=lambda d: d.id)] == [
+            "open",
+            "cust",
+        ]
+        assert _offline_ids(s) == ["open", "cust"]

@@ -23,7 +23,7 @@ from appliance.store.models import (
     PosInvoiceItem,
     ShiftStatus,
 )
-from appliance.store.receipts import next_receipt_no
+from appliance.store.receipts import give_back_receipt_no, next_receipt_no
 from appliance.store.sales import SaleError, commit_sale, find_sale
 from appliance.store.shifts import Reconciliation, ShiftClosing, ShiftError, close_shift
 from tests.store.factories import (
@@ -181,6 +181,37 @@ def test_return_against_unknown_or_other_customer_is_refused(
             commit_sale(uow.session, type(draft)(**{**draft.__dict__, "return_against": new_id()}))
         with pytest.raises(SaleError, match="differs"):
             commit_sale(uow.session, type(draft)(**{**draft.__dict__, "customer": "Someone"}))
+
+
+def test_a_refused_return_writes_nothing(factory: sessionmaker[Session], shift: str) -> None:
+    # Everything is checked before the first insert, so a caller that catches the error and
+    # goes on in the same transaction does not commit half a sale.
+    first = commit_one(factory, shift)
+    second = commit_one(factory, shift)
+    with unit_of_work(factory) as uow:
+        s = uow.session
+        sale = find_sale(s, first.offline_id)
+        other = find_sale(s, second.offline_id)
+        assert sale is not None and other is not None
+        draft = return_draft(shift, next_receipt_no(s, TERMINAL), sale)
+        foreign = (other.items[0].id, *draft.original_item_ids[1:])
+        with pytest.raises(SaleError, match="is not a line of sale"):
+            commit_sale(s, type(draft)(**{**draft.__dict__, "original_item_ids": foreign}))
+        assert _count(s, PosInvoice) == 2 and _count(s, OutboxEntry) == 3
+        assert _count(s, JournalEntry) == 3  # shift_open and the two sales
+        assert find_sale(s, draft.offline_id) is None
+
+
+def test_only_the_latest_unused_receipt_number_goes_back(factory: sessionmaker[Session]) -> None:
+    with unit_of_work(factory) as uow:
+        s = uow.session
+        first, second = next_receipt_no(s, TERMINAL), next_receipt_no(s, TERMINAL)
+        assert not give_back_receipt_no(s, first)  # not the latest
+        assert not give_back_receipt_no(s, "T02-000001")  # no such terminal
+        assert not give_back_receipt_no(s, "junk")
+        assert give_back_receipt_no(s, second)
+        assert next_receipt_no(s, TERMINAL) == second
+        uow.commit()
 
 
 def test_sale_to_offline_customer_waits_for_it(factory: sessionmaker[Session], shift: str) -> None:

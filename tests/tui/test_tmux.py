@@ -110,3 +110,5 @@ def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> Non
     assert len(sales) == 1 and sales[0][0] == "DEMO1-000001"
     assert barcode_sold == 1
     assert (tmp_path / "demo" / "receipts" / "DEMO1-000001.txt").exists()
+    # Printed by the real driver into the demo's printer twin, which also keeps a PNG.
+    assert (tmp_path / "demo" / "receipts" / "DEMO1-000001.png").exists()

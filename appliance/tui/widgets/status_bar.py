@@ -18,7 +18,7 @@ MARK = {
 }
 
 
-SHORT = {"printer": "P", "drawer": "D", "display": "V", "scale": "S"}
+SHORT = {"printer": "P", "drawer": "D", "display": "V", "scale": "S", "scanner": "B"}
 
 
 @dataclass(frozen=True)

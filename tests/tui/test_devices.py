@@ -1,0 +1,87 @@
+"""The till's `Peripherals` on the real drivers, against the demo's twins on real ptys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from appliance.drivers.state import DeviceState
+from appliance.drivers.supervisor import Supervisor
+from appliance.tui.demo_devices import DemoTwins
+from appliance.tui.devices import DevicePeripherals
+from tests.drivers.sample import sample_receipt
+
+
+@pytest.fixture
+def twins(tmp_path: Path) -> Iterator[DemoTwins]:
+    t = DemoTwins(tmp_path / "devices", tmp_path / "receipts").start()
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def devices(twins: DemoTwins) -> Iterator[DevicePeripherals]:
+    fast = Supervisor(first_retry=0.05, max_retry=0.2, probe_interval=0.1)
+    p = DevicePeripherals(twins.devices_config(), supervisor=fast).start()
+    assert p.wait_online(3.0)
+    yield p
+    p.stop()
+
+
+def _until(check: object, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_receipt_is_printed_and_saved_as_text_and_png(
+    devices: DevicePeripherals, twins: DemoTwins, tmp_path: Path
+) -> None:
+    receipt = sample_receipt()
+    assert devices.print_receipt(receipt) is None  # queued, never waited for
+    assert twins.printer.wait_saved(1)
+    txt = tmp_path / "receipts" / f"{receipt.receipt_no}.txt"
+    text = txt.read_text()
+    assert "OFFLINE SALE" in text and f"[QR {receipt.receipt_no}]" in text
+    with Image.open(txt.with_suffix(".png")) as img:
+        assert img.width == 48 * 12 + 32
+    devices.print_receipt(receipt)  # a reprint is a second file
+    assert twins.printer.wait_saved(2)
+    assert (tmp_path / "receipts" / f"{receipt.receipt_no}-copy2.txt").exists()
+
+
+def test_drawer_display_scale_and_states(devices: DevicePeripherals, twins: DemoTwins) -> None:
+    devices.open_drawer("sale")
+    assert twins.printer.wait_for(b"\x1bp\x00")
+    devices.show_on_display("Apples 1.99", "TOTAL 1.99")
+    assert _until(lambda: twins.display.lines[1].startswith("TOTAL 1.99"))
+    assert devices.read_weight() == Decimal("0.750")
+    twins.scale.set_weight("1", motion=True)
+    devices.weigh_timeout = 0.2
+    assert devices.read_weight() is None  # unstable: the screen asks for a keyed weight
+    views = {v.name: v.state for v in devices.states()}
+    assert views == {k: DeviceState.ONLINE for k in ("printer", "drawer", "display", "scale")}
+
+
+def test_printer_unplugged_mid_shift_queues_and_comes_back(
+    devices: DevicePeripherals, twins: DemoTwins, tmp_path: Path
+) -> None:
+    changes: list[str] = []
+    devices.watch(lambda: changes.append("x"))
+    twins.printer.unplug()
+    assert _until(lambda: devices.states()[0].state is DeviceState.OFFLINE)
+    receipt = sample_receipt()
+    devices.print_receipt(receipt)  # the sale is not held up
+    twins.printer.plug()
+    assert _until(lambda: devices.states()[0].state is DeviceState.ONLINE)
+    assert twins.printer.wait_saved(1)
+    assert (tmp_path / "receipts" / f"{receipt.receipt_no}.txt").exists()
+    assert changes  # the status bar was told
