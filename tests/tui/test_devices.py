@@ -85,3 +85,30 @@ def test_printer_unplugged_mid_shift_queues_and_comes_back(
     assert twins.printer.wait_saved(1)
     assert (tmp_path / "receipts" / f"{receipt.receipt_no}.txt").exists()
     assert changes  # the status bar was told
+
+
+def test_a_sale_committed_while_the_printer_is_unplugged_prints_when_it_returns(
+    devices: DevicePeripherals, twins: DemoTwins, tmp_path: Path, backend: object
+) -> None:
+    from appliance.demo.masters import ean13
+    from appliance.sales import cart as carts
+    from appliance.sales.model import PaymentLine
+    from appliance.tui.backend import Backend
+
+    assert isinstance(backend, Backend)
+    twins.printer.unplug()
+    assert _until(lambda: devices.states()[0].state is DeviceState.OFFLINE)
+
+    # The sale is taken and committed with the printer gone: nothing waits for paper.
+    backend.call(backend.checkout.open_shift, "ana@example.com", {"Cash": Decimal(0)})
+    cart = backend.call(backend.new_cart)
+    cart = backend.call(backend.on_till, lambda till: till.scan(cart, ean13("060000000010")))
+    cart = carts.add_payment(cart, PaymentLine("Cash", cart.amount_due, type="Cash"))
+    sale = backend.call(backend.commit, cart, "ana@example.com")
+    assert devices.print_receipt(backend.call(backend.receipt, cart.offline_id)) is None
+
+    twins.printer.plug()
+    assert _until(lambda: devices.states()[0].state is DeviceState.ONLINE)
+    assert twins.printer.wait_saved(1)
+    printed = (tmp_path / "receipts" / f"{sale.receipt_no}.txt").read_text()
+    assert sale.receipt_no in printed and "OFFLINE SALE" in printed
