@@ -99,8 +99,12 @@ async def test_inactivity_locks_the_till_and_keeps_the_cart(counter, backend: Ba
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
         sell = app.screen
         assert isinstance(sell, SellScreen)
+        display = sell.ctx.devices.display  # type: ignore[attr-defined]
+        await until(pilot, lambda: display[0].strip() == "Welcome to")
         await wedge_scan(pilot, backend_barcode(backend))
         await until(pilot, lambda: len(sell.cart.lines) == 1)
+        # The customer display follows the cart: last line on top, running total below.
+        await until(pilot, lambda: sell.ctx.devices.display[1].startswith("TOTAL"))  # type: ignore[attr-defined]
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), timeout=4)
         lock = app.screen
         assert isinstance(lock, SignInScreen) and lock.locked_by is not None

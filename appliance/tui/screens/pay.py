@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from appliance.drivers.display import payment_lines
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
@@ -216,6 +217,11 @@ class PayScreen(Screen[PayResult | None]):
         self.result = PayResult(committed.offline_id, committed.receipt_no, change, printed=False)
         self.committing = False
         self.say(f"Sale {committed.receipt_no} saved. Enter: next customer")
+        total = self.cart.amount_due
+        self.run_worker(
+            asyncio.to_thread(self.ctx.devices.show_on_display, *payment_lines(total, change)),
+            group="display",
+        )
         await self.drawer_and_receipt(committed.offline_id)
 
     async def drawer_and_receipt(self, offline_id: str) -> None:

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from appliance.drivers.display import idle_lines, selling_lines
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError, Counter
 from appliance.sales.catalog import CatalogItem
@@ -115,6 +116,7 @@ class SellScreen(Screen[None]):
         self.query_one("#results", OptionList).display = False
         self.query_one("#search", Input).focus()
         self.show_cart()
+        self.to_display()
 
     def on_screen_resume(self) -> None:
         self.query_one("#search", Input).focus()
@@ -162,10 +164,14 @@ class SellScreen(Screen[None]):
         return self.ctx.backend.checkout.till
 
     def to_display(self) -> None:
+        """The customer display: a welcome when idle, else the last line and the running total."""
         cart = self.cart
-        last = cart.lines[-1] if cart.lines else None
-        line1 = f"{last.item_name[:12]} {money(last.base_rate)}" if last else "Welcome"
-        line2 = f"TOTAL {money(cart.amount_due)}"
+        if cart.totals is None:
+            store = self.ctx.backend.checkout.profile.company
+            line1, line2 = idle_lines(("Welcome to", store))
+        else:
+            last = cart.totals.items[-1]
+            line1, line2 = selling_lines(cart.lines[-1].item_name, last.amount, cart.amount_due)
         self.run_worker(
             asyncio.to_thread(self.ctx.devices.show_on_display, line1, line2), group="display"
         )
@@ -418,6 +424,7 @@ class SellScreen(Screen[None]):
             label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
             self.counter = carts.hold(self.counter, label, now.isoformat(), fresh)
             self.show_cart()
+            self.to_display()
             self.say(f"Held: {label} ({len(self.counter.held)} held)")
 
     @work(group="cart")
@@ -470,6 +477,7 @@ class SellScreen(Screen[None]):
             fresh = await backend.run(backend.new_cart)
             self.counter = Counter(active=fresh, held=self.counter.held)
             self.show_cart()
+            self.to_display()
             self.say("Sale voided")
 
     # -- pay ----------------------------------------------------------------------------------
