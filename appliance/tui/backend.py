@@ -79,7 +79,7 @@ def readiness(db: Path, cfg: Config) -> Readiness:
             (
                 f"No database at {db}.",
                 "Connect the terminal to ERPNext and let the sync agent run its first pull "
-                "(`appliance sync --once`), or import a USB bundle (`appliance import`).",
+                "(`appliance sync --once`).",
                 "To try the till without ERPNext: `appliance demo`.",
             )
         )
