@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench clean venv image image-test
 
 $(STAMP): pyproject.toml constraints.txt scripts/ensure-system-deps
 	scripts/ensure-system-deps
@@ -27,6 +27,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The appliance disk image (image/README.md): root, ~2 minutes, outputs in image/out/.
+image: $(STAMP)
+	image/build
+
+# Boot the image under QEMU and check the till comes up on tty1 (builds the image first).
+image-test: image
+	image/boot-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
