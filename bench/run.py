@@ -34,6 +34,9 @@ from appliance.store.masters import apply_masters, seed_demo
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Customer, Item, ItemBarcode
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.tui_bench import print_tui_table, run_tui_bench
+
 T = TypeVar("T")
 
 BUDGETS_MS = {
@@ -199,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["sale_commit_during_pull"] = bench_commits(checkout, barcodes, rng, 300)
         pull.join()
         checkout.close()
+        results["tui"] = run_tui_bench(db)
 
     print()
     print(f"{'path':32} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}   budget")
@@ -210,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{stat} <= {budget} ms: {verdict}"
         )
     print(f"{'catalog build (s)':32} {results['catalog_build_s']:8}")
+    print_tui_table(results["tui"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
