@@ -8,21 +8,21 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance import paths
 from appliance.config import Config, ConfigError, load_config
 from appliance.demo import DEMO_CONFIG
-from appliance.demo.masters import DemoSize
 from appliance.store.catalog import StoreNotReadyError
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
-from appliance.store.migrate import upgrade_to_head
 from appliance.tui.app import NotReadyApp, PosApp
 from appliance.tui.backend import open_backend, readiness
 from appliance.tui.context import Context
-from appliance.tui.demo_devices import DemoTwins
-from appliance.tui.devices import DevicePeripherals
 from appliance.tui.peripherals import Peripherals, StandInPeripherals
+
+if TYPE_CHECKING:
+    from appliance.tui.demo_devices import DemoTwins
+    from appliance.tui.devices import DevicePeripherals
 
 DEMO_DATA = Path("var/demo")
 
@@ -52,22 +52,29 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     except StoreNotReadyError as exc:
         print(f"tui: {exc}", file=sys.stderr)
         return 1
+    # Device drivers (python-escpos, Pillow) load only when devices are used: every import
+    # here counts against the till's cold start to the sign-in screen.
     twins: DemoTwins | None = None
+    real: DevicePeripherals | None = None
     devices: Peripherals
     if demo and not cfg.devices.devices:
+        from appliance.tui.demo_devices import DemoTwins
+
         # The demo's printer, display and scale: twins in this process, real drivers.
         twins = DemoTwins(paths.data_dir() / "devices", paths.data_dir() / "receipts").start()
         cfg = replace(cfg, devices=twins.devices_config())
     if cfg.devices.devices:
-        devices = DevicePeripherals(cfg.devices).start()
-        devices.wait_online(2.0)
+        from appliance.tui.devices import DevicePeripherals
+
+        devices = real = DevicePeripherals(cfg.devices).start()
+        real.wait_online(2.0)
     else:
         devices = StandInPeripherals(paths.data_dir() / "receipts")
     try:
         PosApp(Context(backend, devices, demo=demo), cfg.terminal.inactivity_lock_seconds).run()
     finally:
-        if isinstance(devices, DevicePeripherals):
-            devices.stop()
+        if real is not None:
+            real.stop()
         if twins is not None:
             twins.stop()
         backend.close()
@@ -93,6 +100,11 @@ def prepare_demo() -> Config:
     cfg = load_config()
     db = paths.db_path()
     if not readiness(db, cfg).ready:
+        # Seeding tools (Alembic, the demo generator) load only on the first run.
+        from appliance.demo.masters import DemoSize
+        from appliance.store.masters import seed_demo
+        from appliance.store.migrate import upgrade_to_head
+
         print(f"Seeding the demo store in {db.parent} (first run only)...", file=sys.stderr)
         db.parent.mkdir(parents=True, exist_ok=True)
         upgrade_to_head(db)
