@@ -13,7 +13,6 @@ from appliance import paths
 from appliance.config import Config, ConfigError, load_config
 from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.simulate import Simulator
-from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize
 from appliance.sales.cart import CartError
 from appliance.store.db import create_db_engine, make_session_factory
@@ -78,7 +77,3 @@ def simulate(args: argparse.Namespace) -> int:
         checkout.close()
     print(json.dumps(result.summary(time.perf_counter() - started), indent=1))
     return 0
-
-
-def demo_config_path() -> Path:
-    return DEMO_CONFIG

@@ -61,6 +61,7 @@ class Simulator:
         self.checkout = checkout
         self.rng = random.Random(seed)
         self.cashier = cashier
+        self.result = SimulationResult()
         with checkout.reading() as session:
             self.barcodes = list(
                 session.scalars(

@@ -17,10 +17,6 @@ from appliance.sales.cart import Cart, CartError, CartLine, recompute
 from appliance.sales.model import ZERO, ChargeType
 
 
-def returnable_qty(original: CartLine, already_returned: Decimal) -> Decimal:
-    return original.qty - already_returned
-
-
 def make_return(
     original: Cart,
     original_id: str,
@@ -37,7 +33,7 @@ def make_return(
             continue
         source = original.line(line_id)
         returned = already.get(line_id, ZERO)
-        left = returnable_qty(source, returned)
+        left = source.qty - returned
         if qty < 0 or qty > left:
             raise CartError(
                 f"{source.item_name}: at most {left.normalize()} can be returned "

@@ -286,6 +286,13 @@ class SellScreen(Screen[None]):
             table.action_cursor_up()
 
     # -- line changes -------------------------------------------------------------------------
+    async def ask_number(
+        self, title: str, label: str, start: str, check: Callable[[str], str | None]
+    ) -> Decimal | None:
+        """Prompt for one number; None when the cashier backs out."""
+        typed = await self.app.push_screen_wait(PromptDialog(title, label, start, check=check))
+        return parse_amount(typed or "")
+
     @work(group="cart")
     async def action_quantity(self) -> None:
         line_id = self.selected()
@@ -296,15 +303,12 @@ class SellScreen(Screen[None]):
         if line.is_weighed:
             weight = await asyncio.to_thread(self.ctx.devices.read_weight)
             start = qty(weight) if weight else start
-        typed = await self.app.push_screen_wait(
-            PromptDialog(
-                f"Quantity: {line.item_name}",
-                "New quantity" + (" (kg, from the scale)" if line.is_weighed else ""),
-                start,
-                check=_number_check(Decimal("0.001"), Decimal(9999)),
-            )
+        value = await self.ask_number(
+            f"Quantity: {line.item_name}",
+            "New quantity" + (" (kg, from the scale)" if line.is_weighed else ""),
+            start,
+            _number_check(Decimal("0.001"), Decimal(9999)),
         )
-        value = parse_amount(typed or "")
         if value is None:
             return
         till = self.till()
@@ -316,15 +320,12 @@ class SellScreen(Screen[None]):
         if line_id is None or self.ctx.cashier is None:
             return
         line = self.cart.line(line_id)
-        typed = await self.app.push_screen_wait(
-            PromptDialog(
-                f"Line discount: {line.item_name}",
-                f"Discount % (your limit: {qty(self.ctx.cashier.discount_limit)}%)",
-                qty(line.discount_percentage),
-                check=_number_check(Decimal(0), Decimal(100)),
-            )
+        pct = await self.ask_number(
+            f"Line discount: {line.item_name}",
+            f"Discount % (your limit: {qty(self.ctx.cashier.discount_limit)}%)",
+            qty(line.discount_percentage),
+            _number_check(Decimal(0), Decimal(100)),
         )
-        pct = parse_amount(typed or "")
         if pct is None:
             return
         if pct > self.ctx.cashier.discount_limit:
@@ -341,15 +342,12 @@ class SellScreen(Screen[None]):
         if line_id is None or self.ctx.cashier is None:
             return
         line = self.cart.line(line_id)
-        typed = await self.app.push_screen_wait(
-            PromptDialog(
-                f"Price: {line.item_name}",
-                f"New unit price (list {money(line.price_list_rate)})",
-                money(line.base_rate).replace(",", ""),
-                check=_number_check(Decimal(0)),
-            )
+        rate = await self.ask_number(
+            f"Price: {line.item_name}",
+            f"New unit price (list {money(line.price_list_rate)})",
+            money(line.base_rate).replace(",", ""),
+            _number_check(Decimal(0)),
         )
-        rate = parse_amount(typed or "")
         if rate is None:
             return
         if not self.ctx.cashier.may_override_price:
