@@ -44,12 +44,21 @@ class ERPNextConfig:
 
 
 @dataclass(frozen=True)
+class TransferConfig:
+    """USB bundles (docs/agent.md, "USB transfer")."""
+
+    key_file: Path | None = None  # this terminal's transfer key: signs its bundles
+    keys_dir: Path | None = None  # where bundles are imported: one <terminal id>.key each
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     terminal: TerminalConfig
     erpnext: ERPNextConfig | None = None
     scan: ScanConfig = field(default_factory=ScanConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
 
     @property
     def pos_profile(self) -> str:
@@ -152,6 +161,16 @@ def _scan(r: _Reader) -> ScanConfig:
         raise r.error("embedded_layouts", str(exc)) from None
 
 
+def _transfer(r: _Reader) -> TransferConfig:
+    key_file = r.get("key_file", str, "")
+    keys_dir = r.get("keys_dir", str, "")
+    r.finish()
+    return TransferConfig(
+        key_file=Path(key_file) if key_file else None,
+        keys_dir=Path(keys_dir) if keys_dir else None,
+    )
+
+
 def parse_config(data: Mapping[str, Any], source: str) -> Config:
     top = _Reader("", dict(data), source)
     terminal = _terminal(_Reader("terminal", top.get("terminal", dict, required=True), source))
@@ -160,6 +179,12 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
     scan_table = top.get("scan", dict, None)
     scan = _scan(_Reader("scan", scan_table, source)) if scan_table is not None else ScanConfig()
     devices_table = top.get("devices", dict, {})
+    transfer_table = top.get("transfer", dict, None)
+    transfer = (
+        _transfer(_Reader("transfer", transfer_table, source))
+        if transfer_table is not None
+        else TransferConfig()
+    )
     top.finish()
     devices = parse_devices(devices_table, source)
     if erpnext is None and not terminal.pos_profile:
@@ -167,7 +192,12 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
             f"{source}: [terminal] pos_profile: is required when there is no [erpnext] section"
         )
     return Config(
-        source=Path(source), terminal=terminal, erpnext=erpnext, scan=scan, devices=devices
+        source=Path(source),
+        terminal=terminal,
+        erpnext=erpnext,
+        scan=scan,
+        devices=devices,
+        transfer=transfer,
     )
 
 

@@ -150,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--commits", type=int, default=500)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--agent-invoices",
+        type=int,
+        default=2_000,
+        help="invoices the agent bench pushes (0: skip the agent bench)",
+    )
     args = parser.parse_args(argv)
     size = DemoSize(items=args.items, extra_barcodes=args.extra_barcodes, customers=args.customers)
     rng = random.Random(42)
@@ -215,6 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(f"{'catalog build (s)':32} {results['catalog_build_s']:8}")
     print_tui_table(results["tui"])
+    if args.agent_invoices:
+        # Imported here: bench.agent_bench imports this module.
+        from bench.agent_bench import print_agent_table, run_agent_bench  # noqa: PLC0415
+
+        results["agent"] = run_agent_bench(size, invoices=args.agent_invoices)
+        print_agent_table(results["agent"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -34,6 +34,7 @@ from appliance.config import ERPNextConfig
 log = logging.getLogger(__name__)
 
 USER_AGENT = "appliance-agent/0.1"
+SETUP_HINT = "a custom field is missing in ERPNext: run `appliance erpnext setup`"
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -115,11 +116,16 @@ def _exception_text(body: Mapping[str, Any]) -> str:
     return html.unescape(_TAG.sub("", rest if sep else "")).strip()
 
 
+def _missing_field(status: int, exc_type: str | None, message: str) -> bool:
+    # What ERPNext answers a filter on a field the doctype lacks (../shared/erpnext/README.md).
+    return status == 417 and exc_type == "DataError" and "not permitted in query" in message
+
+
 def classify(status: int, exc_type: str | None, message: str) -> ErrorKind:
     """FACTS §1.9 and §7 as a decision."""
     if status in (401, 403, 400):
         return ErrorKind.STOP
-    if status == 417 and exc_type == "DataError" and "not permitted in query" in message:
+    if _missing_field(status, exc_type, message):
         return ErrorKind.STOP  # a custom field is missing: `appliance erpnext setup`
     if status == 417 and exc_type == "TimestampMismatchError":
         return ErrorKind.RETRY
@@ -146,6 +152,8 @@ def error_from_response(resp: requests.Response) -> ERPNextError:
     if resp.status_code == 401:
         kind = exc_type or "AuthenticationError"
         message = f"authentication failed ({kind}): check [erpnext] api_key and the secret"
+    if _missing_field(resp.status_code, exc_type, message):
+        message += f" ({SETUP_HINT})"
     return ERPNextError(
         classify(resp.status_code, exc_type, message),
         message,
@@ -371,6 +379,19 @@ class ERPNextClient:
         if not isinstance(data, dict) or not data.get("name"):
             raise ERPNextError(ErrorKind.RETRY, f"POST {doctype}: no document in the answer")
         return Inserted(data, decode_server_messages(payload.get("_server_messages")))
+
+    def update(self, doctype: str, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """``PUT /api/resource/<doctype>/<name>``: the saved document.
+
+        A child table in ``changes`` replaces the table; rows without ``name`` are new (FACTS
+        §1.6). With the last-seen ``modified`` in ``changes``, a concurrent edit answers 417
+        TimestampMismatchError instead of being overwritten (FACTS §1.7).
+        """
+        data = self._request("PUT", self.resource_path(doctype, name), body=dict(changes))
+        doc = data.get("data")
+        if not isinstance(doc, dict):
+            raise ERPNextError(ErrorKind.RETRY, f"PUT {doctype} {name}: no document in the answer")
+        return doc
 
     def submit(self, doctype: str, name: str) -> dict[str, Any]:
         """Submit a draft (``PUT {"docstatus": 1}``, FACTS §1.6)."""

@@ -158,6 +158,8 @@ def status(args: argparse.Namespace) -> int:
                 agent_state = state.read_state(session)
                 queue = state.queue_depth(session)
                 held = state.quarantined(session)
+                sync_journal = state.sync_journal(session)
+                exported = state.exported(session)
             finally:
                 session.rollback()
     except SQLAlchemyError as exc:
@@ -175,10 +177,13 @@ def status(args: argparse.Namespace) -> int:
             "next_attempt": agent_state.get("next_attempt"),
             "last_push": agent_state.get("last_push"),
             "last_pull": agent_state.get("last_pull"),
+            "pull_progress": agent_state.get("pull_progress"),
             "queue": queue,
             "unsynced": queue["ready"] + queue["in_flight"] + queue["quarantined"],
             "quarantined_count": len(held),
             "quarantined": held,
+            "sync_journal": sync_journal,
+            "exported": exported,
         }
     )
     _emit(document)

@@ -294,7 +294,13 @@ class Syncer:
                 batch_size=self.batch_size,
                 backoff=self.backoff,
             )
-            self._puller = Puller(self._client, self.read, self.write, page_size=self.page_size)
+            self._puller = Puller(
+                self._client,
+                self.read,
+                self.write,
+                page_size=self.page_size,
+                pos_profile=self.erpnext.pos_profile,
+            )
         return self._pusher, self._puller
 
     def recover(self) -> int:

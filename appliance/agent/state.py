@@ -12,6 +12,9 @@ commit never waits behind it.
 - ``agent.last_push``: ``{"at", "created", "found", "quarantined", "retrying", "mismatches"}`` of
   the last push that reached ERPNext;
 - ``agent.last_pull``: ``{"at", "applied", "pages"}`` of the last complete pull;
+- ``agent.pull_progress``: written with every pull page: ``{"doctype", "pages", "applied",
+  "by_doctype", "first", "running", "started", "at"}`` (``first``: the store's first full pull;
+  ``running`` false once the pull completed);
 - ``agent.pid``: the agent's process id (informational).
 """
 
@@ -27,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.store.db import unit_of_work
-from appliance.store.models import OutboxEntry, OutboxState, SyncState
+from appliance.store.journal import JournalKind
+from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, SyncState
 
 PREFIX = "agent."
 
@@ -123,3 +127,68 @@ def quarantined(session: Session) -> list[dict[str, Any]]:
         }
         for e in rows
     ]
+
+
+# What the agent journals about documents (besides the outbox's own state, which a retry or a
+# later success overwrites): each refusal, each totals difference, each supervisor's retry.
+SYNC_JOURNAL_KINDS = (
+    JournalKind.SYNC_QUARANTINE,
+    JournalKind.SYNC_MISMATCH,
+    JournalKind.OUTBOX_RETRY,
+)
+
+
+def sync_journal(session: Session, latest: int = 5) -> dict[str, Any]:
+    """Counts of the sync journal kinds and the ``latest`` entries, newest first."""
+    kinds = [k.value for k in SYNC_JOURNAL_KINDS]
+    counts = dict(
+        session.execute(
+            select(JournalEntry.kind, func.count())
+            .where(JournalEntry.kind.in_(kinds))
+            .group_by(JournalEntry.kind)
+        ).all()
+    )
+    rows = session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.kind.in_(kinds))
+        .order_by(JournalEntry.seq.desc())
+        .limit(latest)
+    )
+    return {
+        "counts": {k: int(counts.get(k, 0)) for k in kinds},
+        "latest": [
+            {"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "offline_id": e.ref}
+            | _journal_data(e.data)
+            for e in rows
+        ],
+    }
+
+
+def exported(session: Session) -> dict[str, Any]:
+    """USB transfer: unsynced documents a bundle carries, and the last ``appliance export``."""
+    unsynced = session.scalar(
+        select(func.count())
+        .select_from(OutboxEntry)
+        .where(OutboxEntry.exported_bundle.is_not(None), OutboxEntry.state != OutboxState.DONE)
+    )
+    last = session.scalar(
+        select(JournalEntry)
+        .where(JournalEntry.kind == JournalKind.USB_EXPORT.value)
+        .order_by(JournalEntry.seq.desc())
+        .limit(1)
+    )
+    return {
+        "unsynced": int(unsynced or 0),
+        "last": {"bundle_id": last.ref, "at": last.at, "actor": last.actor}
+        | _journal_data(last.data)
+        if last is not None
+        else None,
+    }
+
+
+def _journal_data(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {"data": text}
+    return data if isinstance(data, dict) else {"data": data}

@@ -91,6 +91,16 @@ def mandatory(doctype: str, name: str, fields: list[str]) -> FrappeError:
     )
 
 
+def no_permission(user: str, doctype: str) -> FrappeError:
+    return FrappeError(
+        403,
+        "PermissionError",
+        f"User <strong>{user}</strong> does not have doctype access via role "
+        f"permission for document <strong>{doctype}</strong>",
+        error_message=f"No permission for {doctype}",
+    )
+
+
 def link_error(label: str, value: str) -> FrappeError:
     return FrappeError(417, "LinkValidationError", f"Could not find {label}: {value}")
 

@@ -130,12 +130,36 @@ def matcher(
             # The real answer for a field the doctype does not have (README).
             raise _data_error("Field not permitted in query: " + fieldname)
 
+    ands = [(f, _fast(op, v)) for f, op, v in and_conds]
+    ors = [(f, _fast(op, v)) for f, op, v in or_conds]
+
     def test(doc: Doc) -> bool:
-        if not all(OPERATORS[op](doc.get(f), v) for f, op, v in and_conds):
+        if not all(check(doc.get(f)) for f, check in ands):
             return False
-        return not or_conds or any(OPERATORS[op](doc.get(f), v) for f, op, v in or_conds)
+        return not ors or any(check(doc.get(f)) for f, check in ors)
 
     return test
+
+
+def _fast(op: str, value: Any) -> Callable[[Any], bool]:
+    """The operator bound to its value; ``in`` over a long list as a set lookup (the agent
+    lists child rows with ``parent in [500 names]``, which compared one by one is quadratic).
+    A text field equals a value exactly when their texts are equal, as ``_equal`` decides."""
+    compare = OPERATORS[op]
+    if op not in ("in", "not in"):
+        return lambda a: compare(a, value)
+    values = _as_list(value)
+    texts = {str(v) for v in values if v not in (None, "")}
+    empty = any(v in (None, "") for v in values)
+
+    def member(a: Any) -> bool:
+        if a in (None, ""):
+            return empty
+        if isinstance(a, str):
+            return a in texts
+        return any(_equal(a, v) for v in values)  # numbers: numeric comparison
+
+    return member if op == "in" else (lambda a: not member(a))
 
 
 def sort(docs: list[Doc], order_by: str | None) -> list[Doc]:

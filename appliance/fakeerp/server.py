@@ -10,7 +10,8 @@ Faults:
 - ``delay_ms``: every request waits first (timeouts);
 - ``fail_next(n, status)``: the next ``n`` requests answer ``status`` (500, 502, 503, 429 ...)
   without touching the site;
-- ``reject(offline_id, message)``: inserting that document answers 417 with the message.
+- ``reject(offline_id, message)``: inserting that document answers 417 with the message;
+- ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks).
 """
 
 from __future__ import annotations
@@ -26,14 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from appliance.fakeerp import errors
-from appliance.fakeerp.errors import FrappeError
+from appliance.fakeerp import errors, v16
+from appliance.fakeerp.errors import FrappeError, no_permission
 from appliance.fakeerp.site import OFFLINE_ID, Doc, Site
-
-VERSIONS = {
-    "frappe": {"title": "Frappe Framework", "version": "15.79.0", "branch": "version-15"},
-    "erpnext": {"title": "ERPNext", "version": "15.70.1", "branch": "version-15"},
-}
 
 
 @dataclass
@@ -44,6 +40,7 @@ class Faults:
     drop_after_commit: int = 0
     drop_doctype: str | None = None
     rejected: dict[str, str] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)  # doctypes the key's user may not read
 
 
 @dataclass(frozen=True)
@@ -127,6 +124,12 @@ class FakeERPNext:
     def reject(self, offline_id: str, message: str) -> None:
         with self._lock:
             self.faults.rejected[offline_id] = message
+
+    def forbid(self, doctype: str) -> None:
+        """Reading ``doctype`` answers 403, as for a user without the role (Deleted Document
+        is System Manager only)."""
+        with self._lock:
+            self.faults.forbidden.add(doctype)
 
     def unreject(self, offline_id: str) -> None:
         with self._lock:
@@ -243,13 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
         doctype = segments[2]
         name = segments[3] if len(segments) > 3 else None
         if user is None:
-            raise FrappeError(
-                403,
-                "PermissionError",
-                f"User <strong>Guest</strong> does not have doctype access via role permission "
-                f"for document <strong>{doctype}</strong>",
-                error_message=f"No permission for {doctype}",
-            )
+            raise no_permission("Guest", doctype)
+        if method == "GET" and doctype in self.fake.faults.forbidden:
+            raise no_permission(user, doctype)
         if method == "GET" and name is None:
             return 200, {"data": site.list_docs(doctype, params)}
         if method == "GET" and name is not None:
@@ -279,8 +278,14 @@ class _Handler(BaseHTTPRequestHandler):
             return user
         if user is None:
             raise FrappeError(403, "PermissionError", "Not permitted")
+        site = self.fake.site
         if method == "frappe.utils.change_log.get_versions":
-            return VERSIONS
+            return v16.VERSIONS[16 if site.version >= 16 else 15]
+        if method == "frappe.client.get_single_value":
+            with site.lock:
+                return v16.get_single_value(
+                    site, params.get("doctype", ""), params.get("field", "")
+                )
         if method == "frappe.client.get_count":
             return len(
                 self.fake.site.list_docs(

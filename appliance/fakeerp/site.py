@@ -25,8 +25,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.fakeerp import errors
+from appliance.fakeerp import errors, v16
 from appliance.fakeerp.errors import FrappeError
+from appliance.fakeerp.meta import Meta
 from appliance.fakeerp.query import (
     conditions,
     matcher,
@@ -55,6 +56,13 @@ TABLES: dict[str, dict[str, str]] = {
         "customer_groups": "POS Customer Group",
     },
     "Mode of Payment": {"accounts": "Mode of Payment Account"},
+    "Sales Invoice": {
+        "items": "Sales Invoice Item",
+        "taxes": "Sales Taxes and Charges",
+        "payments": "Sales Invoice Payment",
+    },
+    "DocType": {"fields": "DocField", "permissions": "DocPerm"},
+    "Address": {"links": "Dynamic Link"},
     "Sales Taxes and Charges Template": {"taxes": "Sales Taxes and Charges"},
     "Item Tax Template": {"taxes": "Item Tax Template Detail"},
     "Pricing Rule": {
@@ -69,12 +77,16 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "POS Opening Entry": {"balance_details": "POS Opening Entry Detail"},
     "POS Closing Entry": {
-        "pos_transactions": "POS Invoice Reference",
+        "pos_transactions": "POS Invoice Reference",  # ERPNext 15
+        "pos_invoices": "POS Invoice Reference",  # ERPNext 16
+        "sales_invoices": "Sales Invoice Reference",  # ERPNext 16
         "payment_reconciliation": "POS Closing Entry Detail",
         "taxes": "POS Closing Entry Taxes",
     },
 }
 CHILD_PARENTS = {child: parent for parent, tables in TABLES.items() for child in tables.values()}
+# Doctypes every site has, listable (empty) before the first document exists.
+ALWAYS_LISTABLE = {"Deleted Document", "Address", "User"}
 SERIES = {
     "POS Invoice": "ACC-PSINV-{year}-",
     "POS Opening Entry": "POS-OPE-{year}-",
@@ -120,6 +132,14 @@ def _flt(value: Any) -> float:
         return 0.0
 
 
+def _parents_wanted(raw_filters: str | None) -> list[str] | None:
+    """The names of a ``["parent", "in", [...]]`` filter, to build only those parents' rows."""
+    for fieldname, op, value in conditions(parse_json_param(raw_filters, None)):
+        if fieldname == "parent" and op == "in" and isinstance(value, list):
+            return list(dict.fromkeys(str(v) for v in value))
+    return None
+
+
 class Site:
     def __init__(
         self,
@@ -128,20 +148,36 @@ class Site:
         users: Mapping[str, tuple[str, str]] | None = None,
         clock: Callable[[], datetime] | None = None,
         default_stock: float = 10_000.0,
+        set_up: bool = True,
+        version: int = 15,
+        invoice_type: str = "Sales Invoice",
     ) -> None:
         self.lock = threading.RLock()
+        self.version = version  # 15, or 16 with ERPNext 16's POS rules (appliance.fakeerp.v16)
         self.docs: dict[str, dict[str, Doc]] = {}
         # api_key -> (api_secret, user)
         self.users = dict(users or {"agent-key": ("agent-secret", "pos-agent@example.com")})
         self.stock: dict[str, float] = {}
         self.default_stock = default_stock
-        self.offline_id_doctypes = set(OFFLINE_ID_DOCTYPES)
+        self.meta = Meta(self.docs, self._known_doctype)
         self._series: dict[str, int] = {}
         self._last_modified = datetime(2000, 1, 1)
         self._clock = clock
         for doc in masters:
             self._load(doc)
         self._derive_implicit()
+        if set_up:  # as `appliance erpnext setup` leaves a site; else as ERPNext ships
+            for doc in self.meta.installed():
+                self._load(doc)
+        self.meta.give_roles(user for _, user in self.users.values())
+        if version >= 16:
+            v16.install(self, invoice_type)
+
+    @property
+    def offline_id_doctypes(self) -> set[str]:
+        """The doctypes that have the ``offline_id`` custom field (a copy)."""
+        with self.lock:
+            return self.meta.doctypes_with(OFFLINE_ID)
 
     # -- time ----------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -193,8 +229,28 @@ class Site:
             return str(doc["modified"])
 
     def delete(self, doctype: str, name: str) -> None:
+        """Delete as Frappe's ``delete_doc`` does: the document goes, a Deleted Document stays."""
         with self.lock:
-            self.docs.get(doctype, {}).pop(name, None)
+            doc = self.docs.get(doctype, {}).pop(name, None)
+            if doc is not None:
+                self._record_deletion(doctype, name, doc)
+
+    def _record_deletion(self, doctype: str, name: str, doc: Doc) -> None:
+        # frappe/model/delete_doc.py add_to_deleted_document: one row per deletion, read by
+        # System Manager only (FACTS §1.8); the listing is ordered by its ``creation``.
+        stamp = self._stamp()
+        entry = {
+            "doctype": "Deleted Document",
+            "name": secrets.token_hex(5),
+            "deleted_doctype": doctype,
+            "deleted_name": name,
+            "data": json.dumps(_plain(doc), default=str),
+            "restored": 0,
+            "docstatus": 0,
+            "creation": stamp,
+            "modified": stamp,
+        }
+        self.docs.setdefault("Deleted Document", {})[str(entry["name"])] = entry
 
     def set_stock(self, item_code: str, qty: float) -> None:
         with self.lock:
@@ -288,14 +344,17 @@ class Site:
             return _plain(copy.deepcopy(self._get(doctype, name)))  # type: ignore[no-any-return]
 
     def _known_doctype(self, doctype: str) -> bool:
-        return doctype in self.docs or doctype in TABLES or doctype in CHILD_PARENTS
+        known = doctype in self.docs or doctype in TABLES or doctype in CHILD_PARENTS
+        return known or doctype in ALWAYS_LISTABLE or self.meta.is_doctype(doctype)
 
     def list_docs(self, doctype: str, params: Mapping[str, str]) -> list[Doc]:
         with self.lock:
             if not self._known_doctype(doctype):
                 raise errors.not_found("DocType", doctype)
             if doctype in CHILD_PARENTS:
-                rows = self._child_rows(doctype, params.get("parent"))
+                rows = self._child_rows(
+                    doctype, params.get("parent"), _parents_wanted(params.get("filters"))
+                )
             else:
                 rows = list(self.docs.get(doctype, {}).values())
             known_fields = self._field_test(doctype, rows)
@@ -313,19 +372,24 @@ class Site:
 
     def _field_test(self, doctype: str, rows: list[Doc]) -> Callable[[str], bool]:
         def known(fieldname: str) -> bool:
-            if fieldname == OFFLINE_ID:
-                return doctype in self.offline_id_doctypes
-            return True  # the fake has no full schema: other fields read as empty when absent
+            # Custom fields once created; the fake has no full schema of the other fields, which
+            # read as empty when absent.
+            return self.meta.knows(doctype, fieldname)
 
         return known
 
-    def _child_rows(self, child: str, parent: str | None) -> list[Doc]:
+    def _child_rows(
+        self, child: str, parent: str | None, only: list[str] | None = None
+    ) -> list[Doc]:
         parent_doctype = parent or ""
         if child not in TABLES.get(parent_doctype, {}).values():
             # recorded/05: a bare PermissionError, no message.
             raise FrappeError(403, "PermissionError", "", show_message=False)
         rows = []
-        for doc in self.docs.get(parent_doctype, {}).values():
+        parents = self.docs.get(parent_doctype, {})
+        # Only the parents a ``parent in [...]`` filter names (the filter still runs after).
+        chosen = parents.values() if only is None else [parents[n] for n in only if n in parents]
+        for doc in chosen:
             for fieldname, table_doctype in TABLES[parent_doctype].items():
                 if table_doctype != child:
                     continue
@@ -366,6 +430,7 @@ class Site:
             handler = getattr(self, "_validate_" + doctype.lower().replace(" ", "_"), None)
             if handler is not None:
                 handler(doc, user)
+            self.meta.validate(doctype, doc, user)
             self._check_unique(doctype, doc, notes)
             if name in self.docs.get(doctype, {}):
                 raise errors.duplicate_name(doctype, name)
@@ -392,6 +457,10 @@ class Site:
             handler = getattr(self, "_validate_" + doctype.lower().replace(" ", "_"), None)
             if handler is not None and changed.get("docstatus") in (0, 1):
                 handler(changed, user, existing=True)
+            self.meta.validate(doctype, changed, user, existing=True)
+            self.meta.strip_unknown(doctype, changed, TABLES.get(doctype, {}))
+            self.meta.check_unique(doctype, changed, [], existing=True)
+            self._name_children(doctype, changed)  # rows without a name are new (FACTS §1.6)
             changed["modified"] = self._stamp()
             changed["modified_by"] = user
             self.docs[doctype][name] = changed
@@ -401,6 +470,9 @@ class Site:
             return _plain(copy.deepcopy(changed))  # type: ignore[no-any-return]
 
     def _new_name(self, doctype: str, doc: Doc, notes: list[dict[str, Any]]) -> str:
+        named = self.meta.name_for(doctype, doc)
+        if named is not None:
+            return named
         if doctype in SERIES:
             prefix = SERIES[doctype].format(year=self.now().year)
             return f"{prefix}{self._series.get(prefix, 0) + 1:05d}"
@@ -448,17 +520,8 @@ class Site:
             doc[fieldname] = rows
 
     def _check_unique(self, doctype: str, doc: Doc, notes: list[dict[str, Any]]) -> None:
-        value = doc.get(OFFLINE_ID)
-        if doctype not in self.offline_id_doctypes:
-            doc.pop(OFFLINE_ID, None)  # no such column: Frappe drops unknown fields
-            return
-        if not value:
-            return
-        for other in self.docs.get(doctype, {}).values():
-            if other.get(OFFLINE_ID) == value and other["name"] != doc["name"]:
-                err = errors.unique_error(doctype, doc["name"], "Offline ID", value, OFFLINE_ID)
-                err.notes[:0] = notes
-                raise err
+        self.meta.strip_unknown(doctype, doc, TABLES.get(doctype, {}))  # no such column
+        self.meta.check_unique(doctype, doc, notes)
 
     def _require(self, doctype: str, doc: Doc, fields: Iterable[str]) -> None:
         missing = [f for f in fields if doc.get(f) in (None, "", [])]
@@ -497,11 +560,13 @@ class Site:
         profile = self.docs["POS Profile"][doc["pos_profile"]]
         if profile.get("disabled"):
             raise errors.validation(f"POS Profile {doc['pos_profile']} is disabled.")
+        if self.version >= 16:
+            v16.check_opening(self, doc)
         doc["status"] = "Open" if int(doc.get("docstatus") or 0) == 1 else "Draft"
         doc.setdefault("pos_closing_entry", None)
 
     # -- POS Invoice ---------------------------------------------------------------------------
-    def _settings(self) -> Any:
+    def _settings(self, disable_rounded_total: bool | None = None) -> Any:
         system = self.docs.get("System Settings", {}).get("System Settings", {})
         defaults = self.docs.get("Global Defaults", {}).get("Global Defaults", {})
         currency = defaults.get("default_currency") or "CAD"
@@ -512,7 +577,9 @@ class Site:
                 "currency_precision": int(system.get("currency_precision") or 2),
                 "float_precision": int(system.get("float_precision") or 3),
                 "rounding_method": system.get("rounding_method") or None,
-                "disable_rounded_total": int(defaults.get("disable_rounded_total") or 0),
+                "disable_rounded_total": int(defaults.get("disable_rounded_total") or 0)
+                if disable_rounded_total is None
+                else int(disable_rounded_total),
                 "smallest_currency_fraction_value": cur.get("smallest_currency_fraction_value"),
             }
         )
@@ -571,6 +638,8 @@ class Site:
             self._link("Mode of Payment", row.get("mode_of_payment"), f"Row #{n}: Mode of Payment")
         if is_return:
             self._link("POS Invoice", doc.get("return_against"), "Return Against")
+        if self.version >= 16:
+            v16.check_pos_sale(self, doctype, doc, profile["name"])
         if self._open_opening(profile["name"]) is None:
             raise errors.validation(
                 f"No open POS Opening Entry found for POS Profile <strong>{profile['name']}"
@@ -639,7 +708,7 @@ class Site:
         doc = self.docs.get("Item Tax Template", {}).get(str(template), {})
         return {r["tax_type"]: _flt(r.get("tax_rate")) for r in doc.get("taxes") or []}
 
-    def _compute_totals(self, doc: Doc) -> None:
+    def _compute_totals(self, doc: Doc, disable_rounded_total: bool | None = None) -> None:
         quote_doc = {
             "items": [
                 {
@@ -660,7 +729,7 @@ class Site:
             "is_return": doc.get("is_return"),
         }
         try:
-            totals = compute_totals(parse_invoice(quote_doc), self._settings())
+            totals = compute_totals(parse_invoice(quote_doc), self._settings(disable_rounded_total))
         except (QuoteInputError, TotalsError) as exc:
             raise errors.validation(str(exc)) from None
         paid = doc.get("paid_amount")
@@ -709,6 +778,19 @@ class Site:
                     "Item Unavailable",
                 )
 
+    # -- ERPNext 16 only (a v15 site takes these as they come) --------------------------------
+    def _validate_sales_invoice(self, doc: Doc, user: str, existing: bool = False) -> None:
+        if self.version >= 16:
+            v16.validate_sales_invoice(self, doc)
+
+    def _on_submit_sales_invoice(self, doc: Doc, user: str) -> None:
+        if self.version >= 16:
+            v16.on_submit_sales_invoice(self, doc)
+
+    def _validate_pos_settings(self, doc: Doc, user: str, existing: bool = False) -> None:
+        if self.version >= 16:
+            v16.check_settings(self, doc)
+
     # -- POS Closing Entry ---------------------------------------------------------------------
     def _validate_pos_closing_entry(self, doc: Doc, user: str, existing: bool = False) -> None:
         now = self.now()
@@ -744,22 +826,22 @@ class Site:
             )
         seen: set[str] = set()
         problems = []
-        for n, row in enumerate(doc.get("pos_transactions") or [], 1):
+        for n, (inv_doctype, link, row) in enumerate(v16.closing_rows(self, doc), 1):
             self._require(
-                "POS Invoice Reference",
+                f"{inv_doctype} Reference",
                 row,
-                ["pos_invoice", "posting_date", "customer", "grand_total"],
+                [link, "posting_date", "customer", "grand_total"],
             )
-            self._link("POS Invoice", row["pos_invoice"], f"Row #{n}: POS Invoice")
-            inv = self.docs["POS Invoice"][row["pos_invoice"]]
-            if row["pos_invoice"] in seen:
-                problems.append(f"Row #{n}: POS Invoice {inv['name']} is duplicated")
-            seen.add(row["pos_invoice"])
+            self._link(inv_doctype, row[link], f"Row #{n}: {inv_doctype}")
+            inv = self.docs[inv_doctype][row[link]]
+            if row[link] in seen:
+                problems.append(f"Row #{n}: {inv_doctype} {inv['name']} is duplicated")
+            seen.add(row[link])
             if inv.get("docstatus") != 1:
-                problems.append(f"Row #{n}: POS Invoice {inv['name']} is not submitted")
-            if inv.get("consolidated_invoice"):
+                problems.append(f"Row #{n}: {inv_doctype} {inv['name']} is not submitted")
+            if inv.get("consolidated_invoice") or inv.get("pos_closing_entry"):
                 problems.append(
-                    f"Row #{n}: POS Invoice {inv['name']} has been consolidated already"
+                    f"Row #{n}: {inv_doctype} {inv['name']} has been consolidated already"
                 )
             if inv.get("pos_profile") != doc["pos_profile"]:
                 problems.append(
@@ -768,7 +850,7 @@ class Site:
                 )
             if inv.get("owner") != doc["user"]:
                 problems.append(
-                    f"Row #{n}: POS Invoice {inv['name']} is not created by user {doc['user']}"
+                    f"Row #{n}: {inv_doctype} {inv['name']} is not created by user {doc['user']}"
                 )
             row["is_return"] = inv.get("is_return", 0)
             row["return_against"] = inv.get("return_against")
@@ -780,8 +862,11 @@ class Site:
         opening = self.docs["POS Opening Entry"][doc["pos_opening_entry"]]
         opening.update(status="Closed", pos_closing_entry=doc["name"], modified=self._stamp())
         merged: dict[tuple[str, bool], str] = {}
-        for row in doc.get("pos_transactions") or []:
-            inv = self.docs["POS Invoice"][row["pos_invoice"]]
+        for inv_doctype, link, row in v16.closing_rows(self, doc):
+            inv = self.docs[inv_doctype][row[link]]
+            if inv_doctype != "POS Invoice":  # 16's Sales Invoice mode: linked, not merged
+                inv.update(pos_closing_entry=doc["name"], modified=self._stamp())
+                continue
             key = (str(inv.get("customer")), bool(inv.get("is_return")))
             if key not in merged:
                 prefix = SERIES["Sales Invoice"].format(year=self.now().year)

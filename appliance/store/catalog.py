@@ -559,6 +559,12 @@ class SqlCatalog:
         if name in self._customers:
             return self._customers[name]
         row = self.session.execute(select(CUSTOMERS).where(CUSTOMERS.c.name == name)).first()
+        if row is None:
+            # A sale made before ERPNext named a till-created customer still names it by its
+            # offline id; the pull renamed the row but kept that id.
+            row = self.session.execute(
+                select(CUSTOMERS).where(CUSTOMERS.c.offline_id == name)
+            ).first()
         # Only hits are kept: a customer created at this till appears without a masters change.
         return self._remember(self._customers, name, _customer(row)) if row is not None else None
 

@@ -44,7 +44,12 @@ class JournalKind(StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_OUT = "sign_out"
     CUSTOMER_CREATE = "customer_create"
-    OUTBOX_RETRY = "outbox_retry"
+    OUTBOX_RETRY = "outbox_retry"  # a supervisor asked for a quarantined document to be re-sent
+    SYNC_QUARANTINE = "sync_quarantine"  # ERPNext refused a document: the agent holds it
+    SYNC_MISMATCH = "sync_mismatch"  # ERPNext's totals for a sale differ from the till's
+    PULL_FULL_START = "pull_full_start"  # the agent's first full pull of the masters began
+    PULL_FULL_END = "pull_full_end"
+    USB_EXPORT = "usb_export"
 
 
 class JournalVerdict(StrEnum):

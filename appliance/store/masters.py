@@ -38,13 +38,14 @@ from sqlalchemy import ColumnElement, Connection, Integer, Table, Text, cast, de
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from appliance.demo.cashiers import DEMO_CASHIERS, DemoCashier
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.sales.erpnext_float import RoundingMethod
+from appliance.store import addresses
 from appliance.store.db import unit_of_work
 from appliance.store.models import (
     Base,
     Cashier,
-    CashierRole,
     CustomerSyncState,
     TotalsSettingsRow,
 )
@@ -57,6 +58,8 @@ SYSTEM_SETTINGS = "System Settings"
 GLOBAL_DEFAULTS = "Global Defaults"
 CURRENCY = "Currency"
 SETTINGS_DOCTYPES = (SYSTEM_SETTINGS, GLOBAL_DEFAULTS, CURRENCY)  # -> totals_settings
+CUSTOMER = "Customer"
+ADDRESS = "Address"
 DEFAULT_NUMBER_FORMAT = "#,###.##"  # Frappe's when System Settings leaves it empty
 DEFAULT_FLOAT_PRECISION = 3
 # sync_state key counting master changes: readers compare it to know their caches are stale.
@@ -517,6 +520,31 @@ SPECS: dict[str, MasterSpec] = {
             ),
             insert_only=(("sync_state", CustomerSyncState.SYNCED.value),),
         ),
+        MasterSpec(
+            ADDRESS,
+            "addresses",
+            (
+                _s("address_type"),
+                _s("city"),
+                _s("county"),
+                _s("state"),
+                _s("pincode"),
+                _s("country"),
+                _s("tax_category"),
+                _b("is_primary_address"),
+                _b("is_shipping_address"),
+                _b("disabled"),
+                _s("modified"),
+            ),
+            (
+                ChildSpec(
+                    "links",
+                    "address_links",
+                    (_req("link_doctype"), _req("link_name")),
+                    has_idx=False,
+                ),
+            ),
+        ),
     )
 }
 DOCTYPES = (SYSTEM_SETTINGS, GLOBAL_DEFAULTS, *SPECS)
@@ -743,8 +771,23 @@ def apply_masters(
         settings = _settings_values(grouped)
     stats = ApplyStats()
     before = _total_changes(session)
+    customers = grouped.get(CUSTOMER, {})
+    kept: dict[str, dict[str, Any]] = {}
+    if customers:
+        addresses.adopt_renamed(session, customers.values())
+        kept = addresses.keep_addresses(session, customers.values())
+    relinked = addresses.linked_customers(session, list(grouped.get(ADDRESS, {})))
     for one in prepared:
         _write(session, one, stats, skip_unchanged)
+    if relinked or ADDRESS in grouped:
+        # Customers an Address was or is now linked to: re-flatten (none left clears them).
+        relinked |= addresses.linked_customers(session, list(grouped.get(ADDRESS, {})))
+        addresses.flatten(session, relinked, clear_missing=True)
+    if customers:
+        # A customer document carries no address (ERPNext keeps them apart): put back what
+        # the row held, then the flattened Address where the customer has one here.
+        addresses.put_back(session, kept)
+        addresses.flatten(session, list(customers), clear_missing=False)
     if settings is not None:
         _write_settings(session, settings)
         for doctype in (SYSTEM_SETTINGS, GLOBAL_DEFAULTS):
@@ -936,7 +979,9 @@ def delete_masters(session: Session, doctype: str, names: Iterable[str]) -> int:
     table = _table(SPECS[doctype].table)
     removed = 0
     children = SPECS[doctype].children
-    for batch in _batches(list(dict.fromkeys(names))):
+    unique = list(dict.fromkeys(names))
+    relinked = addresses.linked_customers(session, unique) if doctype == ADDRESS else set()
+    for batch in _batches(unique):
         # Children first, explicitly: correct even on a connection with foreign keys off.
         for child in children:
             child_table = _table(child.table)
@@ -946,27 +991,14 @@ def delete_masters(session: Session, doctype: str, names: Iterable[str]) -> int:
             condition = condition & (table.c.sync_state != CustomerSyncState.PENDING)
         result = session.execute(delete(table).where(condition))
         removed += int(getattr(result, "rowcount", 0) or 0)
+    if relinked:
+        addresses.flatten(session, relinked, clear_missing=True)
     if removed:
         bump_masters_version(session)
     return removed
 
 
 # -- the demo store --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoCashier:
-    user: str
-    full_name: str
-    pin: str
-    role: CashierRole
-
-
-DEMO_CASHIERS = (
-    DemoCashier("ana@example.com", "Ana", "1234", CashierRole.CASHIER),
-    DemoCashier("bo@example.com", "Bo", "9999", CashierRole.SUPERVISOR),
-    DemoCashier("cy@example.com", "Cy", "5678", CashierRole.CASHIER),
-)
 
 
 def _chunks(docs: Iterable[Doc], size: int) -> Iterator[list[Doc]]:

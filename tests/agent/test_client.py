@@ -149,7 +149,7 @@ def test_refused_connection_was_not_sent() -> None:
 
 
 def test_missing_custom_field_stops(erp: FakeERPNext, client: ERPNextClient) -> None:
-    erp.site.offline_id_doctypes.discard("POS Invoice")
+    erp.site.delete("Custom Field", "POS Invoice-offline_id")
     with pytest.raises(ERPNextError) as info:
         client.get_list("POS Invoice", filters=[["offline_id", "in", ["x"]]])
     assert info.value.kind is ErrorKind.STOP

@@ -262,9 +262,10 @@ def test_real_agent_over_http_with_sigkills_and_dropped_connections(
             price = session.scalar(select(ItemPrice).where(ItemPrice.name == "PRICE-000010"))
             return price is not None and price.price_list_rate == D("4.44")
 
-    _wait("the new price", repriced, 15, agent)
-    # The pull running when the price changed may have missed it; the next one may not.
-    assert _status(env)["last_pull"]["n"] <= before + 2
+    # The pull running when the price changed may have missed it; the next one may not. Wait
+    # for those two to complete (not for the price: more pulls may finish while we poll).
+    _wait("two more pulls", lambda: _status(env)["last_pull"]["n"] >= before + 2, 30, agent)
+    assert repriced(), "a complete pull started after the change did not bring the new price"
 
     status = _status(env)
     assert status["link"] == "up" and status["agent"]["running"]

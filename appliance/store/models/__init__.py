@@ -26,7 +26,13 @@ from appliance.store.models.items import (
 )
 from appliance.store.models.journal import JournalEntry
 from appliance.store.models.outbox import OutboxDependency, OutboxEntry
-from appliance.store.models.parties import Customer, CustomerGroup, Territory
+from appliance.store.models.parties import (
+    Address,
+    AddressLink,
+    Customer,
+    CustomerGroup,
+    Territory,
+)
 from appliance.store.models.pricing import (
     PricingRule,
     PricingRuleBrand,
@@ -62,6 +68,8 @@ from appliance.store.models.taxes import (
 )
 
 __all__ = [
+    "Address",
+    "AddressLink",
     "Base",
     "Cashier",
     "CashierRole",

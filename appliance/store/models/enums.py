@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from sqlalchemy import Enum
 
+# Kept apart so the till's sign-in screen can use it without loading SQLAlchemy.
+from appliance.store.roles import CashierRole
+
 
 class OutboxState(StrEnum):
     """Where a document is on its way to ERPNext.
@@ -45,12 +48,6 @@ class CustomerSyncState(StrEnum):
     PENDING = "PENDING"  # created on the till, not yet in ERPNext
 
 
-class CashierRole(StrEnum):
-    CASHIER = "cashier"
-    SUPERVISOR = "supervisor"
-    MANAGER = "manager"
-
-
 def enum_type(enum_cls: type[StrEnum], name: str) -> Enum:
     """A VARCHAR column holding the enum's values, guarded by a named CHECK constraint."""
     return Enum(
@@ -62,3 +59,13 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> Enum:
         values_callable=lambda cls: [member.value for member in cls],
         length=max(len(member.value) for member in enum_cls),
     )
+
+
+__all__ = [
+    "CashierRole",
+    "CustomerSyncState",
+    "OutboxState",
+    "SaleStatus",
+    "ShiftStatus",
+    "enum_type",
+]

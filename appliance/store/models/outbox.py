@@ -27,6 +27,9 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     erpnext_name: Mapped[str | None] = mapped_column(String)
     next_attempt_at: Mapped[datetime | None]
+    # The USB bundle that carried it while there was no link (it stays unsynced until ERPNext
+    # has it, through the import or the agent's own push).
+    exported_bundle: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,9 +1,9 @@
-"""Customers and the trees they are matched against (Customer Group, Territory)."""
+"""Customers, their Addresses and the trees they are matched against (Customer Group, Territory)."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appliance.store.models.base import Base
 from appliance.store.models.enums import CustomerSyncState, enum_type
@@ -71,3 +71,42 @@ class Territory(Base):
     lft: Mapped[int | None]
     rgt: Mapped[int | None]
     modified: Mapped[str | None] = mapped_column(String)
+
+
+class Address(Base):
+    """A customer's Address as pulled; the chosen billing/shipping one is flattened onto the
+    customer's ``billing_*``/``shipping_*`` columns (``appliance.store.addresses``)."""
+
+    __tablename__ = "addresses"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    address_type: Mapped[str | None] = mapped_column(String)
+    city: Mapped[str | None] = mapped_column(String)
+    county: Mapped[str | None] = mapped_column(String)
+    state: Mapped[str | None] = mapped_column(String)
+    pincode: Mapped[str | None] = mapped_column(String)
+    country: Mapped[str | None] = mapped_column(String)
+    tax_category: Mapped[str | None] = mapped_column(String)
+    is_primary_address: Mapped[bool] = mapped_column(default=False)
+    is_shipping_address: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    modified: Mapped[str | None] = mapped_column(String)
+
+    links: Mapped[list[AddressLink]] = relationship(
+        back_populates="address", cascade="all, delete-orphan"
+    )
+
+
+class AddressLink(Base):
+    """Dynamic Link row of an Address: which party (``link_doctype``, ``link_name``) it serves."""
+
+    __tablename__ = "address_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent: Mapped[str] = mapped_column(
+        ForeignKey("addresses.name", ondelete="CASCADE"), index=True
+    )
+    link_doctype: Mapped[str] = mapped_column(String)
+    link_name: Mapped[str] = mapped_column(String, index=True)
+
+    address: Mapped[Address] = relationship(back_populates="links")

@@ -201,3 +201,6 @@ class Cashier(Base):
     max_discount_percentage: Mapped[Decimal | None]
     max_return_amount: Mapped[Decimal | None]
     modified: Mapped[str | None] = mapped_column(String)
+    # The POS Profile whose user row this cashier was pulled from; None for one set up on the
+    # till itself (the demo). A pull manages only its own profile's cashiers.
+    pos_profile: Mapped[str | None] = mapped_column(String)

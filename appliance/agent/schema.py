@@ -1,0 +1,159 @@
+"""What the appliance needs in ERPNext besides ERPNext itself: custom fields, one custom DocType
+and the integration user's roles. ``appliance erpnext setup`` creates and checks these; the fake
+ERPNext starts with them unless told to start bare.
+
+Everything is plain data (the bodies sent over REST), so the setup code, the fake and the docs
+cannot drift apart. Only the properties listed in ``props`` are checked on an existing site:
+labels and positions are the site's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.sales.payload import OFFLINE_ID_FIELD
+
+TERMINAL_FIELD = "appliance_terminal"
+PIN_HASH_FIELD = "appliance_pin_hash"
+ROLE_FIELD = "appliance_role"
+PROFILE_USER_DOCTYPE = "POS Profile User"
+TERMINAL_DOCTYPE = "POS Appliance Terminal"
+CASHIER_ROLES = ("Cashier", "Supervisor")
+
+# The doctypes the agent writes with an offline id (v16 posts Sales Invoices), and Customer,
+# which the till may create offline.
+SYNCED_DOCTYPES = ("POS Invoice", "Sales Invoice", "POS Opening Entry", "POS Closing Entry")
+# Where each new field goes on the form: after the first field a person reads.
+_FIRST_FIELD = {
+    "POS Invoice": "naming_series",  # recorded/23
+    "Sales Invoice": "naming_series",
+    "POS Opening Entry": "period_start_date",
+    "POS Closing Entry": "period_start_date",
+    "Customer": "customer_name",  # recorded/24
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One Custom Field. Frappe names it ``<dt>-<fieldname>`` (recorded/23-24)."""
+
+    dt: str
+    fieldname: str
+    label: str
+    fieldtype: str
+    insert_after: str
+    props: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.dt}-{self.fieldname}"
+
+    @property
+    def wanted(self) -> dict[str, Any]:
+        """The properties an existing field must have."""
+        return {"fieldtype": self.fieldtype, **self.props}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "dt": self.dt,
+            "fieldname": self.fieldname,
+            "label": self.label,
+            "insert_after": self.insert_after,
+            **self.wanted,
+        }
+
+
+_OFFLINE_ID = {"unique": 1, "no_copy": 1, "read_only": 1, "search_index": 1}
+_TERMINAL = {"read_only": 1, "no_copy": 1}
+
+CUSTOM_FIELDS: tuple[FieldSpec, ...] = (
+    *(
+        FieldSpec(dt, OFFLINE_ID_FIELD, "Offline ID", "Data", _FIRST_FIELD[dt], _OFFLINE_ID)
+        for dt in (*SYNCED_DOCTYPES, "Customer")
+    ),
+    *(
+        FieldSpec(dt, TERMINAL_FIELD, "Appliance Terminal", "Data", OFFLINE_ID_FIELD, _TERMINAL)
+        for dt in SYNCED_DOCTYPES
+    ),
+    # The till signs cashiers in offline, so their PIN hashes travel with the profile's users.
+    FieldSpec(
+        PROFILE_USER_DOCTYPE, PIN_HASH_FIELD, "Appliance PIN Hash", "Data", "user", {"hidden": 1}
+    ),
+    FieldSpec(
+        PROFILE_USER_DOCTYPE,
+        ROLE_FIELD,
+        "Appliance Role",
+        "Select",
+        PIN_HASH_FIELD,
+        {"options": "\n".join(CASHIER_ROLES), "default": CASHIER_ROLES[0]},
+    ),
+)
+CUSTOM_FIELDNAMES = frozenset(f.fieldname for f in CUSTOM_FIELDS)
+
+# Frappe's names for the rights in a DocPerm row.
+ALL_RIGHTS = ("read", "write", "create", "delete", "report", "export", "print", "email", "share")
+SYSTEM_MANAGER = "System Manager"
+# The integration user's role that may read the terminal registry (§5.6: it has Accounts User).
+TERMINAL_READER = "Accounts User"
+
+
+def _df(fieldname: str, label: str, fieldtype: str, **props: Any) -> dict[str, Any]:
+    return {"fieldname": fieldname, "label": label, "fieldtype": fieldtype, **props}
+
+
+TERMINAL_FIELDS: tuple[dict[str, Any], ...] = (
+    _df("terminal_id", "Terminal ID", "Data", reqd=1, unique=1, in_list_view=1),
+    _df("enabled", "Enabled", "Check", default="1", in_list_view=1),
+    _df("hostname", "Hostname", "Data", in_list_view=1),
+    _df("ssh_port", "SSH Port", "Int", default="22"),
+    _df("branch", "Branch", "Link", options="Branch"),
+    _df("pos_profile", "POS Profile", "Link", options="POS Profile"),
+    _df("ring", "Ring", "Select", options="canary\nearly\nstable", default="stable"),
+    _df("target_release", "Target Release", "Data"),
+    # A JSON object mirroring the terminal's TOML [devices] section.
+    _df("device_settings", "Device Settings", "Code", options="JSON"),
+    _df("inactivity_lock_seconds", "Inactivity Lock (seconds)", "Int"),
+)
+# Compared on an existing DocType's fields (labels and list-view flags are cosmetic).
+FIELD_PROPS = ("fieldtype", "options", "reqd", "unique", "default")
+TERMINAL_PERMISSIONS: tuple[dict[str, Any], ...] = (
+    {"role": SYSTEM_MANAGER, "permlevel": 0, **dict.fromkeys(ALL_RIGHTS, 1)},
+    {"role": TERMINAL_READER, "permlevel": 0, "read": 1},
+)
+TERMINAL_DOCTYPE_PROPS: dict[str, Any] = {
+    "custom": 1,
+    "module": "Selling",
+    "autoname": "field:terminal_id",
+    "naming_rule": "By fieldname",
+}
+
+
+def terminal_doctype_body() -> dict[str, Any]:
+    return {
+        "name": TERMINAL_DOCTYPE,
+        **TERMINAL_DOCTYPE_PROPS,
+        "track_changes": 1,
+        "sort_field": "modified",
+        "sort_order": "DESC",
+        "fields": [dict(f) for f in TERMINAL_FIELDS],
+        "permissions": [dict(p) for p in TERMINAL_PERMISSIONS],
+    }
+
+
+@dataclass(frozen=True)
+class RoleNeed:
+    """Something the agent does that only some roles may do (FACTS §5.6)."""
+
+    what: str
+    roles: tuple[str, ...]  # any one of them is enough
+
+
+ROLE_NEEDS: tuple[RoleNeed, ...] = (
+    RoleNeed("create and submit POS/Sales Invoices", ("Accounts User", "Accounts Manager")),
+    RoleNeed(
+        "create and submit POS Opening and Closing Entries",
+        ("Sales Manager", SYSTEM_MANAGER, "Administrator"),
+    ),
+)

@@ -1,0 +1,280 @@
+"""``appliance erpnext setup``: make an ERPNext site ready for the appliance, or say what is not.
+
+Everything goes through the REST API as a System Manager may use it (no change to ERPNext's
+code): each Custom Field of :mod:`appliance.agent.schema` is read by its Frappe name
+(``<DocType>-<fieldname>``), created when absent and corrected when a checked property differs;
+the same for the custom DocType ``POS Appliance Terminal`` (its fields and permission rows are
+merged, never removed). Then the integration user is checked: the roles FACTS §5.6 asks for
+(read from its User document) and a one-row read of every doctype the agent pulls or looks up.
+
+Reads come first and only differences are written, so a second run writes nothing. With
+``check`` nothing is written at all. An ERPNext error stops the run with :class:`SetupError`,
+one line naming the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
+from appliance.agent.pull import SINGLES
+from appliance.agent.schema import (
+    ALL_RIGHTS,
+    CUSTOM_FIELDS,
+    FIELD_PROPS,
+    ROLE_NEEDS,
+    SYNCED_DOCTYPES,
+    TERMINAL_DOCTYPE,
+    TERMINAL_DOCTYPE_PROPS,
+    TERMINAL_FIELDS,
+    TERMINAL_PERMISSIONS,
+    FieldSpec,
+    terminal_doctype_body,
+)
+from appliance.store.masters import DOCTYPES as PULLED_DOCTYPES
+
+T = TypeVar("T")
+ADMINISTRATOR = "Administrator"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    CREATED = "created"
+    UPDATED = "updated"
+    MISSING = "missing"  # absent or different, and left so (--check), or not ours to fix
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: Status
+    what: str
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.status.value:<8} {self.what}" + (f": {self.detail}" if self.detail else "")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"status": self.status.value, "what": self.what, "detail": self.detail}
+
+
+@dataclass
+class SetupReport:
+    user: str  # the integration user the configured key belongs to
+    check: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.MISSING]
+
+    @property
+    def writes(self) -> int:
+        return sum(f.status in (Status.CREATED, Status.UPDATED) for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "check": self.check,
+            "ok": not self.missing,
+            "writes": self.writes,
+            "missing": len(self.missing),
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+class SetupError(Exception):
+    """ERPNext refused a step: ``<step>: HTTP 403 PermissionError: ...`` and what to do."""
+
+    def __init__(self, step: str, error: ERPNextError) -> None:
+        super().__init__(explain(step, error))
+        self.error = error
+
+    @property
+    def kind(self) -> ErrorKind:
+        return self.error.kind
+
+
+_HINTS = {
+    401: "check the API key and its secret file",
+    403: "this key lacks the rights (System Manager): run it with an administrator's --admin-key",
+}
+
+
+def explain(step: str, error: ERPNextError) -> str:
+    """One line: the step, ERPNext's answer, and what to do about it when that is clear."""
+    hint = _HINTS.get(error.status or 0, "")
+    return f"{step}: {error}" + (f" ({hint})" if hint else "")
+
+
+def _step(step: str, call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except ERPNextError as exc:
+        raise SetupError(step, exc) from None
+
+
+def run_setup(
+    client: ERPNextClient, *, check: bool = False, agent: ERPNextClient | None = None
+) -> SetupReport:
+    """Set up (or with ``check`` only inspect) the site behind ``client``.
+
+    ``agent`` is the integration user's own client when ``client`` is an administrator's: its
+    roles and reads are the ones checked.
+    """
+    agent = agent or client
+    user = _step("asking ERPNext whose API key this is", agent.logged_user)
+    report = SetupReport(user, check)
+    for spec in CUSTOM_FIELDS:
+        report.findings.append(_custom_field(client, spec, check))
+    terminal = _terminal_doctype(client, check)
+    report.findings.append(terminal)
+    report.findings += _roles(client, user)
+    report.findings += _reads(agent, registry=terminal.status is not Status.MISSING)
+    return report
+
+
+# -- comparing --------------------------------------------------------------------------------
+def _same(actual: Any, wanted: Any) -> bool:
+    if isinstance(wanted, int):
+        try:
+            return int(actual or 0) == wanted
+        except (TypeError, ValueError):
+            return False
+    return str(actual if actual is not None else "") == str(wanted)
+
+
+def _differences(doc: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in wanted.items() if not _same(doc.get(k), v)}
+
+
+def _describe(doc: Mapping[str, Any], wrong: Mapping[str, Any], prefix: str = "") -> list[str]:
+    return [f"{prefix}{k} is {doc.get(k)!r}, want {v!r}" for k, v in wrong.items()]
+
+
+# -- custom fields ----------------------------------------------------------------------------
+def _custom_field(client: ERPNextClient, spec: FieldSpec, check: bool) -> Finding:
+    what = f"Custom Field {spec.name}"
+    doc = _step(f"reading {what}", lambda: client.get_doc("Custom Field", spec.name))
+    if doc is None:
+        if check:
+            return Finding(Status.MISSING, what, "not created")
+        made = _step(f"creating {what}", lambda: client.insert("Custom Field", spec.body()))
+        if made.doc.get("name") != spec.name:
+            # ERPNext keeps the fieldname it is given (README); anything else breaks the agent.
+            return Finding(Status.MISSING, what, f"ERPNext named it {made.doc.get('name')!r}")
+        return Finding(Status.CREATED, what)
+    wrong = _differences(doc, spec.wanted)
+    if not wrong:
+        return Finding(Status.OK, what)
+    detail = "; ".join(_describe(doc, wrong))
+    if check:
+        return Finding(Status.MISSING, what, detail)
+    _step(f"updating {what}", lambda: client.update("Custom Field", spec.name, wrong))
+    return Finding(Status.UPDATED, what, detail)
+
+
+# -- the terminal registry --------------------------------------------------------------------
+def _terminal_doctype(client: ERPNextClient, check: bool) -> Finding:
+    what = f"DocType {TERMINAL_DOCTYPE}"
+    doc = _step(f"reading {what}", lambda: client.get_doc("DocType", TERMINAL_DOCTYPE))
+    if doc is None:
+        if check:
+            return Finding(Status.MISSING, what, "not created")
+        _step(f"creating {what}", lambda: client.insert("DocType", terminal_doctype_body()))
+        return Finding(Status.CREATED, what)
+    changes, details = _doctype_changes(doc)
+    if not changes:
+        return Finding(Status.OK, what)
+    detail = "; ".join(details)
+    if check:
+        return Finding(Status.MISSING, what, detail)
+    _step(f"updating {what}", lambda: client.update("DocType", TERMINAL_DOCTYPE, changes))
+    return Finding(Status.UPDATED, what, detail)
+
+
+def _doctype_changes(doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The PUT body that brings ``doc`` to the schema, and what it fixes, in words."""
+    changes = _differences(doc, TERMINAL_DOCTYPE_PROPS)
+    details = _describe(doc, changes)
+    for table, rows, fixed in (
+        ("fields", *_merge_rows(doc.get("fields") or [], _FIELD_ROWS, TERMINAL_FIELDS)),
+        (
+            "permissions",
+            *_merge_rows(doc.get("permissions") or [], _PERM_ROWS, TERMINAL_PERMISSIONS),
+        ),
+    ):
+        if fixed:
+            changes[table] = rows
+            details += fixed
+    return changes, details
+
+
+@dataclass(frozen=True)
+class _Rows:
+    key: str  # what identifies a row
+    word: str  # how a row is named in a finding
+    checked: Callable[[str, Any], bool]  # which of a spec row's settings must hold
+
+
+# Labels and list-view flags are cosmetic; a permission row's rights are checked where granted.
+_FIELD_ROWS = _Rows("fieldname", "field", lambda k, v: k in FIELD_PROPS)
+_PERM_ROWS = _Rows("role", "permission for", lambda k, v: k in ALL_RIGHTS and v == 1)
+
+
+def _merge_rows(
+    current: list[dict[str, Any]], kind: _Rows, specs: tuple[dict[str, Any], ...]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Existing rows kept (names and extra settings too), corrected or appended per spec row."""
+    rows = [dict(r) for r in current]
+    fixed: list[str] = []
+    for spec in specs:
+        ident = spec[kind.key]
+        row = next((r for r in rows if r.get(kind.key) == ident and not r.get("permlevel")), None)
+        if row is None:
+            rows.append(dict(spec))
+            fixed.append(f"{kind.word} {ident} missing")
+            continue
+        wrong = _differences(row, {k: v for k, v in spec.items() if kind.checked(k, v)})
+        if wrong:
+            fixed += _describe(row, wrong, f"{kind.word} {ident}: ")
+            row.update(wrong)
+    return rows, fixed
+
+
+# -- the integration user ---------------------------------------------------------------------
+def _roles(client: ERPNextClient, user: str) -> list[Finding]:
+    if user == ADMINISTRATOR:
+        return [Finding(Status.OK, f"roles of {user}", "Administrator may do everything")]
+    doc = _step(f"reading User {user}", lambda: client.get_doc("User", user)) or {}
+    held = {str(r.get("role")) for r in doc.get("roles") or []}
+    out = []
+    for need in ROLE_NEEDS:
+        what = f"role for {user} to {need.what}"
+        has = sorted(held.intersection(need.roles))
+        if has:
+            out.append(Finding(Status.OK, what, has[0]))
+        else:
+            out.append(Finding(Status.MISSING, what, "give it one of: " + ", ".join(need.roles)))
+    return out
+
+
+def _reads(agent: ERPNextClient, *, registry: bool) -> list[Finding]:
+    """One harmless read of every doctype the agent reads: a 403 here stops a pull later."""
+    doctypes = [*PULLED_DOCTYPES, *SYNCED_DOCTYPES, *([TERMINAL_DOCTYPE] if registry else [])]
+    denied = []
+    for doctype in dict.fromkeys(doctypes):
+        try:
+            if doctype in SINGLES:
+                agent.get_doc(doctype, doctype)
+            else:
+                agent.get_list(doctype, limit_page_length=1)
+        except ERPNextError as exc:
+            if exc.status not in (403, 404):
+                raise SetupError(f"reading {doctype} as the integration user", exc) from None
+            denied.append(Finding(Status.MISSING, f"read access to {doctype}", str(exc)))
+    if denied:
+        return denied
+    return [Finding(Status.OK, "read access", f"{len(dict.fromkeys(doctypes))} doctypes")]

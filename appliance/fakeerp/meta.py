@@ -1,0 +1,300 @@
+"""The fake site's schema changes: Custom Fields, custom DocTypes and who may make them.
+
+Frappe keeps a site's customisations in documents, so the fake does too, in the site's own
+``docs``. A ``Custom Field`` document (named ``<dt>-<fieldname>``, recorded/23-24) adds a column
+to its ``dt``: filters may use it, inserts keep it, ``unique`` is enforced. A ``DocType`` document
+with ``custom: 1`` makes a new doctype with its fields, naming, defaults and unique columns.
+Until then a filter on such a field answers 417 DataError "Field not permitted in query" and an
+insert silently drops it, as on a real site. Only System Manager (or Administrator) may write
+either doctype.
+
+The fake has no full schema of ERPNext's own doctypes: there, only the fieldnames the appliance
+adds (and any Custom Field's) are treated as columns that may be missing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from appliance.agent.schema import (
+    CUSTOM_FIELDNAMES,
+    CUSTOM_FIELDS,
+    SYSTEM_MANAGER,
+    terminal_doctype_body,
+)
+from appliance.fakeerp import errors
+from appliance.fakeerp.errors import no_permission
+
+Doc = dict[str, Any]
+
+CUSTOM_FIELD = "Custom Field"
+DOCTYPE = "DocType"
+ADMINISTRATOR = "Administrator"
+STANDARD_FIELDS = frozenset(
+    {"name", "owner", "creation", "modified", "modified_by", "docstatus", "idx", "doctype"}
+    | {"parent", "parentfield", "parenttype", "_user_tags", "_comments", "_assign", "_liked_by"}
+)
+# A Custom Field as Frappe answers it (recorded/23): every property, zero unless given.
+_CUSTOM_FIELD_FLAGS = [
+    "is_system_generated",
+    "hide_seconds",
+    "hide_days",
+    "sort_options",
+    "fetch_if_empty",
+    "collapsible",
+    "non_negative",
+    "reqd",
+    "unique",
+    "is_virtual",
+    "read_only",
+    "ignore_user_permissions",
+    "hidden",
+    "print_hide",
+    "print_hide_if_no_value",
+    "no_copy",
+    "allow_on_submit",
+    "in_list_view",
+    "in_standard_filter",
+    "in_global_search",
+    "in_preview",
+    "bold",
+    "report_hide",
+    "search_index",
+    "allow_in_quick_entry",
+    "ignore_xss_filter",
+    "translatable",
+    "hide_border",
+    "show_dashboard",
+    "permlevel",
+    "columns",
+    "length",
+]
+_INT_TYPES = {"Check", "Int"}
+# The integration user's roles on a fake site unless a test sets others: what FACTS §5.6 asks
+# for, and System Manager so the agent's own key can set up a bare fake.
+DEFAULT_ROLES = ("Accounts User", "Sales Manager", "Sales User", "Stock User", SYSTEM_MANAGER)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _scrub(label: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in label.strip().lower()).strip("_")
+
+
+def _new_row_name() -> str:
+    return secrets.token_hex(5)
+
+
+class Meta:
+    def __init__(self, docs: dict[str, dict[str, Doc]], known: Callable[[str], bool]) -> None:
+        self.docs = docs  # the site's own, shared: a Custom Field is just another document
+        self._known = known  # the site's own doctypes (standard ones included)
+        docs.setdefault(CUSTOM_FIELD, {})
+        docs.setdefault(DOCTYPE, {})
+
+    # -- the schema as the documents say ---------------------------------------------------------
+    def custom_fields(self, doctype: str) -> dict[str, Doc]:
+        return {
+            str(cf.get("fieldname")): cf
+            for cf in self.docs[CUSTOM_FIELD].values()
+            if cf.get("dt") == doctype
+        }
+
+    def custom_doctype(self, doctype: str) -> Doc | None:
+        doc = self.docs[DOCTYPE].get(doctype)
+        return doc if doc is not None and _int(doc.get("custom")) else None
+
+    def is_doctype(self, doctype: str) -> bool:
+        return doctype in (CUSTOM_FIELD, DOCTYPE) or self.custom_doctype(doctype) is not None
+
+    def _fields(self, doctype: str) -> dict[str, Doc]:
+        """Declared fields: a custom doctype's own, then Custom Fields."""
+        own = self.custom_doctype(doctype)
+        fields = {str(f.get("fieldname")): f for f in (own or {}).get("fields") or []}
+        return {**fields, **self.custom_fields(doctype)}
+
+    def knows(self, doctype: str, fieldname: str) -> bool:
+        """May ``fieldname`` be used in a filter on ``doctype``?"""
+        if fieldname in STANDARD_FIELDS or fieldname in self._fields(doctype):
+            return True
+        if self.custom_doctype(doctype) is not None:
+            return False  # its whole schema is known
+        return fieldname not in self._custom_names()
+
+    def _custom_names(self) -> set[str]:
+        names = {str(cf.get("fieldname")) for cf in self.docs[CUSTOM_FIELD].values()}
+        return names | CUSTOM_FIELDNAMES
+
+    def doctypes_with(self, fieldname: str) -> set[str]:
+        return {
+            str(cf.get("dt"))
+            for cf in self.docs[CUSTOM_FIELD].values()
+            if cf.get("fieldname") == fieldname
+        }
+
+    # -- roles -----------------------------------------------------------------------------------
+    def give_roles(self, users: Iterable[str], roles: Iterable[str] = DEFAULT_ROLES) -> None:
+        """Has Role rows for users that have none yet (recorded/84's shape)."""
+        wanted = list(roles)
+        for user in users:
+            doc = self.docs.get("User", {}).get(user)
+            if doc is None or "roles" in doc:
+                continue
+            doc["roles"] = [
+                {
+                    "name": _new_row_name(),
+                    "idx": n,
+                    "role": role,
+                    "parent": user,
+                    "parentfield": "roles",
+                    "parenttype": "User",
+                    "doctype": "Has Role",
+                }
+                for n, role in enumerate(wanted, 1)
+            ]
+
+    def _may_customise(self, user: str) -> bool:
+        if user == ADMINISTRATOR:
+            return True
+        doc = self.docs.get("User", {}).get(user) or {}
+        return any(r.get("role") == SYSTEM_MANAGER for r in doc.get("roles") or [])
+
+    # -- writes ----------------------------------------------------------------------------------
+    def installed(self) -> list[Doc]:
+        """What ``appliance erpnext setup`` leaves on a site, as the site would store it."""
+        fields = [self._shape_custom_field(spec.body()) for spec in CUSTOM_FIELDS]
+        for n, doc in enumerate(fields, 1):
+            doc.update(doctype=CUSTOM_FIELD, name=f"{doc['dt']}-{doc['fieldname']}", idx=n)
+        terminal = {"doctype": DOCTYPE, **terminal_doctype_body()}
+        for table in ("fields", "permissions"):
+            for n, row in enumerate(terminal[table], 1):
+                row.update(name=_new_row_name(), idx=n, parent=terminal["name"])
+        return [*fields, terminal]
+
+    def name_for(self, doctype: str, doc: Doc) -> str | None:
+        """The name Frappe gives a new document of these doctypes; None: not ours to name."""
+        if doctype == CUSTOM_FIELD:
+            if not doc.get("fieldname") and doc.get("label"):
+                # recorded README: a field posted with only a label gets a custom_ prefix.
+                doc["fieldname"] = "custom_" + _scrub(str(doc["label"]))
+            return f"{doc.get('dt') or ''}-{doc.get('fieldname') or ''}"
+        own = self.custom_doctype(doctype)
+        if own is not None:
+            autoname = str(own.get("autoname") or "")
+            if autoname.startswith("field:"):
+                return str(doc.get(autoname[len("field:") :]) or "")
+        return None
+
+    def validate(self, doctype: str, doc: Doc, user: str, *, existing: bool = False) -> None:
+        if doctype == CUSTOM_FIELD:
+            self._permit(doctype, user)
+            self._validate_custom_field(doc, existing)
+        elif doctype == DOCTYPE:
+            self._permit(doctype, user)
+            self._validate_doctype(doc, user, existing)
+        elif self.custom_doctype(doctype) is not None:
+            self._validate_custom_doc(doctype, doc, existing)
+
+    def _permit(self, doctype: str, user: str) -> None:
+        if not self._may_customise(user):
+            raise no_permission(user, doctype)
+
+    def _shape_custom_field(self, doc: Doc) -> Doc:
+        for flag in _CUSTOM_FIELD_FLAGS:
+            doc[flag] = _int(doc.get(flag))
+        doc.setdefault("fieldtype", "Data")
+        doc.setdefault("precision", "")
+        return doc
+
+    def _validate_custom_field(self, doc: Doc, existing: bool) -> None:
+        dt = str(doc.get("dt") or "")
+        if not dt:
+            raise errors.mandatory(CUSTOM_FIELD, str(doc.get("name") or ""), ["dt"])
+        if not (self._known(dt) or self.is_doctype(dt)):
+            raise errors.link_error("Document", dt)
+        if not doc.get("fieldname"):
+            raise errors.validation("Fieldname not set for Custom Field")
+        own = self.custom_doctype(dt)
+        if own is not None and doc["fieldname"] in {f.get("fieldname") for f in own["fields"]}:
+            raise errors.validation(
+                f"Fieldname {doc['fieldname']} conflicting with meta object", "Duplicate Field"
+            )
+        self._shape_custom_field(doc)
+
+    def _validate_doctype(self, doc: Doc, user: str, existing: bool) -> None:
+        name = str(doc.get("name") or "")
+        if not existing and (self._known(name) or self.is_doctype(name)):
+            raise errors.duplicate_name(DOCTYPE, name)
+        if not _int(doc.get("custom")) and user != ADMINISTRATOR:
+            raise errors.validation(
+                "Not in Developer Mode! Set in site_config.json or make 'Custom' DocType."
+            )
+        fieldnames = set()
+        for n, row in enumerate(doc.get("fields") or [], 1):
+            if not row.get("fieldname") or not row.get("fieldtype"):
+                raise errors.validation(f"Row #{n}: Fieldname and Type are required")
+            fieldnames.add(row["fieldname"])
+        autoname = str(doc.get("autoname") or "")
+        if autoname.startswith("field:") and autoname[len("field:") :] not in fieldnames:
+            raise errors.validation(f"Invalid fieldname '{autoname[6:]}' in autoname")
+
+    def _validate_custom_doc(self, doctype: str, doc: Doc, existing: bool) -> None:
+        fields = self._fields(doctype)
+        missing = []
+        for fieldname, df in fields.items():
+            fieldtype = df.get("fieldtype")
+            if not existing and fieldname not in doc:
+                default = df.get("default")
+                doc[fieldname] = _int(default) if fieldtype in _INT_TYPES else default or None
+            value = doc.get(fieldname)
+            if fieldtype in _INT_TYPES and value is not None:
+                doc[fieldname] = _int(value)
+            label = str(df.get("label") or errors.label(fieldname))
+            if _int(df.get("reqd")) and value in (None, ""):
+                missing.append(fieldname)
+            elif fieldtype == "Select" and value not in (None, ""):
+                options = [o for o in str(df.get("options") or "").split("\n") if o]
+                if options and value not in options:
+                    raise errors.validation(
+                        f'{label} cannot be "{value}". It should be one of '
+                        + ", ".join(f'"{o}"' for o in options)
+                    )
+            elif fieldtype == "Link" and value not in (None, ""):
+                target = str(df.get("options") or "")
+                # Only links to doctypes the fake holds can be checked (it has no Branch list).
+                if target in self.docs and str(value) not in self.docs[target]:
+                    raise errors.link_error(label, str(value))
+        if missing:
+            raise errors.mandatory(doctype, str(doc.get("name") or ""), missing)
+
+    def strip_unknown(self, doctype: str, doc: Doc, tables: Mapping[str, str]) -> None:
+        """Drop the fields the doctype has no column for, as Frappe's insert and save do."""
+        for key in [k for k in doc if k not in tables and not self.knows(doctype, k)]:
+            doc.pop(key)
+        for fieldname, child in tables.items():
+            for row in doc.get(fieldname) or []:
+                for key in [k for k in row if not self.knows(child, k)]:
+                    row.pop(key)
+
+    def check_unique(
+        self, doctype: str, doc: Doc, notes: list[dict[str, Any]], *, existing: bool = False
+    ) -> None:
+        """417 UniqueValidationError for a value another document holds (recorded/28, 32)."""
+        for fieldname, df in self._fields(doctype).items():
+            value = doc.get(fieldname)
+            if not _int(df.get("unique")) or value in (None, ""):
+                continue
+            for other in self.docs.get(doctype, {}).values():
+                if other.get(fieldname) != value or (existing and other["name"] == doc["name"]):
+                    continue
+                label = str(df.get("label") or errors.label(fieldname))
+                err = errors.unique_error(doctype, doc["name"], label, str(value), fieldname)
+                err.notes[:0] = notes
+                raise err
