@@ -107,6 +107,99 @@ def _status(args: argparse.Namespace) -> int:
     return status(args)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from appliance.transfer.commands import export
+
+    return export(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from appliance.transfer.commands import import_
+
+    return import_(args)
+
+
+def _provision(args: argparse.Namespace) -> int:
+    from appliance.provision_commands import provision_command
+
+    return provision_command(args)
+
+
+def _transfer_commands(command: Callable[[str, Handler, str], argparse.ArgumentParser]) -> None:
+    """``appliance export`` / ``import``: USB bundles for a terminal with no link."""
+    out = command("export", _export, "Write the documents not yet in ERPNext to a USB bundle")
+    out.add_argument("--to", required=True, metavar="DIR", help="where to write it (the stick)")
+    out.add_argument("--key-file", metavar="FILE", help="default: [transfer] key_file")
+    into = command("import", _import, "Verify a USB bundle and send its documents to ERPNext")
+    into.add_argument("bundle", metavar="BUNDLE", help="the .bundle file")
+    into.add_argument("--key-file", metavar="FILE", help="the bundle's terminal's transfer key")
+    into.add_argument(
+        "--keys-dir", metavar="DIR", help="<terminal id>.key files (default: [transfer] keys_dir)"
+    )
+    into.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
+    for p in (out, into):
+        p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+        p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+
+
+def _erpnext_setup(args: argparse.Namespace) -> int:
+    from appliance.agent.setup_commands import setup
+
+    return setup(args)
+
+
+def _erpnext_set_pin(args: argparse.Namespace) -> int:
+    from appliance.agent.setup_commands import set_pin_command
+
+    return set_pin_command(args)
+
+
+def _erpnext_commands(sub: Any) -> None:
+    """``appliance erpnext setup|set-pin``: what the site needs, and cashiers' PINs."""
+    erpnext = sub.add_parser("erpnext", help="Prepare ERPNext for the appliance").add_subparsers(
+        dest="erpnext_command", required=True, metavar="ACTION"
+    )
+    setup = erpnext.add_parser(
+        "setup",
+        help="Create the custom fields and DocType the appliance needs; check the user's roles",
+    )
+    setup.set_defaults(handler=_erpnext_setup)
+    setup.add_argument("--check", action="store_true", help="change nothing; exit 4 if missing")
+    setup.add_argument("--json", action="store_true", help="the findings as JSON")
+    pin = erpnext.add_parser(
+        "set-pin", help="Set a cashier's till PIN (hashed) on the POS Profile in ERPNext"
+    )
+    pin.set_defaults(handler=_erpnext_set_pin)
+    pin.add_argument("--user", required=True, help="the cashier's ERPNext user (email)")
+    pin.add_argument("--profile", help="POS Profile (default: [erpnext] pos_profile)")
+    pin.add_argument("--role", choices=("Cashier", "Supervisor"), help="default: kept, or Cashier")
+    pin.add_argument(
+        "--pin-stdin", action="store_true", help="read the PIN from one stdin line (automation)"
+    )
+    for p in (setup, pin):
+        p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+        p.add_argument("--admin-key", help="write as this API key's user (a System Manager)")
+        p.add_argument("--admin-secret-file", metavar="FILE", help="the --admin-key's secret")
+
+
+def _health(args: argparse.Namespace) -> int:
+    from appliance.support.commands import health
+
+    return health(args)
+
+
+def _busy(args: argparse.Namespace) -> int:
+    from appliance.support.commands import busy
+
+    return busy(args)
+
+
+def _support_bundle(args: argparse.Namespace) -> int:
+    from appliance.support.commands import support_bundle
+
+    return support_bundle(args)
+
+
 def _sync_options(p: argparse.ArgumentParser, *, service: bool) -> None:
     """Options shared by ``agent`` and ``sync`` (kept here: building the parser stays cheap)."""
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
@@ -149,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("quote", _quote, "Compute an invoice's totals exactly as ERPNext (JSON in, JSON out)")
 
+    p = command("provision", _provision, "Provision this till from a provision.toml (root)")
+    p.add_argument("--from", dest="file", metavar="FILE", help="the provision.toml to apply")
+    p.add_argument("--check", action="store_true", help="only validate FILE; write nothing")
+    p.add_argument("--scrub", action="store_true", help="remove the secrets from FILE once applied")
+    p.add_argument("--source", default="", help="where FILE came from (for the log)")
+    p.add_argument("--status-only", action="store_true", help="only record --reason for the till")
+    p.add_argument("--reason", default="", help=argparse.SUPPRESS)
+    p.add_argument("--root", default="/", help=argparse.SUPPRESS)  # tests: a fake root
+
     p = command("tui", _tui, "Run the counter screen (the till) on this terminal")
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
     p.add_argument("--demo", action="store_true", help="show the demo cashiers' PINs")
@@ -179,6 +281,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("status", _status, "The sync agent's state: link, queue, quarantined (JSON)")
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+
+    _transfer_commands(command)
+
+    p = command("health", _health, "Is this terminal fit to sell and sync (JSON; exit 1 if not)")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p.add_argument(
+        "--max-sync-age",
+        type=float,
+        default=86_400.0,
+        metavar="S",
+        help="fail when the last push/pull is older (default 86400; 0: never fail on age)",
+    )
+    p.add_argument(
+        "--min-free-mb", type=int, default=500, metavar="N", help="free space under the data dir"
+    )
+    p.add_argument(
+        "--units-from",
+        metavar="FILE",
+        help="unit states from a JSON file instead of systemd (tests; $APPLIANCE_UNITS_FROM)",
+    )
+
+    command("busy", _busy, "Exit 0 while a sale is in progress on the till, 1 when idle (JSON)")
+
+    p = command("support-bundle", _support_bundle, "Logs, state and versions in a .tar.gz")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p.add_argument(
+        "--since-hours", type=float, default=24.0, metavar="N", help="journal span (default 24)"
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="where to write it (default ./appliance-support-*)"
+    )
+
+    _erpnext_commands(sub)
 
     receipt = sub.add_parser("receipt", help="Stored receipts").add_subparsers(
         dest="receipt_command", required=True, metavar="ACTION"

@@ -1,0 +1,141 @@
+"""The erpnext_terminals inventory plugin against the fake ERPNext over HTTP, through the real
+``ansible-inventory``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appliance.fakeerp import FakeERPNext
+from tests.fleet.conftest import ansible_env, run, tool
+
+KEY = "it-inventory-key"
+SECRET = "it-inventory-secret-5e1f"
+DOCTYPE = "POS Appliance Terminal"
+
+
+def terminal(terminal_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "doctype": DOCTYPE,
+        "name": terminal_id,
+        "terminal_id": terminal_id,
+        "enabled": 1,
+        "hostname": f"{terminal_id.lower()}.branch.example",
+        "ssh_port": 22,
+        "branch": "Main Street",
+        "pos_profile": "Main POS",
+        "ring": "stable",
+        "target_release": "0.1.0",
+        "device_settings": "",
+        "inactivity_lock_seconds": 120,
+        **fields,
+    }
+
+
+TERMINALS = [
+    terminal(
+        "MS1",
+        ring="canary",
+        ssh_port=2222,
+        target_release="0.2.0",
+        device_settings=json.dumps(
+            {"receipt": {"kind": "printer", "backend": "network", "host": "10.0.0.5"}}
+        ),
+        inactivity_lock_seconds=300,
+    ),
+    terminal("MS2"),
+    terminal("HB1", branch="Harbour Front (East)", ring="early", pos_profile="Harbour POS"),
+    terminal("OLD1", enabled=0),
+    terminal("BAD1", device_settings="{not json"),
+]
+
+
+@pytest.fixture
+def erp() -> Iterator[FakeERPNext]:
+    with FakeERPNext(TERMINALS, api_key=KEY, api_secret=SECRET) as fake:
+        yield fake
+
+
+def plain(value: Any) -> Any:
+    """ansible-inventory marks strings from ERPNext as unsafe (never templated): unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def inventory_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "fleet.erpnext_terminals.yml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_groups_hostvars_and_no_secret_in_output(erp: FakeERPNext, tmp_path: Path) -> None:
+    inventory = inventory_file(tmp_path, f"plugin: erpnext_terminals\nurl: {erp.url}\n")
+    env = ansible_env(tmp_path, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=SECRET)
+    result = run([tool("ansible-inventory"), "-i", str(inventory), "--list", "-vvv"], env)
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    listed = json.loads(result.stdout[result.stdout.index("{") :])
+
+    raw_hostvars = listed["_meta"]["hostvars"]
+    # ERPNext's text cannot smuggle a Jinja template into a play.
+    assert raw_hostvars["MS1"]["ansible_host"] == {"__ansible_unsafe": "ms1.branch.example"}
+    hostvars = plain(raw_hostvars)
+    assert sorted(hostvars) == ["HB1", "MS1", "MS2"]  # OLD1 disabled, BAD1 unreadable devices
+    assert "BAD1 left out: device_settings is not JSON" in result.stderr
+    assert sorted(listed["terminals"]["hosts"]) == ["HB1", "MS1", "MS2"]
+    assert listed["ring_canary"]["hosts"] == ["MS1"]
+    assert listed["ring_early"]["hosts"] == ["HB1"]
+    assert listed["ring_stable"]["hosts"] == ["MS2"]
+    assert sorted(listed["branch_main_street"]["hosts"]) == ["MS1", "MS2"]
+    assert listed["branch_harbour_front_east"]["hosts"] == ["HB1"]
+    assert hostvars["MS1"] == {
+        "ansible_host": "ms1.branch.example",
+        "ansible_port": 2222,
+        "appliance_terminal_id": "MS1",
+        "appliance_branch": "Main Street",
+        "appliance_ring": "canary",
+        "appliance_pos_profile": "Main POS",
+        "appliance_release": "0.2.0",
+        "appliance_devices": {
+            "receipt": {"kind": "printer", "backend": "network", "host": "10.0.0.5"}
+        },
+        "appliance_inactivity_lock_seconds": 300,
+    }
+    assert all(e.path.startswith("/api/resource/POS") for e in erp.log)
+
+
+def test_secret_file_terminal_filter_and_local(erp: FakeERPNext, tmp_path: Path) -> None:
+    secret_file = tmp_path / "it.secret"
+    secret_file.write_text(SECRET + "\n", encoding="utf-8")
+    inventory = inventory_file(
+        tmp_path,
+        f"plugin: erpnext_terminals\nurl: {erp.url}\napi_key: {KEY}\n"
+        f"api_secret_file: {secret_file}\nterminal_id: MS2\nlocal: true\n",
+    )
+    result = run([tool("ansible-inventory"), "-i", str(inventory), "--list"], ansible_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    hostvars = plain(json.loads(result.stdout)["_meta"]["hostvars"])
+    assert list(hostvars) == ["MS2"]
+    assert hostvars["MS2"]["ansible_connection"] == "local"
+
+
+def test_wrong_secret_fails_without_echoing_it(erp: FakeERPNext, tmp_path: Path) -> None:
+    wrong = "wrong-secret-9c9c"
+    inventory = inventory_file(tmp_path, f"plugin: erpnext_terminals\nurl: {erp.url}\n")
+    env = ansible_env(tmp_path, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=wrong)
+    result = run(
+        [tool("ansible-inventory"), "-i", str(inventory), "--list", "-vvv"],
+        {**env, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"},
+    )
+    assert result.returncode != 0
+    assert "HTTP 401" in result.stderr
+    assert wrong not in result.stdout + result.stderr

@@ -1,0 +1,266 @@
+"""rollout.yml and collect-logs.yml run for real with connection=local into scratch roots.
+
+Two "terminals" (a canary and a stable one) are two directories on this machine: the role makes
+real venvs from a wheelhouse built from this repository (the release under test and a
+``.post1`` twin), renders and validates real configs, flips real symlinks and runs the
+installed ``appliance health``. Only systemd is absent (``appliance_manage_services: false``);
+the failing health check is a unit-state file saying the new till crash-loops, which is what
+``appliance health`` would read from systemd. About 5 minutes on 2 busy cores (marked slow).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appliance import __version__
+from tests.fleet.conftest import REPO, ansible_env, run, tool
+
+OLD = __version__
+NEW = f"{__version__}.post1"
+SECRET = "terminal-secret-4242-abcd"
+API_KEY = "terminal-key-1717"
+
+
+def _pip(*args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What image/build makes: this repo's wheel (twice: OLD and NEW), its dependencies'."""
+    root = tmp_path_factory.mktemp("wheelhouse")
+    wheels = root / "wheels"
+    for version in (OLD, NEW):
+        src = root / f"src-{version}"
+        shutil.copytree(
+            REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(REPO / name, src / name)
+        for name in ("pyproject.toml", "appliance/__init__.py"):
+            path = src / name
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
+        _pip("wheel", "--no-deps", "-w", str(wheels), str(src))
+    _pip(
+        "wheel",
+        "-c",
+        str(REPO / "constraints.txt"),
+        "--find-links",
+        str(wheels),
+        "-w",
+        str(wheels),
+        f"appliance=={OLD}",
+    )
+    shutil.copy(REPO / "constraints.txt", wheels / "constraints.txt")
+    return wheels
+
+
+def _inventory(path: Path, wheels: Path, roots: dict[str, Path], **per_host: Any) -> Path:
+    hosts = {
+        name: {
+            "appliance_prefix": str(root),
+            "appliance_terminal_id": name.upper(),
+            **per_host.get(name, {}),
+        }
+        for name, root in roots.items()
+    }
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+                # Already root here; a terminal is reached as root over SSH as well.
+                "ansible_become": False,
+                "appliance_wheelhouse": str(wheels),
+                "appliance_python": sys.executable,
+                "appliance_manage_services": False,
+                "appliance_config_group": "root",
+                "appliance_pos_profile": "Main POS",
+                "appliance_erpnext_url": "http://127.0.0.1:9",  # written, never contacted
+                "appliance_erpnext_api_key": API_KEY,
+                "appliance_erpnext_api_secret": SECRET,
+                "appliance_health_retries": 2,
+                "appliance_health_delay": 1,
+                "appliance_idle_retries": 2,
+                "appliance_idle_delay": 1,
+            },
+            "children": {
+                "terminals": {"children": {"ring_canary": {}, "ring_stable": {}}},
+                "ring_canary": {"hosts": {"canary1": hosts["canary1"]}},
+                "ring_stable": {"hosts": {"stable1": hosts["stable1"]}},
+            },
+        }
+    }
+    path.write_text(json.dumps(inventory), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def _play(playbook: str, inventory: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
+    result = run(
+        [tool("ansible-playbook"), "-i", str(inventory), playbook, *extra],
+        ansible_env(tmp_path),
+        timeout=900,
+    )
+    output = result.stdout + result.stderr
+    assert SECRET not in output  # no_log on every task that touches it
+    return result.returncode, output
+
+
+def _current(root: Path) -> str:
+    return os.readlink(root / "opt/appliance/current")
+
+
+def _migrate(root: Path) -> None:
+    data = root / "var/lib/appliance"
+    data.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "APPLIANCE_DATA": str(data)},
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -> None:
+    roots = {"canary1": tmp_path / "canary1", "stable1": tmp_path / "stable1"}
+    for root in roots.values():
+        _migrate(root)  # the till made its store on first start
+    canary, stable = roots["canary1"], roots["stable1"]
+    inv = tmp_path / "inventory.yml"
+
+    # 1. Both terminals get OLD: venv, config, secret, links, healthy.
+    code, out = _play(
+        "rollout.yml",
+        _inventory(inv, wheelhouse, roots),
+        tmp_path,
+        "-e",
+        f"appliance_release={OLD}",
+    )
+    assert code == 0, out[-3000:]
+    for root in roots.values():
+        assert _current(root) == OLD
+        assert os.readlink(root / "opt/appliance/venv") == "current"
+        assert (root / f"opt/appliance/{OLD}/.installed").read_text() == f"{OLD}\n"
+        assert not list((root / "opt/appliance").glob(".wheels-*"))
+        secret = root / "etc/appliance/erpnext.secret"
+        assert secret.read_text() == SECRET + "\n"
+        assert secret.stat().st_mode & 0o777 == 0o600
+    config = (canary / "etc/appliance/appliance.toml").read_text()
+    assert 'id = "CANARY1"' in config and f'api_key = "{API_KEY}"' in config
+    assert f'api_secret_file = "{canary}/etc/appliance/erpnext.secret"' in config
+
+    # 2. NEW crash-loops on the canary: it goes back to OLD (config too) and the run stops
+    #    before the stable ring.
+    crash = tmp_path / "units-crashing.json"
+    crash.write_text(json.dumps({"appliance-tui.service": "failed"}), encoding="utf-8")
+    failing = {
+        "canary1": {
+            "appliance_health_environment": {"APPLIANCE_UNITS_FROM": str(crash)},
+            "appliance_inactivity_lock_seconds": 300,
+        }
+    }
+    code, out = _play(
+        "rollout.yml",
+        _inventory(inv, wheelhouse, roots, **failing),
+        tmp_path,
+        "-e",
+        f"appliance_release={NEW}",
+    )
+    assert code != 0
+    assert f"{NEW} failed on canary1" in out and "tui: failed" in out
+    assert f"rolled back to {OLD}" in out
+    assert _current(canary) == OLD
+    assert (canary / "etc/appliance/appliance.toml").read_text() == config  # not the 300 s one
+    assert (canary / f"opt/appliance/{NEW}/.installed").exists()  # kept: the next try is quick
+    assert _current(stable) == OLD
+    assert not (stable / f"opt/appliance/{NEW}").exists()  # the stable ring was never touched
+
+    # 3. A setting the new release refuses never lands; nothing switches.
+    bad = {"canary1": {"appliance_inactivity_lock_seconds": 5}}
+    code, out = _play(
+        "rollout.yml",
+        _inventory(inv, wheelhouse, roots, **bad),
+        tmp_path,
+        "-e",
+        f"appliance_release={NEW}",
+    )
+    assert code != 0 and "must be between 10 and 3600" in out
+    assert _current(canary) == OLD
+    assert (canary / "etc/appliance/appliance.toml").read_text() == config
+
+    # 4. A sale in progress on the canary (this process plays the till): nothing switches.
+    activity = canary / "var/lib/appliance/till-activity.json"
+    activity.write_text(json.dumps({"busy": True, "lines": 3, "pid": os.getpid()}), "utf-8")
+    code, out = _play(
+        "rollout.yml",
+        _inventory(inv, wheelhouse, roots),
+        tmp_path,
+        "-e",
+        f"appliance_release={NEW}",
+    )
+    assert code != 0 and "Wait until no sale is in progress" in out
+    assert _current(canary) == OLD and _current(stable) == OLD
+    activity.unlink()
+
+    # 5. Healthy NEW: canary, then stable; OLD stays installed for the next rollback.
+    code, out = _play(
+        "rollout.yml",
+        _inventory(inv, wheelhouse, roots),
+        tmp_path,
+        "-e",
+        f"appliance_release={NEW}",
+    )
+    assert code == 0, out[-3000:]
+    for root in roots.values():
+        assert _current(root) == NEW
+        assert (root / f"opt/appliance/{OLD}/.installed").exists()
+
+    # 6. Support bundles of both, fetched to the controller, without the secret or the key.
+    dest = tmp_path / "bundles"
+    code, out = _play(
+        "collect-logs.yml",
+        _inventory(
+            inv,
+            wheelhouse,
+            roots,
+            canary1={"support_prefix": str(canary)},
+            stable1={"support_prefix": str(stable)},
+        ),
+        tmp_path,
+        "-e",
+        f"support_bundle_dest={dest}",
+    )
+    assert code == 0, out[-3000:]
+    assert sorted(p.name for p in dest.iterdir()) == ["canary1.tar.gz", "stable1.tar.gz"]
+    with tarfile.open(dest / "canary1.tar.gz") as tar:
+        texts = {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    assert any(name.endswith("health.json") for name in texts)
+    versions = next(json.loads(t) for n, t in texts.items() if n.endswith("versions.json"))
+    assert versions["current"] == NEW and versions["installed_releases"] == sorted([OLD, NEW])
+    for name, text in texts.items():
+        assert SECRET not in text and API_KEY not in text, name
+
+
+def test_ansible_lint_is_clean(tmp_path: Path) -> None:
+    result = run(
+        [tool("ansible-lint"), "--offline", "--nocolor"], ansible_env(tmp_path), timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Profile 'production' was required, and it passed" in result.stdout + result.stderr

@@ -1,0 +1,66 @@
+"""The till's activity file and ``appliance busy``, across real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from appliance.support.activity import FILENAME, TillActivity, read_activity
+from tests.support.conftest import run_cli
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("APPLIANCE_DATA", str(tmp_path))
+    return tmp_path
+
+
+def test_never_written_is_idle(data: Path) -> None:
+    code, doc, _ = run_cli("busy")
+    assert (code, doc["busy"]) == (1, False)
+
+
+def test_open_cart_is_busy_until_finished(data: Path) -> None:
+    till = TillActivity(data)
+    till.update(lines=2)
+    code, doc, _ = run_cli("busy")
+    assert code == 0
+    assert doc["busy"] is True and doc["lines"] == 2 and doc["since"]
+    till.update(lines=0, paid=Decimal("5.00"))  # lines voided, but a partial payment was taken
+    assert read_activity(data).busy is True
+    till.idle()
+    code, doc, _ = run_cli("busy")
+    assert (code, doc["busy"]) == (1, False)
+
+
+def test_file_left_by_a_dead_till_is_idle(data: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    TillActivity(data, pid=int(dead.stdout)).update(lines=3)
+    activity = read_activity(data)
+    assert (activity.busy, activity.stale, activity.lines) == (False, True, 3)
+
+
+def test_unchanged_cart_does_not_rewrite(data: Path) -> None:
+    till = TillActivity(data)
+    till.update(lines=1)
+    before = (data / FILENAME).stat().st_mtime_ns
+    (data / FILENAME).touch()
+    touched = (data / FILENAME).stat().st_mtime_ns
+    till.update(lines=1)
+    assert (data / FILENAME).stat().st_mtime_ns == touched >= before
+
+
+def test_garbage_file_is_an_error_not_a_guess(data: Path) -> None:
+    (data / FILENAME).write_text("{not json", encoding="utf-8")
+    code, doc, err = run_cli("busy")
+    assert code == 2 and doc is None
+    assert FILENAME in err

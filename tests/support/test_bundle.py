@@ -1,0 +1,98 @@
+"""``appliance support-bundle`` on a till that sold and synced with the fake ERPNext over HTTP.
+
+Secrets are planted where a careless bundle would pick them up (the secret file, the config's
+key, a token in the agent's last error) and the extracted tarball is searched for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tarfile
+from decimal import Decimal as D
+from pathlib import Path
+
+from appliance.agent import state
+from appliance.counter.checkout import Checkout
+from appliance.demo.masters import all_masters
+from appliance.fakeerp import FakeERPNext
+from appliance.store.db import create_db_engine, make_session_factory
+from tests.agent.conftest import CASHIER, SMALL, sell, write_config
+from tests.support.conftest import run_cli
+
+SECRET = "S3cr3t-never-leaves-0d5e"
+API_KEY = "key-planted-7f3a91"
+TOKEN = "tok-planted-b2c4"
+
+
+def _extract(bundle: Path, into: Path) -> dict[str, str]:
+    with tarfile.open(bundle) as tar:
+        tar.extractall(into, filter="data")
+    return {
+        str(p.relative_to(into)).split("/", 1)[1]: p.read_text(encoding="utf-8")
+        for p in sorted(into.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_bundle_has_state_receipts_and_no_secret(
+    db_path: Path, checkout: Checkout, tmp_path: Path
+) -> None:
+    with FakeERPNext(all_masters(SMALL), api_key=API_KEY, api_secret=SECRET) as erp:
+        config = write_config(tmp_path, erp)
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f'\n# old key, kept by hand: api_key = "{API_KEY}"\n',
+            encoding="utf-8",
+        )
+        checkout.open_shift(CASHIER, {"Cash": D(100)})
+        sell(checkout, 1, 2)
+        sell(checkout, 3)
+        code, _, err = run_cli("sync", "--once", "--config", str(config))
+        assert code == 0, err
+        assert len(erp.site.all("POS Invoice")) == 2
+    with sqlite3.connect(db_path) as conn:
+        receipts = [r for (r,) in conn.execute("SELECT receipt_no FROM pos_invoices ORDER BY id")]
+    engine = create_db_engine(db_path)
+    state.write_state(
+        make_session_factory(engine),
+        {"last_error": f"HTTP 401 for Authorization: token {API_KEY}:{TOKEN}"},
+    )
+    engine.dispose()
+
+    out = tmp_path / "out" / "bundle.tar.gz"
+    code, summary, err = run_cli(
+        "support-bundle", "--config", str(config), "--out", str(out), "--since-hours", "1"
+    )
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o600
+    files = _extract(out, tmp_path / "x")
+    assert {
+        "manifest.json",
+        "health.json",
+        "versions.json",
+        "config/appliance.toml",
+        "sync-state.json",
+        "db-check.json",
+        "receipts.json",
+        "devices.json",
+    } <= set(files)
+
+    for name, text in files.items():
+        for planted in (SECRET, API_KEY, TOKEN):
+            assert planted not in text, f"{planted} leaked into {name}"
+
+    assert 'api_key = "<redacted>"' in files["config/appliance.toml"]
+    assert f'api_secret_file = "{tmp_path / "erpnext.secret"}"' in files["config/appliance.toml"]
+    listed = json.loads(files["receipts.json"])
+    assert [r["receipt_no"] for r in listed][:2] == receipts[::-1]
+    assert all(r["sync"] == "done" and r["erpnext_name"] for r in listed[:2])
+    assert not {"customer", "cashier"} & set(listed[0])
+    sync = json.loads(files["sync-state.json"])
+    assert sync["outbox"]["done"] >= 3  # the shift's opening and both sales
+    assert sync["agent"]["last_error"] == "HTTP 401 for Authorization: token <redacted>"
+    assert json.loads(files["db-check.json"])["ok"] is True
+    assert json.loads(files["versions.json"])["appliance"] == "0.1.0"
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["terminal"] == "DEMO1"
+    assert sorted(summary["members"]) == sorted(files)
