@@ -19,6 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from appliance import paths
+from appliance.actor import cli_actor
 from appliance.config import Config, ConfigError, load_config
 from appliance.drivers.config import (
     DeviceConfig,
@@ -32,7 +36,7 @@ from appliance.drivers.config import (
     ScannerConfig,
 )
 from appliance.drivers.display import VfdDisplay
-from appliance.drivers.drawer import PrinterDrawer, SerialDrawer
+from appliance.drivers.drawer import DrawerOpening, OpeningHook, PrinterDrawer, SerialDrawer
 from appliance.drivers.errors import DeviceError
 from appliance.drivers.interfaces import Device
 from appliance.drivers.printer.driver import EscposPrinter
@@ -232,6 +236,33 @@ def _opened(devices: dict[str, Device], name: str) -> Iterable[Device]:
     return (device,)
 
 
+def journal_openings(db: Path) -> OpeningHook | None:
+    """Journal each drawer opening in the till's store, like the till's own, if there is one.
+
+    Cash drawers open on the record, a test included: the supervisor counting the float
+    afterwards must see who opened it, when, and why.
+    """
+    if not db.exists():
+        return None
+    # The store loads only for a drawer test on a machine that has one.
+    from appliance.store import journal  # noqa: PLC0415
+    from appliance.store.db import create_db_engine, make_session_factory, unit_of_work  # noqa: PLC0415
+
+    actor = cli_actor()
+
+    def record(opening: DrawerOpening) -> None:
+        engine = create_db_engine(db)
+        try:
+            with unit_of_work(make_session_factory(engine)) as uow:
+                data = {"reason": opening.reason, "device": opening.device}
+                journal.append(uow.session, journal.JournalKind.DRAWER_OPEN, actor, None, data)
+                uow.commit()
+        finally:
+            engine.dispose()
+
+    return record
+
+
 def devices_test(args: argparse.Namespace) -> int:
     try:
         cfg = _config(args)
@@ -242,7 +273,7 @@ def devices_test(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"devices test: {exc.args[0]}", file=sys.stderr)
         return 2
-    devices = build_devices(cfg.devices)
+    devices = build_devices(cfg.devices, journal_openings(paths.db_path()))
     chain = list(_opened(devices, name))
     try:
         for device in chain:
@@ -250,6 +281,9 @@ def devices_test(args: argparse.Namespace) -> int:
         print(exercise(devices[name], wait=args.wait))
     except DeviceError as exc:
         print(f"devices test: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:  # kicked, but the journal could not take it
+        print(f"devices test: {name}: opened but not journaled: {_one_line(exc)}", file=sys.stderr)
         return 1
     finally:
         for device in reversed(chain):

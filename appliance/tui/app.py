@@ -4,34 +4,40 @@
 - Lock-down: no key combination leaves the app (Ctrl+C/Q/Z/\\ are swallowed); only a
   supervisor's shut-down (`ShutDown`) ends it.
 - The keyboard-wedge scanner is told from typing at the App level, before any widget sees a
-  key (`appliance.tui.wedge`), so a scan never lands in whatever input has focus.
+  key (`appliance.tui.wedge`), so a scan never lands in whatever input has focus. Screens that
+  take scans (sell, returns) get them as `Scanned`; every other screen, dialogs included,
+  refuses one with a notice.
 - Inactivity locks the till after ``lock_seconds`` without a key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
-from collections.abc import Callable
-from typing import ClassVar
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from appliance.store.journal import JournalKind
-from appliance.tui.backend import Readiness
 from appliance.tui.context import Context
-from appliance.tui.messages import LockNow, Scanned, ShutDown, SignedIn, SignOut
-from appliance.tui.screens.sell import SellScreen
-from appliance.tui.screens.shift import OpenShiftScreen
-from appliance.tui.screens.sign_in import NotReadyScreen, SignInScreen
+from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
+from appliance.tui.peripherals import PrintNotice
+from appliance.tui.screens.sign_in import SignInScreen
 from appliance.tui.wedge import MAX_GAP, Release, Scan, WedgeDetector
 from appliance.tui.widgets.status_bar import StatusBar, StatusLine
 
+if TYPE_CHECKING:
+    from appliance.tui.screens.sell import SellScreen
+
 # Keys that end or suspend a terminal program elsewhere: here they do nothing at all.
 SWALLOWED = "ctrl+c,ctrl+q,ctrl+z,ctrl+backslash,ctrl+p"
+# What a screen that takes no scans says to one (a screen may say it better: `scan_refusal`).
+SCAN_REFUSED = "Finish or close this dialog first - scan not added"
 
 
 class _WedgeTick(Message):
@@ -40,6 +46,14 @@ class _WedgeTick(Message):
 
 class _DevicesChanged(Message):
     """A device went on- or offline: redraw the status bar now, not at the next tick."""
+
+
+class _Printed(Message):
+    """News of a document already handed to the printer (held up, refused, out after all)."""
+
+    def __init__(self, notice: PrintNotice) -> None:
+        super().__init__()
+        self.notice = notice
 
 
 class _DeviceScan(Message):
@@ -53,7 +67,8 @@ class _DeviceScan(Message):
 class LockedDownApp(App[None]):
     """Base for the till's apps: no key quits, suspends or opens a command palette."""
 
-    CSS_PATH = "pos.tcss"
+    # Absolute: Textual reads a relative path next to each subclass's own module.
+    CSS_PATH = str(Path(__file__).with_name("pos.tcss"))
     ENABLE_COMMAND_PALETTE = False
     inherit_bindings: ClassVar[bool] = False
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,25 +95,6 @@ class LockedDownApp(App[None]):
         """Never suspend (Ctrl+Z)."""
 
 
-class NotReadyApp(LockedDownApp):
-    """Shown on a terminal that cannot sell yet; exits by itself once it can."""
-
-    def __init__(self, first: Readiness, check: Callable[[], Readiness]) -> None:
-        super().__init__()
-        self.needs = first
-        self._check = check
-
-    def on_mount(self) -> None:
-        self.push_screen(NotReadyScreen(self.needs.needs))
-        self.set_interval(5, self.recheck)
-
-    @work(thread=True, exclusive=True)
-    def recheck(self) -> None:
-        now = self._check()
-        if now.ready:
-            self.call_from_thread(self.exit)
-
-
 class PosApp(LockedDownApp):
     def __init__(self, ctx: Context, lock_seconds: float = 120, status_every: float = 2.0) -> None:
         super().__init__()
@@ -113,9 +109,20 @@ class PosApp(LockedDownApp):
     # -- start --------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(SignInScreen(self.ctx))
-        self.ctx.devices.watch(self._devices_changed, self._device_scan)
+        self.ctx.devices.watch(self._devices_changed, self._device_scan, self._printed)
         self.set_interval(1.0, self.check_inactivity)
         self.set_interval(self.status_every, self.refresh_status)
+        # The store (SQLAlchemy and all) loads once sign-in is on screen, not before it.
+        self.call_after_refresh(self._open_store)
+
+    @work(group="store")
+    async def _open_store(self) -> None:
+        """Open the store while the cashier keys a PIN (which waits for it, if need be)."""
+        try:
+            await asyncio.wrap_future(self.ctx.backend.start())
+        except Exception:  # `run_counter` says why (`Backend.open_error`)
+            self.exit(return_code=1)
+            return
         self.refresh_status()
 
     # -- devices ------------------------------------------------------------------------------
@@ -127,27 +134,53 @@ class PosApp(LockedDownApp):
     def _device_scan(self, code: str) -> None:
         self.post_message(_DeviceScan(code))
 
+    def _printed(self, notice: PrintNotice) -> None:
+        self.post_message(_Printed(notice))
+
     def on__devices_changed(self, message: _DevicesChanged) -> None:
         self.refresh_status()
 
+    def on__printed(self, message: _Printed) -> None:
+        """Whatever screen is up: the sale is saved, but the customer may be owed a receipt."""
+        notice = message.notice
+        problem = notice.waiting or notice.failed
+        if problem:
+            self.bell()
+        self.notify(
+            notice.text,
+            title="Receipt printer",
+            severity="error" if problem else "information",
+            timeout=10 if problem else 4,
+        )
+        self.refresh_status()
+
     def on__device_scan(self, message: _DeviceScan) -> None:
-        if getattr(self.screen, "accepts_scans", False):
-            self.last_activity = time.monotonic()
-            self.screen.post_message(Scanned(message.code))
+        self.take_scan(message.code)
+
+    # -- scans --------------------------------------------------------------------------------
+    def take_scan(self, code: str) -> None:
+        """A scan goes to a screen that takes scans (sell, returns), or is refused out loud.
+
+        Never into whatever input has focus: 13 digits and an Enter in a price, quantity,
+        PIN or tender box would be a wrong sale, or a lock-out, that nobody typed.
+        """
+        self.last_activity = time.monotonic()
+        screen = self.screen
+        if getattr(screen, "accepts_scans", False):
+            screen.post_message(Scanned(code))
+            return
+        self.bell()
+        refusal = getattr(screen, "scan_refusal", SCAN_REFUSED)
+        self.notify(refusal, title="Scan not added", severity="warning", timeout=4)
 
     # -- keys: wedge scanner and activity ------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
             self.last_activity = time.monotonic()
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and getattr(self.screen, "accepts_scans", False)
-        ):
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # On every screen, dialogs included: a scan must be told from typing everywhere.
             await self._wedge_key(event)
             return
-        if isinstance(event, events.Key) and not event.is_forwarded and self.wedge.holding:
-            await self._give_back(self.wedge.other())
         await super().on_event(event)
 
     async def _wedge_key(self, event: events.Key) -> None:
@@ -162,7 +195,7 @@ class PosApp(LockedDownApp):
         if event.key == "enter" and self.wedge.holding:
             outcome = self.wedge.enter(now)
             if isinstance(outcome, Scan):
-                self.screen.post_message(Scanned(outcome.code))
+                self.take_scan(outcome.code)
                 return
             await self._give_back(outcome)
         elif self.wedge.holding:
@@ -183,11 +216,18 @@ class PosApp(LockedDownApp):
     async def on_signed_in(self, message: SignedIn) -> None:
         if message.unlocked:
             self.pop_screen()
-            self.refresh_status()
+            self.show_status(locked=False)
             return
         self.ctx.cashier = message.cashier
+        self.show_status(cashier=self._cashier_label(), locked=False)
+        # The screens behind sign-in load on the first one, not at the till's cold start.
+        from appliance.tui.screens.sell import SellScreen  # noqa: PLC0415
+        from appliance.tui.screens.shift import OpenShiftScreen  # noqa: PLC0415
+
         backend = self.ctx.backend
-        if not await backend.run(backend.shift_open):
+        shift_open = await backend.run(backend.shift_open)
+        self.show_status(shift_open=shift_open)
+        if not shift_open:
             opened = await self.push_screen_wait(OpenShiftScreen(self.ctx))
             if not opened:
                 await self._sign_out("shift not opened")
@@ -202,6 +242,8 @@ class PosApp(LockedDownApp):
         await self._sign_out("sign out")
 
     async def _sign_out(self, reason: str) -> None:
+        from appliance.store.journal import JournalKind  # noqa: PLC0415 - open by now
+
         if self.ctx.cashier is not None:
             backend = self.ctx.backend
             await backend.run(
@@ -211,6 +253,7 @@ class PosApp(LockedDownApp):
         self.sell_screen = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        self.show_status(cashier="", locked=False)
         self.refresh_status()
 
     def on_lock_now(self, _message: LockNow) -> None:
@@ -220,9 +263,16 @@ class PosApp(LockedDownApp):
         if self.ctx.cashier is None or isinstance(self.screen, SignInScreen):
             return
         self.push_screen(SignInScreen(self.ctx, locked_by=self.ctx.cashier))
+        self.show_status(locked=True)
+
+    def on_shift_changed(self, message: ShiftChanged) -> None:
+        self.show_status(shift_open=message.open)
+        self.refresh_status()
 
     @work(group="route")
     async def on_shut_down(self, message: ShutDown) -> None:
+        from appliance.store.journal import JournalKind  # noqa: PLC0415 - open by now
+
         backend = self.ctx.backend
         await backend.run(
             backend.record,
@@ -239,13 +289,30 @@ class PosApp(LockedDownApp):
         if time.monotonic() - self.last_activity >= self.lock_seconds:
             self.lock()
 
+    # -- status bar: screens tell the app (messages up), the app sets every bar (attributes down)
+    def _cashier_label(self) -> str:
+        cashier = self.ctx.cashier
+        return f"{cashier.full_name}{'*' if cashier.supervises else ''}" if cashier else ""
+
+    def show_status(self, **changes: Any) -> None:
+        """Change what the status bars say now, on every screen in the stack (one may resume)."""
+        line = replace(self.status_line, **changes)
+        self.status_line = line
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.status = line
+
     @work(exclusive=True, group="status")
     async def refresh_status(self) -> None:
+        """What only the store knows (shift, outbox, sync) and the devices' states.
+
+        Exclusive: a refresh started before a change is cancelled by the one the change starts,
+        so a stale read never overwrites what the bar was just told.
+        """
         backend = self.ctx.backend
         status = await backend.run(backend.status)
-        cashier = self.ctx.cashier
-        line = StatusLine(
-            cashier=f"{cashier.full_name}{'*' if cashier.supervises else ''}" if cashier else "",
+        self.show_status(
+            cashier=self._cashier_label(),
             shift_open=status.shift_open,
             online=status.link == "up",
             last_sync=f"sync {status.last_sync:%H:%M}" if status.last_sync else "",
@@ -253,6 +320,3 @@ class PosApp(LockedDownApp):
             quarantined=status.quarantined,
             devices=tuple(self.ctx.devices.states()),
         )
-        self.status_line = line
-        for bar in self.screen.query(StatusBar):
-            bar.status = line

@@ -4,32 +4,32 @@ SQLite sessions are not shared between threads, and the counter's read session i
 so every call runs on a single worker thread (`Backend.run`), one after the other, while the
 Textual loop keeps drawing and taking keys. The methods below are plain blocking functions;
 screens await them through ``run`` from their workers.
+
+Cold start: this module loads neither SQLAlchemy nor the store, so the sign-in screen is up
+before them. `Backend.start` opens the store on that same thread (the imports included) while
+the cashier keys a PIN; every call waits for the store to be open and fails if it could not
+be. The start-up checks (`readiness`) and the sign-in list (`read_cashiers`) read the file
+with ``sqlite3`` alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
-
-from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from appliance import paths
-from appliance.agent import state as agent_state
-from appliance.config import Config
-from appliance.counter import auth
-from appliance.counter.auth import AuthResult, CashierCard
-from appliance.counter.checkout import Checkout, CounterSetup
-from appliance.counter.receipts import ReceiptSource, receipt_for
-from appliance.counter.returns import find_sale_for_return
+from appliance.config import Config, ConfigError
+from appliance.counter.cashier import CashierCard
 from appliance.drivers.printer.receipt import (
     PaymentSummary,
     ReceiptData,
@@ -37,26 +37,21 @@ from appliance.drivers.printer.receipt import (
     ShiftReport,
     StoreHeader,
 )
-from appliance.sales.cart import Cart
-from appliance.sales.catalog import CatalogItem, CustomerInfo
-from appliance.sales.shift import ShiftReport as ShiftTotals
-from appliance.sales.till import Till
-from appliance.store import journal, outbox
-from appliance.store.catalog import StoreNotReadyError
-from appliance.store.customers import OfflineCustomer, create_offline_customer
-from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
-from appliance.store.journal import JournalKind
-from appliance.store.models import (
-    Cashier,
-    Customer,
-    OutboxEntry,
-    OutboxState,
-    PosOpeningEntry,
-    PosProfile,
-    TaxCategory,
-    TaxRule,
-)
-from appliance.store.sales import CUSTOMER_DOCTYPE, CommittedSale
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from appliance.counter.auth import AuthResult
+    from appliance.counter.checkout import Checkout
+    from appliance.counter.receipts import ReceiptSource
+    from appliance.sales.cart import Cart
+    from appliance.sales.catalog import CatalogItem, CustomerInfo
+    from appliance.sales.shift import ShiftReport as ShiftTotals
+    from appliance.sales.till import Till
+    from appliance.store.journal import JournalKind
+    from appliance.store.models import Customer
+    from appliance.store.sales import CommittedSale
 
 T = TypeVar("T")
 
@@ -72,8 +67,29 @@ class Readiness:
         return not self.needs
 
 
+UNPROVISIONED = "UNPROVISIONED"  # the terminal id in the image's placeholder config
+
+
+def unconfigured(problem: ConfigError) -> Readiness:
+    """No config the till can use (none yet, or a bad one): said on screen, not in a crash loop."""
+    return Readiness(
+        (
+            str(problem),
+            "Provisioning (Ansible) writes that file with this terminal's id and POS Profile.",
+        )
+    )
+
+
 def readiness(db: Path, cfg: Config) -> Readiness:
     """What a brand-new (or half-set-up) terminal is missing, in the words an installer needs."""
+    if cfg.terminal.id == UNPROVISIONED:
+        return Readiness(
+            (
+                f"Not provisioned: {cfg.source} is the image's placeholder.",
+                "Provision the terminal with Ansible: it writes the config with this terminal's "
+                "id and POS Profile, and the sync agent then pulls the store.",
+            )
+        )
     if not db.exists():
         return Readiness(
             (
@@ -83,26 +99,32 @@ def readiness(db: Path, cfg: Config) -> Readiness:
                 "To try the till without ERPNext: `appliance demo`.",
             )
         )
-    engine = create_db_engine(db)
+    conn = read_only(db)
     try:
-        if "pos_profiles" not in inspect(engine).get_table_names():
+        tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "pos_profiles" not in tables:
             return Readiness(
                 (f"The database at {db} has no tables.", "Run `appliance db migrate`, then sync.")
             )
-        with Session(engine) as session:
-            needs: list[str] = []
-            if session.get(PosProfile, cfg.pos_profile) is None:
-                needs.append(
-                    f"POS Profile {cfg.pos_profile!r} (named in {cfg.source}) is not in the "
-                    "local store: let the sync agent pull it from ERPNext."
-                )
-            if not session.scalar(select(func.count()).select_from(Cashier)):
-                needs.append(
-                    "No cashiers: add POS users with a PIN in ERPNext and let the agent sync them."
-                )
-            return Readiness(tuple(needs))
+        needs: list[str] = []
+        profile = "SELECT 1 FROM pos_profiles WHERE name = ?"  # the PosProfile model's key
+        if conn.execute(profile, (cfg.pos_profile,)).fetchone() is None:
+            needs.append(
+                f"POS Profile {cfg.pos_profile!r} (named in {cfg.source}) is not in the "
+                "local store: let the sync agent pull it from ERPNext."
+            )
+        if not conn.execute("SELECT count(*) FROM cashiers").fetchone()[0]:
+            needs.append(
+                "No cashiers: add POS users with a PIN in ERPNext and let the agent sync them."
+            )
+        return Readiness(tuple(needs))
     finally:
-        engine.dispose()
+        conn.close()
+
+
+def read_only(db: Path) -> sqlite3.Connection:
+    """A read-only ``sqlite3`` connection: start-up reads that must not wait for SQLAlchemy."""
+    return sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
 
 
 @dataclass(frozen=True)
@@ -132,23 +154,62 @@ class Backend:
     read: sessionmaker[Session] = field(init=False)
     write: sessionmaker[Session] = field(init=False)
     checkout: Checkout = field(init=False)
+    # Who the sign-in screen lists until the store is open (`read_cashiers`); `open` reads
+    # them again, with the same query.
     cashiers: list[CashierCard] = field(default_factory=list)
     _pool: ThreadPoolExecutor = field(init=False)
+    _opened: Future[None] | None = field(init=False, default=None)
+    _starting: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pos-db")
 
     # -- the thread ---------------------------------------------------------------------------
+    def start(self) -> Future[None]:
+        """Open the store on the backend's thread, once (later calls return the same future).
+
+        Every `run` and `call` queues behind it on that one thread: a PIN keyed while the store
+        opens is checked, in turn, once it is open, and fails with the store's error if it
+        could not be opened.
+        """
+        with self._starting:
+            if self._opened is None:
+                self._opened = self._pool.submit(self.open)
+            return self._opened
+
+    @property
+    def open_error(self) -> BaseException | None:
+        """Why the store could not be opened (None while opening, once open, or not started)."""
+        opened = self._opened
+        if opened is None or not opened.done():
+            return None
+        return opened.exception()
+
+    def _when_open(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        opened = self.start()
+        opened.result()  # done: it ran first on this thread; raises if the store did not open
+        return fn(*args, **kwargs)
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self.start()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, partial(fn, *args, **kwargs))
+        job: Callable[[], T] = partial(self._when_open, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._pool, job)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """The same thread, waited for synchronously (start-up, tests, shutdown)."""
-        return self._pool.submit(fn, *args, **kwargs).result()
+        self.start()
+        job: Callable[[], T] = partial(self._when_open, fn, *args, **kwargs)
+        return self._pool.submit(job).result()
 
     def open(self) -> None:
-        """Connect and load the till (raises StoreNotReadyError naming what is missing)."""
+        """Connect and load the till (raises StoreNotReadyError naming what is missing).
+
+        Loads SQLAlchemy and the store: run it on the backend's thread (`start`).
+        """
+        from appliance.counter.checkout import Checkout, CounterSetup
+        from appliance.store.db import create_db_engine, make_session_factory
+
         self.engine = create_db_engine(self.db)
         self.read = make_session_factory(self.engine, read_only=True)
         self.write = make_session_factory(self.engine)
@@ -172,10 +233,15 @@ class Backend:
 
     # -- people -------------------------------------------------------------------------------
     def _list_cashiers(self) -> list[CashierCard]:
+        from appliance.counter import auth
+
         with self.read() as session:
             return auth.list_cashiers(session)
 
     def sign_in(self, user: str, pin: str) -> AuthResult:
+        from appliance.counter import auth
+        from appliance.store.db import unit_of_work
+
         with self.read() as read, unit_of_work(self.write) as uow:
             result = auth.authenticate(read, uow.session, user, pin)
             uow.commit()
@@ -192,6 +258,12 @@ class Backend:
         detail: Mapping[str, Any],
     ) -> AuthResult:
         """A supervisor's PIN allows what the cashier's role does not; journaled as an override."""
+        from appliance.counter import auth
+        from appliance.counter.auth import AuthResult
+        from appliance.store import journal
+        from appliance.store.db import unit_of_work
+        from appliance.store.journal import JournalKind
+
         with self.read() as read, unit_of_work(self.write) as uow:
             result = auth.authenticate(
                 read, uow.session, supervisor, pin, purpose=action, detail={"cashier": cashier}
@@ -215,6 +287,9 @@ class Backend:
         self, kind: JournalKind, actor: str, ref: str | None, data: Mapping[str, Any]
     ) -> None:
         """Journal a counter event (void, drawer opening, sign-out, discount...)."""
+        from appliance.store import journal
+        from appliance.store.db import unit_of_work
+
         with unit_of_work(self.write) as uow:
             journal.append(uow.session, kind, actor, ref, dict(data))
             uow.commit()
@@ -237,6 +312,9 @@ class Backend:
 
     def create_customer(self, new: NewCustomer, created_by: str) -> str:
         """A customer made at the counter, queued for ERPNext; returns its local name."""
+        from appliance.store.customers import OfflineCustomer, create_offline_customer
+        from appliance.store.db import unit_of_work
+
         offline_id = str(uuid.uuid4())
         payload: dict[str, Any] = {
             "offline_id": offline_id,
@@ -267,6 +345,10 @@ class Backend:
         return offline_id
 
     def provinces(self) -> list[str]:
+        from sqlalchemy import select
+
+        from appliance.store.models import TaxRule
+
         with self.read() as session:
             rows = session.scalars(
                 select(TaxRule.billing_state).where(TaxRule.billing_state.is_not(None)).distinct()
@@ -274,6 +356,10 @@ class Backend:
             return sorted(str(r) for r in rows if r)
 
     def tax_categories(self) -> list[str]:
+        from sqlalchemy import select
+
+        from appliance.store.models import TaxCategory
+
         with self.read() as session:
             return [
                 str(n) for n in session.scalars(select(TaxCategory.name).order_by(TaxCategory.name))
@@ -281,6 +367,8 @@ class Backend:
 
     def original_payments(self, code: str) -> list[tuple[str, str, str | None, Decimal]]:
         """How a sale was paid (mode, type, account, amount kept after change), for a refund."""
+        from appliance.counter.returns import find_sale_for_return
+
         with self.checkout.reading() as session:
             sale = find_sale_for_return(session, code)
             out = []
@@ -301,11 +389,15 @@ class Backend:
     # -- receipts -----------------------------------------------------------------------------
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:
         """The receipt of a stored sale (raises `ReceiptNotFoundError`, a LookupError)."""
+        from appliance.counter.receipts import receipt_for
+
         with self.read() as session:
             return receipt_for(session, offline_id, self.receipt_source, reprint=reprint)
 
     @property
     def receipt_source(self) -> ReceiptSource:
+        from appliance.counter.receipts import ReceiptSource
+
         return ReceiptSource.of(self.checkout.profile, self.terminal_id)
 
     def _name(self, user: str) -> str:
@@ -330,6 +422,10 @@ class Backend:
     def printed_report(
         self, totals: ShiftTotals, cashier: str, *, closing: bool, shift: str = ""
     ) -> ShiftReport:
+        from sqlalchemy import select
+
+        from appliance.store.models import PosOpeningEntry
+
         with self.read() as session:
             opened = session.scalar(
                 select(PosOpeningEntry.period_start_date)
@@ -363,6 +459,10 @@ class Backend:
     # -- supervisor ---------------------------------------------------------------------------
     def quarantined(self) -> list[tuple[int, str, str, str]]:
         """(id, doctype, offline id, ERPNext's message) of every quarantined document."""
+        from sqlalchemy import select
+
+        from appliance.store.models import OutboxEntry, OutboxState
+
         with self.read() as session:
             rows = session.scalars(
                 select(OutboxEntry)
@@ -372,6 +472,11 @@ class Backend:
             return [(e.id, e.doctype, e.offline_id, e.last_error or "") for e in rows]
 
     def retry(self, entry_id: int, supervisor: str) -> None:
+        from appliance.store import journal, outbox
+        from appliance.store.db import unit_of_work
+        from appliance.store.journal import JournalKind
+        from appliance.store.models import OutboxEntry
+
         with unit_of_work(self.write) as uow:
             entry = uow.session.get(OutboxEntry, entry_id)
             if entry is None:
@@ -388,6 +493,11 @@ class Backend:
 
     # -- status -------------------------------------------------------------------------------
     def status(self) -> Status:
+        from sqlalchemy import func, select
+
+        from appliance.agent import state as agent_state
+        from appliance.store.models import OutboxEntry, OutboxState
+
         with self.read() as session:
             counts = dict(
                 session.execute(
@@ -414,19 +524,20 @@ def open_backend(cfg: Config, db: Path | None = None) -> Backend:
     """A backend on the configured database, opened on its own thread."""
     backend = Backend(cfg, db or paths.db_path())
     try:
-        backend.call(backend.open)
-    except StoreNotReadyError:
+        backend.start().result()
+    except Exception:  # StoreNotReadyError, or the file is no store at all
         backend.close()
         raise
     return backend
 
 
 __all__ = [
-    "CUSTOMER_DOCTYPE",
     "Backend",
     "NewCustomer",
     "Readiness",
     "Status",
     "open_backend",
+    "read_only",
     "readiness",
+    "unconfigured",
 ]

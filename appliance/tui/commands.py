@@ -1,4 +1,10 @@
-"""`appliance tui` and `appliance demo`: start the counter screen (after seeding, for the demo)."""
+"""`appliance tui` and `appliance demo`: start the counter screen (after seeding, for the demo).
+
+Cold start to a usable sign-in is budgeted (DESIGN.md): until the sign-in screen is up, only
+Textual and ``sqlite3`` load. The start-up checks and the cashiers' names are read with
+``sqlite3``; SQLAlchemy and the store open on the backend's thread once the screen is painted
+(`PosApp`), while the cashier picks a name and keys a PIN.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,18 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from appliance import paths
 from appliance.config import Config, ConfigError, load_config
+from appliance.counter.cashier import read_cashiers
 from appliance.demo import DEMO_CONFIG
-from appliance.store.catalog import StoreNotReadyError
-from appliance.store.db import create_db_engine, make_session_factory
-from appliance.tui.app import NotReadyApp, PosApp
-from appliance.tui.backend import open_backend, readiness
+from appliance.support.activity import TillActivity
+from appliance.tui.app import PosApp
+from appliance.tui.backend import Backend, Readiness, readiness, unconfigured
 from appliance.tui.context import Context
 from appliance.tui.peripherals import Peripherals, StandInPeripherals
 
@@ -34,24 +41,34 @@ def _ignore_terminal_signals() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def _config(args: argparse.Namespace) -> Config:
-    path = Path(args.config) if getattr(args, "config", None) else None
-    return load_config(path)
+def _until_ready(check: Callable[[], Readiness]) -> bool:
+    """Show what the terminal needs until it has it; False if the screen ended before that."""
+    state = check()
+    if state.ready:
+        return True
+    print(f"tui: this till cannot sell yet: {' '.join(state.needs)}", file=sys.stderr)
+    from appliance.tui.screens.not_ready import NotReadyApp  # only a till that cannot sell
+
+    NotReadyApp(state, check).run()
+    return check().ready
+
+
+def configured_readiness(path: Path | None, db: Path) -> Readiness:
+    """Readiness when even the config may be missing or wrong (`path` None: the default)."""
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        return unconfigured(exc)
+    return readiness(db, cfg)
 
 
 def run_counter(cfg: Config, *, demo: bool = False) -> int:
     db = paths.db_path()
     _ignore_terminal_signals()
-    state = readiness(db, cfg)
-    if not state.ready:
-        NotReadyApp(state, lambda: readiness(db, cfg)).run()
-        if not readiness(db, cfg).ready:
-            return 1
-    try:
-        backend = open_backend(cfg, db)
-    except StoreNotReadyError as exc:
-        print(f"tui: {exc}", file=sys.stderr)
+    if not _until_ready(lambda: readiness(db, cfg)):
         return 1
+    # Opened by the app once the sign-in screen is painted (`Backend.start`).
+    backend = Backend(cfg, db, cashiers=read_cashiers(db))
     # Device drivers (python-escpos, Pillow) load only when devices are used: every import
     # here counts against the till's cold start to the sign-in screen.
     twins: DemoTwins | None = None
@@ -66,25 +83,45 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     if cfg.devices.devices:
         from appliance.tui.devices import DevicePeripherals
 
+        # Not waited for: a printer that is off must not hold up sign-in; the status bar shows
+        # each device as it comes online (`PosApp` watches them).
         devices = real = DevicePeripherals(cfg.devices).start()
-        real.wait_online(2.0)
     else:
         devices = StandInPeripherals(paths.data_dir() / "receipts")
     try:
-        PosApp(Context(backend, devices, demo=demo), cfg.terminal.inactivity_lock_seconds).run()
+        activity = TillActivity(paths.data_dir())
+        activity.idle()  # a till that starts has no cart: whatever the last one said is over
+        ctx = Context(backend, devices, demo=demo, activity=activity)
+        PosApp(ctx, cfg.terminal.inactivity_lock_seconds).run()
     finally:
         if real is not None:
             real.stop()
         if twins is not None:
             twins.stop()
         backend.close()
+    error = backend.open_error
+    if error is not None:  # the app ended at once: nothing was sold
+        from appliance.store.catalog import StoreNotReadyError
+
+        if not isinstance(error, StoreNotReadyError):
+            raise error
+        print(f"tui: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
 def tui(args: argparse.Namespace) -> int:
+    path = Path(args.config) if getattr(args, "config", None) else None
+    db = paths.db_path()
+    _ignore_terminal_signals()
+    # No config (a box fresh from the image), the image's placeholder or a bad one: the screen
+    # says so and reads the file again until provisioning fixes it, rather than exiting into
+    # the kiosk unit's restart loop.
+    if not _until_ready(lambda: configured_readiness(path, db)):
+        return 1
     try:
-        cfg = _config(args)
-    except ConfigError as exc:
+        cfg = load_config(path)
+    except ConfigError as exc:  # changed again in the moment since
         print(f"tui: {exc}", file=sys.stderr)
         return 2
     return run_counter(cfg, demo=bool(getattr(args, "demo", False)))
@@ -102,6 +139,7 @@ def prepare_demo() -> Config:
     if not readiness(db, cfg).ready:
         # Seeding tools (Alembic, the demo generator) load only on the first run.
         from appliance.demo.masters import DemoSize
+        from appliance.store.db import create_db_engine, make_session_factory
         from appliance.store.masters import seed_demo
         from appliance.store.migrate import upgrade_to_head
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.counter.auth import CashierCard
+from appliance.counter.cashier import CashierCard
+from appliance.support.activity import TillActivity
 from appliance.tui.backend import Backend
 from appliance.tui.peripherals import Peripherals
 
@@ -15,6 +16,9 @@ class Context:
     devices: Peripherals
     demo: bool = False
     cashier: CashierCard | None = None
+    # Tells `appliance busy` (and so a rollout) whether a sale is in progress; None in tests
+    # that don't look at it.
+    activity: TillActivity | None = None
 
     @property
     def user(self) -> str:

@@ -24,16 +24,59 @@ from appliance.drivers.interfaces import CashDrawer, CustomerDisplay, Device, Sc
 from appliance.drivers.printer.document import Document
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.printer.layout import ReceiptLayout, ShiftReportLayout
-from appliance.drivers.printer.queue import PrintQueue
+from appliance.drivers.printer.queue import JobState, PrintJob, PrintQueue
 from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 from appliance.drivers.registry import build_devices
 from appliance.drivers.state import DeviceState, DeviceStatus
 from appliance.drivers.supervisor import Supervisor
-from appliance.tui.peripherals import DeviceView, PeripheralError
+from appliance.tui.peripherals import DeviceView, PeripheralError, PrintNotice
 
 log = logging.getLogger(__name__)
 
 LB_TO_KG = Decimal("0.45359237")
+UNPRINTED = (JobState.QUEUED, JobState.WAITING)
+
+
+class PrintWatch:
+    """Tells the cashier, once per document, that the printer holds it up or refused it, and
+    that a held-up one came out after all."""
+
+    def __init__(
+        self,
+        on_change: Callable[[], None] | None = None,
+        on_print: Callable[[PrintNotice], None] | None = None,
+    ) -> None:
+        self.on_change = on_change
+        self.on_print = on_print
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+
+    def _tell(self, notice: PrintNotice) -> None:
+        if self.on_change is not None:
+            self.on_change()  # the status bar's count of documents waiting
+        if self.on_print is not None:
+            self.on_print(notice)
+
+    def held_up(self, job: PrintJob) -> None:
+        with self._lock:
+            if job.id in self._held:
+                return
+            self._held.add(job.id)
+        self._tell(PrintNotice(job.key, waiting=True, detail=job.error))
+
+    def changed(self, job: PrintJob) -> None:
+        if job.state is JobState.WAITING:
+            self.held_up(job)
+            return
+        with self._lock:
+            was_held = job.id in self._held
+            self._held.discard(job.id)
+        if job.state is JobState.FAILED:
+            self._tell(PrintNotice(job.key, failed=True, detail=job.error))
+        elif was_held:
+            self._tell(PrintNotice(job.key))
+        elif self.on_change is not None:
+            self.on_change()
 
 
 class DevicePeripherals:
@@ -57,6 +100,7 @@ class DevicePeripherals:
         self.scale = cast(Scale | None, self._first("scale"))
         self.scanners = [cast(Scanner, d) for d in self.devices.values() if d.kind == "scanner"]
         self.weigh_timeout = weigh_timeout
+        self.print_watch = PrintWatch()  # silent until the app `watch`es
         self._lock = threading.Lock()
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -96,11 +140,14 @@ class DevicePeripherals:
                 u()
 
     def watch(
-        self, on_change: Callable[[], None], on_scan: Callable[[str], None] | None = None
+        self,
+        on_change: Callable[[], None],
+        on_scan: Callable[[str], None] | None = None,
+        on_print: Callable[[PrintNotice], None] | None = None,
     ) -> None:
-        """`on_change` on any device state change; `on_scan` with each serial/HID scan.
-
-        Both are called on driver threads.
+        """`on_change` on any device state change; `on_scan` with each serial/HID scan;
+        `on_print` when a queued document waits for the printer, fails, or prints after
+        waiting. All are called on driver threads.
         """
 
         def changed(_: DeviceStatus) -> None:
@@ -111,6 +158,9 @@ class DevicePeripherals:
         if on_scan is not None:
             for scanner in self.scanners:
                 scanner.set_listener(on_scan)
+        if self.queue is not None:
+            self.print_watch = PrintWatch(on_change, on_print)
+            self._unsubscribe.append(self.queue.subscribe(self.print_watch.changed))
 
     # -- the till's calls -----------------------------------------------------------------------
     def _submit(self, document: Document, key: str) -> None:
@@ -118,6 +168,9 @@ class DevicePeripherals:
             raise PeripheralError("No receipt printer is configured")
         job = self.queue.submit(document, key)
         log.info("print job %s queued: %s", job.id, key)
+        if self.printer is not None and self.printer.status.state is not DeviceState.ONLINE:
+            # Behind a job already waiting it stays "queued": say it now, not when it prints.
+            self.print_watch.held_up(job)
 
     def print_receipt(self, receipt: ReceiptData) -> Path | None:
         if self.printer is None:
@@ -162,7 +215,11 @@ class DevicePeripherals:
 
     def states(self) -> list[DeviceView]:
         views = []
+        unprinted = 0
+        if self.queue is not None:
+            unprinted = sum(j.state in UNPRINTED for j in self.queue.jobs())
         for device in self.devices.values():
             status = device.status.status
-            views.append(DeviceView(device.kind, status.state, status.error))
+            waiting = unprinted if device is self.printer else 0
+            views.append(DeviceView(device.kind, status.state, status.error, waiting))
         return views

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from appliance.counter.auth import CashierCard
+from appliance.counter.cashier import CashierCard
 
 
 class SignedIn(Message):
@@ -16,6 +16,14 @@ class SignedIn(Message):
 
 class SignOut(Message):
     """The cashier leaves; the sell screen is gone, held carts with it."""
+
+
+class ShiftChanged(Message):
+    """A shift was opened or closed at this till (the status bar says so at once)."""
+
+    def __init__(self, open: bool) -> None:
+        super().__init__()
+        self.open = open
 
 
 class LockNow(Message):

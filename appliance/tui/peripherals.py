@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from appliance.drivers.printer.layout import ReceiptLayout, ShiftReportLayout
 from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 from appliance.drivers.state import DeviceState
 
@@ -34,6 +33,28 @@ class DeviceView:
     name: str
     state: DeviceState
     detail: str = ""
+    waiting: int = 0  # documents queued for this device that have not come out yet
+
+
+@dataclass(frozen=True)
+class PrintNotice:
+    """Something the cashier must hear about a document already handed to the printer.
+
+    The sale it belongs to is committed whatever happens here: this is only about paper.
+    """
+
+    title: str  # the receipt number, or the report's title
+    waiting: bool = False  # the printer is offline: it prints by itself when it is back
+    failed: bool = False  # the printer refused it: only a reprint brings it
+    detail: str = ""
+
+    @property
+    def text(self) -> str:
+        if self.waiting:
+            return f"{self.title} not printed: printer offline. It prints when the printer is back."
+        if self.failed:
+            return f"{self.title} not printed: {self.detail}. Reprint it (Menu > Reprint)."
+        return f"{self.title} printed (the printer is back)."
 
 
 class Peripherals(Protocol):
@@ -52,10 +73,14 @@ class Peripherals(Protocol):
     def states(self) -> list[DeviceView]: ...
 
     def watch(
-        self, on_change: Callable[[], None], on_scan: Callable[[str], None] | None = None
+        self,
+        on_change: Callable[[], None],
+        on_scan: Callable[[str], None] | None = None,
+        on_print: Callable[[PrintNotice], None] | None = None,
     ) -> None:
-        """Call `on_change` when a device's state changes and `on_scan` with each code a
-        serial/HID scanner reads; both from a driver's thread."""
+        """Call `on_change` when a device's state changes, `on_scan` with each code a
+        serial/HID scanner reads, and `on_print` when a queued document is held up, fails or
+        prints after all; all from a driver's thread."""
 
 
 def _safe_name(text: str) -> str:
@@ -90,11 +115,15 @@ class StandInPeripherals:
         return path
 
     def print_receipt(self, receipt: ReceiptData) -> Path | None:
+        from appliance.drivers.printer.layout import ReceiptLayout  # noqa: PLC0415 - cold start
+
         document = ReceiptLayout(columns=self.columns).render(receipt)
         with self._lock:
             return self._write(receipt.receipt_no, document.as_text())
 
     def print_report(self, report: ShiftReport) -> Path | None:
+        from appliance.drivers.printer.layout import ShiftReportLayout  # noqa: PLC0415
+
         document = ShiftReportLayout(columns=self.columns).render_report(report)
         kind = "Z" if report.closing else "X"
         when = report.printed_at.strftime("%Y%m%d-%H%M%S")
@@ -114,9 +143,13 @@ class StandInPeripherals:
         return self.weight
 
     def watch(
-        self, on_change: Callable[[], None], on_scan: Callable[[str], None] | None = None
+        self,
+        on_change: Callable[[], None],
+        on_scan: Callable[[str], None] | None = None,
+        on_print: Callable[[PrintNotice], None] | None = None,
     ) -> None:
-        """Nothing here changes state by itself (the screen polls `states`)."""
+        """Nothing here changes state by itself (the screen polls `states`), and a failed
+        print raises at once."""
 
     def states(self) -> list[DeviceView]:
         printer = DeviceState.ERROR if self.fail_printer else DeviceState.ONLINE

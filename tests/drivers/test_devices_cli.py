@@ -177,3 +177,40 @@ def test_an_unconfigured_kind_names_the_config(
     assert err == f'devices test: no [devices.*] table with kind = "scale" in {f}\n'
     code, out, _ = _run(capsys, "devices", "--config", str(f))
     assert code == 0 and json.loads(out)["configured"] == []
+
+
+def test_a_drawer_test_is_journaled_in_the_store(
+    config: Path,
+    twins: Twins,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sqlalchemy import select
+
+    from appliance.store.db import create_db_engine, make_session_factory
+    from appliance.store.journal import verify
+    from appliance.store.migrate import upgrade_to_head
+    from appliance.store.models import JournalEntry
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("APPLIANCE_DATA", str(data))
+    code, out, err = _run(capsys, "devices", "test", "drawer", "--config", str(config))
+    assert code == 0, err
+    assert not data.exists()  # no store on this machine: nothing made up for it
+
+    data.mkdir()
+    upgrade_to_head(data / "pos.db")
+    code, out, err = _run(capsys, "devices", "test", "drawer", "--config", str(config))
+    assert code == 0 and out.startswith("drawer: drawer kicked"), err
+    engine = create_db_engine(data / "pos.db")
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            entries = session.scalars(select(JournalEntry)).all()
+            assert [(e.kind, json.loads(e.data)) for e in entries] == [
+                ("drawer_open", {"reason": "devices test", "device": "drawer"})
+            ]
+            assert entries[0].actor.startswith("cli")
+            assert verify(session).intact
+    finally:
+        engine.dispose()

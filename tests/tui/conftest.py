@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 
 from appliance.config import load_config
@@ -25,6 +26,8 @@ from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend, open_backend
 from appliance.tui.context import Context
 from appliance.tui.peripherals import StandInPeripherals
+from appliance.tui.wedge import MAX_GAP
+from appliance.tui.widgets.status_bar import StatusBar
 
 SMALL = DemoSize(items=300, extra_barcodes=100, customers=60)
 # Cheap to verify, still argon2id: sign-in tests check real hashes without waiting on them.
@@ -68,10 +71,12 @@ def counter(
 ) -> Callable[..., AsyncIterator[tuple[PosApp, Pilot[None]]]]:
     @asynccontextmanager
     async def run(
-        lock_seconds: float = 120, demo: bool = True
+        lock_seconds: float = 120, demo: bool = True, status_every: float = 2.0
     ) -> AsyncIterator[tuple[PosApp, Pilot[None]]]:
-        app = PosApp(Context(backend, devices, demo=demo), lock_seconds=lock_seconds)
-        async with app.run_test(size=SIZE) as pilot:
+        ctx = Context(backend, devices, demo=demo)
+        app = PosApp(ctx, lock_seconds=lock_seconds, status_every=status_every)
+        # Notifications on: a notice is part of what the cashier sees.
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause(0.2)
             yield app, pilot
 
@@ -79,10 +84,14 @@ def counter(
 
 
 async def human(pilot: Pilot[None], text: str, gap: float = 0.08) -> None:
-    """Type like a person: a pause between keys, longer than any scanner's."""
+    """Type like a person: a pause between keys, longer than any scanner's.
+
+    Never shorter than the wedge detector's gap, however fast the machine: six quick digits
+    and an Enter would rightly be taken for a scan.
+    """
     for char in text:
         await pilot.press(char)
-        await pilot.pause(gap)
+        await pilot.pause(max(gap, MAX_GAP * 1.5))
 
 
 async def wedge_scan(pilot: Pilot[None], code: str) -> None:
@@ -119,3 +128,17 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+def notices(app: App[None]) -> str:
+    """The notices (toasts) on the screen now, as the cashier reads them."""
+    return " | ".join(" ".join(str(toast.render()).split()) for toast in app.screen.query("Toast"))
+
+
+def status_bar(app: App[None]) -> str:
+    """The status bar of the screen on top (dialogs have none: the one under them)."""
+    for screen in reversed(app.screen_stack):
+        bars = screen.query(StatusBar)
+        if bars:
+            return str(bars.first().render())
+    return ""

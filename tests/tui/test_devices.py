@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from appliance.drivers.state import DeviceState
 from appliance.drivers.supervisor import Supervisor
+from appliance.store.models import PosInvoice
+from appliance.tui.app import PosApp
+from appliance.tui.backend import Backend
+from appliance.tui.context import Context
 from appliance.tui.demo_devices import DemoTwins
 from appliance.tui.devices import DevicePeripherals
+from appliance.tui.screens.pay import PayScreen
+from appliance.tui.screens.sell import SellScreen
 from tests.drivers.sample import sample_receipt
+
+from .conftest import SIZE, notices, run_async, status_bar, until, wedge_scan
+from .test_day import menu, shelf_barcodes
 
 
 @pytest.fixture
@@ -112,3 +122,48 @@ def test_a_sale_committed_while_the_printer_is_unplugged_prints_when_it_returns(
     assert twins.printer.wait_saved(1)
     printed = (tmp_path / "receipts" / f"{sale.receipt_no}.txt").read_text()
     assert sale.receipt_no in printed and "OFFLINE SALE" in printed
+
+
+@run_async
+async def test_the_cashier_hears_when_the_printer_holds_a_receipt_back(
+    devices: DevicePeripherals, twins: DemoTwins, tmp_path: Path, backend: Backend
+) -> None:
+    """The printer's cable is pulled (its pty closed) before a sale is paid."""
+    backend.call(backend.open_shift, "ana@example.com", {"Cash": Decimal(0)})
+    code = shelf_barcodes(backend, 1)[0]
+    app = PosApp(Context(backend, devices, demo=True))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("enter", *"1234", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        sell = app.screen
+        assert isinstance(sell, SellScreen)
+        await wedge_scan(pilot, code)
+        await until(pilot, lambda: len(sell.cart.lines) == 1)
+
+        twins.printer.unplug()
+        await until(pilot, lambda: "P:OFF" in status_bar(app))
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, PayScreen))
+        pay = app.screen
+        assert isinstance(pay, PayScreen)
+        await pilot.press("f7")
+        await until(pilot, lambda: pay.result is not None)
+        receipt_no = pay.result.receipt_no if pay.result else ""
+        held = f"{receipt_no} not printed: printer offline. It prints when the printer is back."
+        await until(pilot, lambda: held in notices(app))
+        await until(pilot, lambda: "P:OFF(1)" in status_bar(app))
+        with backend.read() as session:  # the sale is saved whatever the paper does
+            assert session.scalar(select(PosInvoice.receipt_no)) == receipt_no
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is sell and not sell.cart.lines)
+
+        twins.printer.plug()
+        await until(pilot, lambda: f"{receipt_no} printed (the printer is back)" in notices(app))
+        await until(pilot, lambda: "P:ok " in status_bar(app))
+        assert twins.printer.wait_saved(1)
+        assert (tmp_path / "receipts" / f"{receipt_no}.txt").exists()
+
+        # And a copy for the customer who asks: Menu > Reprint last receipt.
+        await menu(app, pilot, "Reprint last receipt")
+        assert twins.printer.wait_saved(2)
+        assert (tmp_path / "receipts" / f"{receipt_no}-copy2.txt").exists()

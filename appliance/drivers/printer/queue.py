@@ -12,6 +12,7 @@ import itertools
 import logging
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -49,6 +50,7 @@ class PrintQueue:
         self._jobs: OrderedDict[int, PrintJob] = OrderedDict()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[PrintJob], None]] = []
         printer.status.subscribe(self._on_status)
 
     # -- the till's side: never blocks on the printer ------------------------------------------
@@ -71,6 +73,22 @@ class PrintQueue:
             else:
                 raise KeyError(f"no recent print job {key!r}")
         return self.submit(job.document, key)
+
+    def subscribe(self, listener: Callable[[PrintJob], None]) -> Callable[[], None]:
+        """Call `listener` (on the queue's thread) with each job as it waits, prints or fails.
+
+        The till tells its cashier from this: a receipt queued behind an unplugged printer is
+        otherwise silent. Returns the unsubscribe function.
+        """
+        with self._cond:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._cond:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
 
     def job(self, job_id: int) -> PrintJob:
         with self._cond:
@@ -144,11 +162,19 @@ class PrintQueue:
         )
 
     def _update(self, job: PrintJob, state: JobState, error: str, *, done: bool) -> None:
+        changed = replace(job, state=state, error=error)
         with self._cond:
-            self._jobs[job.id] = replace(job, state=state, error=error)
+            self._jobs[job.id] = changed
             if done:
                 self._pending.popleft()
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        if changed.state is not job.state:  # a job retried while still offline says it once
+            for listener in listeners:
+                try:
+                    listener(changed)
+                except Exception:  # a listener's bug must not stop the printing
+                    log.exception("print job listener failed")
 
     def _trim(self) -> None:
         pending = set(self._pending)

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from appliance.counter.auth import CashierCard
+from appliance.counter.cashier import CashierCard
 from appliance.tui.context import Context
 
 

@@ -55,6 +55,7 @@ def quick_tenders(remaining: Decimal, count: int = 3) -> list[Decimal]:
 
 
 class PayScreen(Screen[PayResult | None]):
+    scan_refusal = "Finish the payment first - scan not added"
     BINDINGS = [  # noqa: RUF012
         *[Binding(k, f"tender({n})", f"Mode {n + 1}", show=False) for n, k in enumerate(MODE_KEYS)],
         Binding("f7", "exact", "Exact cash"),

@@ -90,11 +90,23 @@ class SellScreen(Screen[None]):
     def __init__(self, ctx: Context, cart: Cart) -> None:
         super().__init__(classes="sell")
         self.ctx = ctx
-        self.counter = Counter(active=cart)
+        self._counter = Counter(active=cart)
         self._lock = asyncio.Lock()
         self._results: tuple[CatalogItem, ...] = ()
         self.customer_names: dict[str, str] = {}
         self.last_sale: str | None = None
+
+    @property
+    def counter(self) -> Counter:
+        return self._counter
+
+    @counter.setter
+    def counter(self, value: Counter) -> None:
+        self._counter = value
+        if self.ctx.activity is not None:
+            # Parked carts count: they live only in this process, so a restart would lose them.
+            lines = len(value.active.lines) + sum(len(h.cart.lines) for h in value.held)
+            self.ctx.activity.update(lines, value.active.paid)
 
     @property
     def cart(self) -> Cart:

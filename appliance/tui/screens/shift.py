@@ -19,6 +19,7 @@ from appliance.sales.cart import CartError
 from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.tui.context import Context
 from appliance.tui.format import money, parse_amount
+from appliance.tui.messages import ShiftChanged
 from appliance.tui.widgets.status_bar import StatusBar
 
 
@@ -96,6 +97,7 @@ class OpenShiftScreen(_AmountsScreen):
             self.busy = False
             self.say(f"Not opened: {exc}")
             return
+        self.post_message(ShiftChanged(open=True))
         self.dismiss(True)
 
 
@@ -114,6 +116,7 @@ class CloseShiftScreen(_AmountsScreen):
             self.busy = False
             self.say(f"Not closed: {exc}")
             return
+        self.post_message(ShiftChanged(open=False))
         report = await backend.run(backend.printed_report, totals, self.ctx.user, closing=True)
         problem = ""
         try:

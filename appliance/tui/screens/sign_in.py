@@ -9,8 +9,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from appliance.counter.auth import CashierCard
-from appliance.store.masters import DEMO_CASHIERS
+from appliance.counter.cashier import CashierCard
+from appliance.demo.cashiers import DEMO_CASHIERS
 from appliance.tui.context import Context
 from appliance.tui.messages import SignedIn
 from appliance.tui.widgets.status_bar import StatusBar
@@ -21,6 +21,8 @@ class SignInScreen(Screen[None]):
 
     Only that cashier or a supervisor can unlock it; anyone listed can sign in otherwise.
     """
+
+    scan_refusal = "Sign in first - scan not added"
 
     def __init__(self, ctx: Context, locked_by: CashierCard | None = None) -> None:
         super().__init__(classes="sign-in")
@@ -81,18 +83,3 @@ class SignInScreen(Screen[None]):
             return
         message.update(result.message)
         self.post_message(SignedIn(result.cashier, unlocked=self.locked_by is not None))
-
-
-class NotReadyScreen(Screen[None]):
-    """A terminal that cannot sell yet says exactly what it needs, and checks again by itself."""
-
-    def __init__(self, needs: tuple[str, ...]) -> None:
-        super().__init__()
-        self.needs = needs
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="not-ready"):
-            yield Static("This till cannot sell yet", id="not-ready-title")
-            for n, need in enumerate(self.needs, 1):
-                yield Static(f"{n}. {need}", classes="need")
-            yield Static("Checking again every 5 seconds.", classes="need")

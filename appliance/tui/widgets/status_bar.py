@@ -24,12 +24,19 @@ SHORT = {"printer": "P", "drawer": "D", "display": "V", "scale": "S", "scanner":
 @dataclass(frozen=True)
 class StatusLine:
     cashier: str = ""
+    locked: bool = False
     shift_open: bool | None = None
     online: bool = False
     last_sync: str = ""
     unsynced: int = 0
     quarantined: int = 0
     devices: tuple[DeviceView, ...] = field(default_factory=tuple)
+
+
+def _device(view: DeviceView) -> str:
+    """ "P:OFF(2)": the printer is offline with two documents waiting for it."""
+    waiting = f"({view.waiting})" if view.waiting else ""
+    return f"{SHORT.get(view.name, view.name[:3])}:{MARK[view.state]}{waiting}"
 
 
 class StatusBar(Static):
@@ -42,7 +49,8 @@ class StatusBar(Static):
 
     def render(self) -> str:
         s = self.status
-        parts = [s.cashier or "signed out"]
+        who = s.cashier or "signed out"
+        parts = [f"{who} LOCKED" if s.locked and s.cashier else who]
         if s.shift_open is not None:
             parts.append("shift open" if s.shift_open else "NO SHIFT")
         link = "online" if s.online else "OFFLINE"
@@ -50,7 +58,7 @@ class StatusBar(Static):
         parts.append(f"unsent {s.unsynced}")
         if s.quarantined:
             parts.append(f"REFUSED {s.quarantined}")
-        devices = " ".join(f"{SHORT.get(d.name, d.name[:3])}:{MARK[d.state]}" for d in s.devices)
+        devices = " ".join(_device(d) for d in s.devices)
         if devices:
             parts.append(devices)
         return "│".join(f" {p} " for p in parts)
