@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -21,48 +20,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appliance.counter.cashier import LIST_CASHIERS_SQL, CashierCard, cards
 from appliance.store import journal
 from appliance.store.journal import JournalKind
-from appliance.store.models import Cashier, CashierRole, JournalEntry
+from appliance.store.models import Cashier, JournalEntry
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
-# A cashier's own limits when the Cashier row leaves them empty.
-ROLE_LINE_DISCOUNT = {
-    CashierRole.CASHIER: Decimal(10),
-    CashierRole.SUPERVISOR: Decimal(100),
-    CashierRole.MANAGER: Decimal(100),
-}
-SUPERVISING_ROLES = (CashierRole.SUPERVISOR, CashierRole.MANAGER)
-
-
-@dataclass(frozen=True)
-class CashierCard:
-    """A signed-in (or listed) cashier: what the screens may show and check. No hash."""
-
-    user: str
-    full_name: str
-    role: CashierRole
-    max_discount_percentage: Decimal | None = None
-    max_return_amount: Decimal | None = None
-
-    @property
-    def supervises(self) -> bool:
-        return self.role in SUPERVISING_ROLES
-
-    @property
-    def discount_limit(self) -> Decimal:
-        if self.max_discount_percentage is not None:
-            return self.max_discount_percentage
-        return ROLE_LINE_DISCOUNT[self.role]
-
-    @property
-    def may_override_price(self) -> bool:
-        return self.supervises
-
-    @property
-    def may_approve_returns(self) -> bool:
-        return self.supervises
 
 
 class Outcome(StrEnum):
@@ -95,10 +59,8 @@ def card(row: Cashier) -> CashierCard:
 
 
 def list_cashiers(session: Session) -> list[CashierCard]:
-    rows = session.scalars(
-        select(Cashier).where(Cashier.enabled.is_(True)).order_by(Cashier.full_name)
-    )
-    return [card(row) for row in rows]
+    """The enabled cashiers: the sign-in screen's query (`read_cashiers`), on this session."""
+    return cards(session.connection().exec_driver_sql(LIST_CASHIERS_SQL))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from appliance.sales.catalog import Catalog, CatalogItem
+if TYPE_CHECKING:  # annotations only: the config (and the till's cold start) reads ScanConfig
+    from appliance.sales.catalog import Catalog, CatalogItem
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
