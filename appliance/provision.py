@@ -1,0 +1,459 @@
+"""First-boot provisioning: ``provision.toml`` (from a FAT partition or USB stick) to a till.
+
+The file is a superset of ``appliance.toml``: the same ``[terminal]``, ``[erpnext]``, ``[scan]``
+and ``[devices]`` tables, except that ``[erpnext] api_secret`` carries the secret itself (it goes
+to ``/etc/appliance/erpnext.secret``, root 0600, never into appliance.toml), plus::
+
+    [provision]
+    id = "T01-2026-11"        # names this provisioning (default: the terminal id)
+    reprovision = false       # true: apply to an already provisioned till if the id is new
+
+    [terminal]
+    branch = "Main Street"    # recorded in /etc/appliance/provision.json (not a till setting)
+
+    [ssh]
+    authorized_keys = ["ssh-ed25519 AAAA... it@example"]   # root's, replaced (key only)
+
+    [transfer]
+    key = "..."               # optional: this till's transfer key, to /etc/appliance/transfer.key
+                              # (root:appliance 0640); appliance.toml gets [transfer] key_file
+
+The result is validated by the appliance's own config loader before anything is written, so an
+error names the key (``provision.toml: [erpnext] url: must be an http(s) URL``). After applying,
+the secrets are removed from the file (it may be on a stick that gets copied). Nothing here ever
+prints a secret. ``/run/appliance-provision/status.json`` tells the till's "not provisioned"
+screen what happened.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import grp
+import hashlib
+import json
+import os
+import re
+import socket
+import struct
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appliance.config import ConfigError, parse_config
+
+PLACEHOLDER_ID = "UNPROVISIONED"
+SECRET_NAME = "erpnext.secret"
+KEY_TYPES = {
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+}
+TOP_KEYS = {"provision", "terminal", "erpnext", "ssh", "transfer", "scan", "devices"}
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+# Exit statuses of `appliance provision`.
+APPLIED, INVALID, NOTHING_TO_DO = 0, 2, 3
+
+
+class ProvisionError(ValueError):
+    """``<file>: [table] key: problem`` (never with a secret in it)."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where provisioning writes: the real paths on a till, temporary ones in tests."""
+
+    etc: Path = Path("/etc/appliance")
+    ssh_keys: Path = Path("/root/.ssh/authorized_keys")
+    status: Path = Path("/run/appliance-provision/status.json")
+
+    @property
+    def config(self) -> Path:
+        return self.etc / "appliance.toml"
+
+    @property
+    def secret(self) -> Path:
+        return self.etc / SECRET_NAME
+
+    @property
+    def transfer_key(self) -> Path:
+        return self.etc / "transfer.key"
+
+    @property
+    def record(self) -> Path:
+        return self.etc / "provision.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated provisioning file."""
+
+    provision_id: str
+    reprovision: bool
+    terminal_id: str
+    branch: str
+    config_text: str
+    api_secret: str
+    authorized_keys: tuple[str, ...]
+    fingerprints: tuple[str, ...]
+    transfer_key: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _err(source: str, where: str, problem: str) -> ProvisionError:
+    return ProvisionError(f"{source}: {where}: {problem}")
+
+
+def _table(data: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise _err(source, f"[{name}]", "must be a table")
+    return dict(value)
+
+
+def fingerprint(line: str, source: str, where: str) -> str:
+    """SHA256 fingerprint (as ssh-keygen -l shows it) of one authorized_keys line, validated."""
+    parts = line.split()
+    if len(parts) < 2 or parts[0] not in KEY_TYPES:
+        raise _err(source, where, "must be an SSH public key line ('ssh-ed25519 AAAA... comment')")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+        (n,) = struct.unpack(">I", blob[:4])
+        kind = blob[4 : 4 + n].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError):
+        raise _err(source, where, "the key's base64 part is damaged") from None
+    if kind != parts[0]:
+        raise _err(source, where, f"the key says {kind!r} inside but {parts[0]!r} in front")
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    return f"SHA256:{digest}"
+
+
+def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise _err(source, f"[{unknown[0]}]", "unknown table (a typo?)")
+    prov = _table(data, "provision", source)
+    terminal = _table(data, "terminal", source)
+    erpnext = _table(data, "erpnext", source)
+    ssh = _table(data, "ssh", source)
+    transfer = _table(data, "transfer", source)
+
+    if "terminal" not in data:
+        raise _err(source, "[terminal]", "is required")
+    if "erpnext" not in data:
+        raise _err(source, "[erpnext]", "is required (url, api_key, api_secret, pos_profile)")
+    branch = terminal.pop("branch", "")
+    if not isinstance(branch, str):
+        raise _err(source, "[terminal] branch", "must be text")
+    if "api_secret_file" in erpnext:
+        raise _err(source, "[erpnext] api_secret_file", "give the secret itself as api_secret")
+    secret = erpnext.pop("api_secret", None)
+    if not isinstance(secret, str) or not secret.strip():
+        problem = "is required" if secret is None else "must be non-empty text"
+        raise _err(source, "[erpnext] api_secret", problem)
+    if "\n" in secret.strip():
+        raise _err(source, "[erpnext] api_secret", "must be one line")
+    erpnext["api_secret_file"] = str(Targets().secret)
+
+    transfer_key = transfer.pop("key", None)
+    if transfer_key is not None:
+        if not isinstance(transfer_key, str) or not transfer_key.strip():
+            raise _err(source, "[transfer] key", "must be non-empty text")
+        if "key_file" in transfer:
+            raise _err(source, "[transfer] key_file", "give either key or key_file, not both")
+        transfer_key = transfer_key.strip()
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{2}){32,}", transfer_key):
+            raise _err(source, "[transfer] key", "must be at least 64 hex digits")
+        transfer["key_file"] = str(Targets().transfer_key)
+
+    config: dict[str, Any] = {"terminal": terminal, "erpnext": erpnext}
+    for name in ("scan", "devices"):
+        if name in data:
+            config[name] = data[name]
+    if transfer:
+        config["transfer"] = transfer
+    try:
+        cfg = parse_config(config, source)
+    except ConfigError as exc:
+        raise ProvisionError(str(exc)) from None
+    if cfg.terminal.id == PLACEHOLDER_ID:
+        raise _err(source, "[terminal] id", f"{PLACEHOLDER_ID!r} is the image's placeholder")
+
+    keys = ssh.pop("authorized_keys", [])
+    if ssh:
+        raise _err(source, f"[ssh] {sorted(ssh)[0]}", "unknown key (a typo?)")
+    if not isinstance(keys, list):
+        raise _err(source, "[ssh] authorized_keys", "must be a list of SSH public key lines")
+    lines: list[str] = []
+    prints: list[str] = []
+    for n, key in enumerate(keys):
+        where = f"[ssh] authorized_keys[{n}]"
+        if not isinstance(key, str):
+            raise _err(source, where, "must be text")
+        prints.append(fingerprint(key.strip(), source, where))
+        lines.append(key.strip())
+
+    pid = prov.pop("id", cfg.terminal.id)
+    reprovision = prov.pop("reprovision", False)
+    if prov:
+        raise _err(source, f"[provision] {sorted(prov)[0]}", "unknown key (a typo?)")
+    if not isinstance(pid, str) or not pid:
+        raise _err(source, "[provision] id", "must be non-empty text")
+    if not isinstance(reprovision, bool):
+        raise _err(source, "[provision] reprovision", "must be true or false")
+
+    notes = [] if lines else ["no [ssh] authorized_keys: nobody can log in over SSH"]
+    header = (
+        f"# Written by `appliance provision` from provision id {json.dumps(pid)}.\n"
+        "# The ERPNext API secret is in /etc/appliance/erpnext.secret (root 0600).\n"
+    )
+    return Plan(
+        provision_id=pid,
+        reprovision=reprovision,
+        terminal_id=cfg.terminal.id,
+        branch=branch,
+        config_text=header + to_toml(config),
+        api_secret=secret.strip(),
+        authorized_keys=tuple(lines),
+        fingerprints=tuple(prints),
+        transfer_key=transfer_key,
+        notes=notes,
+    )
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _key(name: str) -> str:
+    return name if BARE_KEY.match(name) else json.dumps(name)
+
+
+def to_toml(tables: Mapping[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for what appliance.toml holds: tables, scalars, lists of scalars."""
+    out: list[str] = []
+    scalars = {k: v for k, v in tables.items() if not isinstance(v, dict)}
+    if scalars:
+        if prefix:
+            out.append(f"[{prefix}]")
+        out += [f"{_key(k)} = {_scalar(v)}" for k, v in scalars.items()]
+        out.append("")
+    for name, sub in tables.items():
+        if isinstance(sub, dict):
+            path = f"{prefix}.{_key(name)}" if prefix else _key(name)
+            if not sub:
+                out += [f"[{path}]", ""]
+            else:
+                out.append(to_toml(sub, path))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def is_placeholder(config: Path) -> bool:
+    """The image's placeholder config (or none at all): the till is not provisioned."""
+    try:
+        with config.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return True
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    terminal = data.get("terminal")
+    return isinstance(terminal, dict) and terminal.get("id") == PLACEHOLDER_ID
+
+
+def _write(path: Path, text: str, mode: int, group: str | None = None) -> None:
+    """Atomically: a temporary file with the final mode and owner, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)
+        if os.geteuid() == 0:
+            gid = 0
+            if group:
+                with contextlib.suppress(KeyError):
+                    gid = grp.getgrnam(group).gr_gid
+            os.fchown(fd, 0, gid)
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def write_status(targets: Targets, state: str, reason: str, **extra: Any) -> None:
+    """For the till's "not provisioned" screen (world-readable, never a secret)."""
+    status = {"state": state, "reason": reason, "at": _now(), **extra}
+    targets.status.parent.mkdir(parents=True, exist_ok=True)
+    _write(targets.status, json.dumps(status, indent=1) + "\n", 0o644)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def apply(plan: Plan, targets: Targets, source: str) -> None:
+    targets.etc.mkdir(parents=True, exist_ok=True)
+    targets.ssh_keys.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The secret first: appliance.toml names it, and the agent starts only once it exists.
+    _write(targets.secret, plan.api_secret + "\n", 0o600)
+    if plan.transfer_key is not None:
+        # Signs this till's USB bundles (appliance export, run by the till): group appliance.
+        _write(targets.transfer_key, plan.transfer_key + "\n", 0o640, "appliance")
+    keys_text = "".join(line + "\n" for line in plan.authorized_keys)
+    _write(targets.ssh_keys, keys_text, 0o600)
+    record = {
+        "provision_id": plan.provision_id,
+        "terminal_id": plan.terminal_id,
+        "branch": plan.branch,
+        "applied_at": _now(),
+        "source": source,
+        "authorized_keys": list(plan.fingerprints),
+        "transfer_key": plan.transfer_key is not None,
+    }
+    _write(targets.record, json.dumps(record, indent=1) + "\n", 0o640, "appliance")
+    _write(targets.config, plan.config_text, 0o640, "appliance")
+
+
+def recorded_id(targets: Targets) -> str | None:
+    try:
+        value = json.loads(targets.record.read_text()).get("provision_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def scrub(path: Path, plan: Plan) -> str:
+    """Rewrite the provisioning file without its secrets; returns what was done.
+
+    Line by line (the comments and layout IT wrote stay), then checked by parsing: if the result
+    still holds a secret or lost anything else, the file is replaced by a note instead.
+    """
+    original = path.read_text(encoding="utf-8")
+    before = tomllib.loads(original)
+    table = ""
+    removed = []
+    lines = []
+    stamp = f"removed by till {plan.terminal_id} ({socket.gethostname()}) at {_now()}"
+    for line in original.splitlines():
+        header = re.match(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        if header:
+            table = header.group(1)
+        secret = bool(
+            (table == "erpnext" and re.match(r"^\s*api_secret\s*=", line))
+            or (table == "transfer" and re.match(r"^\s*key\s*=", line))
+            or (table == "" and re.match(r"^\s*(erpnext\.api_secret|transfer\.key)\s*=", line))
+        )
+        if secret:
+            name = "api_secret" if "api_secret" in line.split("=", 1)[0] else "transfer key"
+            removed.append(name)
+            lines.append(f"# {name}: {stamp}")
+        else:
+            lines.append(line)
+    text = "\n".join(lines) + "\n"
+    expected = {k: dict(v) if isinstance(v, dict) else v for k, v in before.items()}
+    if isinstance(expected.get("erpnext"), dict):
+        expected["erpnext"].pop("api_secret", None)
+    if isinstance(expected.get("transfer"), dict):
+        expected["transfer"].pop("key", None)
+    try:
+        ok = tomllib.loads(text) == expected
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if not ok:
+        text = (
+            f"# This provisioning file was applied to till {plan.terminal_id} at {_now()}.\n"
+            "# Its secrets could not be removed line by line, so the whole file was replaced.\n"
+        )
+        removed = ["whole file"]
+    tmp = path.with_name(path.name + ".new")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return ", ".join(removed) if removed else "nothing (no secrets left in the file)"
+
+
+def provision(
+    file: Path, targets: Targets, *, source: str = "", do_scrub: bool = False, check: bool = False
+) -> tuple[int, list[str]]:
+    """Validate and, if it applies to this till, apply ``file``. Returns (status, log lines)."""
+    log: list[str] = []
+    placeholder = is_placeholder(targets.config)
+    try:
+        with file.open("rb") as fh:
+            data = tomllib.load(fh)
+        plan = parse_provision(data, file.name)
+    except tomllib.TOMLDecodeError as exc:
+        reason = f"{file.name}: not valid TOML: {exc}"
+        return _invalid(targets, placeholder, check, reason, log)
+    except ProvisionError as exc:
+        return _invalid(targets, placeholder, check, str(exc), log)
+    log += [f"note: {n}" for n in plan.notes]
+    if check:
+        log.append(f"{file.name}: valid (terminal {plan.terminal_id}, id {plan.provision_id})")
+        return APPLIED, log
+    previous = recorded_id(targets)
+    if not placeholder and not (plan.reprovision and plan.provision_id != previous):
+        why = (
+            "already applied"
+            if plan.provision_id == previous
+            else "this till is already provisioned (set [provision] reprovision = true and a "
+            "new [provision] id to apply it)"
+        )
+        log.append(f"{file.name} (id {plan.provision_id}): not applied: {why}")
+        if do_scrub and plan.provision_id == previous:
+            log.append(f"{file.name}: secrets removed: {scrub(file, plan)}")
+        return NOTHING_TO_DO, log
+    apply(plan, targets, source or str(file))
+    log.append(
+        f"provisioned terminal {plan.terminal_id} (branch {plan.branch or '-'}, provision id "
+        f"{plan.provision_id}) from {source or file}: /etc/appliance/appliance.toml, "
+        f"erpnext.secret (root 0600), {len(plan.authorized_keys)} SSH key(s) for root: "
+        f"{', '.join(plan.fingerprints) or '-'}"
+        + ("; transfer key" if plan.transfer_key is not None else "")
+    )
+    if do_scrub:
+        log.append(f"{file.name}: secrets removed: {scrub(file, plan)}")
+    write_status(
+        targets,
+        "provisioned",
+        f"provisioned as {plan.terminal_id}",
+        terminal_id=plan.terminal_id,
+        branch=plan.branch,
+        provision_id=plan.provision_id,
+    )
+    return APPLIED, log
+
+
+def _invalid(
+    targets: Targets, placeholder: bool, check: bool, reason: str, log: list[str]
+) -> tuple[int, list[str]]:
+    log.append(f"not provisioned: {reason}" if placeholder else f"file ignored: {reason}")
+    if placeholder and not check:
+        write_status(targets, "error", reason)
+    return INVALID, log
