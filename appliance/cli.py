@@ -119,6 +119,12 @@ def _import(args: argparse.Namespace) -> int:
     return import_(args)
 
 
+def _transfer_key(args: argparse.Namespace) -> int:
+    from appliance.transfer.commands import transfer_key
+
+    return transfer_key(args)
+
+
 def _provision(args: argparse.Namespace) -> int:
     from appliance.provision_commands import provision_command
 
@@ -140,6 +146,10 @@ def _transfer_commands(command: Callable[[str, Handler, str], argparse.ArgumentP
     for p in (out, into):
         p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
         p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    key = command("transfer-key", _transfer_key, "Make a terminal's transfer key (mode 0600)")
+    key.add_argument("--terminal", required=True, metavar="ID", help="the terminal's id")
+    key.add_argument("--out", required=True, metavar="FILE|DIR", help="DIR: DIR/<id>.key")
+    key.add_argument("--replace", action="store_true", help="overwrite an existing key file")
 
 
 def _erpnext_setup(args: argparse.Namespace) -> int:

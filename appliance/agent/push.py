@@ -48,6 +48,7 @@ from appliance.agent import server_mode
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.agent.ledger import COMPARED_TOTALS, Job, Ledger, NotReadyError, References
 from appliance.agent.outbox_ledger import OutboxLedger
+from appliance.agent.rollover import CLOSED_FIELD, Rollover, RolloverError
 from appliance.agent.server_mode import ServerMode
 from appliance.sales.payload import OFFLINE_ID_FIELD, RETURN_AGAINST_OFFLINE_FIELD
 from appliance.store import outbox
@@ -169,6 +170,7 @@ class DocumentSender:
         # A mode of payment's account for the company, when the till's payload lacks it.
         self.payment_account = payment_account
         self.mode: ServerMode | None = None  # asked once per cycle, again after a 417 about it
+        self.rollover = Rollover(client, self.erpnext_user, self.site_now)
 
     def current_mode(self) -> ServerMode:
         if self.mode is None:
@@ -217,15 +219,24 @@ class DocumentSender:
             try:
                 self._prepare_and_send(job, report)
             except ERPNextError as exc:
-                if not server_mode.is_wrong_doctype(exc):
-                    raise
-                # POS Settings changed since this cycle began: read it again, send once more.
-                previous, self.mode = self.mode, None
-                if self.current_mode() == previous:
+                if not self._recovered(job, exc):
                     raise
                 self._prepare_and_send(job, report)
         except ERPNextError as exc:
             self._on_error(job, exc, report)
+
+    def _recovered(self, job: Job, exc: ERPNextError) -> bool:
+        """Whether what ``exc`` says was put right, so the job is worth sending once more."""
+        if server_mode.is_wrong_doctype(exc):
+            # POS Settings changed since this cycle began: read it again.
+            previous, self.mode = self.mode, None
+            return self.current_mode() != previous
+        if job.doctype not in SALE_DOCTYPES:
+            return False
+        try:
+            return self.rollover.handle(exc, job.payload, self.current_mode())
+        except RolloverError as refused:
+            raise ERPNextError(ErrorKind.QUARANTINE, str(refused), exc.status) from None
 
     def _prepare_and_send(self, job: Job, report: PushReport) -> None:
         try:
@@ -330,8 +341,11 @@ class DocumentSender:
         return delay
 
     # -- asking ERPNext by offline id ----------------------------------------------------------
-    def _fields(self, doctype: str) -> list[str]:
+    @staticmethod
+    def _fields(doctype: str, closed: bool = False) -> list[str]:
         fields = ["name", OFFLINE_ID_FIELD, "docstatus"]
+        if closed and doctype in CLOSED_FIELD:
+            fields.append(CLOSED_FIELD[doctype])
         return fields
 
     def _searched(self, doctype: str) -> tuple[str, ...]:
@@ -357,7 +371,10 @@ class DocumentSender:
                 found[(queued, offline_id)] = row
         return found
 
-    def _find(self, queued: str, offline_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def _find(
+        self, queued: str, offline_ids: Sequence[str], *, closed: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Offline id -> ERPNext's row (``closed``: with the field set once a closing took it)."""
         found: dict[str, dict[str, Any]] = {}
         for doctype in self._searched(queued):
             for start in range(0, len(offline_ids), LOOKUP_CHUNK):
@@ -365,7 +382,7 @@ class DocumentSender:
                 test = ["in", chunk] if len(chunk) > 1 else ["=", chunk[0]]
                 rows = self.client.get_list(
                     doctype,
-                    fields=self._fields(doctype),
+                    fields=self._fields(doctype, closed),
                     filters=[[OFFLINE_ID_FIELD, *test]],
                     limit_page_length=0,
                 )
@@ -405,7 +422,11 @@ class DocumentSender:
         elif job.doctype == OPENING_DOCTYPE and mode.v16:
             server_mode.opening_body(body, self.site_now())
         elif job.doctype == CLOSING_DOCTYPE:
-            body.update(server_mode.closing_tables(self._closing_rows(sales), mode))
+            rows = self._closing_rows(sales)
+            if mode.v16:
+                shift = str(job.payload.get(OPENING_OFFLINE_FIELD) or "")
+                rows = self.rollover.final_closing(body, shift, rows)
+            body.update(server_mode.closing_tables(rows, mode))
             if mode.v16:
                 opening = self.client.get_doc(OPENING_DOCTYPE, str(body["pos_opening_entry"]))
                 start = str((opening or {}).get("period_start_date") or "")
@@ -438,8 +459,12 @@ class DocumentSender:
         row = self._find(POS_INVOICE, [str(original)]).get(str(original))
         if row is None:
             raise NotReadyError(f"original sale {original} is not in ERPNext (yet)")
+        doctype = str(row["doctype"])
         body["return_against"] = row["name"]
-        return str(row["doctype"])
+        server_mode.link_return_items(
+            body, doctype, self.client.get_doc(doctype, str(row["name"])) or {}
+        )
+        return doctype
 
     def _prepare_closing(
         self, refs: References, job: Job, body: dict[str, Any]
@@ -469,13 +494,16 @@ class DocumentSender:
         """Each sale's row with the doctype it has in ERPNext (on 16: asked, by offline id)."""
         if not self.current_mode().v16:
             return [(POS_INVOICE, row) for _, row in sales]
-        where = self._find(POS_INVOICE, [offline_id for offline_id, _ in sales])
+        where = self._find(POS_INVOICE, [offline_id for offline_id, _ in sales], closed=True)
         out = []
         for offline_id, row in sales:
             found = where.get(offline_id)
             if found is None:
                 raise NotReadyError(f"sale {offline_id} is not in ERPNext (yet)")
-            out.append((str(found["doctype"]), {**row, "invoice": found["name"]}))
+            doctype = str(found["doctype"])
+            # ``closed``: an interim closing (appliance.agent.rollover) took it already.
+            closed = bool(found.get(CLOSED_FIELD[doctype]))
+            out.append((doctype, {**row, "invoice": found["name"], "closed": closed}))
         return out
 
     # -- after insert --------------------------------------------------------------------------

@@ -36,6 +36,9 @@ from appliance.store.models import (
 SCOPE_KEY = "pull.scope"
 ITEM, ITEM_PRICE, CUSTOMER, ADDRESS = "Item", "Item Price", "Customer", "Address"
 COMPANY_DOCTYPES = ("Sales Taxes and Charges Template", "Item Tax Template")
+# Rules whose empty company is a wildcard (FACTS §3.8 step 4, §3.9 "equal or blank"): those of
+# the profile's company and those of none. Frappe reads "" in an ``in`` list as "or not set".
+ANY_COMPANY_DOCTYPES = {"Tax Rule": "tax_rules", "Pricing Rule": "pricing_rules"}
 
 
 def _t(name: str) -> Table:
@@ -58,6 +61,8 @@ class Scope:
             return [["name", "=", self.profile]]
         if doctype in COMPANY_DOCTYPES and self.company:
             return [["company", "=", self.company]]
+        if doctype in ANY_COMPANY_DOCTYPES and self.company:
+            return [["company", "in", [self.company, ""]]]
         if doctype == ITEM and self.item_groups is not None:
             return [["item_group", "in", list(self.item_groups)]]
         if doctype == CUSTOMER and self.customer_groups is not None:
@@ -106,7 +111,7 @@ class Scope:
         if wider(self.customer_groups, old.customer_groups):
             out |= {CUSTOMER, ADDRESS}
         if self.company != old.company:
-            out |= set(COMPANY_DOCTYPES)
+            out |= {*COMPANY_DOCTYPES, *ANY_COMPANY_DOCTYPES}
         return out
 
 
@@ -202,6 +207,11 @@ def drop_out_of_scope(session: Session, scope: Scope) -> dict[str, int]:
         ):
             t = _t(table)
             gone[doctype] = select(t.c.name).where(t.c.company != scope.company)
+        for doctype, table in ANY_COMPANY_DOCTYPES.items():
+            t = _t(table)
+            gone[doctype] = select(t.c.name).where(
+                t.c.company.is_not(None), t.c.company != "", t.c.company != scope.company
+            )
     removed: dict[str, int] = {}
     for doctype, query in gone.items():
         removed[doctype] = delete_masters(session, doctype, list(session.scalars(query)))

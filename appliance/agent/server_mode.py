@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -123,6 +124,35 @@ def sale_body(body: dict[str, Any], doctype: str, payment_account: PaymentAccoun
                 row["account"] = account
 
 
+# A return row's link to the row it returns, per invoice doctype (v16 NOTES §2 "Return", 40).
+RETURN_ITEM_LINK = {SALES_INVOICE: "sales_invoice_item", POS_INVOICE: "pos_invoice_item"}
+
+
+def link_return_items(body: dict[str, Any], doctype: str, original: Mapping[str, Any]) -> None:
+    """Name, on each return row, the original's row it returns, in place.
+
+    Without it ERPNext 16 accepts the return with a warning ("Returned Item ... does not exist
+    in ...", 40). The till's payload (and a USB bundle's) knows the original only by offline id,
+    so rows are matched like ERPNext's own return mapper would: the same item, at the same rate
+    first (an item sold on two lines at two prices), with quantity left to return.
+    """
+    link = RETURN_ITEM_LINK[doctype]
+    rows = list(original.get("items") or [])
+    left = {str(r.get("name")): abs(_dec(r.get("qty"))) for r in rows}
+    for row in body.get("items") or []:
+        qty, rate = abs(_dec(row.get("qty"))), _dec(row.get("rate"))
+        same = [r for r in rows if r.get("item_code") == row.get("item_code")]
+        same.sort(key=lambda r: (_dec(r.get("rate")) != rate, left[str(r.get("name"))] < qty))
+        if same:
+            chosen = str(same[0].get("name"))
+            row[link] = chosen
+            left[chosen] -= qty
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value or 0))
+
+
 def opening_body(body: dict[str, Any], site_now: datetime) -> None:
     """An opening from an earlier day is posted as opened now (site time), in place.
 
@@ -174,6 +204,43 @@ def _row(row: dict[str, Any], link: str) -> dict[str, Any]:
     out = {link: row["invoice"]}
     out.update({k: v for k, v in row.items() if k != "invoice"})
     return out
+
+
+# -- what ERPNext knows (the USB import at head office has no store) ---------------------------
+SYSTEM_SETTINGS = "System Settings"
+
+
+def erpnext_site_now(client: ERPNextClient) -> Callable[[], datetime]:
+    """The site's wall clock, System Settings' time zone asked once."""
+    zone: list[str] = []
+
+    def now() -> datetime:
+        if not zone:
+            doc = client.get_doc(SYSTEM_SETTINGS, SYSTEM_SETTINGS) or {}
+            zone.append(str(doc.get("time_zone") or ""))
+        return site_clock(zone[0])()
+
+    return now
+
+
+def erpnext_payment_account(client: ERPNextClient) -> PaymentAccount:
+    """A mode of payment's default account for a company, asked once per pair."""
+    known: dict[tuple[str, str], str | None] = {}
+
+    def account(mode_of_payment: str, company: str) -> str | None:
+        key = (mode_of_payment, company)
+        if key not in known:
+            rows = client.get_list(
+                "Mode of Payment Account",
+                parent="Mode of Payment",
+                fields=["default_account"],
+                filters=[["parent", "=", mode_of_payment], ["company", "=", company]],
+                limit_page_length=1,
+            )
+            known[key] = str(rows[0].get("default_account") or "") or None if rows else None
+        return known[key]
+
+    return account
 
 
 # -- what the terminal's store knows -------------------------------------------------------------

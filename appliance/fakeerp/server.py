@@ -178,6 +178,10 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeERPNext
     protocol_version = "HTTP/1.1"
     server_version = "FakeFrappe/15"
+    # Headers and body go out in two writes on a kept-alive connection: with Nagle's algorithm
+    # the body waited for the client's delayed ACK, tens of ms per request (the bench's push
+    # spent 2/3 of its time there). A real ERPNext behind nginx/gunicorn does not stall so.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests read FakeERPNext.log instead

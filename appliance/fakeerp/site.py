@@ -430,6 +430,8 @@ class Site:
             handler = getattr(self, "_validate_" + doctype.lower().replace(" ", "_"), None)
             if handler is not None:
                 handler(doc, user)
+            if self.version >= 16:
+                notes += v16.return_notes(self, doctype, doc)
             self.meta.validate(doctype, doc, user)
             self._check_unique(doctype, doc, notes)
             if name in self.docs.get(doctype, {}):

@@ -11,7 +11,9 @@ invoice_type`` ("Sales Invoice" on a fresh site, NOTES §1). On top of the v15 b
   Opening Entry" (71, 72, 78); a second open opening for a profile answers 417 (83);
 - the closing entry's invoices are in ``pos_invoices`` and ``sales_invoices``; the v15 name
   ``pos_transactions`` is no field any more and is dropped silently (44, 85-87);
-- ``invoice_type`` cannot change while an opening is open (36).
+- ``invoice_type`` cannot change while an opening is open (36);
+- a return row that does not name the original's row (``sales_invoice_item`` /
+  ``pos_invoice_item``) is accepted with a warning in ``_server_messages`` (40).
 """
 
 from __future__ import annotations
@@ -189,6 +191,30 @@ def on_submit_sales_invoice(site: Site, doc: Doc) -> None:
     stored = dict(doc)
     stored["status"] = "Return" if int(doc.get("is_return") or 0) else "Paid"
     site.docs[SALES_INVOICE][doc["name"]] = stored
+
+
+# The return row's link to the original's row, per invoice doctype (NOTES §2 "Return").
+RETURN_ITEM_LINK = {SALES_INVOICE: "sales_invoice_item", POS_INVOICE: "pos_invoice_item"}
+
+
+def return_notes(site: Site, doctype: str, doc: Doc) -> list[dict[str, Any]]:
+    """The warnings a return gets for rows not linked to a row of its original (recorded 40:
+    "Row # 1: Returned Item SKU-0001 does not exist in Sales Invoice ACC-SINV-2026-00001")."""
+    link = RETURN_ITEM_LINK.get(doctype)
+    if link is None or not int(doc.get("is_return") or 0):
+        return []
+    original = site.docs.get(doctype, {}).get(str(doc.get("return_against") or ""), {})
+    rows = {r.get("name"): r.get("item_code") for r in original.get("items") or []}
+    return [
+        {
+            "message": f"Row # {n}: Returned Item {row.get('item_code')} does not exist in "
+            f"{doctype} {doc.get('return_against')}",
+            "as_table": False,
+            "title": "Message",
+        }
+        for n, row in enumerate(doc.get("items") or [], 1)
+        if rows.get(row.get(link)) != row.get("item_code") or not row.get(link)
+    ]
 
 
 def closing_rows(site: Site, doc: Doc) -> list[tuple[str, str, dict[str, Any]]]:

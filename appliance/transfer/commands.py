@@ -26,7 +26,7 @@ from appliance.store.migrate import MigrationError, upgrade_to_head
 from appliance.transfer import bundle as bundles
 from appliance.transfer.export import export_bundle
 from appliance.transfer.importer import import_bundle
-from appliance.transfer.keys import TransferKeyError, key_for_terminal, read_key
+from appliance.transfer.keys import TransferKeyError, key_for_terminal, read_key, write_new_key
 
 EXIT_REFUSED_DOCUMENTS = 4
 
@@ -134,4 +134,17 @@ def import_(args: argparse.Namespace) -> int:
             f"by ERPNext, {len(report.mismatches)} with other totals (see the JSON)",
             EXIT_REFUSED_DOCUMENTS,
         )
+    return EXIT_OK
+
+
+def transfer_key(args: argparse.Namespace) -> int:
+    """``appliance transfer-key --terminal T --out FILE|DIR``: a new key, its fingerprint."""
+    out = Path(args.out)
+    path = key_for_terminal(out, args.terminal) if out.is_dir() else out
+    try:
+        key_fingerprint = write_new_key(path, replace=args.replace)
+    except TransferKeyError as exc:
+        return _fail("transfer-key", str(exc))
+    # The same fingerprint a bundle's manifest carries: compare it on both sides.
+    _emit({"terminal": args.terminal, "key_file": str(path), "key_fingerprint": key_fingerprint})
     return EXIT_OK

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.agent import server_mode
 from appliance.agent.client import ERPNextClient
 from appliance.agent.ledger import Job
 from appliance.agent.push import DocumentSender, Outcome, PushReport, StopError, rank
@@ -90,7 +91,13 @@ def import_bundle(bundle: Bundle, client: ERPNextClient, *, batch_size: int = 50
     """Send every document, in dependency order, in batches; stop early only when the link
     fails or ERPNext refuses us (the summary says which; running it again is safe)."""
     started = time.monotonic()
-    sender = DocumentSender(client, BundleLedger(bundle))
+    # No store here: what a v16 Sales Invoice needs besides the payload is asked of ERPNext.
+    sender = DocumentSender(
+        client,
+        BundleLedger(bundle),
+        site_now=server_mode.erpnext_site_now(client),
+        payment_account=server_mode.erpnext_payment_account(client),
+    )
     report = PushReport()
     # Every document once, and only in this order: opening, customers, sales, returns, closing.
     jobs = sorted(

@@ -7,7 +7,9 @@ same key, either as one file (``--key-file``) or in a directory of ``<terminal i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import secrets
 from pathlib import Path
 
 KEY_BYTES = 32
@@ -38,3 +40,24 @@ def key_for_terminal(directory: Path, terminal: str) -> Path:
 def fingerprint(key: bytes) -> str:
     """Names a key without revealing it, so "wrong key" can be told apart from "altered"."""
     return hashlib.sha256(b"appliance transfer key\0" + key).hexdigest()[:16]
+
+
+def write_new_key(path: Path, *, replace: bool = False) -> str:
+    """Write a fresh key to ``path`` (mode 0600, never over an existing file unless ``replace``)
+    and return its fingerprint. The key itself is never returned, printed or logged."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    key = secrets.token_hex(KEY_BYTES)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise TransferKeyError(
+            f"{path}: already exists (a key in use? --replace to overwrite)"
+        ) from None
+    except OSError as exc:
+        raise TransferKeyError(f"{path}: cannot write the transfer key: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        os.fchmod(out.fileno(), 0o600)  # also when replacing a file made with wider rights
+        out.write(key + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return fingerprint(bytes.fromhex(key))

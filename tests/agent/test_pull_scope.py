@@ -38,6 +38,8 @@ from appliance.store.models import (
     JournalEntry,
     PosInvoice,
     PosProfile,
+    PricingRule,
+    TaxRule,
 )
 from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, sell, write_config
 
@@ -404,3 +406,22 @@ def test_first_full_pull_reports_progress_and_is_journaled(
         empty_db, lambda s: s.scalars(select(JournalEntry.data).order_by(JournalEntry.seq)).all()
     )[-1]
     assert json.loads(end)["applied"]["Item"] == SMALL.items
+
+
+def test_tax_and_pricing_rules_are_the_profile_companys_or_any_companys(
+    branch_erp: FakeERPNext, branch_client: ERPNextClient, empty_db: Path
+) -> None:
+    company = branch_erp.site.get("POS Profile", BRANCH)["company"]
+    rules = (("Tax Rule", TaxRule, "ACC-TAX-RULE-0001"), ("Pricing Rule", PricingRule, "PRLE-0001"))
+    for doctype, _, template in rules:
+        base = branch_erp.site.get(doctype, template)
+        other = {**base, "name": f"{template}-OTHER", "company": "Other Co"}
+        blank = {**base, "name": f"{template}-ANY", "company": None}
+        branch_erp.site.load([other, blank])
+    report = _puller(branch_client, empty_db, pos_profile=BRANCH).pull()
+    for doctype, model, template in rules:
+        held = {d["name"] for d in branch_erp.site.all(doctype) if d["company"] in (company, None)}
+        assert f"{template}-ANY" in held and f"{template}-OTHER" not in held
+        assert _names(empty_db, model.name) == held
+        # Filtered by ERPNext (company in [the profile's, ""]), not pulled whole and dropped.
+        assert report.applied[doctype] == len(held)

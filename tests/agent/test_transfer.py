@@ -25,7 +25,7 @@ from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
 from appliance.transfer import bundle as bundles
-from appliance.transfer.keys import read_key
+from appliance.transfer.keys import fingerprint, read_key
 from tests.agent.conftest import CASHIER, make_client, make_pusher, return_all, sell, write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -291,6 +291,33 @@ def test_a_bundle_signed_with_another_key_is_refused(
     code, _, err = _cli(site.office_env, "import", str(bundle))
     assert code == 2 and "DEMO1.key: transfer key file not found" in err
     assert erp.log == []
+
+
+def test_transfer_key_writes_a_private_key_and_prints_only_its_fingerprint(
+    checkout: Checkout, site: Site, erp: FakeERPNext
+) -> None:
+    code, out, err = _cli(
+        site.terminal_env, "transfer-key", "--terminal", "DEMO1", "--out", str(site.keys_dir)
+    )
+    assert code == 2 and "DEMO1.key: already exists" in err and out is None
+    args = ("transfer-key", "--terminal", "DEMO1", "--out", str(site.key_file), "--replace")
+    site.key_file.chmod(0o644)
+    code, out, err = _cli(site.terminal_env, *args)
+    assert code == 0, err
+    key = site.key_file.read_text(encoding="ascii").strip()
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert site.key_file.stat().st_mode & 0o777 == 0o600
+    assert out == {
+        "terminal": "DEMO1",
+        "key_file": str(site.key_file),
+        "key_fingerprint": fingerprint(read_key(site.key_file)),
+    }
+    assert key not in json.dumps(out) + err
+    # The bundle's manifest names the key by the same fingerprint.
+    checkout.open_shift(CASHIER, {"Cash": D(50)})
+    bundle, _ = _export(site)
+    manifest = json.loads(bundle.read_text(encoding="utf-8").splitlines()[0])
+    assert manifest["key_fingerprint"] == out["key_fingerprint"]
 
 
 def test_nothing_to_export_says_so(checkout: Checkout, site: Site, erp: FakeERPNext) -> None:

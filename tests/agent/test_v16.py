@@ -20,6 +20,7 @@ from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
+from appliance.sales import cart as carts
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
 from tests.agent.conftest import (
@@ -108,6 +109,9 @@ def test_sales_invoice_mode_day_lands_exactly_once(
     (orig,) = [i for i in invoices if i["offline_id"] == sales[0]]
     assert ret["return_against"] == orig["name"] and ret["status"] == "Return"
     assert ret["grand_total"] == -orig["grand_total"]
+    # Each returned row names the original's row (NOTES §2 "Return", 40).
+    assert [r["sales_invoice_item"] for r in ret["items"]] == [r["name"] for r in orig["items"]]
+    _assert_return_link_checked(client16, orig)
 
     (closing,) = erp16.site.all("POS Closing Entry")
     assert "pos_transactions" not in closing and closing["pos_invoices"] == []
@@ -128,6 +132,25 @@ def test_sales_invoice_mode_day_lands_exactly_once(
     assert len(erp16.posts()) == posts
 
 
+def _assert_return_link_checked(client: ERPNextClient, orig: dict[str, Any]) -> None:
+    """The fake warns, as recorded (40), about a return row that names no original row."""
+    row = orig["items"][0]
+    body = {
+        **{k: orig[k] for k in ("customer", "company", "pos_profile", "currency")},
+        "is_pos": 1,
+        "is_return": 1,
+        "return_against": orig["name"],
+        "items": [{"item_code": row["item_code"], "qty": -1, "rate": row["rate"]}],
+        "payments": [{"mode_of_payment": "Cash", "amount": -row["rate"]}],
+    }
+    warned = client.insert(SI, body).messages
+    assert warned == [
+        f"Row # 1: Returned Item {row['item_code']} does not exist in Sales Invoice {orig['name']}"
+    ]
+    body["items"][0]["sales_invoice_item"] = row["name"]
+    assert client.insert(SI, body).messages == []
+
+
 def test_pos_invoice_mode_on_16_posts_pos_invoices_and_the_v16_closing(
     checkout: Checkout, db_path: Path, erp16_pos: FakeERPNext
 ) -> None:
@@ -142,6 +165,9 @@ def test_pos_invoice_mode_on_16_posts_pos_invoices_and_the_v16_closing(
     (closing,) = erp16_pos.site.all("POS Closing Entry")
     assert len(closing["pos_invoices"]) == 4 and closing["sales_invoices"] == []
     assert {i["status"] for i in invoices} == {"Consolidated"}
+    (ret,) = [i for i in invoices if i["is_return"]]
+    orig = erp16_pos.site.get(PI, ret["return_against"])
+    assert [r["pos_invoice_item"] for r in ret["items"]] == [r["name"] for r in orig["items"]]
 
 
 def test_a_shift_synced_after_midnight_opens_today_and_keeps_its_sales_dates(
@@ -170,28 +196,127 @@ def test_a_shift_synced_after_midnight_opens_today_and_keeps_its_sales_dates(
     assert len(closing["sales_invoices"]) == 4
 
 
-def test_an_opening_posted_on_an_earlier_day_quarantines_later_sales_with_a_journal_entry(
+def _stale_shift(
+    checkout: Checkout, erp: FakeERPNext, pusher: Pusher
+) -> tuple[carts.Cart, dict[str, Any]]:
+    """A shift opened with 150 cash whose opening and first sale reached ERPNext; then the link
+    stays down past midnight: on the server the opening is now yesterday's."""
+    checkout.open_shift(CASHIER, {"Cash": D(150)})
+    first = sell(checkout, 10, change=D(5))
+    assert len(pusher.push().created) == 2
+    (opening,) = erp.site.all("POS Opening Entry")
+    day_before = datetime.fromisoformat(opening["period_start_date"]) - timedelta(days=1)
+    erp.site.touch("POS Opening Entry", opening["name"], period_start_date=str(day_before))
+    return first, opening
+
+
+def test_a_stale_server_opening_is_closed_and_reopened_today_exactly_once(
     checkout: Checkout, db_path: Path, erp16: FakeERPNext, client16: ERPNextClient
 ) -> None:
     pusher = make_pusher(client16, db_path)
-    checkout.open_shift(CASHIER, {"Cash": D(0)})
-    sell(checkout, 10)
-    pusher.push()
-    # The link then stays down past midnight: on the server the opening is yesterday's.
-    (opening,) = erp16.site.all("POS Opening Entry")
-    day_before = datetime.fromisoformat(opening["period_start_date"]) - timedelta(days=1)
-    erp16.site.touch("POS Opening Entry", opening["name"], period_start_date=str(day_before))
+    first, stale = _stale_shift(checkout, erp16, pusher)
+    late = [sell(checkout, 11), sell(checkout, 12, 13)]
+    report = pusher.push()
+    assert not report.quarantined and len(report.created) == 2, report.as_dict()
+
+    site = erp16.site
+    shift = stale["offline_id"]
+    interim = site.get(
+        "POS Closing Entry", site.get("POS Opening Entry", stale["name"])["pos_closing_entry"]
+    )
+    assert interim["offline_id"] == f"{shift}/close" and interim["docstatus"] == 1
+    first_si = site.find(SI, offline_id=first.offline_id)[0]
+    assert [r["sales_invoice"] for r in interim["sales_invoices"]] == [first_si["name"]]
+    assert D(str(interim["grand_total"])) == _our_sales(db_path)[first.offline_id].grand_total
+    # Nobody counted at midnight: the drawer is declared as expected (150 + the sale).
+    (cash,) = interim["payment_reconciliation"]
+    assert (
+        D(str(cash["expected_amount"]))
+        == D(str(cash["closing_amount"]))
+        == D(150) + (first.amount_due)
+    )
+    today = site.now().date().isoformat()
+    (fresh,) = site.find("POS Opening Entry", offline_id=f"{shift}/{today}")
+    assert fresh["status"] == "Open" and fresh["period_start_date"][:10] == today
+    assert D(str(fresh["balance_details"][0]["opening_amount"])) == D(str(cash["closing_amount"]))
+    # The late sales keep the till's own dates and totals.
+    invoices = site.all(SI)
+    _assert_totals_match(db_path, invoices)
+    ours = _our_sales(db_path)
+    for cart in late:
+        (inv,) = site.find(SI, offline_id=cart.offline_id)
+        assert inv["posting_date"] == ours[cart.offline_id].posting_date.isoformat()
+
+    # The shift's own closing closes the fresh opening with the sales left.
+    checkout.close_shift(CASHIER, {"Cash": D(200)})
+    report = pusher.push()
+    assert not report.quarantined and len(report.created) == 1, report.as_dict()
+    final = site.find("POS Closing Entry", pos_opening_entry=fresh["name"])[0]
+    assert sorted(r["sales_invoice"] for r in final["sales_invoices"]) == sorted(
+        site.find(SI, offline_id=c.offline_id)[0]["name"] for c in late
+    )
+    assert D(str(final["grand_total"])) == sum((ours[c.offline_id].grand_total for c in late), D(0))
+    (count,) = final["payment_reconciliation"]
+    assert D(str(count["closing_amount"])) == D(200)
+    assert D(str(count["opening_amount"])) == D(str(cash["closing_amount"]))
+    assert {o["status"] for o in site.all("POS Opening Entry")} == {"Closed"}
+    assert {i["pos_closing_entry"] for i in site.all(SI)} == {interim["name"], final["name"]}
+
+    # Exactly once: a fresh agent re-checking everything posts nothing.
+    posts = len(erp16.posts())
+    for cart in (first, *late):
+        _forget(db_path, cart.offline_id)
+    again = make_pusher(make_client(erp16), db_path).push()
+    assert len(again.found) == 3 and not again.created
+    assert len(erp16.posts()) == posts
+
+
+def test_a_rollover_cut_after_the_interim_closing_resumes_with_the_fresh_opening(
+    checkout: Checkout, db_path: Path, erp16: FakeERPNext, client16: ERPNextClient
+) -> None:
+    pusher = make_pusher(client16, db_path)
+    _, stale = _stale_shift(checkout, erp16, pusher)
+    late = sell(checkout, 11)
+    # The interim closing is committed but its answer lost: the sale waits for a retry.
+    erp16.drop_after_commit(1, "POS Closing Entry")
+    report = pusher.push()
+    assert not report.created and len(report.retrying) == 1
+    assert erp16.site.get("POS Opening Entry", stale["name"])["status"] == "Closed"
+    _make_sendable(db_path)
+    # Now ERPNext answers "No open POS Opening Entry": the agent sees its own interim closing.
+    report = pusher.push()
+    assert [o.offline_id for o in report.created] == [late.offline_id], report.as_dict()
+    assert len(erp16.site.all("POS Closing Entry")) == 1
+    assert len(erp16.site.find("POS Opening Entry", status="Open")) == 1
+
+
+def test_a_stale_opening_the_appliance_did_not_post_quarantines_with_what_to_do(
+    checkout: Checkout, db_path: Path, erp16: FakeERPNext, client16: ERPNextClient
+) -> None:
+    pusher = make_pusher(client16, db_path)
+    _, stale = _stale_shift(checkout, erp16, pusher)
+    erp16.site.touch("POS Opening Entry", stale["name"], offline_id=None)
     late = sell(checkout, 11)
     report = pusher.push()
     (held,) = report.quarantined
     assert held.offline_id == late.offline_id
-    assert held.message == (
-        f"POS Opening Entry - {opening['name']} is outdated. Please close the POS and create a "
-        "new POS Opening Entry."
+    assert held.message is not None and held.message.startswith(
+        f"POS Opening Entry - {stale['name']} is outdated."
     )
+    assert f"close {stale['name']} in ERPNext" in held.message
+    assert erp16.site.get("POS Opening Entry", stale["name"])["status"] == "Open"
     (entry,) = _journal(db_path, "sync_quarantine")
     assert entry.ref == late.offline_id and entry.actor == "agent"
     assert json.loads(entry.data)["message"] == held.message
+
+
+def _make_sendable(db_path: Path) -> None:
+    """Skip the back-off: every waiting entry may be sent now."""
+    factory = make_session_factory(create_db_engine(db_path))
+    with factory() as session:
+        for entry in session.scalars(select(OutboxEntry)):
+            entry.next_attempt_at = None
+        session.commit()
 
 
 def test_existence_check_looks_in_both_doctypes_after_a_mode_switch(
