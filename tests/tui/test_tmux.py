@@ -116,9 +116,14 @@ def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> Non
         ).fetchone()[0]
     assert len(sales) == 1 and sales[0][0] == "DEMO1-000001"
     assert barcode_sold == 1
-    assert (tmp_path / "demo" / "receipts" / "DEMO1-000001.txt").exists()
-    # Printed by the real driver into the demo's printer twin, which also keeps a PNG.
-    assert (tmp_path / "demo" / "receipts" / "DEMO1-000001.png").exists()
+    # Printed by the real driver into the demo's printer twin, which also keeps a PNG. The twin
+    # decodes the bytes in its own thread, after the till has moved on to the next customer.
+    receipts = tmp_path / "demo" / "receipts"
+    deadline = time.monotonic() + 20
+    while not (receipts / "DEMO1-000001.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (receipts / "DEMO1-000001.txt").exists()
+    assert (receipts / "DEMO1-000001.png").exists()
 
 
 def test_a_terminal_without_config_stays_on_the_not_ready_screen(tmp_path: Path) -> None:
