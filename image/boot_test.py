@@ -14,7 +14,13 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
    authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root
    0600 and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units, the
    root grown to the disk; with tty2 opened over SSH, Alt+F2, Ctrl+Alt+F2 and Alt+Right leave
-   tty1 the active console; a clean power-down.
+   tty1 the active console; a clean power-down. This boot has a software TPM 2.0 (swtpm): the
+   data vault (/var/lib/appliance and /etc/appliance on LUKS2, TPM2-sealed) is checked over SSH
+   (dm-crypt, systemd-tpm2 token, bind mounts, a recovery key that opens it), and markers written
+   to the vault and, as a control, to the root are searched for in the disk overlay afterwards:
+   the vault's must not be found, nor the ERPNext secret; the root's must.
+   provisioned-again: the same disk, OVMF variables and TPM state booted once more: the vault
+   unlocks without input, the marker is there, the agent is active.
 4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
 
@@ -61,6 +67,14 @@ SIGN_IN_TEXT = "sign in"
 MARKER = re.compile(r"APPLIANCE-(PROBE|SCREEN|BOOTED|UNITS)\b(.*)")
 ERP_GUEST = "10.0.2.100:8000"
 API_KEY, API_SECRET = "agent-key", "agent-secret-for-the-boot-test"
+# The data vault (image/README.md, "Data at rest"): its fixed GPT partition UUID (60-vault.conf).
+VAULT_DEV = "/dev/disk/by-partuuid/3f6c2d1a-7b4e-4c8d-9e5f-0a1b2c3d4e5f"
+# Written over SSH into the vault's store and, as the control, onto the clear-text root; the host
+# then greps the disk overlay: the first must not be found, the second must.
+VAULT_MARKER = "BOOTTEST-VAULT-MARKER-7f3a9c"
+ROOT_MARKER = "BOOTTEST-ROOT-MARKER-2b8e41"
+VAULT_MOUNTS = "/var/lib/appliance /etc/appliance"
+FINDMNT = "findmnt -rno TARGET,SOURCE"
 
 
 @dataclass
@@ -194,6 +208,12 @@ class Boot:
     stick: Path | None = None
     erp_port: int | None = None
     ssh_key: Path | None = None
+    # A software TPM2 (swtpm) with its state in this directory, attached as tpm-tis.
+    tpm_state: Path | None = None
+    # Boot the disk (qcow2 overlay) and OVMF variables an earlier boot of this name kept,
+    # instead of fresh ones; keep_disk: leave this boot's disk for a later boot.
+    disk: str | None = None
+    keep_disk: bool = False
 
 
 class Guest:
@@ -205,13 +225,19 @@ class Guest:
         self.qmp_path = work / f"{self.name}-qmp.sock"
         for p in (self.serial_path, self.qmp_path):
             p.unlink(missing_ok=True)
-        disk = work / f"{self.name}.qcow2"
-        disk.unlink(missing_ok=True)
-        backing = str((out / "appliance.img").resolve())
-        create = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing]
-        subprocess.run([*create, str(disk), DISK_SIZE], check=True)
-        nvram = work / f"{self.name}-vars.fd"
-        shutil.copyfile(OVMF_VARS, nvram)
+        disk = work / f"{boot.disk or self.name}.qcow2"
+        self.disk = disk
+        nvram = work / f"{boot.disk or self.name}-vars.fd"
+        if boot.disk is None:
+            disk.unlink(missing_ok=True)
+            backing = str((out / "appliance.img").resolve())
+            create = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing]
+            subprocess.run([*create, str(disk), DISK_SIZE], check=True)
+            shutil.copyfile(OVMF_VARS, nvram)
+        self.swtpm: subprocess.Popen[bytes] | None = None
+        tpm_argv: list[str] = []
+        if boot.tpm_state:
+            tpm_argv = self._start_swtpm(boot.tpm_state)
         self.ssh_port = free_port()
         net = f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
         if boot.erp_port:
@@ -229,6 +255,7 @@ class Guest:
             *("-vga", "std", "-display", "none", "-no-reboot"),
             *("-serial", f"file:{self.serial_path}"),
             *("-qmp", f"unix:{self.qmp_path},server=on,wait=off"),
+            *tpm_argv,
         ]
         if boot.cmdline is not None:
             cmdline = (out / "cmdline").read_text().strip()
@@ -248,6 +275,29 @@ class Guest:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError(f"{self.name}: QEMU did not start: {exc}") from exc
+
+    def _start_swtpm(self, state: Path) -> list[str]:
+        """swtpm (TPM 2.0) on a unix control socket; returns QEMU's arguments for a tpm-tis."""
+        state.mkdir(parents=True, exist_ok=True)
+        sock = self.work / f"{self.name}-swtpm.sock"
+        sock.unlink(missing_ok=True)
+        log = self.work / f"{self.name}-swtpm.log"
+        self.swtpm = subprocess.Popen(
+            [
+                *("swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}"),
+                *("--ctrl", f"type=unixio,path={sock}", "--log", f"file={log},level=1"),
+            ],
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            if self.swtpm.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: swtpm did not start (log: {log})")
+            time.sleep(0.05)
+        return [
+            *("-chardev", f"socket,id=chrtpm,path={sock}"),
+            *("-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"),
+        ]
 
     def wait(self, what: str, check: Callable[[], Any], timeout: float) -> float:
         """Poll the serial log until `check()`; returns seconds since QEMU started."""
@@ -404,7 +454,15 @@ class Guest:
                 self.proc.wait()
         self.qmp.close()
         self.qmp_path.unlink(missing_ok=True)
-        (self.work / f"{self.name}.qcow2").unlink(missing_ok=True)
+        if self.swtpm is not None:
+            try:
+                self.swtpm.wait(5)  # it ends when QEMU closes the TPM
+            except subprocess.TimeoutExpired:
+                self.swtpm.terminate()
+                self.swtpm.wait(10)
+            (self.work / f"{self.name}-swtpm.sock").unlink(missing_ok=True)
+        if not self.boot.keep_disk:
+            self.disk.unlink(missing_ok=True)
 
 
 @dataclass
@@ -514,6 +572,26 @@ authorized_keys = ["{key_pub}"]
     return stick
 
 
+def disk_contains(path: Path, needles: list[str], chunk: int = 64 << 20) -> dict[str, bool]:
+    """Which of `needles` occur anywhere in the file (a disk image or qcow2 overlay), raw bytes."""
+    want = {n: n.encode() for n in needles}
+    found = dict.fromkeys(needles, False)
+    keep = max(len(b) for b in want.values()) - 1
+    tail = b""
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            data = tail + block
+            for n, b in want.items():
+                found[n] = found[n] or b in data
+            tail = data[-keep:]
+    return found
+
+
+def vault_said(serial_text: str) -> list[str]:
+    """appliance-vault-setup's lines on the console (first boot: how long, how it unlocks)."""
+    return re.findall(r"appliance-vault: (.*)", serial_text)
+
+
 def security_exposure(text: str) -> dict[str, str]:
     """`systemd-analyze security UNIT...` -> {unit: "2.1 OK"}."""
     found = re.findall(r"Overall exposure level for (\S+): ([0-9.]+ \S+)", text)
@@ -570,8 +648,11 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             "screendump_tries": tries,
             "host_key_on_screen": host_key_shown,
             "provision_said": re.findall(r"appliance-provision: (.*)", serial_text)[:3],
+            "vault_said": vault_said(serial_text),
             "screen": g.serial.screens[-1].rows,
         }
+        if not any("NO TPM2" in line for line in result["pos"]["vault_said"]):
+            raise AssertionError(f"pos: no TPM-less vault set up: {result['pos']['vault_said']}")
         if not (ink(img) > 0.002 and changed(img, blank) > 0.002 and text_bands(img) >= 3):
             raise AssertionError(f"pos: tty1 screendump looks blank ({result['pos']})")
         if g.serial.units.get("agent") not in ("inactive",):
@@ -587,7 +668,17 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
     masters = all_masters(DemoSize(items=60, extra_barcodes=20, customers=10))
     with FakeERPNext(masters, api_key=API_KEY, api_secret=API_SECRET) as erp:
         port = int(erp.url.rsplit(":", 1)[1])
-        boot = Boot("provisioned", None, stick=work / "stick.img", erp_port=port, ssh_key=key)
+        tpm = work / "swtpm-state"
+        shutil.rmtree(tpm, ignore_errors=True)
+        boot = Boot(
+            "provisioned",
+            None,
+            stick=work / "stick.img",
+            erp_port=port,
+            ssh_key=key,
+            tpm_state=tpm,
+            keep_disk=True,
+        )
         with runner.guest(boot, prepare=lambda: make_stick(work, key_pub)) as g:
             r: dict[str, Any] = {}
             result["provisioned"] = r
@@ -618,6 +709,22 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             secret = "/etc/appliance/erpnext.secret"
             checks = {
                 "whoami": "id -un",
+                "write_markers": (
+                    f"echo {VAULT_MARKER} >/var/lib/appliance/boot-test-marker && "
+                    f"echo {ROOT_MARKER} >/root/boot-test-marker && sync && echo ok"
+                ),
+                "vault_lsblk": "lsblk -rno NAME,TYPE,FSTYPE,MOUNTPOINT",
+                "vault_mounts": f"for m in {VAULT_MOUNTS}; do {FINDMNT},FSTYPE -M $m; done",
+                "secret_on": f"findmnt -rno SOURCE -T {secret}",
+                "vault_luks": (
+                    f"cryptsetup luksDump {VAULT_DEV} | "
+                    "grep -E '^Version:|systemd-tpm2|tpm2-pcrs|^  [0-9]+: luks2'"
+                ),
+                "vault_keyfiles": "ls -A /etc/cryptsetup-keys.d 2>/dev/null | wc -l",
+                "recovery_key": (
+                    'k=$(/usr/lib/appliance-image/vault-recovery-key) && printf %s "$k" | '
+                    f"cryptsetup open --test-passphrase --key-file - {VAULT_DEV} && echo opens"
+                ),
                 "secret_mode": f"stat -c '%a %U %G' {secret}",
                 "pos_reads_secret": f"runuser -u pos -- cat {secret}",
                 "pos_agent_reads_secret": f"runuser -u pos-agent -- cat {secret}",
@@ -673,6 +780,46 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             r["clean_power_down"] = "reboot: Power down" in g.serial_path.read_text(
                 errors="replace"
             )
+            r["vault_said"] = vault_said(serial_text)
+            r["booted_uptime_s"] = g.serial.booted[0] if g.serial.booted else None
+            # Data at rest: the whole disk as written (the overlay holds every block the guest
+            # wrote), searched for the marker in the vault, the secret, and the root's control.
+            t = time.monotonic()
+            found = disk_contains(g.disk, [VAULT_MARKER, API_SECRET, ROOT_MARKER])
+            r["disk_scan_s"] = round(time.monotonic() - t, 1)
+            r["disk_overlay_mib"] = g.disk.stat().st_size >> 20
+            r["plaintext_on_disk"] = found
+        # The same disk, OVMF variables and TPM state again: the vault must unlock by itself.
+        boot2 = Boot(
+            "provisioned-again", None, erp_port=port, ssh_key=key, tpm_state=tpm, disk="provisioned"
+        )
+        with runner.guest(boot2) as g:
+            r2: dict[str, Any] = {}
+            result["provisioned_again"] = r2
+            g.wait(
+                "appliance-agent active", lambda: g.serial.units.get("agent") == "active", timeout
+            )
+            r2["agent_active_wall_s"] = round(time.monotonic() - g.t0, 1)
+            g.wait("end of boot", lambda: g.serial.booted is not None, timeout)
+            assert g.serial.booted
+            r2["booted_uptime_s"] = g.serial.booted[0]
+            r2["ssh"] = g.ssh_checks(
+                {
+                    "marker": "cat /var/lib/appliance/boot-test-marker",
+                    "vault_mounts": f"for m in {VAULT_MOUNTS}; do {FINDMNT} -M $m; done",
+                    "setup_first_boot": (
+                        "journalctl -b -u appliance-vault-setup --no-pager -o cat"
+                        " | grep -c 'first boot'"
+                    ),
+                    "unlock": (
+                        "journalctl -b -u systemd-cryptsetup@vault --no-pager -o cat | tail -4"
+                    ),
+                    "blame": "systemd-analyze blame --no-pager | grep -E 'vault|crypt|repart'",
+                    "agent": "systemctl is-active appliance-agent.service",
+                }
+            )
+            r2["power_down_s"] = round(g.power_down(), 1)
+        (work / "provisioned.qcow2").unlink(missing_ok=True)
         scrubbed = subprocess.run(
             ["mtype", "-i", str(work / "stick.img"), "::/provision.toml"],
             capture_output=True,
@@ -695,7 +842,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append("the secret is in the journal")
     if "erpnext-secret" not in got["agent_credential"]["out"]:
         failures.append(f"agent credential: {got['agent_credential']}")
-    if int(got["root_size_bytes"]["out"] or 0) < 3 * 1024**3:
+    if int(got["root_size_bytes"]["out"] or 0) < 1.7 * 1024**3:
         failures.append(f"root not grown to the disk: {got['root_size_bytes']}")
     if not r["erp_ok_requests"] or r["erp_auth_failures"]:
         failures.append(
@@ -710,6 +857,40 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append(f"Alt+Fn switched the console to {r['vt_after_alt_fn']}")
     if len(r["security"]) != 2:
         failures.append(f"systemd-analyze security: {r['security']}")
+    # Data at rest (image/README.md): the store and /etc/appliance on the LUKS2 vault, TPM2 only.
+    if got["write_markers"]["out"] != "ok":
+        failures.append(f"markers: {got['write_markers']}")
+    if not re.search(r"^vault crypt ext4 /", got["vault_lsblk"]["out"], re.M):
+        failures.append(f"no dm-crypt vault mounted: {got['vault_lsblk']['out']!r}")
+    if not re.search(r"crypto_LUKS", got["vault_lsblk"]["out"]):
+        failures.append("no LUKS partition in lsblk")
+    mounts = got["vault_mounts"]["out"]
+    for target, sub in (("/var/lib/appliance", "data"), ("/etc/appliance", "etc")):
+        if f"{target} /dev/mapper/vault[/{sub}] ext4" not in mounts:
+            failures.append(f"{target} not on the vault: {mounts!r}")
+    if got["secret_on"]["out"] != "/dev/mapper/vault[/etc]":
+        failures.append(f"the secret is on {got['secret_on']['out']!r}")
+    luks = got["vault_luks"]["out"]
+    if "Version:" not in luks or not re.search(r"Version:\s+2", luks) or "systemd-tpm2" not in luks:
+        failures.append(f"luksDump: {luks!r}")
+    if got["vault_keyfiles"]["out"] != "0":
+        failures.append("a key file on the root although there is a TPM")
+    if not got["recovery_key"]["out"].endswith("opens"):
+        failures.append(f"recovery key: {got['recovery_key']}")
+    if not any("TPM2 (PCR 7)" in line for line in r["vault_said"]):
+        failures.append(f"vault setup: {r['vault_said']}")
+    plain = r["plaintext_on_disk"]
+    if plain[VAULT_MARKER] or plain[API_SECRET]:
+        failures.append(f"plaintext on the disk: {plain}")
+    if not plain[ROOT_MARKER]:
+        failures.append("the control marker on the root was not found: the scan proves nothing")
+    r2 = result["provisioned_again"]
+    if r2["ssh"]["marker"]["out"] != VAULT_MARKER:
+        failures.append(f"second boot: the vault's marker: {r2['ssh']['marker']}")
+    if r2["ssh"]["setup_first_boot"]["out"] != "0":
+        failures.append("second boot: the vault was set up again")
+    if r2["ssh"]["agent"]["out"] != "active":
+        failures.append(f"second boot: agent {r2['ssh']['agent']}")
     if failures:
         raise AssertionError("provisioned: " + "; ".join(failures))
 
