@@ -13,6 +13,7 @@ transaction handling would emit a plain deferred BEGIN, so it is switched off an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,11 +52,27 @@ def create_db_engine(path: Path | None = None, *, busy_timeout_ms: int = BUSY_TI
         # to one thread at a time, which is all sqlite3's check protects.
         connect_args={"check_same_thread": False},
     )
-    _install_hooks(engine, busy_timeout_ms)
+    _install_hooks(engine, busy_timeout_ms, db_file)
     return engine
 
 
-def _install_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+def _share_with_group(db_file: Path) -> None:
+    """Make the store group-writable, whoever created it.
+
+    The till and the agent run as two users of group ``appliance`` (the directory is setgid);
+    a store first created by root (``appliance db migrate`` from Ansible) or under umask 022
+    would leave the other one with "attempt to write a readonly database". SQLite gives the
+    -wal and -shm files the database file's mode, so fixing this one file is enough.
+    """
+    try:
+        st = db_file.stat()
+    except FileNotFoundError:  # an in-memory or not yet created store
+        return
+    if st.st_uid == os.geteuid() and st.st_mode & 0o060 != 0o060:
+        os.chmod(db_file, (st.st_mode | 0o060) & 0o7777)
+
+
+def _install_hooks(engine: Engine, busy_timeout_ms: int, db_file: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
         # Autocommit at the driver level: we issue BEGIN ourselves (see module docstring), and
@@ -69,6 +86,7 @@ def _install_hooks(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
+        _share_with_group(db_file)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

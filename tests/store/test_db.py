@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -84,3 +85,16 @@ def test_utc_timestamps_round_trip(factory: sessionmaker[Session]) -> None:
         uow.commit()
     with unit_of_work(factory) as uow:
         assert uow.session.scalars(select(SyncState.updated_at)).one() == when
+
+
+def test_a_store_created_under_umask_022_is_group_writable(tmp_path: Path) -> None:
+    """The till and the agent are two users of one group: whoever creates the store shares it."""
+    old = os.umask(0o022)
+    try:
+        engine = create_db_engine(tmp_path / "pos.db")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x)")
+        engine.dispose()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "pos.db").stat().st_mode & 0o060 == 0o060

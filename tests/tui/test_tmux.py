@@ -133,9 +133,10 @@ def test_a_terminal_without_config_stays_on_the_not_ready_screen(tmp_path: Path)
         pytest.skip("no unprivileged network namespaces here")
     missing = tmp_path / "etc" / "appliance.toml"
     with tmux_session(f"{unshare} -rn {APPLIANCE} tui", tmp_path, str(missing)) as session:
-        screen = session.wait_for("For IT", timeout=60)
-        assert "This till cannot sell yet" in screen
-        assert "not found" in screen and "no network address yet" in screen
+        # The address is looked up in a worker: "Looking up..." first, then the answer.
+        screen = session.wait_for(lambda s: "no network address yet" in s, timeout=60)
+        assert "This till cannot sell yet" in screen and "For IT" in screen
+        assert "not found" in screen
         time.sleep(6)  # past the next check: still up, still saying it
         screen = session.screen()
         assert "EXITED" not in screen and "This till cannot sell yet" in screen
