@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean venv image image-test
+.PHONY: demo test lint bench clean venv image image-test fleet-test
 
 $(STAMP): pyproject.toml constraints.txt scripts/ensure-system-deps
 	scripts/ensure-system-deps
@@ -35,6 +35,12 @@ image: $(STAMP)
 # Boot the image under QEMU and check the till comes up on tty1 (builds the image first).
 image-test: image
 	image/boot-test
+
+# ansible/'s playbooks for real against the image booted under QEMU, over SSH
+# (docs/operations.md, "Tests"). Reuses image/out/ when it is there, else builds it.
+fleet-test: $(STAMP)
+	test -e image/out/appliance.img || $(MAKE) image
+	image/fleet-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,515 @@
+"""Run the fleet playbooks for real against the appliance image booted under QEMU, over SSH.
+
+One boot of image/out/appliance.img (a qcow2 overlay: the image is never changed), provisioned
+from a FAT stick labelled APPL-PROV (terminal FT1, root's SSH key made here, the ERPNext URL and
+credentials, a transfer key), with a fake ERPNext on the host (127.0.0.1) that the guest reaches
+at 10.0.2.100:8000 (QEMU guestfwd) and SSH forwarded to a loopback port. ERPNext gets
+`appliance erpnext setup` and a `POS Appliance Terminal` record (hostname 127.0.0.1, ssh_port =
+the forwarded port, ring canary), which the inventory plugin reads. Then, with ansible/:
+
+1. provision.yml twice: the second run must change nothing (idempotent on the image);
+2. rollout.yml to <version>.post1 (a wheelhouse built from this repository): current -> it, the
+   till and the agent active, `appliance health` ok;
+3. rollout.yml to <version>.post2, whose till crashes at start: the role's check fails, it rolls
+   back to .post1 by itself, the play fails for the host; current -> .post1, the till active;
+4. collect-logs.yml: the support bundle is fetched and holds neither the ERPNext secret nor the
+   transfer key;
+5. a clean ACPI power-down.
+
+Prints a JSON summary (each step's seconds and pass/fail) and writes it to
+<out>/fleet-test/result.json; ansible's output goes to <out>/fleet-test/ansible.log. Exit status
+0 only if every step passed. Run as `image/fleet-test` (or `make fleet-test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from boot_test import ERP_GUEST, Boot, Guest, Runner
+
+from appliance import __version__
+from appliance.demo.masters import POS_PROFILE, DemoSize, all_masters
+from appliance.fakeerp import FakeERPNext
+
+REPO = Path(__file__).resolve().parent.parent
+ANSIBLE_DIR = REPO / "ansible"
+BIN = Path(sys.executable).parent
+DEFAULT_OUT = REPO / "image" / "out"
+DOCTYPE = "POS Appliance Terminal"
+TERMINAL = "FT1"
+API_KEY, API_SECRET = "fleet-agent-key", "fleet-agent-secret-7c1d9e"
+TRANSFER_KEY = "5e" * 32 + "a1b2c3d4"
+RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class FailedError(Exception):
+    pass
+
+
+# -- wheelhouses ------------------------------------------------------------------------------
+def build_wheelhouse(base: Path, dest: Path, version: str, *, broken: bool = False) -> Path:
+    """base's wheels (the image's dependencies) plus this repository's appliance as `version`.
+
+    broken: the till raises at start (`appliance tui`), everything else works."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(base, dest)
+    for old in dest.glob("appliance-*.whl"):
+        old.unlink()
+    src = dest.parent / f"src-{version}"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(
+        REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for name in ("pyproject.toml", "appliance/__init__.py"):
+        path = src / name
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
+    if broken:
+        cli = src / "appliance" / "cli.py"
+        text = cli.read_text(encoding="utf-8")
+        head = "def _tui(args: argparse.Namespace) -> int:\n"
+        if head not in text:
+            raise FailedError("cannot make the broken release: no _tui in appliance/cli.py")
+        crash = '    raise RuntimeError("fleet-test: this release\'s till crashes at start")\n'
+        cli.write_text(text.replace(head, head + crash, 1), "utf-8")
+    built = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", "wheel"),
+            *("--no-deps", "-w", str(dest), str(src)),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if built.returncode != 0:
+        raise FailedError(f"pip wheel {version}: {built.stderr.strip()[-800:]}")
+    shutil.rmtree(src)
+    return dest
+
+
+# -- ERPNext ----------------------------------------------------------------------------------
+def erp_request(erp: FakeERPNext, method: str, path: str, body: dict[str, Any]) -> Any:
+    req = urllib.request.Request(
+        erp.url + path,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={
+            "Authorization": f"token {API_KEY}:{API_SECRET}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def set_record(erp: FakeERPNext, **fields: Any) -> None:
+    erp_request(erp, "PUT", f"/api/resource/{DOCTYPE.replace(' ', '%20')}/{TERMINAL}", fields)
+
+
+def make_stick(work: Path, key_pub: str) -> Path:
+    """A 16 MiB FAT 'USB stick' labelled APPL-PROV with provision.toml (mkfs.fat + mcopy)."""
+    stick = work / "stick.img"
+    stick.unlink(missing_ok=True)
+    subprocess.run(
+        ["mkfs.fat", "-C", "-n", "APPL-PROV", str(stick), str(16 * 1024)],
+        check=True,
+        capture_output=True,
+    )
+    toml = work / "provision.toml"
+    toml.write_text(
+        f"""# Made by image/fleet-test.
+[provision]
+id = "{TERMINAL}-fleet-test"
+
+[terminal]
+id = "{TERMINAL}"
+branch = "Fleet test"
+
+[erpnext]
+url = "http://{ERP_GUEST}"
+api_key = "{API_KEY}"
+api_secret = "{API_SECRET}"
+pos_profile = "{POS_PROFILE}"
+
+[ssh]
+authorized_keys = ["{key_pub}"]
+
+[transfer]
+key = "{TRANSFER_KEY}"
+""",
+        encoding="utf-8",
+    )
+    subprocess.run(["mcopy", "-i", str(stick), str(toml), "::/provision.toml"], check=True)
+    return stick
+
+
+# -- Ansible ----------------------------------------------------------------------------------
+class Ansible:
+    def __init__(self, work: Path, erp: FakeERPNext, key: Path, known_hosts: Path) -> None:
+        self.work = work
+        self.log = work / "ansible.log"
+        self.inventory = work / "fleet.erpnext_terminals.yml"
+        self.inventory.write_text(f"plugin: erpnext_terminals\nurl: {erp.url}\n", "utf-8")
+        self.env = {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+            "ANSIBLE_HOME": str(work / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(work / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_REMOTE_USER": "root",
+            "ANSIBLE_PRIVATE_KEY_FILE": str(key),
+            # The terminal's host key, pinned from ssh-keyscan: host_key_checking stays on.
+            "ANSIBLE_SSH_COMMON_ARGS": f"-o UserKnownHostsFile={known_hosts} -o IdentitiesOnly=yes",
+            "ERPNEXT_API_KEY": API_KEY,
+            "ERPNEXT_API_SECRET": API_SECRET,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        self.env.pop("ERPNEXT_API_SECRET_FILE", None)
+        self.env.pop("ERPNEXT_URL", None)
+
+    def play(self, playbook: str, label: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Run one playbook; {"rc", "s", "recap": {host: {ok, changed, failed, ...}}}."""
+        extra_file = self.work / f"vars-{label}.json"
+        extra_file.write_text(json.dumps(extra), "utf-8")
+        argv = [str(BIN / "ansible-playbook"), "-i", str(self.inventory), playbook]
+        argv += ["-e", f"@{extra_file}"]
+        with self.log.open("a", encoding="utf-8") as log:
+            log.write(f"\n===== {label}: ansible-playbook {playbook}\n")
+            start = log.tell()
+        t0 = time.monotonic()
+        with self.log.open("a", encoding="utf-8") as log:  # streamed: follow it with tail -f
+            rc = subprocess.run(
+                argv,
+                cwd=ANSIBLE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=1800,
+                check=False,
+            ).returncode
+        seconds = round(time.monotonic() - t0, 1)
+        with self.log.open("r+", encoding="utf-8") as log:
+            log.seek(start)
+            output = log.read()
+            log.write(f"===== {label}: rc {rc}, {seconds} s\n")
+        recap = {
+            m[0]: {
+                "ok": int(m[1]),
+                "changed": int(m[2]),
+                "unreachable": int(m[3]),
+                "failed": int(m[4]),
+            }
+            for m in RECAP.findall(output)
+        }
+        changed_tasks = re.findall(r"^TASK \[(.*?)\][^\n]*\nchanged:", output, re.M)
+        return {"rc": rc, "s": seconds, "recap": recap, "changed_tasks": changed_tasks}
+
+
+# -- the test ---------------------------------------------------------------------------------
+class Steps:
+    def __init__(self) -> None:
+        self.result: dict[str, Any] = {}
+
+    def run(self, name: str, body: Callable[[dict[str, Any]], None], fatal: bool = True) -> None:
+        """fatal=False: a failed check is recorded (the run fails) and the next steps go on."""
+        r: dict[str, Any] = {}
+        self.result[name] = r
+        t0 = time.monotonic()
+        try:
+            body(r)
+            r["pass"] = True
+        except FailedError as exc:
+            r["pass"] = False
+            r["error"] = str(exc)
+            if fatal:
+                raise
+        except Exception as exc:
+            r["pass"] = False
+            r["error"] = f"{type(exc).__name__}: {exc}"
+            raise FailedError(f"{name}: {r['error']}") from exc
+        finally:
+            r["s"] = round(time.monotonic() - t0, 1)
+
+
+def check(ok: bool, what: str) -> None:
+    if not ok:
+        raise FailedError(what)
+
+
+def current_state(g: Guest) -> dict[str, dict[str, Any]]:
+    return g.ssh_checks(
+        {
+            "current": "readlink /opt/appliance/current",
+            "tui": "systemctl is-active appliance-tui.service",
+            "agent": "systemctl is-active appliance-agent.service",
+            "health": "/opt/appliance/current/bin/appliance health --config "
+            "/etc/appliance/appliance.toml >/tmp/health.json; rc=$?; "
+            'python3 -c \'import json; d=json.load(open("/tmp/health.json")); '
+            'print(d["ok"], d["version"], {k: v["ok"] for k, v in d["checks"].items()})\'; '
+            "exit $rc",
+        }
+    )
+
+
+def run(
+    summary: dict[str, Any], out: Path, timeout: float, probe_timeout: float, provision_runs: bool
+) -> None:
+    work = out / "fleet-test"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    steps = Steps()
+    summary.update({"version": __version__, "steps": steps.result})
+    post1, post2 = f"{__version__}.post1", f"{__version__}.post2"
+    houses: dict[str, Path] = {}
+
+    def wheels(r: dict[str, Any]) -> None:
+        houses[post1] = build_wheelhouse(out / "wheels", work / "wheels-post1", post1)
+        houses[post2] = build_wheelhouse(out / "wheels", work / "wheels-post2", post2, broken=True)
+        r["releases"] = [__version__, post1, post2 + " (till crashes)"]
+
+    steps.run("build_wheelhouses", wheels)
+
+    key = work / "it_ed25519"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fleet-test", "-f", str(key)],
+        check=True,
+    )
+    key_pub = key.with_suffix(".pub").read_text().strip()
+    known_hosts = work / "known_hosts"
+    masters = all_masters(DemoSize(items=60, extra_barcodes=20, customers=10))
+    runner = Runner(out, work, timeout, probe_timeout)
+    summary["boot_retries"] = runner.retries
+    with FakeERPNext(masters, api_key=API_KEY, api_secret=API_SECRET) as erp:
+        port = int(erp.url.rsplit(":", 1)[1])
+
+        def setup(r: dict[str, Any]) -> None:
+            secret = work / "erpnext.secret"
+            secret.write_text(API_SECRET + "\n", "utf-8")
+            secret.chmod(0o600)
+            cfg = work / "it-appliance.toml"
+            cfg.write_text(
+                f'[terminal]\nid = "IT"\n\n[erpnext]\nurl = "{erp.url}"\n'
+                f'api_key = "{API_KEY}"\napi_secret_file = "{secret}"\n'
+                f'pos_profile = "{POS_PROFILE}"\n',
+                "utf-8",
+            )
+            res = subprocess.run(
+                [str(BIN / "appliance"), "erpnext", "setup", "--config", str(cfg)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            r["rc"] = res.returncode
+            r["said"] = res.stdout.strip().splitlines()[-1:] + res.stderr.strip().splitlines()
+            check(res.returncode == 0, f"appliance erpnext setup: rc {res.returncode}: {r['said']}")
+
+        steps.run("erpnext_setup", setup)
+        boot = Boot("fleet", None, stick=work / "stick.img", erp_port=port, ssh_key=key)
+        with runner.guest(boot, prepare=lambda: make_stick(work, key_pub)) as g:
+
+            def booted(r: dict[str, Any]) -> None:
+                g.wait(
+                    "appliance-agent active",
+                    lambda: g.serial.units.get("agent") == "active",
+                    timeout,
+                )
+                r["agent_active_wall_s"] = round(time.monotonic() - g.t0, 1)
+                deadline = time.monotonic() + timeout
+                while g.ssh("true", timeout=60).returncode != 0:
+                    check(time.monotonic() < deadline, "no SSH login with the provisioned key")
+                    time.sleep(2)
+                r["ssh_wall_s"] = round(time.monotonic() - g.t0, 1)
+                scan = subprocess.run(
+                    ["ssh-keyscan", "-p", str(g.ssh_port), "-t", "ed25519", "127.0.0.1"],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                check(bool(scan.stdout.strip()), f"ssh-keyscan: {scan.stderr.strip()}")
+                known_hosts.write_text(scan.stdout, "utf-8")
+                erp_request(
+                    erp,
+                    "POST",
+                    f"/api/resource/{DOCTYPE.replace(' ', '%20')}",
+                    {
+                        "doctype": DOCTYPE,
+                        "name": TERMINAL,
+                        "terminal_id": TERMINAL,
+                        "enabled": 1,
+                        "hostname": "127.0.0.1",
+                        "ssh_port": g.ssh_port,
+                        "branch": "Fleet test",
+                        "pos_profile": POS_PROFILE,
+                        "ring": "canary",
+                        "target_release": __version__,
+                        "device_settings": "{}",
+                        "inactivity_lock_seconds": 120,
+                    },
+                )
+                r["ssh_port"] = g.ssh_port
+
+            steps.run("boot_provisioned", booted)
+            ansible = Ansible(work, erp, key, known_hosts)
+            common = {
+                "appliance_erpnext_url": f"http://{ERP_GUEST}",
+                "appliance_erpnext_api_key": API_KEY,
+                "appliance_erpnext_verify_tls": False,
+                "appliance_transfer": {"key_file": "/etc/appliance/transfer.key"},
+                "kiosk_ssh_authorized_keys": [key_pub],
+                "support_bundle_dest": str(work / "bundles"),
+            }
+
+            def provision(r: dict[str, Any]) -> None:
+                extra = {
+                    **common,
+                    "appliance_wheelhouse": str(out / "wheels"),
+                    "appliance_erpnext_api_secret": API_SECRET,
+                }
+                first = ansible.play("provision.yml", "provision-1", extra)
+                r["first"] = first
+                check(first["rc"] == 0, f"provision.yml failed (rc {first['rc']}): see ansible.log")
+                second = ansible.play("provision.yml", "provision-2", extra)
+                r["second"] = second
+                check(second["rc"] == 0, f"provision.yml 2nd run: rc {second['rc']}")
+                changed = second["recap"].get(TERMINAL, {}).get("changed")
+                check(changed == 0, f"provision.yml not idempotent: 2nd run changed={changed}")
+
+            if provision_runs:
+                steps.run("provision", provision, fatal=False)
+
+            def rollout(r: dict[str, Any]) -> None:
+                set_record(erp, target_release=post1)
+                play = ansible.play(
+                    "rollout.yml",
+                    "rollout-post1",
+                    {**common, "appliance_wheelhouse": str(houses[post1])},
+                )
+                r["play"] = play
+                check(play["rc"] == 0, f"rollout.yml to {post1}: rc {play['rc']}")
+                got = current_state(g)
+                r["after"] = got
+                check(got["current"]["out"] == post1, f"current -> {got['current']['out']}")
+                check(got["tui"]["out"] == "active", f"appliance-tui {got['tui']['out']}")
+                check(got["agent"]["out"] == "active", f"appliance-agent {got['agent']['out']}")
+                check(got["health"]["rc"] == 0, f"appliance health: {got['health']['out']}")
+
+            steps.run("rollout_post1", rollout)
+
+            def broken(r: dict[str, Any]) -> None:
+                set_record(erp, target_release=post2)
+                play = ansible.play(
+                    "rollout.yml",
+                    "rollout-post2",
+                    {**common, "appliance_wheelhouse": str(houses[post2])},
+                )
+                r["play"] = play
+                check(play["rc"] != 0, "rollout.yml to the broken release did not fail")
+                check(
+                    play["recap"].get(TERMINAL, {}).get("failed") == 1,
+                    f"{TERMINAL} not failed: {play['recap']}",
+                )
+                log = ansible.log.read_text(encoding="utf-8").split("===== rollout-post2")[-1]
+                r["rolled_back_said"] = re.findall(r"failed on \S+ at [^\n]*", log)[:1]
+                check(bool(r["rolled_back_said"]), "no 'rolled back' failure message")
+                got = current_state(g)
+                r["after"] = got
+                check(got["current"]["out"] == post1, f"current -> {got['current']['out']}")
+                check(got["tui"]["out"] == "active", f"appliance-tui {got['tui']['out']}")
+                check(got["health"]["rc"] == 0, f"appliance health: {got['health']['out']}")
+                set_record(erp, target_release=post1)  # what the fleet is told to run now
+
+            steps.run("rollout_broken_post2", broken)
+
+            def logs(r: dict[str, Any]) -> None:
+                play = ansible.play("collect-logs.yml", "collect-logs", common)
+                r["play"] = play
+                check(play["rc"] == 0, f"collect-logs.yml: rc {play['rc']}")
+                bundle = work / "bundles" / f"{TERMINAL}.tar.gz"
+                check(bundle.is_file(), f"no {bundle}")
+                found: list[str] = []
+                with tarfile.open(bundle) as tar:
+                    members = tar.getmembers()
+                    for member in members:
+                        f = tar.extractfile(member)
+                        data = f.read() if f else b""
+                        for name, secret in (
+                            ("api secret", API_SECRET),
+                            ("transfer key", TRANSFER_KEY),
+                        ):
+                            if secret.encode() in data:
+                                found.append(f"{name} in {member.name}")
+                r["members"] = [m.name for m in members]
+                r["bundle_bytes"] = bundle.stat().st_size
+                check(not found, f"secrets in the bundle: {found}")
+
+            steps.run("collect_logs", logs)
+
+            def down(r: dict[str, Any]) -> None:
+                r["power_down_s"] = round(g.power_down(), 1)
+                serial = g.serial_path.read_text(errors="replace")
+                check("reboot: Power down" in serial, "no 'reboot: Power down' on the console")
+                check(API_SECRET not in serial, "the ERPNext secret on the serial console")
+
+            steps.run("power_down", down)
+        summary["erp_requests"] = len(erp.log)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="image/build's output")
+    parser.add_argument("--timeout", type=float, default=300.0, help="per boot stage, seconds")
+    parser.add_argument("--probe-timeout", type=float, default=150.0, help="first probe report")
+    parser.add_argument(
+        "--skip-provision",
+        action="store_true",
+        help="development: no provision.yml runs (the rollouts still run; the run cannot pass)",
+    )
+    args = parser.parse_args()
+    for needed in ("appliance.img", "wheels"):
+        if not (args.out / needed).exists():
+            print(f"fleet-test: no {needed} in {args.out} (run `make image`)", file=sys.stderr)
+            return 2
+    t0 = time.monotonic()
+    summary: dict[str, Any] = {}
+    ok = True
+    try:
+        run(summary, args.out, args.timeout, args.probe_timeout, not args.skip_provision)
+    except (FailedError, AssertionError) as exc:
+        ok = False
+        summary["error"] = str(exc)
+    summary["total_s"] = round(time.monotonic() - t0, 1)
+    ok = ok and not args.skip_provision
+    ok = ok and all(s.get("pass") for s in summary.get("steps", {}).values())
+    summary["pass"] = ok
+    work = args.out / "fleet-test"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "result.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary, indent=1))
+    brief = {name: (s.get("s"), s.get("pass")) for name, s in summary.get("steps", {}).items()}
+    print(f"fleet-test: {'PASSED' if ok else 'FAILED'} in {summary['total_s']:.0f} s: {brief}")
+    print(f"fleet-test: ansible's output in {work / 'ansible.log'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    sys.exit(main())
