@@ -537,7 +537,7 @@ def changed(a: Image.Image, b: Image.Image) -> float:
     return (diff.histogram()[255]) / (a.width * a.height)
 
 
-def make_stick(work: Path, key_pub: str) -> Path:
+def write_stick(work: Path, provision_toml: str) -> Path:
     """A 16 MiB FAT 'USB stick' labelled APPL-PROV with provision.toml (mkfs.fat + mcopy)."""
     stick = work / "stick.img"
     stick.unlink(missing_ok=True)
@@ -547,7 +547,14 @@ def make_stick(work: Path, key_pub: str) -> Path:
         capture_output=True,
     )
     toml = work / "provision.toml"
-    toml.write_text(
+    toml.write_text(provision_toml, encoding="utf-8")
+    subprocess.run(["mcopy", "-i", str(stick), str(toml), "::/provision.toml"], check=True)
+    return stick
+
+
+def make_stick(work: Path, key_pub: str) -> Path:
+    return write_stick(
+        work,
         f"""# Made by image/boot-test.
 [provision]
 id = "BT1-boot-test"
@@ -566,10 +573,7 @@ timeout = 10
 [ssh]
 authorized_keys = ["{key_pub}"]
 """,
-        encoding="utf-8",
     )
-    subprocess.run(["mcopy", "-i", str(stick), str(toml), "::/provision.toml"], check=True)
-    return stick
 
 
 def disk_contains(path: Path, needles: list[str], chunk: int = 64 << 20) -> dict[str, bool]:

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from boot_test import ERP_GUEST, Boot, Guest, Runner
+from boot_test import ERP_GUEST, Boot, Guest, Runner, write_stick
 
 from appliance import __version__
 from appliance.demo.masters import POS_PROFILE, DemoSize, all_masters
@@ -123,16 +123,8 @@ def set_record(erp: FakeERPNext, **fields: Any) -> None:
 
 
 def make_stick(work: Path, key_pub: str) -> Path:
-    """A 16 MiB FAT 'USB stick' labelled APPL-PROV with provision.toml (mkfs.fat + mcopy)."""
-    stick = work / "stick.img"
-    stick.unlink(missing_ok=True)
-    subprocess.run(
-        ["mkfs.fat", "-C", "-n", "APPL-PROV", str(stick), str(16 * 1024)],
-        check=True,
-        capture_output=True,
-    )
-    toml = work / "provision.toml"
-    toml.write_text(
+    return write_stick(
+        work,
         f"""# Made by image/fleet-test.
 [provision]
 id = "{TERMINAL}-fleet-test"
@@ -153,10 +145,7 @@ authorized_keys = ["{key_pub}"]
 [transfer]
 key = "{TRANSFER_KEY}"
 """,
-        encoding="utf-8",
     )
-    subprocess.run(["mcopy", "-i", str(stick), str(toml), "::/provision.toml"], check=True)
-    return stick
 
 
 # -- Ansible ----------------------------------------------------------------------------------
