@@ -145,14 +145,12 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     canary, stable = roots["canary1"], roots["stable1"]
     inv = tmp_path / "inventory.yml"
 
+    def rollout(release: str, **host_vars: Any) -> tuple[int, str]:
+        inventory = _inventory(inv, wheelhouse, roots, **host_vars)
+        return _play("rollout.yml", inventory, tmp_path, "-e", f"appliance_release={release}")
+
     # 1. Both terminals get OLD: venv, config, secret, links, healthy.
-    code, out = _play(
-        "rollout.yml",
-        _inventory(inv, wheelhouse, roots),
-        tmp_path,
-        "-e",
-        f"appliance_release={OLD}",
-    )
+    code, out = rollout(OLD)
     assert code == 0, out[-3000:]
     for root in roots.values():
         assert _current(root) == OLD
@@ -176,13 +174,7 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
             "appliance_inactivity_lock_seconds": 300,
         }
     }
-    code, out = _play(
-        "rollout.yml",
-        _inventory(inv, wheelhouse, roots, **failing),
-        tmp_path,
-        "-e",
-        f"appliance_release={NEW}",
-    )
+    code, out = rollout(NEW, **failing)
     assert code != 0
     assert f"{NEW} failed on canary1" in out and "tui: failed" in out
     assert f"rolled back to {OLD}" in out
@@ -194,13 +186,7 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
 
     # 3. A setting the new release refuses never lands; nothing switches.
     bad = {"canary1": {"appliance_inactivity_lock_seconds": 5}}
-    code, out = _play(
-        "rollout.yml",
-        _inventory(inv, wheelhouse, roots, **bad),
-        tmp_path,
-        "-e",
-        f"appliance_release={NEW}",
-    )
+    code, out = rollout(NEW, **bad)
     assert code != 0 and "must be between 10 and 3600" in out
     assert _current(canary) == OLD
     assert (canary / "etc/appliance/appliance.toml").read_text() == config
@@ -208,25 +194,13 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     # 4. A sale in progress on the canary (this process plays the till): nothing switches.
     activity = canary / "var/lib/appliance/till-activity.json"
     activity.write_text(json.dumps({"busy": True, "lines": 3, "pid": os.getpid()}), "utf-8")
-    code, out = _play(
-        "rollout.yml",
-        _inventory(inv, wheelhouse, roots),
-        tmp_path,
-        "-e",
-        f"appliance_release={NEW}",
-    )
+    code, out = rollout(NEW)
     assert code != 0 and "Wait until no sale is in progress" in out
     assert _current(canary) == OLD and _current(stable) == OLD
     activity.unlink()
 
     # 5. Healthy NEW: canary, then stable; OLD stays installed for the next rollback.
-    code, out = _play(
-        "rollout.yml",
-        _inventory(inv, wheelhouse, roots),
-        tmp_path,
-        "-e",
-        f"appliance_release={NEW}",
-    )
+    code, out = rollout(NEW)
     assert code == 0, out[-3000:]
     for root in roots.values():
         assert _current(root) == NEW
