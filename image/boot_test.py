@@ -75,6 +75,13 @@ VAULT_MARKER = "BOOTTEST-VAULT-MARKER-7f3a9c"
 ROOT_MARKER = "BOOTTEST-ROOT-MARKER-2b8e41"
 VAULT_MOUNTS = "/var/lib/appliance /etc/appliance"
 FINDMNT = "findmnt -rno TARGET,SOURCE"
+# The bare boot: the same image and UKI, the appliance's units masked.
+BARE_CMDLINE = " ".join(
+    f"systemd.mask={u}.service" for u in ("appliance-tui", "appliance-agent", "appliance-provision")
+)
+HID_SERIAL = "POS-SCANNER"  # the USB HID scanner's serial: its /dev/input/by-id name
+SCANNER_DISPLAY = "video0"
+HID_BARCODE = "5901234123457"
 
 
 @dataclass
@@ -252,7 +259,10 @@ class Guest:
             *("-device", "virtio-blk-pci,drive=disk,bootindex=1"),
             *("-netdev", net, "-device", "virtio-net-pci,netdev=n0"),
             *("-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0,id=scanner"),
-            *("-vga", "std", "-display", "none", "-no-reboot"),
+            # A USB HID barcode scanner: a second keyboard, bound to the display so that only
+            # events sent with device=video0 reach it (type_text(..., device=SCANNER_DISPLAY)).
+            *("-device", f"usb-kbd,bus=xhci.0,id=hidscanner,serial={HID_SERIAL}"),
+            *("-device", "VGA,id=video0", "-display", "none", "-no-reboot"),
             *("-serial", f"file:{self.serial_path}"),
             *("-qmp", f"unix:{self.qmp_path},server=on,wait=off"),
             *tpm_argv,
@@ -369,21 +379,26 @@ class Guest:
             if time.monotonic() > deadline:
                 return img, tries  # the caller's checks say what is wrong
 
-    def type_text(self, text: str, *, enter: bool = False) -> None:
-        """Keys at scanner speed (a few ms apart) through the USB keyboard.
+    def type_text(
+        self, text: str, *, enter: bool = False, device: str | None = None, gap: float = 0.005
+    ) -> None:
+        """Keys at scanner speed (`gap` seconds apart) through a USB keyboard.
 
-        No `device=`: with -display none the usb-kbd is bound to no console, and QEMU routes
-        events to the keyboard the guest activated last (the USB one, once its driver binds).
+        No `device`: the keyboards bound to no console get it, the one the guest activated
+        last first (the wedge keyboard). device=SCANNER_DISPLAY: the HID scanner, bound to it.
+        QEMU's USB keyboard queues 16 events and drops the rest until the emulated guest polls
+        it: keys that must all arrive need a gap of tens of milliseconds.
         """
         keys = [*text, "ret"] if enter else list(text)
+        where = {"device": device} if device else {}
         for key in keys:
             for down in (True, False):
                 event = {
                     "type": "key",
                     "data": {"down": down, "key": {"type": "qcode", "data": key}},
                 }
-                self.qmp.execute("input-send-event", events=[event])
-            time.sleep(0.005)
+                self.qmp.execute("input-send-event", events=[event], **where)
+            time.sleep(gap)
 
     def press(self, keys: list[str]) -> None:
         """One key combination (modifiers first), e.g. ["alt", "f2"]."""
@@ -398,6 +413,11 @@ class Guest:
 
     def ssh(self, command: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """Run `command` on the guest as root with the provisioned key."""
+        argv = [*self.ssh_argv(), command]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+    def ssh_argv(self) -> list[str]:
+        """ssh to the guest as root with the provisioned key, without the command."""
         assert self.boot.ssh_key
         argv = ["ssh", "-i", str(self.boot.ssh_key), "-p", str(self.ssh_port)]
         for opt in (
@@ -408,8 +428,7 @@ class Guest:
             "ConnectTimeout=30",
         ):
             argv += ["-o", opt]
-        argv += ["root@127.0.0.1", command]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        return [*argv, "root@127.0.0.1"]
 
     def ssh_checks(self, checks: dict[str, str]) -> dict[str, dict[str, Any]]:
         """Run several commands in one SSH session (each login costs seconds under emulation):
@@ -602,6 +621,69 @@ def security_exposure(text: str) -> dict[str, str]:
     return {unit: level for unit, level in found}
 
 
+def hid_scanner_check(g: Guest) -> dict[str, Any]:
+    """`appliance devices test scanner` over SSH reads a USB HID scanner through evdev with the
+    grab, while the till runs on tty1: the code must reach the command and not the till.
+
+    The test config is the till's own plus a [devices] table for the scanner's by-id node."""
+    r: dict[str, Any] = {}
+    found = g.ssh(f"ls /dev/input/by-id/ | grep -- '{HID_SERIAL}.*-event-kbd$'", timeout=120)
+    node = found.stdout.strip().splitlines()
+    r["by_id"] = node
+    if found.returncode != 0 or len(node) != 1:
+        raise AssertionError(f"hid scanner: no single by-id node for {HID_SERIAL}: {node}")
+    conf = "/run/hid-scanner-test.toml"
+    table = (
+        f'\n[devices.hidscan]\nkind = "scanner"\nbackend = "hid"\n'
+        f'device = "/dev/input/by-id/{node[0]}"\n'
+    )
+    encoded = base64.b64encode(table.encode()).decode()
+    g.ssh(f"cp /etc/appliance/appliance.toml {conf} && echo {encoded} | base64 -d >> {conf}")
+    g.serial.poll()
+    before = g.serial.screens[-1].text if g.serial.screens else ""
+    test = subprocess.Popen(
+        [
+            *g.ssh_argv(),
+            f"/opt/appliance/venv/bin/appliance devices --config {conf} test hidscan --wait 90",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # Type only once the device is open (and so grabbed): before that the keys are tty1's.
+        holder = (
+            "for p in $(pgrep -f 'test hidscan --wait'); do "
+            "ls -l /proc/$p/fd 2>/dev/null | grep -q /dev/input/event && exit 0; done; exit 1"
+        )
+        deadline = time.monotonic() + 180
+        while g.ssh(holder, timeout=60).returncode != 0:
+            if test.poll() is not None:
+                said = (test.stdout.read() if test.stdout else "").strip()
+                raise AssertionError(f"hid scanner: devices test ended first: {said[-500:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError("hid scanner: `devices test` never opened the event node")
+            time.sleep(1.0)
+        time.sleep(1.0)
+        g.type_text(HID_BARCODE, enter=True, device=SCANNER_DISPLAY, gap=0.05)
+        said, _ = test.communicate(timeout=120)
+    finally:
+        if test.poll() is None:
+            test.kill()
+    r["said"] = said.strip().splitlines()[-3:]
+    r["rc"] = test.returncode
+    time.sleep(2.0)  # what leaked would have reached tty1 by now
+    g.serial.poll()
+    after = g.serial.screens[-1].text if g.serial.screens else ""
+    r["tty1_unchanged"] = after == before
+    r["leaked_to_tty1"] = HID_BARCODE in after or "scan not added" in after
+    if test.returncode != 0 or f"scanned {HID_BARCODE}" not in said:
+        raise AssertionError(f"hid scanner: devices test said {r['said']} (rc {r['rc']})")
+    if r["leaked_to_tty1"]:
+        raise AssertionError(f"hid scanner: the scan reached the till on tty1: {after!r}")
+    return r
+
+
 def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) -> dict[str, Any]:
     work = out / "boot-test"
     shutil.rmtree(work, ignore_errors=True)
@@ -610,11 +692,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
     result: dict[str, Any] = {"retries": runner.retries}
 
     # 1. Bare: the same image and UKI, the appliance's units masked.
-    mask = " ".join(
-        f"systemd.mask={u}.service"
-        for u in ("appliance-tui", "appliance-agent", "appliance-provision")
-    )
-    with runner.guest(Boot("bare", mask)) as g:
+    with runner.guest(Boot("bare", BARE_CMDLINE)) as g:
         g.wait("end of boot (bare)", lambda: g.serial.booted is not None, timeout)
         assert g.serial.booted
         up, wall, state = g.serial.booted
@@ -769,6 +847,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 changed(before_vt, g.screendump("after-alt-fn")), 4
             )
             (work / "security.txt").write_text(sec.stdout + sec.stderr)
+            r["hid_scanner"] = hid_scanner_check(g)
             # The agent authenticated with the credential: the fake saw its requests.
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(x.status == 200 for x in erp.log):
