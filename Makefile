@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean venv image image-test fleet-test
+.PHONY: demo test lint bench boot-bench clean venv image image-test fleet-test
 
 $(STAMP): pyproject.toml constraints.txt scripts/ensure-system-deps
 	scripts/ensure-system-deps
@@ -35,6 +35,12 @@ image: $(STAMP)
 # Boot the image under QEMU and check the till comes up on tty1 (builds the image first).
 image-test: image
 	image/boot-test
+
+# Boot-to-POS against the same image's bare boot, several pairs of QEMU boots (bench/boot_bench.py).
+boot-bench: $(STAMP)
+	test -e image/out/appliance.img || $(MAKE) image
+	scripts/ensure-image-deps
+	$(BIN)/python bench/boot_bench.py
 
 # ansible/'s playbooks for real against the image booted under QEMU, over SSH
 # (docs/operations.md, "Tests"). Reuses image/out/ when it is there, else builds it.

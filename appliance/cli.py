@@ -8,6 +8,7 @@ pay for SQLAlchemy or Textual.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -60,12 +61,14 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
+    gc.disable()  # until the first paint: `appliance.tui.app.resume_gc`
     from appliance.tui.commands import tui
 
     return tui(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    gc.disable()  # until the first paint: `appliance.tui.app.resume_gc`
     from appliance.tui.commands import demo
 
     return demo(args)

@@ -6,6 +6,7 @@ not here; these tests keep what makes it possible.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from appliance.demo import DEMO_CONFIG
 from appliance.store.catalog import StoreNotReadyError
 from appliance.store.db import unit_of_work
 from appliance.store.models import Cashier
-from appliance.tui.app import PosApp
+from appliance.tui.app import LockedDownApp, PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
 from appliance.tui.peripherals import StandInPeripherals
@@ -137,3 +138,22 @@ async def test_a_store_that_cannot_open_ends_the_app_and_says_why(
         assert isinstance(backend.open_error, StoreNotReadyError)
     finally:
         backend.close()
+
+
+@run_async
+async def test_start_up_runs_without_the_cyclic_gc_until_the_first_paint() -> None:
+    """`appliance tui` turns the collector off before its imports (cli._tui); the first painted
+    frame turns it back on, with what start-up built frozen out of later collections."""
+    gc.disable()
+    try:
+        async with LockedDownApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    async with LockedDownApp().run_test(size=SIZE) as pilot:  # a collector left on stays on
+        await pilot.pause()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0

@@ -48,7 +48,11 @@ class _AmountsScreen(Screen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#mode-0", Input).focus()
+        inputs = self.query(Input)
+        if not inputs:
+            self.say("This POS Profile has no modes of payment: ask IT to add them in ERPNext")
+            return
+        inputs.first().focus()
 
     def amounts(self) -> dict[str, Decimal] | None:
         out: dict[str, Decimal] = {}
