@@ -179,25 +179,30 @@ class Ansible:
         extra_file.write_text(json.dumps(extra), "utf-8")
         argv = [str(BIN / "ansible-playbook"), "-i", str(self.inventory), playbook]
         argv += ["-e", f"@{extra_file}"]
+        lines: list[str] = []
+        t0 = time.monotonic()
+        # Streamed with each line's seconds since the play started: follow it with tail -f, and
+        # read which task took the time.
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"\n===== {label}: ansible-playbook {playbook}\n")
-            start = log.tell()
-        t0 = time.monotonic()
-        with self.log.open("a", encoding="utf-8") as log:  # streamed: follow it with tail -f
-            rc = subprocess.run(
+            log.flush()
+            with subprocess.Popen(
                 argv,
                 cwd=ANSIBLE_DIR,
                 env=self.env,
-                stdout=log,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                timeout=1800,
-                check=False,
-            ).returncode
-        seconds = round(time.monotonic() - t0, 1)
-        with self.log.open("r+", encoding="utf-8") as log:
-            log.seek(start)
-            output = log.read()
+                text=True,
+            ) as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    lines.append(line)
+                    log.write(f"{time.monotonic() - t0:7.1f} {line}")
+                    log.flush()
+                rc = proc.wait(timeout=1800)
+            seconds = round(time.monotonic() - t0, 1)
             log.write(f"===== {label}: rc {rc}, {seconds} s\n")
+        output = "".join(lines)
         recap = {
             m[0]: {
                 "ok": int(m[1]),
@@ -208,7 +213,13 @@ class Ansible:
             for m in RECAP.findall(output)
         }
         changed_tasks = re.findall(r"^TASK \[(.*?)\][^\n]*\nchanged:", output, re.M)
-        return {"rc": rc, "s": seconds, "recap": recap, "changed_tasks": changed_tasks}
+        return {
+            "rc": rc,
+            "s": seconds,
+            "recap": recap,
+            "changed_tasks": changed_tasks,
+            "failures": re.findall(r"^fatal: \[[^\]]*\]: FAILED! => (.*)$", output, re.M),
+        }
 
 
 # -- the test ---------------------------------------------------------------------------------
@@ -416,9 +427,9 @@ def run(
                     play["recap"].get(TERMINAL, {}).get("failed") == 1,
                     f"{TERMINAL} not failed: {play['recap']}",
                 )
-                log = ansible.log.read_text(encoding="utf-8").split("===== rollout-post2")[-1]
-                r["rolled_back_said"] = re.findall(r"failed on \S+ at [^\n]*", log)[:1]
-                check(bool(r["rolled_back_said"]), "no 'rolled back' failure message")
+                said = [f for f in play["failures"] if "rolled back to" in f]
+                r["rolled_back_said"] = said[:1]
+                check(bool(said), f"no 'rolled back' failure message: {play['failures']}")
                 got = current_state(g)
                 r["after"] = got
                 check(got["current"]["out"] == post1, f"current -> {got['current']['out']}")

@@ -1,4 +1,5 @@
-"""Running the real Ansible tools on ansible/ (this repo's), with its ansible.cfg."""
+"""Running the real Ansible tools on ansible/ (this repo's), with its ansible.cfg; a wheelhouse
+built from this repository, scratch terminal roots and POS Appliance Terminal records."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from appliance import __version__
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
 BIN = Path(sys.executable).parent
+
+# The two releases of the wheelhouse fixture.
+OLD = __version__
+NEW = f"{__version__}.post1"
+DOCTYPE = "POS Appliance Terminal"
 
 
 def tool(name: str) -> str:
@@ -49,7 +58,7 @@ def ansible_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def run(
-    command: list[str], env: dict[str, str], timeout: float = 300
+    command: list[str], env: dict[str, str], timeout: float = 300, cwd: Path = ANSIBLE_DIR
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command,
@@ -58,5 +67,82 @@ def run(
         timeout=timeout,
         check=False,
         env=env,
-        cwd=ANSIBLE_DIR,
+        cwd=cwd,
     )
+
+
+def _pip(*args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What image/build makes: this repo's wheel (twice: OLD and NEW), its dependencies'."""
+    root = tmp_path_factory.mktemp("wheelhouse")
+    wheels = root / "wheels"
+    for version in (OLD, NEW):
+        src = root / f"src-{version}"
+        shutil.copytree(
+            REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(REPO / name, src / name)
+        for name in ("pyproject.toml", "appliance/__init__.py"):
+            path = src / name
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
+        _pip("wheel", "--no-deps", "-w", str(wheels), str(src))
+    _pip(
+        "wheel",
+        "-c",
+        str(REPO / "constraints.txt"),
+        "--find-links",
+        str(wheels),
+        "-w",
+        str(wheels),
+        f"appliance=={OLD}",
+    )
+    shutil.copy(REPO / "constraints.txt", wheels / "constraints.txt")
+    return wheels
+
+
+def current_release(root: Path) -> str:
+    """Where a scratch terminal's /opt/appliance/current points."""
+    return os.readlink(root / "opt/appliance/current")
+
+
+def migrate_store(root: Path) -> None:
+    """The till's store, as its first start makes it."""
+    data = root / "var/lib/appliance"
+    data.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "APPLIANCE_DATA": str(data)},
+        timeout=120,
+    )
+
+
+def terminal(terminal_id: str, **fields: Any) -> dict[str, Any]:
+    """A POS Appliance Terminal record as ERPNext holds it."""
+    return {
+        "doctype": DOCTYPE,
+        "name": terminal_id,
+        "terminal_id": terminal_id,
+        "enabled": 1,
+        "hostname": f"{terminal_id.lower()}.branch.example",
+        "ssh_port": 22,
+        "branch": "Main Street",
+        "pos_profile": "Main POS",
+        "ring": "stable",
+        "target_release": "0.1.0",
+        "device_settings": "",
+        "inactivity_lock_seconds": 120,
+        **fields,
+    }

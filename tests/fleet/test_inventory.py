@@ -11,31 +11,10 @@ from typing import Any
 import pytest
 
 from appliance.fakeerp import FakeERPNext
-from tests.fleet.conftest import ansible_env, run, tool
+from tests.fleet.conftest import ansible_env, run, terminal, tool
 
 KEY = "it-inventory-key"
 SECRET = "it-inventory-secret-5e1f"
-DOCTYPE = "POS Appliance Terminal"
-
-
-def terminal(terminal_id: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "doctype": DOCTYPE,
-        "name": terminal_id,
-        "terminal_id": terminal_id,
-        "enabled": 1,
-        "hostname": f"{terminal_id.lower()}.branch.example",
-        "ssh_port": 22,
-        "branch": "Main Street",
-        "pos_profile": "Main POS",
-        "ring": "stable",
-        "target_release": "0.1.0",
-        "device_settings": "",
-        "inactivity_lock_seconds": 120,
-        **fields,
-    }
-
-
 TERMINALS = [
     terminal(
         "MS1",

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -21,53 +19,18 @@ from typing import Any
 
 import pytest
 
-from appliance import __version__
-from tests.fleet.conftest import REPO, ansible_env, run, tool
+from tests.fleet.conftest import (
+    NEW,
+    OLD,
+    ansible_env,
+    current_release,
+    migrate_store,
+    run,
+    tool,
+)
 
-OLD = __version__
-NEW = f"{__version__}.post1"
 SECRET = "terminal-secret-4242-abcd"
 API_KEY = "terminal-key-1717"
-
-
-def _pip(*args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
-        check=True,
-        timeout=600,
-        capture_output=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What image/build makes: this repo's wheel (twice: OLD and NEW), its dependencies'."""
-    root = tmp_path_factory.mktemp("wheelhouse")
-    wheels = root / "wheels"
-    for version in (OLD, NEW):
-        src = root / f"src-{version}"
-        shutil.copytree(
-            REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
-        )
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(REPO / name, src / name)
-        for name in ("pyproject.toml", "appliance/__init__.py"):
-            path = src / name
-            text = path.read_text(encoding="utf-8")
-            path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
-        _pip("wheel", "--no-deps", "-w", str(wheels), str(src))
-    _pip(
-        "wheel",
-        "-c",
-        str(REPO / "constraints.txt"),
-        "--find-links",
-        str(wheels),
-        "-w",
-        str(wheels),
-        f"appliance=={OLD}",
-    )
-    shutil.copy(REPO / "constraints.txt", wheels / "constraints.txt")
-    return wheels
 
 
 def _inventory(path: Path, wheels: Path, roots: dict[str, Path], **per_host: Any) -> Path:
@@ -121,27 +84,11 @@ def _play(playbook: str, inventory: Path, tmp_path: Path, *extra: str) -> tuple[
     return result.returncode, output
 
 
-def _current(root: Path) -> str:
-    return os.readlink(root / "opt/appliance/current")
-
-
-def _migrate(root: Path) -> None:
-    data = root / "var/lib/appliance"
-    data.mkdir(parents=True)
-    subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "APPLIANCE_DATA": str(data)},
-        timeout=120,
-    )
-
-
 @pytest.mark.slow
 def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -> None:
     roots = {"canary1": tmp_path / "canary1", "stable1": tmp_path / "stable1"}
     for root in roots.values():
-        _migrate(root)  # the till made its store on first start
+        migrate_store(root)  # the till made its store on first start
     canary, stable = roots["canary1"], roots["stable1"]
     inv = tmp_path / "inventory.yml"
 
@@ -153,7 +100,7 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     code, out = rollout(OLD)
     assert code == 0, out[-3000:]
     for root in roots.values():
-        assert _current(root) == OLD
+        assert current_release(root) == OLD
         assert os.readlink(root / "opt/appliance/venv") == "current"
         assert (root / f"opt/appliance/{OLD}/.installed").read_text() == f"{OLD}\n"
         assert not list((root / "opt/appliance").glob(".wheels-*"))
@@ -178,17 +125,17 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     assert code != 0
     assert f"{NEW} failed on canary1" in out and "tui: failed" in out
     assert f"rolled back to {OLD}" in out
-    assert _current(canary) == OLD
+    assert current_release(canary) == OLD
     assert (canary / "etc/appliance/appliance.toml").read_text() == config  # not the 300 s one
     assert (canary / f"opt/appliance/{NEW}/.installed").exists()  # kept: the next try is quick
-    assert _current(stable) == OLD
+    assert current_release(stable) == OLD
     assert not (stable / f"opt/appliance/{NEW}").exists()  # the stable ring was never touched
 
     # 3. A setting the new release refuses never lands; nothing switches.
     bad = {"canary1": {"appliance_inactivity_lock_seconds": 5}}
     code, out = rollout(NEW, **bad)
     assert code != 0 and "must be between 10 and 3600" in out
-    assert _current(canary) == OLD
+    assert current_release(canary) == OLD
     assert (canary / "etc/appliance/appliance.toml").read_text() == config
 
     # 4. A sale in progress on the canary (this process plays the till): nothing switches.
@@ -196,14 +143,14 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     activity.write_text(json.dumps({"busy": True, "lines": 3, "pid": os.getpid()}), "utf-8")
     code, out = rollout(NEW)
     assert code != 0 and "Wait until no sale is in progress" in out
-    assert _current(canary) == OLD and _current(stable) == OLD
+    assert current_release(canary) == OLD and current_release(stable) == OLD
     activity.unlink()
 
     # 5. Healthy NEW: canary, then stable; OLD stays installed for the next rollback.
     code, out = rollout(NEW)
     assert code == 0, out[-3000:]
     for root in roots.values():
-        assert _current(root) == NEW
+        assert current_release(root) == NEW
         assert (root / f"opt/appliance/{OLD}/.installed").exists()
 
     # 6. Support bundles of both, fetched to the controller, without the secret or the key.
