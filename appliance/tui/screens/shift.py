@@ -48,11 +48,15 @@ class _AmountsScreen(Screen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        inputs = self.query(Input)
-        if not inputs:
+        # After the first refresh: on a loaded CPU the box's own children were seen still
+        # unmounted here (a pilot test failed on "#mode-0").
+        self.call_after_refresh(self._first_field)
+
+    def _first_field(self) -> None:
+        if not self.modes:
             self.say("This POS Profile has no modes of payment: ask IT to add them in ERPNext")
             return
-        inputs.first().focus()
+        self.query_one("#mode-0", Input).focus()
 
     def amounts(self) -> dict[str, Decimal] | None:
         out: dict[str, Decimal] = {}
