@@ -22,8 +22,8 @@ from appliance.agent.client import (
 from appliance.config import ERPNextConfig
 from appliance.fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, make_client
+from tests.shared import RECORDED
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "erpnext" / "recorded"
 needs_recordings = pytest.mark.skipif(not RECORDED.is_dir(), reason="no recordings here")
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from appliance.fakeerp import FakeERPNext
+from tests.shared import RECORDED
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "erpnext" / "recorded"
 pytestmark = pytest.mark.skipif(not RECORDED.is_dir(), reason="no recordings here")
 
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+from tests.shared import SHARED
+
 GOLDEN_DIR = SHARED / "erpnext" / "golden" / "cases"
 CENT = Decimal("0.005")
 
