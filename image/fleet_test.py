@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from boot_test import ERP_GUEST, Boot, Guest, Runner, write_stick
+from release_wheel import release_wheel
 
 from appliance import __version__
 from appliance.demo.masters import POS_PROFILE, DemoSize, all_masters
@@ -67,18 +68,8 @@ def build_wheelhouse(base: Path, dest: Path, version: str, *, broken: bool = Fal
     shutil.copytree(base, dest)
     for old in dest.glob("appliance-*.whl"):
         old.unlink()
-    src = dest.parent / f"src-{version}"
-    shutil.rmtree(src, ignore_errors=True)
-    shutil.copytree(
-        REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, src / name)
-    for name in ("pyproject.toml", "appliance/__init__.py"):
-        path = src / name
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
-    if broken:
+
+    def crash_at_start(src: Path) -> None:
         cli = src / "appliance" / "cli.py"
         text = cli.read_text(encoding="utf-8")
         head = "def _tui(args: argparse.Namespace) -> int:\n"
@@ -86,19 +77,11 @@ def build_wheelhouse(base: Path, dest: Path, version: str, *, broken: bool = Fal
             raise FailedError("cannot make the broken release: no _tui in appliance/cli.py")
         crash = '    raise RuntimeError("fleet-test: this release\'s till crashes at start")\n'
         cli.write_text(text.replace(head, head + crash, 1), "utf-8")
-    built = subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", "wheel"),
-            *("--no-deps", "-w", str(dest), str(src)),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if built.returncode != 0:
-        raise FailedError(f"pip wheel {version}: {built.stderr.strip()[-800:]}")
-    shutil.rmtree(src)
+
+    try:
+        release_wheel(version, dest, dest.parent, crash_at_start if broken else None)
+    except RuntimeError as exc:
+        raise FailedError(str(exc)) from exc
     return dest
 
 

@@ -15,6 +15,9 @@ import pytest
 from appliance import __version__
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "image"))
+from release_wheel import release_wheel  # noqa: E402  (image/ is not a package)
+
 ANSIBLE_DIR = REPO / "ansible"
 BIN = Path(sys.executable).parent
 
@@ -86,17 +89,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wheelhouse")
     wheels = root / "wheels"
     for version in (OLD, NEW):
-        src = root / f"src-{version}"
-        shutil.copytree(
-            REPO / "appliance", src / "appliance", ignore=shutil.ignore_patterns("__pycache__")
-        )
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(REPO / name, src / name)
-        for name in ("pyproject.toml", "appliance/__init__.py"):
-            path = src / name
-            text = path.read_text(encoding="utf-8")
-            path.write_text(text.replace(f'"{__version__}"', f'"{version}"', 1), "utf-8")
-        _pip("wheel", "--no-deps", "-w", str(wheels), str(src))
+        release_wheel(version, wheels, root)
     _pip(
         "wheel",
         "-c",
