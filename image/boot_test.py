@@ -20,7 +20,8 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
    to the vault and, as a control, to the root are searched for in the disk overlay afterwards:
    the vault's must not be found, nor the ERPNext secret; the root's must.
    provisioned-again: the same disk, OVMF variables and TPM state booted once more: the vault
-   unlocks without input, the marker is there, the agent is active.
+   unlocks without input, the marker is there, the agent is active. vault-locked: the same disk
+   with a new TPM: the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works.
 4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
 
@@ -64,6 +65,7 @@ BARCODE = "4006381333931"
 POS_TEXT = "cannot sell yet"
 PLACEHOLDER_TEXT = "placeholder"
 SIGN_IN_TEXT = "sign in"
+LOCKED_TEXT = "this till is locked"  # matched in lower case
 MARKER = re.compile(r"APPLIANCE-(PROBE|SCREEN|BOOTED|UNITS)\b(.*)")
 ERP_GUEST = "10.0.2.100:8000"
 API_KEY, API_SECRET = "agent-key", "agent-secret-for-the-boot-test"
@@ -874,7 +876,13 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             r["plaintext_on_disk"] = found
         # The same disk, OVMF variables and TPM state again: the vault must unlock by itself.
         boot2 = Boot(
-            "provisioned-again", None, erp_port=port, ssh_key=key, tpm_state=tpm, disk="provisioned"
+            "provisioned-again",
+            None,
+            erp_port=port,
+            ssh_key=key,
+            tpm_state=tpm,
+            disk="provisioned",
+            keep_disk=True,
         )
         with runner.guest(boot2) as g:
             r2: dict[str, Any] = {}
@@ -902,6 +910,40 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 }
             )
             r2["power_down_s"] = round(g.power_down(), 1)
+        # The same disk with a TPM that never sealed its key (a board swap, changed firmware):
+        # the vault stays shut, tty1 says so and how IT gets in, SSH works, nothing starts on
+        # the root's empty directories.
+        other_tpm = work / "swtpm-state-other"
+        shutil.rmtree(other_tpm, ignore_errors=True)
+        boot3 = Boot("vault-locked", None, ssh_key=key, tpm_state=other_tpm, disk="provisioned")
+        with runner.guest(boot3) as g:
+            r3: dict[str, Any] = {}
+            result["vault_locked"] = r3
+            g.wait(
+                "the locked message on tty1",
+                lambda: g.serial.first_screen_with(LOCKED_TEXT),
+                timeout,
+            )
+            screen = g.serial.first_screen_with(LOCKED_TEXT)
+            assert screen
+            r3["message_uptime_s"] = screen.up
+            r3["screen"] = [row.strip() for row in screen.rows if row.strip()][:6]
+            r3["ssh"] = g.ssh_checks(
+                {
+                    "cryptsetup": "systemctl is-failed systemd-cryptsetup@vault.service",
+                    "tui": "systemctl is-active appliance-tui.service",
+                    "data": "findmnt -rno SOURCE /var/lib/appliance || echo not-mounted",
+                }
+            )
+            # Powered off over SSH: the ACPI button is the other boots' check, and once (1 of
+            # 2 runs) this locked boot did not act on it within 120 s (not yet understood).
+            t = time.monotonic()
+            g.ssh("systemctl --no-block poweroff", timeout=60)
+            try:
+                g.proc.wait(120)
+            except subprocess.TimeoutExpired as exc:
+                raise AssertionError("vault-locked: still running 120 s after poweroff") from exc
+            r3["poweroff_s"] = round(time.monotonic() - t, 1)
         (work / "provisioned.qcow2").unlink(missing_ok=True)
         scrubbed = subprocess.run(
             ["mtype", "-i", str(work / "stick.img"), "::/provision.toml"],
@@ -911,6 +953,11 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         ).stdout
         r["stick_scrubbed"] = API_SECRET not in scrubbed and "api_secret: removed" in scrubbed
     failures = []
+    locked = result["vault_locked"]["ssh"]
+    if locked["cryptsetup"]["out"] != "failed" or locked["tui"]["out"] == "active":
+        failures.append(f"vault locked: {locked}")
+    if "mapper/vault" in locked["data"]["out"]:
+        failures.append(f"vault locked: the data is mounted: {locked['data']}")
     if got["whoami"]["out"] != "root":
         failures.append(f"SSH as root: {got['whoami']}")
     if got["secret_mode"]["out"] != "600 root root":
