@@ -379,31 +379,31 @@ def run(
             if provision_runs:
                 steps.run("provision", provision, fatal=False)
 
-            def rollout(r: dict[str, Any]) -> None:
-                set_record(erp, target_release=post1)
-                play = ansible.play(
-                    "rollout.yml",
-                    "rollout-post1",
-                    {**common, "appliance_wheelhouse": str(houses[post1])},
-                )
-                r["play"] = play
-                check(play["rc"] == 0, f"rollout.yml to {post1}: rc {play['rc']}")
+            def roll_to(release: str, label: str) -> dict[str, Any]:
+                """ERPNext's target_release set to `release`, then rollout.yml with its wheels."""
+                set_record(erp, target_release=release)
+                extra = {**common, "appliance_wheelhouse": str(houses[release])}
+                return ansible.play("rollout.yml", label, extra)
+
+            def runs(r: dict[str, Any], release: str) -> None:
+                """Over SSH: current -> release, both units active, `appliance health` ok."""
                 got = current_state(g)
                 r["after"] = got
-                check(got["current"]["out"] == post1, f"current -> {got['current']['out']}")
+                check(got["current"]["out"] == release, f"current -> {got['current']['out']}")
                 check(got["tui"]["out"] == "active", f"appliance-tui {got['tui']['out']}")
                 check(got["agent"]["out"] == "active", f"appliance-agent {got['agent']['out']}")
                 check(got["health"]["rc"] == 0, f"appliance health: {got['health']['out']}")
 
+            def rollout(r: dict[str, Any]) -> None:
+                play = roll_to(post1, "rollout-post1")
+                r["play"] = play
+                check(play["rc"] == 0, f"rollout.yml to {post1}: rc {play['rc']}")
+                runs(r, post1)
+
             steps.run("rollout_post1", rollout)
 
             def broken(r: dict[str, Any]) -> None:
-                set_record(erp, target_release=post2)
-                play = ansible.play(
-                    "rollout.yml",
-                    "rollout-post2",
-                    {**common, "appliance_wheelhouse": str(houses[post2])},
-                )
+                play = roll_to(post2, "rollout-post2")
                 r["play"] = play
                 check(play["rc"] != 0, "rollout.yml to the broken release did not fail")
                 check(
@@ -413,11 +413,7 @@ def run(
                 said = [f for f in play["failures"] if "rolled back to" in f]
                 r["rolled_back_said"] = said[:1]
                 check(bool(said), f"no 'rolled back' failure message: {play['failures']}")
-                got = current_state(g)
-                r["after"] = got
-                check(got["current"]["out"] == post1, f"current -> {got['current']['out']}")
-                check(got["tui"]["out"] == "active", f"appliance-tui {got['tui']['out']}")
-                check(got["health"]["rc"] == 0, f"appliance health: {got['health']['out']}")
+                runs(r, post1)
                 set_record(erp, target_release=post1)  # what the fleet is told to run now
 
             steps.run("rollout_broken_post2", broken)
