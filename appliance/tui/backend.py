@@ -30,13 +30,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from appliance import paths
 from appliance.config import Config, ConfigError
 from appliance.counter.cashier import CashierCard
-from appliance.drivers.printer.receipt import (
-    PaymentSummary,
-    ReceiptData,
-    ReceiptTax,
-    ShiftReport,
-    StoreHeader,
-)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -45,6 +38,7 @@ if TYPE_CHECKING:
     from appliance.counter.auth import AuthResult
     from appliance.counter.checkout import Checkout
     from appliance.counter.receipts import ReceiptSource
+    from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
     from appliance.sales.cart import Cart
     from appliance.sales.catalog import CatalogItem, CustomerInfo
     from appliance.sales.shift import ShiftReport as ShiftTotals
@@ -424,6 +418,12 @@ class Backend:
     ) -> ShiftReport:
         from sqlalchemy import select
 
+        from appliance.drivers.printer.receipt import (
+            PaymentSummary,
+            ReceiptTax,
+            ShiftReport,
+            StoreHeader,
+        )
         from appliance.store.models import PosOpeningEntry
 
         with self.read() as session:

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 from appliance.drivers.state import DeviceState
+
+if TYPE_CHECKING:
+    from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 
 
 class PeripheralError(RuntimeError):
