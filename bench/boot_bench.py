@@ -91,7 +91,8 @@ def main() -> int:
         "total_s": round(time.monotonic() - t0, 1),
     }
     print(json.dumps(summary, indent=1))
-    (work / "result.json").write_text(json.dumps({"pairs": pairs, **summary}, indent=1) + "\n")
+    # Each pair's figures in the file (the printed summary has their count under "pairs").
+    (work / "result.json").write_text(json.dumps({**summary, "pairs": pairs}, indent=1) + "\n")
     return 0
 
 
