@@ -34,7 +34,15 @@ from appliance.tui.screens.sign_in import SignInScreen
 from .conftest import SIZE, human, run_async, until
 
 # Loaded only once the sign-in screen is up (or when a device or the demo seed needs them).
-LATE = ("sqlalchemy", "alembic", "argon2", "escpos", "PIL", "appliance.store.models")
+LATE = (
+    "sqlalchemy",
+    "alembic",
+    "argon2",
+    "escpos",
+    "PIL",
+    "appliance.store.models",
+    "appliance.drivers.printer.receipt",  # with the first receipt or shift report
+)
 
 
 def test_the_sign_in_screen_loads_neither_sqlalchemy_nor_the_store() -> None:
