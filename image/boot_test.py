@@ -235,9 +235,10 @@ SCRATCH = Path("/dev/shm")
 SCRATCH_SPARE = 4 << 30  # besides the image: a first boot's overlay grows ~0.5 GiB
 
 
-def disk_dir(out: Path, work: Path) -> Path:
-    """A directory on tmpfs holding a (sparse) copy of out/appliance.img, removed at exit; or
-    `work` (overlays next to the results, the image read from out/) when tmpfs is short."""
+def guest_disks(out: Path, work: Path) -> tuple[Path, Path]:
+    """(where the overlays go, the image they are backed by): a directory on tmpfs with a sparse
+    copy of out/appliance.img, removed at exit; or `work` and out/appliance.img when tmpfs is
+    short."""
     image = out / "appliance.img"
     for stale in SCRATCH.glob("appliance-guests-*"):
         pid = stale.name.rsplit("-", 1)[-1]
@@ -246,19 +247,19 @@ def disk_dir(out: Path, work: Path) -> Path:
     try:
         free = shutil.disk_usage(SCRATCH).free
     except OSError:
-        return work
+        return work, image
     if free < image.stat().st_blocks * 512 + SCRATCH_SPARE:
-        return work
+        return work, image
     disks = SCRATCH / f"appliance-guests-{os.getpid()}"
     disks.mkdir(exist_ok=True)
     atexit.register(shutil.rmtree, disks, ignore_errors=True)
     subprocess.run(["cp", "--sparse=always", str(image), str(disks / image.name)], check=True)
-    return disks
+    return disks, disks / image.name
 
 
 class Guest:
     def __init__(
-        self, out: Path, work: Path, boot: Boot, attempt: int = 1, disks: Path | None = None
+        self, out: Path, work: Path, boot: Boot, attempt: int, *, overlays: Path, image: Path
     ) -> None:
         self.name = boot.name
         self.boot = boot
@@ -267,14 +268,12 @@ class Guest:
         self.qmp_path = work / f"{self.name}-qmp.sock"
         for p in (self.serial_path, self.qmp_path):
             p.unlink(missing_ok=True)
-        disks = disks or work
-        disk = disks / f"{boot.disk or self.name}.qcow2"
+        disk = overlays / f"{boot.disk or self.name}.qcow2"
         self.disk = disk
         nvram = work / f"{boot.disk or self.name}-vars.fd"
         if boot.disk is None:
             disk.unlink(missing_ok=True)
-            image = disks / "appliance.img"
-            backing = str((image if image.exists() else out / "appliance.img").resolve())
+            backing = str(image.resolve())
             create = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing]
             subprocess.run([*create, str(disk), DISK_SIZE], check=True)
             shutil.copyfile(OVMF_VARS, nvram)
@@ -528,10 +527,11 @@ class Runner:
     timeout: float
     probe_timeout: float
     retries: list[dict[str, Any]] = field(default_factory=list)
-    disks: Path = field(init=False)
+    overlays: Path = field(init=False)  # the guests' disks: `guest_disks`
+    image: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.disks = disk_dir(self.out, self.work)
+        self.overlays, self.image = guest_disks(self.out, self.work)
 
     @contextlib.contextmanager
     def guest(self, boot: Boot, prepare: Callable[[], object] | None = None) -> Iterator[Guest]:
@@ -540,7 +540,7 @@ class Runner:
         for attempt in (1, 2):
             if prepare:
                 prepare()
-            g = Guest(self.out, self.work, boot, attempt, self.disks)
+            g = Guest(self.out, self.work, boot, attempt, overlays=self.overlays, image=self.image)
             try:
                 g.wait(
                     "boot probe report",
@@ -983,7 +983,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             except subprocess.TimeoutExpired as exc:
                 raise AssertionError("vault-locked: still running 120 s after poweroff") from exc
             r3["poweroff_s"] = round(time.monotonic() - t, 1)
-        (runner.disks / "provisioned.qcow2").unlink(missing_ok=True)
+        (runner.overlays / "provisioned.qcow2").unlink(missing_ok=True)
         scrubbed = subprocess.run(
             ["mtype", "-i", str(work / "stick.img"), "::/provision.toml"],
             capture_output=True,
