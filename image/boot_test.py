@@ -780,6 +780,9 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             raise AssertionError(f"pos: tty1 screendump looks blank ({result['pos']})")
         if g.serial.units.get("agent") not in ("inactive",):
             raise AssertionError(f"pos: unprovisioned agent is {g.serial.units.get('agent')!r}")
+        said = result["pos"]["provision_said"]
+        if not any(s.startswith("not provisioned: no provision.toml on") for s in said):
+            raise AssertionError(f"pos: provisioning did not say why it applied nothing: {said}")
 
     # 3. Provisioned from a USB stick; the agent talks to a fake ERPNext on the host.
     key = work / "it_ed25519"
@@ -949,6 +952,16 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 }
             )
             r2["power_down_s"] = round(g.power_down(), 1)
+            # The disk's partition has only the example file now: nothing to apply, and the
+            # log must not call a provisioned till "not provisioned".
+            said = re.findall(
+                r"appliance-provision: (.*)", g.serial_path.read_text(errors="replace")
+            )
+            r2["provision_said"] = said
+            if not any(s.startswith("nothing to apply, this till is provisioned") for s in said):
+                raise AssertionError(f"provisioned-again: provisioning said {said}")
+            if any(s.startswith("not provisioned") for s in said):
+                raise AssertionError(f"provisioned-again: called not provisioned: {said}")
         # The same disk with a TPM that never sealed its key (a board swap, changed firmware):
         # the vault stays shut, tty1 says so and how IT gets in, SSH works, nothing starts on
         # the root's empty directories.
