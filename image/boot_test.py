@@ -452,6 +452,16 @@ class Guest:
         argv = [*self.ssh_argv(), command]
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
 
+    def wait_ssh(self, timeout: float) -> float:
+        """Wait until root can log in with the provisioned key; the seconds it took. Until sshd
+        listens, QEMU's port forward accepts and then resets the connection."""
+        start = time.monotonic()
+        while self.ssh("true", timeout=60).returncode != 0:
+            if time.monotonic() - start > timeout:
+                raise AssertionError(f"{self.name}: no SSH login within {timeout:.0f} s")
+            time.sleep(2)
+        return time.monotonic() - start
+
     def ssh_argv(self) -> list[str]:
         """ssh to the guest as root with the provisioned key, without the command."""
         assert self.boot.ssh_key
@@ -980,6 +990,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             assert screen
             r3["message_uptime_s"] = screen.up
             r3["screen"] = [row.strip() for row in screen.rows if row.strip()][:6]
+            # The message can be up before sshd (nothing here waits for the agent).
+            g.wait_ssh(timeout)
             r3["ssh"] = g.ssh_checks(
                 {
                     "cryptsetup": "systemctl is-failed systemd-cryptsetup@vault.service",
