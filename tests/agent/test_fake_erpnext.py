@@ -1,17 +1,14 @@
-"""The fake ERPNext answers like the recordings of a real ERPNext 15 (../shared/erpnext/)."""
+"""The fake ERPNext answers like a real ERPNext 15 (tests/data/erpnext/recorded, vendored)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
 import requests
 
 from appliance.fakeerp import FakeERPNext
 from tests.shared import RECORDED
-
-pytestmark = pytest.mark.skipif(not RECORDED.is_dir(), reason="no recordings here")
 
 
 def _recorded(slug: str) -> tuple[int, dict[str, Any]]:

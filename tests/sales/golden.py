@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.shared import SHARED
+from tests.shared import GOLDEN, require
 
-GOLDEN_DIR = SHARED / "erpnext" / "golden" / "cases"
+GOLDEN_DIR = GOLDEN
 CENT = Decimal("0.005")
 
 DOC_FIELDS = (
@@ -28,7 +28,7 @@ TAX_FIELDS = ("tax_amount", "tax_amount_after_discount_amount", "total")
 
 
 def golden_cases() -> list[Path]:
-    return sorted(GOLDEN_DIR.glob("*.json"))
+    return sorted(require(GOLDEN_DIR).glob("*.json"))
 
 
 def mismatches(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:

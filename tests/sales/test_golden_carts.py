@@ -25,7 +25,7 @@ def _quote_in_process(case: dict[str, object]) -> dict[str, object]:
 
 
 def test_the_golden_set_is_there() -> None:
-    assert len(CASES) >= 167, "../shared/erpnext/golden/cases is missing or incomplete"
+    assert len(CASES) >= 167, "tests/data/erpnext/golden/cases is incomplete"
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
