@@ -8,6 +8,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "erpnext"
 GOLDEN = DATA / "golden" / "cases"
+GOLDEN_V16 = DATA / "golden-v16" / "cases"
 RECORDED = DATA / "recorded"
 
 

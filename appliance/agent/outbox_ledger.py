@@ -3,6 +3,7 @@ ERPNext names, every outcome is its own short transaction on the entry."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -12,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.agent.ledger import COMPARED_TOTALS, ClosingSale, Job, NotReadyError
-from appliance.store import journal, outbox
+from appliance.store import journal, masters, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
 from appliance.store.sales import SALE_DOCTYPES
+
+log = logging.getLogger(__name__)
 
 AGENT_ACTOR = "agent"  # the journal's actor for what the sync agent records
 
@@ -134,6 +137,12 @@ class OutboxLedger:
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 outbox.mark_failed(uow.session, self._entry(uow.session, job), message, retry_at)
+            uow.commit()
+
+    def server_version(self, major: int) -> None:
+        with unit_of_work(self._write) as uow:
+            if masters.record_erpnext_version(uow.session, major):
+                log.info("totals follow ERPNext %d's rules from now on", major)
             uow.commit()
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:

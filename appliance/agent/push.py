@@ -181,6 +181,7 @@ class DocumentSender:
                     raise StopError(exc) from None
                 raise
             log.info("%s", self.mode.describe())
+            self.ledger.server_version(self.mode.major)
         return self.mode
 
     # -- a batch -------------------------------------------------------------------------------

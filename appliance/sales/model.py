@@ -39,6 +39,9 @@ class TotalsSettings:
     rounding_method: RoundingMethod = RoundingMethod.BANKERS
     disable_rounded_total: bool = False
     smallest_currency_fraction_value: Decimal = ZERO
+    # The ERPNext whose rules to follow: 16 spreads a Grand Total discount over tax-inclusive
+    # prices on a base corrected for the inclusive-tax rounding (docs/totals.md).
+    erpnext_version: int = 15
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def parse_settings(raw: object) -> TotalsSettings:
             s.get("disable_rounded_total"), "settings.disable_rounded_total"
         ),
         smallest_currency_fraction_value=fraction,
+        erpnext_version=_int(s.get("erpnext_version", 15), "settings.erpnext_version", 15, 16),
     )
 
 
