@@ -455,7 +455,14 @@ class DocumentSender:
         exempt from the mode check on 16, and ``return_against`` links within one doctype)."""
         mode = self.current_mode()
         original = body.get(RETURN_AGAINST_OFFLINE_FIELD)
-        if not original or not mode.v16:
+        if not original:
+            return mode.sale_doctype
+        if not mode.v16:
+            # Each row names the row it returns, so ERPNext's own check against returning more
+            # than was sold (validate_returned_items) runs on 15 as on 16.
+            name = str(body["return_against"])
+            doc = self.client.get_doc(POS_INVOICE, name) or {}
+            server_mode.link_return_items(body, POS_INVOICE, doc)
             return mode.sale_doctype
         row = self._find(POS_INVOICE, [str(original)]).get(str(original))
         if row is None:

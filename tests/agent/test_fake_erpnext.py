@@ -255,6 +255,36 @@ def test_return_refunds_at_most_the_rounded_total(erp: FakeERPNext) -> None:
     assert r.json()["data"]["status"] == "Return" and r.json()["data"]["grand_total"] == -10.5
 
 
+def test_a_second_return_of_what_was_given_back_is_refused(erp: FakeERPNext) -> None:
+    """validate_returned_items (FACTS §3.13): per original row, no more back than was sold, the
+    returns before this one included, whether the row is linked by pos_invoice_item or not."""
+    s = _session(erp)
+    _open_shift(erp, s)
+    url = f"{erp.url}/api/resource/POS Invoice"
+    original = s.post(url, json=_invoice()).json()["data"]
+    row = original["items"][0]["name"]
+
+    def give_back(offline_id: str, link: str | None) -> requests.Response:
+        item = {"item_code": "SKU-000010", "qty": -1, "rate": 10, "warehouse": "Stores - PPC"}
+        if link:
+            item["pos_invoice_item"] = link
+        body = _invoice(
+            offline_id=offline_id,
+            items=[item],
+            is_return=1,
+            return_against=original["name"],
+            payments=[{"mode_of_payment": "Cash", "account": "Cash - PPC", "amount": -10.5}],
+            paid_amount=-10.5,
+        )
+        return s.post(url, json=body)
+
+    assert give_back("r1", row).status_code == 200
+    for offline_id, link in (("r2", row), ("r3", None)):
+        r = give_back(offline_id, link)
+        assert r.status_code == 417 and r.json()["exc_type"] == "StockOverReturnError"
+        assert _messages(r.json())[-1] == "Row # 1: Cannot return more than 0 for Item SKU-000010"
+
+
 def test_child_tables_need_parent(erp: FakeERPNext) -> None:
     s = _session(erp)
     url = f"{erp.url}/api/resource/Item Barcode"
