@@ -40,13 +40,14 @@ def check_returnable(docs: Mapping[str, Doc], doctype: str, doc: Doc) -> None:
             for row in other.get("items") or []:
                 taken[key(row)] += float(row.get("qty") or 0)
     for n, row in enumerate(doc.get("items") or [], 1):
-        line = key(row)
-        taken[line] += float(row.get("qty") or 0)
-        if line in sold and taken[line] < sold[line] - 1e-9:
-            left = max(0.0, taken[line] - float(row.get("qty") or 0) - sold[line])
-            raise FrappeError(
-                417,
-                "StockOverReturnError",
-                f"Row # {n}: Cannot return more than {left:g} for Item {row.get('item_code')}",
-                exc_source="erpnext (app)",
-            )
+        line, qty = key(row), float(row.get("qty") or 0)
+        before = taken[line]
+        taken[line] += qty
+        if line not in sold or taken[line] >= sold[line] - 1e-9:
+            continue
+        code = row.get("item_code")
+        if before <= sold[line] + 1e-9:
+            message = f"Item {code} has already been returned"
+        else:
+            message = f"Row # {n}: Cannot return more than {before - sold[line]:g} for Item {code}"
+        raise FrappeError(417, "StockOverReturnError", message, exc_source="erpnext (app)")

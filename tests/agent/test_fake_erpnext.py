@@ -264,8 +264,8 @@ def test_a_second_return_of_what_was_given_back_is_refused(erp: FakeERPNext) -> 
     original = s.post(url, json=_invoice()).json()["data"]
     row = original["items"][0]["name"]
 
-    def give_back(offline_id: str, link: str | None) -> requests.Response:
-        item = {"item_code": "SKU-000010", "qty": -1, "rate": 10, "warehouse": "Stores - PPC"}
+    def give_back(offline_id: str, link: str | None, qty: int = -1) -> requests.Response:
+        item = {"item_code": "SKU-000010", "qty": qty, "rate": 10, "warehouse": "Stores - PPC"}
         if link:
             item["pos_invoice_item"] = link
         body = _invoice(
@@ -278,11 +278,14 @@ def test_a_second_return_of_what_was_given_back_is_refused(erp: FakeERPNext) -> 
         )
         return s.post(url, json=body)
 
+    r = give_back("r0", row, qty=-2)
+    assert r.status_code == 417 and r.json()["exc_type"] == "StockOverReturnError"
+    assert _messages(r.json())[-1] == "Row # 1: Cannot return more than 1 for Item SKU-000010"
     assert give_back("r1", row).status_code == 200
     for offline_id, link in (("r2", row), ("r3", None)):
         r = give_back(offline_id, link)
         assert r.status_code == 417 and r.json()["exc_type"] == "StockOverReturnError"
-        assert _messages(r.json())[-1] == "Row # 1: Cannot return more than 0 for Item SKU-000010"
+        assert _messages(r.json())[-1] == "Item SKU-000010 has already been returned"
 
 
 def test_child_tables_need_parent(erp: FakeERPNext) -> None:
