@@ -279,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("simulate", _simulate, "Commit N realistic sales through the counter's path")
     p.add_argument("--sales", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--close-shift",
+        action="store_true",
+        help="then count the drawer as expected and close the shift (a whole shift, headless)",
+    )
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
 
     p = command(

@@ -62,15 +62,18 @@ def demo_data(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """Commit N realistic sales through the counter's own path and print a JSON summary."""
-    if args.sales < 1:
-        return _fail("simulate: --sales must be at least 1")
+    if args.sales < 0 or (args.sales == 0 and not args.close_shift):
+        return _fail("simulate: --sales must be at least 1 (or 0 with --close-shift)")
     try:
         checkout = open_checkout(_config(args))
     except (ConfigError, CartError) as exc:
         return _fail(f"simulate: {exc}")
     started = time.perf_counter()
     try:
-        result = Simulator(checkout, seed=args.seed).run(args.sales)
+        simulator = Simulator(checkout, seed=args.seed)
+        result = simulator.run(args.sales)
+        if args.close_shift:
+            simulator.close_shift()
     except CartError as exc:
         return _fail(f"simulate: {exc}", 1)
     finally:
