@@ -1,9 +1,10 @@
 """`appliance simulate`: realistic sales through the counter's own path (scan, price, pay, commit).
 
 For soak tests, benchmarks, the demo, and a whole shift against any ERPNext without the screen
-(``--close-shift`` counts the drawer as expected and closes the shift after the sales). Every sale goes through ``Checkout`` exactly as the
-counter screen sends it: barcode scans (including scale labels), keyed quantities, customers
-with their own tax rules, discounts, cash with change or card, and now and then a return.
+(``--close-shift`` counts the drawer as expected and closes the shift after the sales). Every
+sale goes through ``Checkout`` exactly as the counter screen sends it: barcode scans (including
+scale labels), keyed quantities, customers with their own tax rules, discounts, cash with change
+or card, and now and then a return.
 """
 
 from __future__ import annotations
