@@ -42,6 +42,12 @@ def _db_migrate(args: argparse.Namespace) -> int:
     return db_migrate(args)
 
 
+def _db_accept_loss(args: argparse.Namespace) -> int:
+    from appliance.store.commands import db_accept_loss
+
+    return db_accept_loss(args)
+
+
 def _journal_verify(args: argparse.Namespace) -> int:
     from appliance.store.commands import journal_verify
 
@@ -374,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "migrate", help="Create or upgrade the database to the latest schema"
     ).set_defaults(handler=_db_migrate)
+    loss = db.add_parser(
+        "accept-loss",
+        help="IT: the store lost committed work (no backup): record it and let the till go on",
+    )
+    loss.set_defaults(handler=_db_accept_loss)
+    loss.add_argument("--reason", required=True, help="why, for the audit journal (e.g. a ticket)")
 
     journal = sub.add_parser("journal", help="The audit journal").add_subparsers(
         dest="journal_command", required=True, metavar="ACTION"

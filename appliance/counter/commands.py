@@ -15,6 +15,7 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.simulate import Simulator
 from appliance.demo.masters import DemoSize
 from appliance.sales.cart import CartError
+from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
@@ -32,6 +33,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 def open_checkout(cfg: Config, db: Path | None = None) -> Checkout:
     db = db or paths.db_path()
+    try:
+        watermark.check(db)  # a store that lost committed sales must not sell on
+    except watermark.StoreBehindError as exc:
+        raise CartError(str(exc)) from None
     if not db.exists():
         raise CartError(f"no database at {db}: run `appliance demo-data` or let the agent sync")
     engine = create_db_engine(db)

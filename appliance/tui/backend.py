@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from appliance import paths
 from appliance.config import Config, ConfigError
 from appliance.counter.cashier import CashierCard
+from appliance.store import watermark
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -84,6 +85,10 @@ def readiness(db: Path, cfg: Config) -> Readiness:
                 "id and POS Profile, and the sync agent then pulls the store.",
             )
         )
+    try:
+        watermark.check(db)
+    except watermark.StoreBehindError as exc:
+        return Readiness((str(exc),))
     if not db.exists():
         return Readiness(
             (
