@@ -4,7 +4,7 @@ A till that loses the newest part of its database (a WAL cut by a power failure 
 ``pos.db`` truncated, a restore from an old copy) must not sell on as if nothing happened: its
 receipt numbers would repeat, and the lost sales would be gone without anyone knowing. So every
 commit that adds to the audit journal or takes a receipt number also writes, after the database
-has committed, a small file in another directory (``<data>/watermark/pos.db.mark``):
+has committed, a small file in another directory (``<data>/watermark/pos.db.mark``, group appliance 0660):
 
     {"journal_seq": 1234, "journal_hash": "…", "receipts": {"T01": 57}}
 
@@ -92,15 +92,20 @@ def read(db: Path) -> Mark | None:
 def advance(db: Path, mark: Mark) -> None:
     """Move the mark forward to ``mark`` (never back), durably, after the database committed."""
     path = mark_path(db)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
+    # The till and the agent run as different users of group appliance (deploy/systemd): both
+    # advance the mark, nobody else reads it.
+    with contextlib.suppress(FileExistsError):
+        path.parent.mkdir()
+        os.chmod(path.parent, 0o770)  # whatever the umask of whoever committed first
     with _locked(path.parent):
         current = read(db)
         wanted = current.merged(mark) if current else mark
         if wanted == current:
             return
         tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
         try:
+            os.fchmod(fd, 0o660)
             os.write(fd, (json.dumps(wanted.as_dict()) + "\n").encode())
             os.fsync(fd)
         finally:
