@@ -4,7 +4,8 @@ A till that loses the newest part of its database (a WAL cut by a power failure 
 ``pos.db`` truncated, a restore from an old copy) must not sell on as if nothing happened: its
 receipt numbers would repeat, and the lost sales would be gone without anyone knowing. So every
 commit that adds to the audit journal or takes a receipt number also writes, after the database
-has committed, a small file in another directory (``<data>/watermark/pos.db.mark``, group appliance 0660):
+has committed, a small file in another directory (``<data>/watermark/pos.db.mark``, group
+appliance, 0660):
 
     {"journal_seq": 1234, "journal_hash": "…", "receipts": {"T01": 57}}
 
