@@ -9,12 +9,13 @@ appliance, 0660):
 
     {"journal_seq": 1234, "journal_hash": "…", "receipts": {"T01": 57}}
 
-fsync'd and renamed into place, only ever moving forward (the counter and the agent both commit;
-a lock keeps their updates in order). At start-up the store is compared with it: a store whose
-journal ends before the mark, whose entry at the mark has another hash, or whose receipt numbers
-are behind, is *behind*: the till refuses to sell, the agent refuses to recreate a missing store,
-and ``appliance db check`` fails, each saying what was lost and what IT does. ``appliance db
-accept-loss`` records the loss in the journal and moves on without reusing a receipt number.
+written in place in one of two checksummed slots and fdatasync'd, only ever moving forward (the
+counter and the agent both commit; a lock keeps their updates in order). At start-up the store is
+compared with it: a store whose journal ends before the mark, whose entry at the mark has another
+hash, or whose receipt numbers are behind, is *behind*: the till refuses to sell, the agent refuses
+to recreate a missing store, and ``appliance db check`` fails, each saying what was lost and what IT
+does. ``appliance db accept-loss`` records the loss in the journal and moves on without reusing a
+receipt number.
 
 A mark ahead of the store by a crash between the database's commit and the mark's write cannot
 happen: the mark is written after the commit. A mark behind the store (that crash) is harmless.
@@ -28,10 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,23 +73,64 @@ def mark_path(db: Path) -> Path:
     return db.parent / DIRECTORY / f"{db.name}.mark"
 
 
-def read(db: Path) -> Mark | None:
-    """The mark of the store at ``db``; None when it has none (a store from before marks)."""
-    path = mark_path(db)
+# The file is two slots of SLOT bytes, written in turn in place: the newer valid slot is the mark.
+# One write and one fdatasync per commit (no rename, no directory sync); a write torn by a power
+# cut spoils only the slot being written, and its checksum says so, so the other one stands.
+SLOT = 4096
+
+
+def _encode(mark: Mark, generation: int) -> bytes:
+    body = json.dumps({"n": generation, **mark.as_dict()}, sort_keys=True)
+    line = json.dumps({"body": body, "sha256": hashlib.sha256(body.encode()).hexdigest()})
+    data = line.encode() + b"\n"
+    if len(data) > SLOT:
+        raise OSError(f"the high-water mark outgrew its {SLOT}-byte slot")
+    return data.ljust(SLOT, b" ")
+
+
+def _decode(slot: bytes) -> tuple[int, Mark] | None:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return Mark(
+        outer = json.loads(slot.decode())
+        body = str(outer["body"])
+        if hashlib.sha256(body.encode()).hexdigest() != outer["sha256"]:
+            return None
+        raw = json.loads(body)
+        mark = Mark(
             int(raw["journal_seq"]),
             str(raw["journal_hash"]),
             {str(k): int(v) for k, v in dict(raw["receipts"]).items()},
         )
+        return int(raw["n"]), mark
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _newest(data: bytes) -> tuple[int, Mark] | None:
+    slots = [_decode(data[i : i + SLOT]) for i in (0, SLOT)]
+    valid = [s for s in slots if s is not None]
+    return max(valid, key=lambda s: s[0]) if valid else None
+
+
+def read(db: Path) -> Mark | None:
+    """The mark of the store at ``db``; None when it has none (a store from before marks)."""
+    path = mark_path(db)
+    try:
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise StoreBehindError(
-            f"{path}: the store's high-water mark cannot be read ({type(exc).__name__}); "
-            "IT: see docs/troubleshooting.md, 'The store is behind its high-water mark'"
-        ) from None
+    except OSError as exc:
+        raise StoreBehindError(_unreadable(path, exc.strerror or str(exc))) from None
+    newest = _newest(data)
+    if newest is None:
+        raise StoreBehindError(_unreadable(path, "neither copy in it is whole"))
+    return newest[1]
+
+
+def _unreadable(path: Path, why: str) -> str:
+    return (
+        f"{path}: the store's high-water mark cannot be read ({why}); IT: see "
+        "docs/troubleshooting.md, 'The store is behind its high-water mark'"
+    )
 
 
 def advance(db: Path, mark: Mark) -> None:
@@ -98,41 +141,37 @@ def advance(db: Path, mark: Mark) -> None:
     with contextlib.suppress(FileExistsError):
         path.parent.mkdir()
         os.chmod(path.parent, 0o770)  # whatever the umask of whoever committed first
-    with _locked(path.parent):
-        current = read(db)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o660)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the counter and the agent both commit
+        data = os.pread(fd, 2 * SLOT, 0)
+        newest = _newest(data)
+        generation, current = newest if newest else (0, None)
         wanted = current.merged(mark) if current else mark
         if wanted == current:
             return
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
-        try:
+        if not data:  # a new file: its directory entry must reach the disk once
             os.fchmod(fd, 0o660)
-            os.write(fd, (json.dumps(wanted.as_dict()) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+            _sync_directory(path.parent)
+        generation += 1
+        os.pwrite(fd, _encode(wanted, generation), (generation % 2) * SLOT)
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _sync_directory(directory: Path) -> None:
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 def replace(db: Path, mark: Mark) -> None:
     """Set the mark to exactly ``mark`` (after IT accepted a loss): the only way back."""
     mark_path(db).unlink(missing_ok=True)
     advance(db, mark)
-
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def store_state(conn: sqlite3.Connection) -> Mark:
