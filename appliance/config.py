@@ -17,8 +17,12 @@ from urllib.parse import urlparse
 from appliance import paths
 from appliance.drivers.config import DevicesConfig, parse_devices
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
+from appliance.untrusted import read_file, reason
 
-TERMINAL_ID = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+# \A..\Z, not ^..$: "$" also matches before a final newline. The USB importer checks a bundle's
+# terminal with this same pattern before that name picks a key file.
+TERMINAL_ID = re.compile(r"\A[A-Za-z0-9_]{1,16}\Z")
+CONFIG_SIZE_LIMIT = 1 << 20  # a real config is a few hundred bytes
 
 
 class ConfigError(ValueError):
@@ -202,14 +206,21 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
 
 
 def load_config(path: Path | None = None) -> Config:
+    """Every command reads its config here: whatever is at ``path`` (a directory, a FIFO, a
+    binary file, TOML nested past the parser's depth) ends as one :class:`ConfigError`."""
     path = path or paths.config_file()
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_file(path, CONFIG_SIZE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: not found (set APPLIANCE_CONFIG or provision the terminal)"
         ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): not a config") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return parse_config(data, str(path))

@@ -42,6 +42,7 @@ def test_a_good_config_loads(tmp_path: Path) -> None:
         ("", "[terminal]: is required"),
         ("[terminal]\nid = 5\n", "[terminal] id: must be text, got 5"),
         ("[terminal]\nid = 'T 1'\n", "[terminal] id: must be 1-16 letters"),
+        ('[terminal]\nid = "T1\\n"\n', "[terminal] id: must be 1-16 letters"),
         ("[terminal]\nid = 'T1'\nlock = 3\n", "[terminal] lock: is not a known setting"),
         ("[terminal]\nid = 'T1'\n[erpnext]\nurl = 'ftp://x'\n", "[erpnext] url: must be an http"),
         (GOOD.replace('api_key = "abc"', 'api_secret = "s3cret"'), "[erpnext] api_secret: secrets"),
