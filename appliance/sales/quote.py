@@ -59,7 +59,7 @@ def _json_int(digits: str) -> int | Decimal:
 def _fits(number: float | Decimal, path: str) -> None:
     if not (number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)):
         raise _fail(path, "must be a finite number")
-    if abs(number) >= LIMIT:
+    if abs(Decimal(number)) >= LIMIT:  # Decimal(float) is exact
         raise _fail(path, TOO_BIG)
 
 
