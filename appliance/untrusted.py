@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 SHOWN_CHARS = 40
@@ -47,10 +48,16 @@ def reason(exc: OSError) -> str:
 
 
 def shown(value: object) -> str:
-    """``value`` quoted for a one-line message: escapes (newlines, NULs, ...) and at most
-    :data:`SHOWN_CHARS` characters of it, then how long it really was."""
-    if not isinstance(value, str):
-        return f"<{type(value).__name__}>"  # never its repr: it may be huge or deeply nested
-    if len(value) <= SHOWN_CHARS:
-        return repr(value)
-    return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
+    """``value`` for a one-line message: a string quoted with its escapes (newlines, NULs, ...),
+    a number as written, either cut at :data:`SHOWN_CHARS` characters with its real length said;
+    anything else by its kind only (a container may be huge or deeply nested)."""
+    if isinstance(value, str):
+        quoted = repr(value[:SHOWN_CHARS])
+        return quoted if len(value) <= SHOWN_CHARS else f"{quoted}... ({len(value)} characters)"
+    if value is None or isinstance(value, bool | int | float | Decimal):
+        try:
+            text = str(value)
+        except ValueError:  # an int past Python's 4300-digit limit for str()
+            return "<a number too long to show>"
+        return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} digits)"
+    return f"<{type(value).__name__}>"

@@ -45,6 +45,11 @@ def test_a_good_config_loads(tmp_path: Path) -> None:
         ('[terminal]\nid = "T1\\n"\n', "[terminal] id: must be 1-16 letters"),
         ("[terminal]\nid = 'T1'\nlock = 3\n", "[terminal] lock: is not a known setting"),
         ("[terminal]\nid = 'T1'\n[erpnext]\nurl = 'ftp://x'\n", "[erpnext] url: must be an http"),
+        (GOOD.replace("erp.example.com", "[erp.example.com]"), "[erpnext] url: must be an http"),
+        (
+            "[terminal]\nid = " + "9" * 900 + "\n",
+            "id: must be text, got 9999999999999999999999999999999999999999... (900 digits)",
+        ),
         (GOOD.replace('api_key = "abc"', 'api_secret = "s3cret"'), "[erpnext] api_secret: secrets"),
         (GOOD.replace('pos_profile = "Main POS"', ""), "[erpnext] pos_profile: is required"),
         (GOOD.replace('"22IIIIIPPPPPC"', '"20IIIIPPPPPPC"'), "share a prefix"),

@@ -88,17 +88,23 @@ def _check_numbers(value: object, path: str) -> None:
             _fits(item, where)
 
 
+def _got(value: object) -> str:
+    """The caller's value in a message: as JSON when short, else cut (see ``shown``)."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else shown(value)
+
+
 def _decimal(value: object, path: str, *, required: bool = False) -> Decimal:
     if value is None or value == "":
         if required:
             raise _fail(path, "is required")
         return Decimal(0)
     if isinstance(value, bool):
-        raise _fail(path, f"must be a number, got {json.dumps(value)}")
+        raise _fail(path, f"must be a number, got {_got(value)}")
     try:
         number = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
-        raise _fail(path, f"must be a number, got {json.dumps(value, default=str)}") from None
+        raise _fail(path, f"must be a number, got {_got(value)}") from None
     _fits(number, path)
     return number
 
@@ -106,7 +112,7 @@ def _decimal(value: object, path: str, *, required: bool = False) -> Decimal:
 def _int(value: object, path: str, low: int, high: int) -> int:
     number = _decimal(value, path, required=True)
     if number != number.to_integral_value() or not low <= number <= high:
-        raise _fail(path, f"must be a whole number from {low} to {high}, got {value}")
+        raise _fail(path, f"must be a whole number from {low} to {high}, got {_got(value)}")
     return int(number)
 
 
@@ -117,7 +123,7 @@ def _flag(value: object, path: str) -> bool:
         return True
     if isinstance(value, Decimal) and value in (0, 1):
         return bool(value)
-    raise _fail(path, f"must be 0 or 1, got {json.dumps(value, default=str)}")
+    raise _fail(path, f"must be 0 or 1, got {_got(value)}")
 
 
 def _text(value: object, path: str, *, required: bool = False) -> str:
@@ -126,7 +132,7 @@ def _text(value: object, path: str, *, required: bool = False) -> str:
             raise _fail(path, "is required")
         return ""
     if not isinstance(value, str):
-        raise _fail(path, f"must be text, got {json.dumps(value, default=str)}")
+        raise _fail(path, f"must be text, got {_got(value)}")
     return value
 
 
@@ -152,9 +158,7 @@ def _choice(value: object, path: str, enum: type[Any], default: Any) -> Any:
         return enum(value)
     except ValueError:
         options = ", ".join(repr(m.value) for m in enum)
-        raise _fail(
-            path, f"must be one of {options}, got {json.dumps(value, default=str)}"
-        ) from None
+        raise _fail(path, f"must be one of {options}, got {_got(value)}") from None
 
 
 def parse_settings(raw: object) -> TotalsSettings:
