@@ -24,7 +24,8 @@ LEAVES = st.one_of(
 )
 
 
-def _object(members: dict[str, str]) -> str:
+def json_object(members: dict[str, str]) -> str:
+    """A JSON object from members already written as JSON text."""
     return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in members.items()) + "}"
 
 
@@ -32,7 +33,7 @@ JSON_TEXT = st.recursive(
     LEAVES,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4).map(lambda xs: "[" + ",".join(xs) + "]"),
-        st.dictionaries(st.text(max_size=8), inner, max_size=4).map(_object),
+        st.dictionaries(st.text(max_size=8), inner, max_size=4).map(json_object),
     ),
     max_leaves=10,
 )

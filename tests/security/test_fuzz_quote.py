@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from appliance.sales.quote import run_quote
-from tests.security.fuzz import JSON_TEXT, LEAVES, NUMBERS, _object, fits, one_line, strict_json
+from tests.security.fuzz import JSON_TEXT, LEAVES, NUMBERS, fits, json_object, one_line, strict_json
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -26,7 +26,7 @@ VALUE = st.one_of(SANE, SANE, NUMBERS, LEAVES, JSON_TEXT)
 
 def _row(fields: tuple[str, ...], base: dict[str, str]) -> st.SearchStrategy[str]:
     return st.dictionaries(st.sampled_from(fields), VALUE, max_size=2).map(
-        lambda d: _object({**base, **d})
+        lambda d: json_object({**base, **d})
     )
 
 
@@ -35,12 +35,12 @@ INVOICE = st.builds(
         '{"settings":'
         + settings_
         + ',"doc":'
-        + _object(
+        + json_object(
             {"items": "[" + ",".join(items) + "]", "taxes": "[" + ",".join(taxes) + "]", **doc}
         )
         + "}"
     ),
-    st.dictionaries(st.sampled_from(SETTINGS), VALUE, max_size=1).map(_object),
+    st.dictionaries(st.sampled_from(SETTINGS), VALUE, max_size=1).map(json_object),
     st.lists(
         _row(ITEM_FIELDS, {"item_code": '"A"', "qty": "1", "rate": "1"}), min_size=1, max_size=3
     ),
