@@ -90,14 +90,16 @@ COMMANDS = [
 ]
 
 
-def _run(args: tuple[str, ...], config: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: tuple[str, ...], config: Path, tmp_path: Path, stdin: str = "1234\n"
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
     env |= {"APPLIANCE_CONFIG": str(config), "APPLIANCE_DATA": str(tmp_path / "data")}
     return subprocess.run(
         [sys.executable, "-m", "appliance.cli", *args],
         cwd=REPO,
         env=env,
-        input="1234\n",
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -126,17 +128,7 @@ def test_the_quote_for_a_customer_refuses_it_too(tmp_path: Path) -> None:
     config = tmp_path / "appliance.toml"
     config.write_bytes(b"\xff")
     body = '{"doc": {"customer": "C1", "items": [{"item_code": "A", "qty": 1, "rate": 1}]}}'
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
-    env |= {"APPLIANCE_CONFIG": str(config), "APPLIANCE_DATA": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "quote"],
-        input=body,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _run(("quote",), config, tmp_path, body)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "not UTF-8" in done.stderr, done.stderr
 

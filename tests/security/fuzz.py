@@ -67,3 +67,14 @@ def fits(value: object) -> bool:
             if not fine:
                 return False
     return True
+
+
+def damaged(data: st.DataObject, original: bytes, pieces: st.SearchStrategy[bytes]) -> bytes:
+    """``original`` with up to four ``pieces`` inserted and bytes deleted at drawn places."""
+    out = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(out)))
+        out[at:at] = data.draw(pieces)
+        if out and data.draw(st.booleans()):
+            del out[data.draw(st.integers(0, len(out) - 1))]
+    return bytes(out)
