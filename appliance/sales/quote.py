@@ -19,6 +19,7 @@ from typing import IO, Any, TypeVar
 
 from appliance.sales.erpnext_float import RoundingMethod
 from appliance.sales.model import (
+    ERPNEXT_LIMIT,
     ChargeType,
     DiscountOn,
     InvoiceInput,
@@ -33,7 +34,6 @@ from appliance.untrusted import shown
 
 T = TypeVar("T")
 
-LIMIT = Decimal(10) ** 12
 TOO_BIG = "at or above 10^12 in size: more than ERPNext stores"
 MAX_DEPTH = 32  # an invoice is 4 levels deep; the output's encoder recurses per level
 
@@ -59,7 +59,7 @@ def _json_int(digits: str) -> int | Decimal:
 def _fits(number: float | Decimal, path: str) -> None:
     if not (number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)):
         raise _fail(path, "must be a finite number")
-    if abs(Decimal(number)) >= LIMIT:  # Decimal(float) is exact
+    if abs(Decimal(number)) >= ERPNEXT_LIMIT:  # Decimal(float) is exact
         raise _fail(path, TOO_BIG)
 
 
