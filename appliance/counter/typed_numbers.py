@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-LIMIT = Decimal(10) ** 12
+from appliance.sales.model import ERPNEXT_LIMIT as LIMIT
+
 DEFAULT_FORMAT = "#,###.##"
 _SEPARATORS = ".,"
 _ALLOWED = re.compile(r"^-?[0-9.,' \u00a0\u202f]+$")

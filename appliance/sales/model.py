@@ -14,6 +14,8 @@ from enum import StrEnum
 from appliance.sales.erpnext_float import RoundingMethod
 
 ZERO = Decimal(0)
+# ERPNext stores every number as decimal(21,9): 10^12 or more in size cannot be saved.
+ERPNEXT_LIMIT = Decimal(10) ** 12
 
 
 class ChargeType(StrEnum):
