@@ -82,7 +82,7 @@ class StoreReferences:
         return closing_sales(self.session, entry)
 
 
-def _journal(
+def journal_outcome(
     session: Session, kind: JournalKind, job: Job, message: str, name: str | None = None
 ) -> None:
     # In the outcome's own transaction: the journal says what the outbox says, or nothing.
@@ -124,13 +124,13 @@ class OutboxLedger:
             outbox.mark_done(uow.session, entry, name)
             if mismatch:
                 entry.last_error = mismatch
-                _journal(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
+                journal_outcome(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
             uow.commit()
 
     def quarantine(self, job: Job, message: str) -> None:
         with unit_of_work(self._write) as uow:
             outbox.quarantine(uow.session, self._entry(uow.session, job), message)
-            _journal(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
+            journal_outcome(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
             uow.commit()
 
     def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
