@@ -501,7 +501,7 @@ def test_a_mode_switch_mid_cycle_is_read_again_and_the_sale_resent(
     sale = sell(checkout, 10)
     pusher.mode = ServerMode("16.9.1", SI)  # what the agent read before the switch
     report = PushReport()
-    pusher.send_batch(pusher._claim(), report)
+    pusher.send_batch(pusher._claim()[0], report)
     assert not report.quarantined and [o.offline_id for o in report.created] == [sale.offline_id]
     assert pusher.mode == ServerMode("16.9.1", PI)
     rejected = [e for e in erp16.log if e.path == "/api/resource/Sales Invoice" and e.status == 417]
