@@ -8,6 +8,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from appliance.agent.push import Pusher
 from appliance.counter.checkout import Checkout
 from appliance.fakeerp import FakeERPNext
@@ -59,3 +61,49 @@ def test_a_sale_total_changed_in_the_store_is_found(checkout: Checkout, db_path:
             (sale.offline_id,),
         )
     assert ("sale_totals_journal", sale.offline_id) in _problems(db_path)
+
+
+def test_a_sale_deleted_and_the_chain_rehashed_is_found(checkout: Checkout, db_path: Path) -> None:
+    """An insider deletes a cash sale with its journal entry and re-hashes the chain with our
+    own function: `journal verify` sees an intact chain, the high-water mark does not."""
+    from appliance.store import jsonutil
+    from appliance.store.journal import GENESIS_HASH, entry_hash
+
+    checkout.open_shift(CASHIER, {"Cash": 0})  # type: ignore[dict-item]
+    victim = sell(checkout, 13)
+    sell(checkout, 14)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM journal WHERE ref = ?", (victim.offline_id,))
+        sale_id = conn.execute(
+            "SELECT id FROM pos_invoices WHERE offline_id = ?", (victim.offline_id,)
+        ).fetchone()[0]
+        for table in ("pos_invoice_items", "pos_invoice_taxes", "pos_invoice_payments"):
+            conn.execute(f"DELETE FROM {table} WHERE invoice_id = ?", (sale_id,))
+        conn.execute("DELETE FROM pos_invoices WHERE id = ?", (sale_id,))
+        (entry_id,) = conn.execute(
+            "SELECT id FROM outbox WHERE offline_id = ?", (victim.offline_id,)
+        ).fetchone()
+        conn.execute(
+            "DELETE FROM outbox_dependencies WHERE entry_id = ? OR depends_on_id = ?",
+            (entry_id, entry_id),
+        )
+        conn.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+        rows = conn.execute("SELECT seq, at, kind, actor, ref, data FROM journal ORDER BY seq")
+        prev, new_seq = GENESIS_HASH, 0
+        for seq, at, kind, actor, ref, data in rows.fetchall():
+            new_seq += 1
+            digest = entry_hash(
+                prev, seq=new_seq, at=at, kind=kind, actor=actor, ref=ref, data=jsonutil.loads(data)
+            )
+            conn.execute(
+                "UPDATE journal SET seq = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                (new_seq, prev, digest, seq),
+            )
+            prev = digest
+        conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'journal'", (new_seq,))
+    problems = _problems(db_path)
+    assert {c for c, _ in problems} == set(), problems  # the store alone looks clean...
+    from appliance.store import watermark
+
+    with pytest.raises(watermark.StoreBehindError, match="lost committed work"):
+        watermark.check(db_path)  # ...but not against what it had committed
