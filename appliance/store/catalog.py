@@ -222,6 +222,27 @@ def _tier(needle: str, *texts: str) -> int:
     return 3
 
 
+_ITEM_TEXTS = ("item_code", "item_name")
+# Item search tiers, best first.
+_BARCODE, _CODE, _CODE_PREFIX, _BARCODE_PREFIX, _NAME_PREFIX, _WORD_START, _ANYWHERE = range(7)
+
+
+def _item_tier(needle: str, code: str, name: str) -> int:
+    """The tier the code and name alone earn (barcode tiers come from the queries)."""
+    folded, code_f, name_f = needle.casefold(), code.casefold(), name.casefold()
+    if folded == code_f:
+        return _CODE
+    if code_f.startswith(folded):
+        return _CODE_PREFIX
+    if name_f.startswith(folded):
+        return _NAME_PREFIX
+    words = _WORD.findall(code_f) + _WORD.findall(name_f)
+    wanted = _WORD.findall(folded)
+    if wanted and all(any(w.startswith(q) for w in words) for q in wanted):
+        return _WORD_START
+    return _ANYWHERE
+
+
 @dataclass(frozen=True)
 class _RawTemplate:
     name: str
@@ -364,7 +385,12 @@ class SqlCatalog:
         return [str(n) for n in self.session.execute(query).scalars()]
 
     def search_items(self, text_: str, limit: int) -> tuple[CatalogItem, ...]:
-        """Sellable items whose code, name or barcode contains the text, best matches first."""
+        """Sellable items whose code, name or barcode contains the text, best matches first.
+
+        Tiers (``_ItemTier``): exact barcode, exact code, code prefix, barcode prefix, name
+        prefix, a word of the code or name starting with each word typed, then anywhere.
+        Code-prefix rows follow code order, the others the name (case-folded), then the code.
+        """
         needle = " ".join(text_.split())
         if not needle or limit <= 0:
             return ()
@@ -378,8 +404,8 @@ class SqlCatalog:
         by_barcode = select(ITEMS.c.item_code).join_from(
             BARCODES, ITEMS, ITEMS.c.name == BARCODES.c.parent
         )
-        take(self._names(select(ITEMS.c.item_code).where(ITEMS.c.item_code.in_(variants))), 0)
-        take(self._names(by_barcode.where(BARCODES.c.barcode.in_(variants))), 0)
+        take(self._names(by_barcode.where(BARCODES.c.barcode.in_(variants))), _BARCODE)
+        take(self._names(select(ITEMS.c.item_code).where(ITEMS.c.item_code.in_(variants))), _CODE)
         take(
             self._names(
                 select(ITEMS.c.item_code)
@@ -388,7 +414,7 @@ class SqlCatalog:
                 .order_by(ITEMS.c.item_name)
                 .limit(limit)
             ),
-            1,
+            _NAME_PREFIX,
         )
         for v in variants:
             take(
@@ -399,7 +425,7 @@ class SqlCatalog:
                     .order_by(ITEMS.c.item_code)
                     .limit(limit)
                 ),
-                1,
+                _CODE_PREFIX,
             )
             if " " not in needle:
                 take(
@@ -409,10 +435,13 @@ class SqlCatalog:
                         .order_by(BARCODES.c.barcode)
                         .limit(limit)
                     ),
-                    1,
+                    _BARCODE_PREFIX,
                 )
-        if sum(1 for t in found.values() if t <= 1) < limit:
-            take(self._fts_items(needle, _cap(limit)), 3)
+        if sum(1 for t in found.values() if t <= _NAME_PREFIX) < limit:
+            if all(len(w) < search_index.TRIGRAM_MIN for w in needle.split()):
+                take(self._short_items(needle, _cap(limit)), _ANYWHERE)
+            else:
+                take(self._fts_items(needle, _cap(limit)), _ANYWHERE)
         if not found:
             return ()
         # Rank on code and name only; load whole items (UOMs, taxes) for the winners alone.
@@ -421,17 +450,40 @@ class SqlCatalog:
                 ITEMS.c.item_code.in_(list(found)), _sellable()
             )
         )
-        folded = needle.casefold()
         ranked = []
         for code, name in names:
-            tier = min(found[code], _tier(needle, code, name))
-            # Text that starts codes is a code: those rows follow code order, the rest names.
-            by_code = code.casefold().startswith(folded)
-            ranked.append((tier, not by_code, code if by_code else name.casefold(), code))
+            tier = min(found[code], _item_tier(needle, code, name))
+            ranked.append((tier, code if tier == _CODE_PREFIX else name.casefold(), code))
         ranked.sort()
         winners = [code for *_key, code in ranked[:limit]]
         items = self.items(winners)
         return tuple(items[code] for code in winners if code in items)
+
+    def _short_items(self, needle: str, cap: int) -> list[str]:
+        """Items whose code or name contains every word of a needle of short words (1-2 chars).
+
+        ``items_short_fts`` (migration 0005_short_term_search) answers words of letters and
+        digits exactly; a word with other characters ("#1") is looked up by its letters and
+        digits and checked with LIKE, and one with none ("#") by LIKE alone, a scan.
+        """
+        match, odd = search_index.short_match_expression(needle)
+        like = ""
+        params: dict[str, Any] = {"cap": cap}
+        for n, word in enumerate(odd):
+            params[f"odd{n}"] = f"%{_like_escape(word)}%"
+            either = " OR ".join(f"i.{c} LIKE :odd{n} ESCAPE '\\'" for c in _ITEM_TEXTS)
+            like += f" AND ({either})"
+        sellable = "i.disabled = 0 AND i.has_variants = 0 AND i.is_sales_item = 1"
+        if match is None:
+            return self._names_sql(
+                f"SELECT i.item_code FROM items AS i WHERE {sellable}{like} LIMIT :cap", params
+            )
+        params["match"] = match
+        return self._names_sql(
+            "SELECT i.item_code FROM items_short_fts AS f JOIN items AS i ON i.rowid = f.rowid "
+            f"WHERE items_short_fts MATCH :match AND {sellable}{like} LIMIT :cap",
+            params,
+        )
 
     def _fts_items(self, needle: str, cap: int) -> list[str]:
         kind = self.tokenizer()
