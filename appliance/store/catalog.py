@@ -6,12 +6,13 @@ change rarely (tax rules and templates, the group and territory trees, pricing r
 once per ``SqlCatalog`` and kept until ``refresh()``: the till calls it after a sync applied
 masters.
 
-Search ranks matches in tiers, best first: exact code or barcode; code, barcode or name
-starting with the text; a word of the name starting with it; the text anywhere. Within a tier
-names sort alphabetically. Exact and prefix tiers are B-tree range scans; the "anywhere" tiers
-come from the FTS5 indexes of migration 0002 (see ``appliance.store.search_index``), so a
-three-character or longer text is an index lookup over any catalog size. Shorter texts match by
-prefix only: one or two letters "anywhere" would match most of the catalog anyway.
+Item search finds at least what ERPNext's POS finds (code or name containing the text, any
+case, any length; a whole barcode) and ranks it: exact barcode; exact code; code prefix;
+barcode prefix; name prefix; a word starting with each word typed; anywhere. Code-prefix rows
+follow the code, the others the name. Exact and prefix tiers are B-tree range scans; "anywhere"
+comes from FTS5 (see ``appliance.store.search_index``): the trigram indexes of migration 0002
+for words of three or more characters, ``items_short_fts`` (0005_short_term_search) for texts of
+one- and two-character words ("2L", "AA", "6x"), so every text is an index lookup.
 """
 
 from __future__ import annotations
