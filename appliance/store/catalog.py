@@ -25,7 +25,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, Table, event, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from appliance.sales.barcode import ScanConfig
@@ -224,6 +235,38 @@ def _tier(needle: str, *texts: str) -> int:
 
 
 _ITEM_TEXTS = ("item_code", "item_name")
+# Item search's B-tree lookups, built once: a search runs up to ten of them per keystroke.
+_SELLABLE_SQL = "i.disabled = 0 AND i.has_variants = 0 AND i.is_sales_item = 1"
+_BARCODE_JOIN = "item_barcodes AS b JOIN items AS i ON i.name = b.parent"
+
+
+def _listing(sql: str) -> TextClause:
+    """``sql`` whose ``:v`` takes a list (``IN :v``)."""
+    return text(sql).bindparams(bindparam("v", expanding=True))
+
+
+_EXACT_BARCODE = _listing(f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE b.barcode IN :v")
+_EXACT_CODE = _listing("SELECT i.item_code FROM items AS i WHERE i.item_code IN :v")
+_CODES_AND_NAMES = _listing(
+    f"SELECT i.item_code, i.item_name FROM items AS i WHERE i.item_code IN :v AND {_SELLABLE_SQL}"
+)
+_PREFIX = "{col} >= :lo AND {col} < :hi AND " + _SELLABLE_SQL + " ORDER BY {col} LIMIT :n"
+_NAME_PREFIX_SQL = text(
+    "SELECT i.item_code FROM items AS i WHERE " + _PREFIX.format(col="i.item_name")
+)
+_CODE_PREFIX_SQL = text(
+    "SELECT i.item_code FROM items AS i WHERE " + _PREFIX.format(col="i.item_code")
+)
+_BARCODE_PREFIX_SQL = text(
+    f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE " + _PREFIX.format(col="b.barcode")
+)
+
+
+def _range(prefix: str, limit: int) -> dict[str, Any]:
+    """Parameters of a "starts with ``prefix``" range scan."""
+    return {"lo": prefix, "hi": prefix + _TOP, "n": limit}
+
+
 # Item search tiers, best first.
 _BARCODE, _CODE, _CODE_PREFIX, _BARCODE_PREFIX, _NAME_PREFIX, _WORD_START, _ANYWHERE = range(7)
 
@@ -343,12 +386,20 @@ class SqlCatalog:
         return item, uom
 
     def items(self, item_codes: Iterable[str]) -> dict[str, CatalogItem]:
-        """Several items in one query, by code (missing codes are left out)."""
+        """Several items, by code (missing codes are left out): those not seen yet in one query."""
+        self._current()
         codes = list(dict.fromkeys(item_codes))
-        if not codes:
-            return {}
-        rows = self.session.execute(select(*_ITEM_COLUMNS).where(ITEMS.c.item_code.in_(codes)))
-        return {r.item_code: _item(r) for r in rows}
+        found = {c: known for c in codes if (known := self._items.get(c)) is not None}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            rows = self.session.execute(
+                select(*_ITEM_COLUMNS).where(ITEMS.c.item_code.in_(missing))
+            )
+            for r in rows:
+                item = _item(r)
+                found[item.item_code] = item
+                self._remember(self._items, item.item_code, item)
+        return found
 
     def prices(self, item_code: str, price_list: str) -> tuple[ItemPrice, ...]:
         self._current()
@@ -402,42 +453,13 @@ class SqlCatalog:
                 found[code] = min(tier, found.get(code, tier))
 
         variants = _variants(needle)
-        by_barcode = select(ITEMS.c.item_code).join_from(
-            BARCODES, ITEMS, ITEMS.c.name == BARCODES.c.parent
-        )
-        take(self._names(by_barcode.where(BARCODES.c.barcode.in_(variants))), _BARCODE)
-        take(self._names(select(ITEMS.c.item_code).where(ITEMS.c.item_code.in_(variants))), _CODE)
-        take(
-            self._names(
-                select(ITEMS.c.item_code)
-                .where(ITEMS.c.item_name >= needle, ITEMS.c.item_name < needle + _TOP)
-                .where(_sellable())
-                .order_by(ITEMS.c.item_name)
-                .limit(limit)
-            ),
-            _NAME_PREFIX,
-        )
+        take(self._names_sql(_EXACT_BARCODE, {"v": variants}), _BARCODE)
+        take(self._names_sql(_EXACT_CODE, {"v": variants}), _CODE)
+        take(self._names_sql(_NAME_PREFIX_SQL, _range(needle, limit)), _NAME_PREFIX)
         for v in variants:
-            take(
-                self._names(
-                    select(ITEMS.c.item_code)
-                    .where(ITEMS.c.item_code >= v, ITEMS.c.item_code < v + _TOP)
-                    .where(_sellable())
-                    .order_by(ITEMS.c.item_code)
-                    .limit(limit)
-                ),
-                _CODE_PREFIX,
-            )
+            take(self._names_sql(_CODE_PREFIX_SQL, _range(v, limit)), _CODE_PREFIX)
             if " " not in needle:
-                take(
-                    self._names(
-                        by_barcode.where(BARCODES.c.barcode >= v, BARCODES.c.barcode < v + _TOP)
-                        .where(_sellable())
-                        .order_by(BARCODES.c.barcode)
-                        .limit(limit)
-                    ),
-                    _BARCODE_PREFIX,
-                )
+                take(self._names_sql(_BARCODE_PREFIX_SQL, _range(v, limit)), _BARCODE_PREFIX)
         if sum(1 for t in found.values() if t <= _NAME_PREFIX) < limit:
             if all(len(w) < search_index.TRIGRAM_MIN for w in needle.split()):
                 take(self._short_items(needle, _cap(limit)), _ANYWHERE)
@@ -446,11 +468,7 @@ class SqlCatalog:
         if not found:
             return ()
         # Rank on code and name only; load whole items (UOMs, taxes) for the winners alone.
-        names = self.session.execute(
-            select(ITEMS.c.item_code, ITEMS.c.item_name).where(
-                ITEMS.c.item_code.in_(list(found)), _sellable()
-            )
-        )
+        names = self.session.execute(_CODES_AND_NAMES, {"v": list(found)})
         ranked = []
         for code, name in names:
             tier = min(found[code], _item_tier(needle, code, name))
@@ -474,7 +492,7 @@ class SqlCatalog:
             params[f"odd{n}"] = f"%{_like_escape(word)}%"
             either = " OR ".join(f"i.{c} LIKE :odd{n} ESCAPE '\\'" for c in _ITEM_TEXTS)
             like += f" AND ({either})"
-        sellable = "i.disabled = 0 AND i.has_variants = 0 AND i.is_sales_item = 1"
+        sellable = _SELLABLE_SQL
         if match is None:
             return self._names_sql(
                 f"SELECT i.item_code FROM items AS i WHERE {sellable}{like} LIMIT :cap", params
@@ -526,8 +544,9 @@ class SqlCatalog:
             sql += f" AND ({either})"
         return sql, params
 
-    def _names_sql(self, sql: str, params: Mapping[str, Any]) -> list[str]:
-        return [str(n) for n in self.session.execute(text(sql), dict(params)).scalars()]
+    def _names_sql(self, sql: str | TextClause, params: Mapping[str, Any]) -> list[str]:
+        query = text(sql) if isinstance(sql, str) else sql
+        return [str(n) for n in self.session.execute(query, dict(params)).scalars()]
 
     def search_customers(self, text_: str, limit: int) -> tuple[CustomerInfo, ...]:
         """Enabled customers whose name or mobile number contains the text, best first."""
