@@ -460,7 +460,10 @@ class SqlCatalog:
             take(self._names_sql(_CODE_PREFIX_SQL, _range(v, limit)), _CODE_PREFIX)
             if " " not in needle:
                 take(self._names_sql(_BARCODE_PREFIX_SQL, _range(v, limit)), _BARCODE_PREFIX)
-        if sum(1 for t in found.values() if t <= _NAME_PREFIX) < limit:
+        # A whole barcode is a scan (ERPNext's POS lists its item alone): no "anywhere" search,
+        # whose trigram lookups cost most for long runs of digits.
+        scanned = _BARCODE in found.values()
+        if not scanned and sum(1 for t in found.values() if t <= _NAME_PREFIX) < limit:
             if all(len(w) < search_index.TRIGRAM_MIN for w in needle.split()):
                 take(self._short_items(needle, _cap(limit)), _ANYWHERE)
             else:

@@ -188,14 +188,20 @@ def test_ranking_barcode_code_prefix_then_name(engine: Engine, term: str) -> Non
             item("R-3", "Pencil", f"{term}123"),  # a barcode starts with it
             item(f"{term}-9", "Eraser", "301"),  # the code starts with it
             item(term, "Ruler", "201"),  # the code itself
-            item("R-1", "Glue", term),  # the barcode itself
             item("R-8", "Unrelated", "801"),
             item("R-9", f"Disabled {term}", "901", disabled=1),
         ],
     )
-    with make_session_factory(engine)() as session:
+    factory = make_session_factory(engine)
+    with factory() as session:
         found = codes(SqlCatalog(session).search_items(term, 20))
-    assert found == ["R-1", term, f"{term}-9", "R-3", "R-4", "R-6", "R-5", "R-7"]
+    assert found == [term, f"{term}-9", "R-3", "R-4", "R-6", "R-5", "R-7"]
+    # A whole barcode is a scan: its item comes first, before the code, and as ERPNext's POS
+    # then lists that item alone, the till skips the "anywhere" search (the index lookups).
+    loaded(engine, [item("R-1", "Glue", term)])
+    with factory() as session:
+        found = codes(SqlCatalog(session).search_items(term, 20))
+    assert found == ["R-1", term, f"{term}-9", "R-3", "R-4"]
 
 
 def test_short_index_follows_renames_deletes_and_rebuilds(tmp_path: Path) -> None:
