@@ -29,23 +29,11 @@ from appliance.store.catalog import SqlCatalog
 from appliance.store.db import make_session_factory, unit_of_work
 from appliance.store.masters import apply_masters, delete_masters
 from tests.store.demo_store import by_name, demo_docs, seeded_engine
+from tests.store.demo_store import item_doc as item
 from tests.store.factories import migrated_engine
 
 DEMO_ITEMS = by_name(demo_docs(), "Item")
 Doc = dict[str, Any]
-
-
-def item(code: str, name: str, *barcodes: str, **fields: Any) -> Doc:
-    return {
-        "doctype": "Item",
-        "name": code,
-        "item_code": code,
-        "item_name": name,
-        "item_group": "Dairy",
-        "stock_uom": "Nos",
-        "barcodes": [{"barcode": b} for b in barcodes],
-        **fields,
-    }
 
 
 def sellable(doc: Doc) -> bool:
