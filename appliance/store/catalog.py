@@ -188,10 +188,6 @@ def _item(row: Any) -> CatalogItem:
     )
 
 
-def _sellable() -> ColumnElement[bool]:
-    return ITEMS.c.disabled.is_(False) & ITEMS.c.has_variants.is_(False) & ITEMS.c.is_sales_item
-
-
 def _customer(row: Row[Any]) -> CustomerInfo:
     c = row._mapping
     return CustomerInfo(
@@ -245,7 +241,9 @@ def _listing(sql: str) -> TextClause:
     return text(sql).bindparams(bindparam("v", expanding=True))
 
 
-_EXACT_BARCODE = _listing(f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE b.barcode IN :v")
+_EXACT_BARCODE = _listing(
+    f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE b.barcode IN :v AND {_SELLABLE_SQL}"
+)
 _EXACT_CODE = _listing("SELECT i.item_code FROM items AS i WHERE i.item_code IN :v")
 _CODES_AND_NAMES = _listing(
     f"SELECT i.item_code, i.item_name FROM items AS i WHERE i.item_code IN :v AND {_SELLABLE_SQL}"
@@ -439,8 +437,8 @@ class SqlCatalog:
     def search_items(self, text_: str, limit: int) -> tuple[CatalogItem, ...]:
         """Sellable items whose code, name or barcode contains the text, best matches first.
 
-        Tiers (``_ItemTier``): exact barcode, exact code, code prefix, barcode prefix, name
-        prefix, a word of the code or name starting with each word typed, then anywhere.
+        Tiers (``_BARCODE`` to ``_ANYWHERE``): exact barcode, exact code, code prefix, barcode
+        prefix, name prefix, a word of the code or name starting with each word typed, anywhere.
         Code-prefix rows follow code order, the others the name (case-folded), then the code.
         """
         needle = " ".join(text_.split())
@@ -495,15 +493,14 @@ class SqlCatalog:
             params[f"odd{n}"] = f"%{_like_escape(word)}%"
             either = " OR ".join(f"i.{c} LIKE :odd{n} ESCAPE '\\'" for c in _ITEM_TEXTS)
             like += f" AND ({either})"
-        sellable = _SELLABLE_SQL
         if match is None:
             return self._names_sql(
-                f"SELECT i.item_code FROM items AS i WHERE {sellable}{like} LIMIT :cap", params
+                f"SELECT i.item_code FROM items AS i WHERE {_SELLABLE_SQL}{like} LIMIT :cap", params
             )
         params["match"] = match
         return self._names_sql(
             "SELECT i.item_code FROM items_short_fts AS f JOIN items AS i ON i.rowid = f.rowid "
-            f"WHERE items_short_fts MATCH :match AND {sellable}{like} LIMIT :cap",
+            f"WHERE items_short_fts MATCH :match AND {_SELLABLE_SQL}{like} LIMIT :cap",
             params,
         )
 
