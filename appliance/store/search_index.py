@@ -38,14 +38,17 @@ class Tokenizer(StrEnum):
     UNICODE61 = "unicode61"  # whole words, with prefix queries
 
 
+POSITIONS = "short_search_positions"  # 1..1000, the runs items_short_text cuts (0005)
+
+
 def is_search_table(name: str | None) -> bool:
-    return bool(name) and _SHADOW.match(name or "") is not None
+    return bool(name) and (name == POSITIONS or _SHADOW.match(name or "") is not None)
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic hook: leave the FTS tables (and their shadow tables) out of autogenerate."""
+    """Alembic hook: leave the search tables (FTS, shadow, positions) out of autogenerate."""
     return not (type_ == "table" and is_search_table(name))
 
 

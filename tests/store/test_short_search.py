@@ -217,3 +217,13 @@ def test_short_index_follows_renames_deletes_and_rebuilds(tmp_path: Path) -> Non
         assert codes(SqlCatalog(uow.session).search_items("qz", 5)) == ["SKU-000007"]
         uow.rollback()
     engine.dispose()
+
+
+def test_the_longest_code_and_name_erpnext_allows_are_indexed_to_the_end(engine: Engine) -> None:
+    code, name = "C" * 138 + "Q7", "N" * 137 + " Zy"  # Data fields: 140 characters each
+    loaded(engine, [item(code, name, "1"), item("OTHER", "Plain", "2")])
+    with make_session_factory(engine)() as session:
+        catalog = SqlCatalog(session)
+        assert codes(catalog.search_items("q7", 5)) == [code]
+        assert codes(catalog.search_items("zy", 5)) == [code]
+        assert codes(catalog.search_items("y", 5)) == [code]
