@@ -2,8 +2,8 @@
 
 The agent records the major version its server reports; until it has, 15's rules apply.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005_short_term_search
 Create Date: 2026-12-07 12:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005_short_term_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
