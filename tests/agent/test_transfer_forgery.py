@@ -113,3 +113,15 @@ def test_a_key_file_linked_out_of_the_key_store_is_refused(
     code, result, err = _cli(site.office_env, "import", str(genuine))
     assert code == 0, err
     assert result is not None and result["created"] == 2
+
+
+def test_transfer_key_writes_only_a_terminal_ids_file(
+    site: Site,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """``--out DIR`` names the file after the terminal: a path there would write elsewhere."""
+    for terminal in ("../evil", "/tmp/evil", "T1\n", "A" * 17):
+        args = ("transfer-key", "--terminal", terminal, "--out", str(site.keys_dir))
+        code, out, err = _cli(site.office_env, *args)
+        assert code == 2 and out is None, err
+        assert err.count("\n") == 1 and "is not a terminal id" in err
+    assert sorted(p.name for p in site.keys_dir.parent.rglob("*evil*")) == []

@@ -46,6 +46,11 @@ class Office:
     evil_key: bytes  # the attacker's, also on the stick as evil.key
     other_key: bytes  # terminal OTHER's, in head office's key store
 
+    @property
+    def attacker_keys(self) -> list[bytes]:
+        """What a forger may sign with: the stick's own key, or another till's (stolen)."""
+        return [self.evil_key, self.other_key]
+
 
 def _key(path: Path) -> bytes:
     key = secrets.token_bytes(32)
@@ -166,7 +171,10 @@ def test_manifest_rewritten_and_signed_with_the_attackers_key(
     for field in data.draw(st.lists(st.sampled_from(sorted(header)), max_size=2)):
         if field != "terminal":
             members[field] = data.draw(JSON_TEXT)  # as written: NaN, 6,000-digit integers...
-    key = data.draw(st.sampled_from([office.evil_key, office.other_key]))
+    # OTHER's key under a manifest naming OTHER is that till's own bundle, not a forgery.
+    key = (
+        office.evil_key if terminal == "OTHER" else data.draw(st.sampled_from(office.attacker_keys))
+    )
     manifest = json_object(members).encode("utf-8", "surrogatepass")
     body = manifest + b"\n" + b"".join(lines[1:-1])
     event(f"exit {_import(office, sign(body, key))}")
@@ -181,7 +189,7 @@ def test_documents_changed_and_signed_with_another_key(office: Office, data: st.
         doc["offline_id"] = doc["payload"]["offline_id"] = str(uuid.uuid4())
         doc["payload"]["customer_name"] = data.draw(st.text(min_size=1, max_size=20))
     body = lines[0] + b"".join(json.dumps(d).encode() + b"\n" for d in documents)
-    key = data.draw(st.sampled_from([office.evil_key, office.other_key]))
+    key = data.draw(st.sampled_from(office.attacker_keys))
     event(f"exit {_import(office, sign(body, key))}")
 
 
