@@ -275,7 +275,15 @@ def _parse(body: bytes) -> Bundle:
             if r["type"] == "reference"
         ]
         documents = [Document.from_dict(d) for d in lines[1:] if d["type"] == "document"]
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise BundleError(f"malformed bundle content: {type(exc).__name__}: {exc}") from None
     counts: dict[str, int] = {}
     for doc in documents:

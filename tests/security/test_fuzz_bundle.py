@@ -196,3 +196,14 @@ def test_documents_changed_and_signed_with_another_key(office: Office, data: st.
 def test_the_genuine_bundle_is_taken(office: Office) -> None:
     assert _import(office, office.genuine) == 0
     assert {d.get("offline_id") for d in office.erp.site.all("Customer")} >= office.genuine_ids
+
+
+def test_a_signed_manifest_with_an_infinite_count_is_refused_in_one_line(office: Office) -> None:
+    """Found by the fuzz above: a till's own key over a manifest counting 1e400 documents made
+    the importer crash (OverflowError) instead of refusing the bundle."""
+    lines = office.genuine.splitlines(keepends=True)
+    header = json.loads(lines[0])
+    members = {name: json.dumps(value) for name, value in header.items()}
+    members["terminal"], members["counts"] = '"OTHER"', '{"Customer": 1e400}'
+    body = json_object(members).encode() + b"\n" + b"".join(lines[1:-1])
+    assert _import(office, sign(body, office.other_key)) == 2
