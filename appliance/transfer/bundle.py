@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.agent.ledger import ClosingSale
+from appliance.sales.payload import TERMINAL_FIELD
 from appliance.store import jsonutil
 from appliance.transfer.keys import TransferKeyError, checked_terminal, fingerprint
 from appliance.untrusted import read_file, reason, shown
@@ -295,4 +296,13 @@ def _parse(body: bytes) -> Bundle:
         or len(lines) != 1 + len(references) + len(documents)
     ):
         raise BundleError("the manifest does not match the bundle's contents")
+    for doc in documents:
+        # A till's key vouches for that till's documents only: one whose key leaked cannot
+        # carry another till's sales (payloads name their till since appliance_terminal).
+        made_by = doc.payload.get(TERMINAL_FIELD)
+        if made_by is not None and made_by != manifest.terminal:
+            raise BundleError(
+                f"{doc.doctype} {shown(doc.offline_id)} was made by till {shown(made_by)}, "
+                f"not by {manifest.terminal} whose key signed the bundle"
+            )
     return Bundle(manifest, references, documents)

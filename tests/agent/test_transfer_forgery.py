@@ -125,3 +125,20 @@ def test_transfer_key_writes_only_a_terminal_ids_file(
         assert code == 2 and out is None, err
         assert err.count("\n") == 1 and "is not a terminal id" in err
     assert sorted(p.name for p in site.keys_dir.parent.rglob("*evil*")) == []
+
+
+def test_a_tills_key_cannot_carry_another_tills_sales(
+    checkout: Checkout,
+    site: Site,  # noqa: F811 (the fixture imported above)
+    erp: FakeERPNext,
+) -> None:
+    """A key that leaked from one till (OTHER) vouches for OTHER's documents only: DEMO1's sales
+    re-signed under it are refused, since every payload names the till that made it."""
+    checkout.open_shift(CASHIER, {"Cash": D(50)})
+    sell(checkout, 32)
+    genuine, _ = _export(site)
+    other_key = read_key(_new_key(site.keys_dir / "OTHER.key"))
+    forged = site.stick / "other.bundle"
+    forged.write_bytes(forge(genuine.read_bytes(), other_key, terminal="OTHER"))
+    assert refusal(site, erp, forged, "was made by till 'DEMO1', not by OTHER") is None
+    assert not erp.site.all("POS Invoice")
