@@ -14,6 +14,7 @@ from appliance.provision import (
     APPLIED,
     INVALID,
     NOTHING_TO_DO,
+    REFUSED,
     Targets,
     is_placeholder,
     provision,
@@ -112,7 +113,7 @@ def test_errors_name_the_key_and_leave_the_till_unprovisioned(
     assert "s3cr3t" not in reason["reason"]
 
 
-def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id(
+def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id_and_signed(
     tmp_path: Path, till: Targets
 ) -> None:
     assert provision(_file(tmp_path, GOOD), till)[0] == APPLIED
@@ -121,9 +122,10 @@ def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id(
     assert 'api_key = "k3y"' in till.config.read_text()
     same_id = again.replace('id = "T01-2"', 'id = "T01-1"\nreprovision = true')
     assert provision(_file(tmp_path, same_id), till)[0] == NOTHING_TO_DO
+    # Unsigned, it is refused (test_signed_reprovision.py: signed re-provisioning).
     reprovision = again.replace('id = "T01-2"', 'id = "T01-2"\nreprovision = true')
-    assert provision(_file(tmp_path, reprovision), till)[0] == APPLIED
-    assert 'api_key = "new-key"' in till.config.read_text()
+    assert provision(_file(tmp_path, reprovision), till)[0] == REFUSED
+    assert 'api_key = "k3y"' in till.config.read_text()
 
 
 def test_check_only_validates(tmp_path: Path, till: Targets) -> None:

@@ -254,3 +254,27 @@ def test_the_command_exits_non_zero_and_says_why(
     out = capsys.readouterr().out
     assert rc != 0
     assert "appliance-provision: refused:" in out and "not signed" in out, out
+
+
+def test_it_makes_a_key_and_signs_with_the_appliance_command(
+    tmp_path: Path, till: Targets, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from appliance.provision_signing import new_key
+
+    key = tmp_path / "it-provisioning"
+    pub = new_key(key, "appliance provisioning key", passphrase=False)
+    assert pub.startswith("ssh-ed25519 ") and (tmp_path / "it-provisioning.pub").exists()
+    f = write(tmp_path / "stick", first_file(" ".join(pub.split()[:2])))
+    assert main(["provision", "--sign", str(f), "--key", str(key)]) == 0
+    out = capsys.readouterr().out
+    assert "provision.toml.sig" in out and "terminal T01 as id T01-1" in out, out
+    status, log = provision(f, till)
+    assert status == APPLIED, log
+    # A file the till would refuse to parse is not signed at all.
+    bad = write(tmp_path / "bad", GOOD.replace("https://", "ftp://"))
+    assert main(["provision", "--sign", str(bad), "--key", str(key)]) != 0
+    assert "[erpnext] url" in capsys.readouterr().err
+    assert not (tmp_path / "bad/provision.toml.sig").exists()
+    # A key is never overwritten.
+    assert main(["provision", "--new-signing-key", str(key)]) != 0
+    assert "already exists" in capsys.readouterr().err
