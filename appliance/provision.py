@@ -62,6 +62,7 @@ from appliance.provision_signing import (
     signer,
     verify,
 )
+from appliance.provision_status import STATUS, shown
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -93,7 +94,7 @@ class Targets:
 
     etc: Path = Path("/etc/appliance")
     ssh_keys: Path = Path("/root/.ssh/authorized_keys")
-    status: Path = Path("/run/appliance-provision/status.json")
+    status: Path = STATUS
 
     @property
     def config(self) -> Path:
@@ -453,12 +454,6 @@ def authenticate(raw: bytes, file: Path, plan: Plan, targets: Targets, fresh: bo
     else:
         verify(raw, signature, signer(signature), "the key that signed it")
     return plan.signing_key or trusted or signer(signature)
-
-
-def shown(text: str, limit: int = 300) -> str:
-    """One printable line (the journal, the console, tty1): parts of the file are hostile."""
-    flat = "".join(c if c.isprintable() else "?" for c in " ".join(text.splitlines()))
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def scrub(path: Path, plan: Plan) -> str:
