@@ -244,16 +244,22 @@ def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
         raise _err(source, "[provision] reprovision", "must be true or false")
 
     notes = [] if lines else ["no [ssh] authorized_keys: nobody can log in over SSH"]
-    header = (
-        f"# Written by `appliance provision` from provision id {json.dumps(pid)}.\n"
+    config_text = (
+        f"# Written by `appliance provision` from provision id {_string(pid)}.\n"
         "# The ERPNext API secret is in /etc/appliance/erpnext.secret (root 0600).\n"
-    )
+    ) + to_toml(config)
+    try:
+        readable = tomllib.loads(config_text) == config
+    except tomllib.TOMLDecodeError:
+        readable = False
+    if not readable:  # never write a config the till cannot read back
+        raise _err(source, "[provision]", "cannot be written as appliance.toml")
     return Plan(
         provision_id=pid,
         reprovision=reprovision,
         terminal_id=cfg.terminal.id,
         branch=branch,
-        config_text=header + to_toml(config),
+        config_text=config_text,
         api_secret=secret.strip(),
         authorized_keys=tuple(lines),
         fingerprints=tuple(prints),
@@ -269,14 +275,20 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
+def _string(value: str) -> str:
+    """A TOML basic string. JSON's escapes are TOML's, except that TOML also forbids a raw DEL
+    and JSON's ASCII mode would split characters beyond the BMP into surrogates TOML rejects."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(name: str) -> str:
-    return name if BARE_KEY.match(name) else json.dumps(name)
+    return name if BARE_KEY.match(name) else _string(name)
 
 
 def to_toml(tables: Mapping[str, Any], prefix: str = "") -> str:

@@ -133,3 +133,16 @@ def test_check_only_validates(tmp_path: Path, till: Targets) -> None:
     status, log = provision(f, till, check=True, do_scrub=True)
     assert status == APPLIED and "valid" in log[-1]
     assert till.config.read_text() == PLACEHOLDER and f.read_text() == GOOD
+
+
+@pytest.mark.parametrize("value", ["Main\\u007fPOS", "Caf\\u00e9 \\U0001F600", 'a \\"b\\" \\\\ c'])
+def test_what_is_applied_is_a_config_the_till_can_read(
+    tmp_path: Path, till: Targets, value: str
+) -> None:
+    """Found by test_fuzz: DEL and characters beyond the BMP once made appliance.toml unreadable."""
+    text = GOOD.replace('pos_profile = "Main POS"', f'pos_profile = "{value}"')
+    status, log = provision(_file(tmp_path, text), till)
+    assert status == APPLIED, log
+    expected = tomllib.loads(text)["erpnext"]["pos_profile"]
+    cfg = load_config(till.config)
+    assert cfg.erpnext and cfg.erpnext.pos_profile == expected
