@@ -27,9 +27,7 @@ from appliance.provision import (
 )
 from tests.provision.test_provision import GOOD, KEY, PLACEHOLDER
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BASE: dict[str, Any] = tomllib.loads(GOOD)
 scalars = st.one_of(
     st.text(max_size=40),
