@@ -17,7 +17,8 @@ to ``/etc/appliance/erpnext.secret``, root 0600, never into appliance.toml), plu
 
     [transfer]
     key = "..."               # optional: this till's transfer key, to /etc/appliance/transfer.key
-                              # (root:appliance 0640); appliance.toml gets [transfer] key_file
+                              # (root 0600: only root's `appliance export` reads it);
+                              # appliance.toml gets [transfer] key_file
 
 The result is validated by the appliance's own config loader before anything is written, so an
 error names the key (``provision.toml: [erpnext] url: must be an http(s) URL``). After applying,
@@ -368,8 +369,9 @@ def apply(plan: Plan, targets: Targets, source: str, signing_key: str | None) ->
     # The secret first: appliance.toml names it, and the agent starts only once it exists.
     _write(targets.secret, plan.api_secret + "\n", 0o600)
     if plan.transfer_key is not None:
-        # Signs this till's USB bundles (appliance export, run by the till): group appliance.
-        _write(targets.transfer_key, plan.transfer_key + "\n", 0o640, "appliance")
+        # Signs this till's USB bundles. Only `appliance export` reads it, run by root over SSH
+        # or Ansible: root 0600, out of reach of the counter (pos) and the agent (pos-agent).
+        _write(targets.transfer_key, plan.transfer_key + "\n", 0o600)
     keys_text = "".join(line + "\n" for line in plan.authorized_keys)
     _write(targets.ssh_keys, keys_text, 0o600)
     if signing_key is not None:
