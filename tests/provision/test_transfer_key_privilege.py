@@ -72,8 +72,10 @@ def test_root_still_exports_with_it(till: Targets, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
     env |= {"APPLIANCE_DATA": str(data), "APPLIANCE_CONFIG": str(till.config)}
     done = subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "export", "--to", str(stick)]
-        + ["--key-file", str(till.transfer_key)],
+        [
+            *(sys.executable, "-m", "appliance.cli", "export", "--to", str(stick)),
+            *("--key-file", str(till.transfer_key)),
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
