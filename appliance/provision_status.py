@@ -21,12 +21,22 @@ def shown(text: str, limit: int = 300) -> str:
 
 def refusal(path: Path) -> str:
     """Why the last provisioning file was refused, or "" (none, or an unreadable status)."""
+    return last_reason(path, ("refused",))
+
+
+def failure(path: Path) -> str:
+    """Why an unprovisioned till is still unprovisioned (a bad or unsigned file), or ""."""
+    return last_reason(path, ("error", "refused"))
+
+
+def last_reason(path: Path, states: tuple[str, ...]) -> str:
+    """The status's reason if its state is one of ``states``, else ""."""
     try:
         with path.open("rb") as fh:
             status = json.loads(fh.read(64 * 1024))
     except (OSError, ValueError):
         return ""
-    if not isinstance(status, dict) or status.get("state") != "refused":
+    if not isinstance(status, dict) or status.get("state") not in states:
         return ""
     reason = status.get("reason")
     return shown(reason) if isinstance(reason, str) else ""

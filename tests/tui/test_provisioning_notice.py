@@ -18,6 +18,7 @@ from appliance.tui.screens.sign_in import SignInScreen
 
 from .conftest import SIZE, run_async, status_bar, until
 
+REPO = Path(__file__).resolve().parents[2]
 REASON = "provision.toml (id [b]T01-evil[/b]) from /dev/sdb: not signed (no provision.toml.sig)"
 
 
@@ -60,3 +61,23 @@ def test_a_damaged_status_file_shows_nothing(tmp_path: Path) -> None:
     assert refusal(tmp_path / "missing.json") == ""
     status.write_text(json.dumps({"state": "refused", "reason": "a\x1b[2Jb\nc"}))
     assert refusal(status) == "a?[2Jb c"
+
+
+def test_an_unprovisioned_till_says_why_its_file_was_not_applied(tmp_path: Path) -> None:
+    """The "cannot sell yet" screen's needs: e.g. the image has a key and the file is unsigned."""
+    from appliance.config import load_config
+    from appliance.tui.backend import readiness
+
+    placeholder = load_config(REPO / "image/rootfs/etc/appliance/appliance.toml")
+    status = tmp_path / "status.json"
+    assert not any(
+        "not applied" in n for n in readiness(tmp_path / "db", placeholder, status).needs
+    )
+    write_status(
+        Targets(status=status), "error", "provision.toml (id T01-1) from /dev/sdb: not signed"
+    )
+    needs = readiness(tmp_path / "db", placeholder, status).needs
+    assert (
+        "The provisioning file was not applied: provision.toml (id T01-1) from /dev/sdb: not signed"
+        in needs
+    )
