@@ -25,7 +25,8 @@ from appliance.provision import (
     provision,
     to_toml,
 )
-from tests.provision.test_provision import GOOD, KEY, PLACEHOLDER
+from tests.provision.conftest import fresh_till
+from tests.provision.test_provision import GOOD, KEY
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BASE: dict[str, Any] = tomllib.loads(GOOD)
@@ -77,9 +78,7 @@ def snapshot(t: Targets) -> dict[str, str]:
 def till(provisioned: bool) -> Iterator[tuple[Path, Targets]]:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        t = Targets(etc=d / "etc", ssh_keys=d / "root/.ssh/authorized_keys", status=d / "s.json")
-        t.etc.mkdir()
-        t.config.write_text(PLACEHOLDER)
+        t = fresh_till(d)
         if provisioned:
             (d / "first.toml").write_text(GOOD)
             assert provision(d / "first.toml", t)[0] == APPLIED

@@ -19,9 +19,9 @@ from appliance.provision import (
     is_placeholder,
     provision,
 )
+from tests.provision.conftest import PLACEHOLDER
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBEgAMxn/z3z9oP9vA0hjoqlO3aY55eWmGJYwtuVVuNi it@test"
-PLACEHOLDER = '[terminal]\nid = "UNPROVISIONED"\npos_profile = "Not provisioned"\n'
 GOOD = f"""
 # IT's file for the first till of Main Street.
 [provision]
@@ -43,18 +43,6 @@ authorized_keys = ["{KEY}"]
 [transfer]
 key = "{"ab" * 32}"
 """
-
-
-@pytest.fixture
-def till(tmp_path: Path) -> Targets:
-    t = Targets(
-        etc=tmp_path / "etc/appliance",
-        ssh_keys=tmp_path / "root/.ssh/authorized_keys",
-        status=tmp_path / "run/status.json",
-    )
-    t.etc.mkdir(parents=True)
-    t.config.write_text(PLACEHOLDER)
-    return t
 
 
 def _file(tmp_path: Path, text: str) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from appliance.cli import main
-from appliance.provision import APPLIED, Targets, is_placeholder, provision
-from tests.provision.test_provision import GOOD, KEY, PLACEHOLDER
+from appliance.provision import APPLIED, REFUSED, Targets, is_placeholder, provision
+from tests.provision.test_provision import GOOD, KEY
 
 NAMESPACE = "appliance-provision"
 ATTACKER_SSH = (
@@ -79,18 +79,6 @@ def snapshot(t: Targets) -> dict[str, str]:
 
 
 @pytest.fixture
-def till(tmp_path: Path) -> Targets:
-    t = Targets(
-        etc=tmp_path / "etc/appliance",
-        ssh_keys=tmp_path / "root/.ssh/authorized_keys",
-        status=tmp_path / "run/status.json",
-    )
-    t.etc.mkdir(parents=True)
-    t.config.write_text(PLACEHOLDER)
-    return t
-
-
-@pytest.fixture
 def provisioned(tmp_path: Path, till: Targets, keys: dict[str, tuple[Path, str]]) -> Targets:
     """A till provisioned by a file IT signed, which pinned IT's key (trust on first use)."""
     key, pub = keys["it"]
@@ -102,13 +90,16 @@ def provisioned(tmp_path: Path, till: Targets, keys: dict[str, tuple[Path, str]]
     return till
 
 
-def assert_refused(t: Targets, before: dict[str, str], log: list[str], why: str) -> None:
+def assert_refused(t: Targets, f: Path, why: str, source: str = "/dev/sdb") -> None:
+    """Provisioning from ``f`` is refused with ``why`` and changes nothing on the till."""
+    before = snapshot(t)
+    status, log = provision(f, t, source=source, do_scrub=True)
+    assert status == REFUSED, log
     assert snapshot(t) == before, "a refused file changed the till"
     assert KEY in t.ssh_keys.read_text() and ATTACKER_SSH not in t.ssh_keys.read_text()
     assert "attacker" not in t.config.read_text()
-    status = json.loads(t.status.read_text())
-    assert status["state"] == "refused", status
-    assert why in status["reason"], status
+    said = json.loads(t.status.read_text())
+    assert said["state"] == "refused" and why in said["reason"], said
     assert any(why in line for line in log), log
     assert all("\n" not in line for line in log)
 
@@ -117,49 +108,35 @@ def assert_refused(t: Targets, before: dict[str, str], log: list[str], why: str)
 def test_an_unsigned_reprovision_file_is_refused(
     tmp_path: Path, provisioned: Targets, where: str
 ) -> None:
-    before = snapshot(provisioned)
-    f = write(tmp_path / where, evil())
-    status, log = provision(f, provisioned, source=f"/dev/{where}", do_scrub=True)
-    assert status != APPLIED
-    assert_refused(provisioned, before, log, "not signed")
+    assert_refused(provisioned, write(tmp_path / where, evil()), "not signed", f"/dev/{where}")
 
 
 def test_a_file_signed_with_another_key_is_refused(
     tmp_path: Path, provisioned: Targets, keys: dict[str, tuple[Path, str]]
 ) -> None:
-    before = snapshot(provisioned)
     f = write(tmp_path / "stick", evil())
     ssh_sign(f, keys["other"][0])
-    status, log = provision(f, provisioned)
-    assert status != APPLIED
-    assert_refused(provisioned, before, log, "signature does not verify")
+    assert_refused(provisioned, f, "signature does not verify")
 
 
 def test_a_file_changed_after_signing_is_refused(
     tmp_path: Path, provisioned: Targets, keys: dict[str, tuple[Path, str]]
 ) -> None:
-    before = snapshot(provisioned)
     honest = evil().replace("https://erp.attacker.example", "https://erp.example.com")
-    honest = honest.replace(ATTACKER_SSH, KEY)
-    f = write(tmp_path / "stick", honest)
+    f = write(tmp_path / "stick", honest.replace(ATTACKER_SSH, KEY))
     ssh_sign(f, keys["it"][0])
     f.write_text(evil())  # the same id, now with the attacker's key and ERPNext
-    status, log = provision(f, provisioned)
-    assert status != APPLIED
-    assert_refused(provisioned, before, log, "signature does not verify")
+    assert_refused(provisioned, f, "signature does not verify")
 
 
 def test_the_signature_of_another_file_is_refused(
     tmp_path: Path, provisioned: Targets, keys: dict[str, tuple[Path, str]]
 ) -> None:
-    before = snapshot(provisioned)
     other = write(tmp_path / "elsewhere", GOOD.replace('id = "T01-1"', 'id = "T09-1"'))
     sig = ssh_sign(other, keys["it"][0])
     f = write(tmp_path / "stick", evil())
     shutil.copy(sig, f.with_name("provision.toml.sig"))
-    status, log = provision(f, provisioned)
-    assert status != APPLIED
-    assert_refused(provisioned, before, log, "signature does not verify")
+    assert_refused(provisioned, f, "signature does not verify")
 
 
 def test_a_replayed_old_signed_file_is_refused(
@@ -188,12 +165,9 @@ def test_a_till_provisioned_without_a_key_refuses_every_file(
 ) -> None:
     assert provision(write(tmp_path / "first", GOOD), till)[0] == APPLIED
     assert not till.signing_key.exists()
-    before = snapshot(till)
     f = write(tmp_path / "stick", evil())
     ssh_sign(f, keys["other"][0])  # self-consistent, but nobody pinned this key
-    status, log = provision(f, till)
-    assert status != APPLIED
-    assert_refused(till, before, log, "no provisioning signing key")
+    assert_refused(till, f, "no provisioning signing key")
 
 
 def test_a_signed_reprovision_applies_and_can_rotate_the_key(
