@@ -252,3 +252,40 @@ def test_it_makes_a_key_and_signs_with_the_appliance_command(
     # A key is never overwritten.
     assert main(["provision", "--new-signing-key", str(key)]) != 0
     assert "already exists" in capsys.readouterr().err
+
+
+def test_it_signs_with_a_passphrase_protected_key_on_a_terminal(
+    tmp_path: Path, till: Targets
+) -> None:
+    """ssh-keygen asks for the passphrase on the terminal (a real pseudo-terminal here)."""
+    import os
+    import pty
+    import sys
+    import time
+
+    key = tmp_path / "it-provisioning"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "correct horse", "-f", str(key)], check=True
+    )
+    f = write(tmp_path / "stick", GOOD)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: IT at a terminal
+        argv = [sys.executable, "-m", "appliance.cli", "provision", "--sign", str(f), "--key"]
+        os.execv(sys.executable, [*argv, str(key)])
+    screen, asked, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child exited: the terminal is gone
+            break
+        screen += chunk
+        if b"passphrase" in screen and not asked:
+            os.write(fd, b"correct horse\n")
+            asked = True
+    _, wait = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait) == 0, screen
+    assert asked and b"signed with SHA256:" in screen and b"correct horse" not in screen
+    assert provision(f, till)[0] == APPLIED
+    assert (
+        till.signing_key.read_text().split()[:2] == key.with_suffix(".pub").read_text().split()[:2]
+    )
