@@ -267,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scrub", action="store_true", help="remove the secrets from FILE once applied")
     p.add_argument("--source", default="", help="where FILE came from (for the log)")
     p.add_argument("--status-only", action="store_true", help="only record --reason for the till")
+    p.add_argument("--sign", metavar="FILE", help="IT: validate FILE and sign it (FILE.sig)")
+    p.add_argument("--key", metavar="KEYFILE", help="IT: the provisioning signing key (private)")
+    p.add_argument(
+        "--new-signing-key", metavar="PATH", help="IT: make a signing key pair (PATH, PATH.pub)"
+    )
     p.add_argument("--reason", default="", help=argparse.SUPPRESS)
     p.add_argument("--root", default="/", help=argparse.SUPPRESS)  # tests: a fake root
 
