@@ -339,7 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--since-hours", type=float, default=24.0, metavar="N", help="journal span (default 24)"
     )
     p.add_argument(
-        "--out", metavar="FILE", help="where to write it (default ./appliance-support-*)"
+        "--out",
+        metavar="FILE",
+        help="where to write it (default $APPLIANCE_DATA/support/appliance-support-*)",
     )
 
     _erpnext_commands(sub)

@@ -64,13 +64,22 @@ def busy(args: argparse.Namespace) -> int:
 
 
 def support_bundle(args: argparse.Namespace) -> int:
-    out = _path(args.out) or Path.cwd() / _default_name(_path(args.config))
+    # By default beside the till's data (in its vault), never wherever the shell happened to be:
+    # a bundle holds the shop's logs and receipts.
+    out = _path(args.out) or support_dir() / _default_name(_path(args.config))
     try:
         summary = make_bundle(out, args.since_hours, _path(args.config))
     except OSError as exc:
         return _fail("support-bundle", f"cannot write {out}: {exc}")
     _emit(summary)
     return EXIT_OK
+
+
+def support_dir() -> Path:
+    directory = paths.data_dir() / "support"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    return directory
 
 
 def _default_name(config: Path | None) -> str:

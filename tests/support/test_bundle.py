@@ -96,3 +96,27 @@ def test_bundle_has_state_receipts_and_no_secret(
     manifest = json.loads(files["manifest.json"])
     assert manifest["terminal"] == "DEMO1"
     assert sorted(summary["members"]) == sorted(files)
+
+
+def test_the_default_place_is_the_tills_data_not_the_current_directory(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data, cwd = tmp_path / "data", tmp_path / "cwd"
+    data.mkdir()
+    cwd.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "support-bundle", "--since-hours", "1"],
+        cwd=cwd,
+        env={**os.environ, "APPLIANCE_DATA": str(data), "APPLIANCE_CONFIG": str(tmp_path / "no")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    written = Path(json.loads(run.stdout)["bundle"])
+    assert written.parent == data / "support" and written.name.startswith("appliance-support-")
+    assert written.parent.stat().st_mode & 0o777 == 0o700
+    assert list(cwd.iterdir()) == []
