@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.agent.ledger import COMPARED_TOTALS, ClosingSale, Job, NotReadyError
+from appliance.scrub import scrub, scrub_optional
 from appliance.store import journal, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
@@ -116,6 +117,7 @@ class OutboxLedger:
         return entry
 
     def done(self, job: Job, name: str, mismatch: str | None) -> None:
+        mismatch = scrub_optional(mismatch)
         with unit_of_work(self._write) as uow:
             entry = self._entry(uow.session, job)
             outbox.mark_done(uow.session, entry, name)
@@ -125,18 +127,21 @@ class OutboxLedger:
             uow.commit()
 
     def quarantine(self, job: Job, message: str) -> None:
+        message = scrub(message)  # kept in the outbox and the journal: never a credential
         with unit_of_work(self._write) as uow:
             outbox.quarantine(uow.session, self._entry(uow.session, job), message)
             _journal(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
             uow.commit()
 
     def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
+        message = scrub(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 outbox.mark_failed(uow.session, self._entry(uow.session, job), message, retry_at)
             uow.commit()
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:
+        message = scrub_optional(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 entry = self._entry(uow.session, job)

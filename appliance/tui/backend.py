@@ -461,6 +461,7 @@ class Backend:
         """(id, doctype, offline id, ERPNext's message) of every quarantined document."""
         from sqlalchemy import select
 
+        from appliance.scrub import scrub
         from appliance.store.models import OutboxEntry, OutboxState
 
         with self.read() as session:
@@ -469,9 +470,10 @@ class Backend:
                 .where(OutboxEntry.state == OutboxState.QUARANTINED)
                 .order_by(OutboxEntry.id)
             )
-            return [(e.id, e.doctype, e.offline_id, e.last_error or "") for e in rows]
+            return [(e.id, e.doctype, e.offline_id, scrub(e.last_error or "")) for e in rows]
 
     def retry(self, entry_id: int, supervisor: str) -> None:
+        from appliance.scrub import scrub_optional
         from appliance.store import journal, outbox
         from appliance.store.db import unit_of_work
         from appliance.store.journal import JournalKind
@@ -487,7 +489,7 @@ class Backend:
                 JournalKind.OUTBOX_RETRY,
                 supervisor,
                 entry.offline_id,
-                {"doctype": entry.doctype, "error": entry.last_error},
+                {"doctype": entry.doctype, "error": scrub_optional(entry.last_error)},
             )
             uow.commit()
 
