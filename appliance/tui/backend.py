@@ -237,7 +237,9 @@ class Backend:
         from appliance.store.db import unit_of_work
 
         with self.read() as read, unit_of_work(self.write) as uow:
-            result = auth.authenticate(read, uow.session, user, pin)
+            result = auth.authenticate(
+                read, uow.session, user, pin, time_zone=self.checkout.profile.time_zone
+            )
             uow.commit()
         return result
 
@@ -251,29 +253,25 @@ class Backend:
         reason: str,
         detail: Mapping[str, Any],
     ) -> AuthResult:
-        """A supervisor's PIN allows what the cashier's role does not; journaled as an override."""
+        """A supervisor's PIN allows what the cashier's role does not; journaled as an override.
+
+        Wrong PINs count against ``cashier``, never against the supervisor (`auth.approve`).
+        """
         from appliance.counter import auth
-        from appliance.counter.auth import AuthResult
-        from appliance.store import journal
         from appliance.store.db import unit_of_work
-        from appliance.store.journal import JournalKind
 
         with self.read() as read, unit_of_work(self.write) as uow:
-            result = auth.authenticate(
-                read, uow.session, supervisor, pin, purpose=action, detail={"cashier": cashier}
+            result = auth.approve(
+                read,
+                uow.session,
+                supervisor,
+                pin,
+                cashier=cashier,
+                action=action,
+                reason=reason,
+                detail=detail,
+                time_zone=self.checkout.profile.time_zone,
             )
-            if result.ok and result.cashier is not None and not result.cashier.supervises:
-                result = AuthResult(
-                    auth.Outcome.UNKNOWN, f"{result.cashier.full_name} is not a supervisor"
-                )
-            if result.ok:
-                journal.append(
-                    uow.session,
-                    JournalKind.OVERRIDE,
-                    supervisor,
-                    None,
-                    {"action": action, "cashier": cashier, "reason": reason, **detail},
-                )
             uow.commit()
         return result
 
