@@ -10,7 +10,7 @@ supervisor approvals are read the same way (:mod:`appliance.counter.pin_limits`)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance.counter import pin_limits
-from appliance.counter.cashier import LIST_CASHIERS_SQL, CashierCard, cards
+from appliance.counter.cashier import LIST_CASHIERS_SQL, ApprovalRequest, CashierCard, cards
 from appliance.counter.pin_limits import store_time
 from appliance.store import journal
 from appliance.store.journal import JournalKind
@@ -141,16 +141,11 @@ def authenticate(
     paused = pin_limits.till_pause(read, now)
     if paused.until is not None:
         failed({"reason": Outcome.PAUSED})
-        return _paused(paused.until, time_zone)
+        return _waiting(Outcome.PAUSED, paused.until, time_zone)
     state = current_lock(read, user, now)
     if state.locked_until is not None:
         failed({"reason": Outcome.LOCKED})
-        return AuthResult(
-            Outcome.LOCKED,
-            f"{who.full_name} is locked after {MAX_FAILURES} wrong PINs until "
-            f"{store_time(state.locked_until, time_zone)}",
-            locked_until=state.locked_until,
-        )
+        return _locked(who, state.locked_until, time_zone)
     pin_hash = row.pin_hash
     read.rollback()  # do not hold the read snapshot through the slow hash
     if verify_pin(pin_hash, pin):
@@ -180,7 +175,7 @@ def authenticate(
             },
             at=now,
         )
-        return _paused(until, time_zone, "Wrong PIN. ")
+        return _waiting(Outcome.PAUSED, until, time_zone, "Wrong PIN. ")
     if failures >= MAX_FAILURES:
         return AuthResult(
             Outcome.LOCKED,
@@ -188,17 +183,36 @@ def authenticate(
             f"(until {store_time(ends, time_zone)})",
             locked_until=ends,
         )
-    left = MAX_FAILURES - failures
-    return AuthResult(Outcome.WRONG_PIN, f"Wrong PIN: {left} tr{'y' if left == 1 else 'ies'} left")
+    return _tries_left("Wrong PIN", MAX_FAILURES - failures)
 
 
-def _paused(until: datetime, time_zone: str, prefix: str = "") -> AuthResult:
+_WAITS = {
+    Outcome.PAUSED: (
+        f"Sign-in is paused after {pin_limits.TILL_MAX_FAILURES} wrong PINs at this till"
+    ),
+    Outcome.BLOCKED: (
+        f"Approvals are paused after {pin_limits.APPROVAL_MAX_FAILURES} wrong supervisor PINs"
+    ),
+}
+
+
+def _waiting(outcome: Outcome, until: datetime, time_zone: str, prefix: str = "") -> AuthResult:
+    """The till-wide sign-in pause or a cashier's approval block, with its end."""
+    text = f"{prefix}{_WAITS[outcome]}, until {store_time(until, time_zone)}"
+    return AuthResult(outcome, text, locked_until=until)
+
+
+def _locked(who: CashierCard, until: datetime, time_zone: str) -> AuthResult:
     return AuthResult(
-        Outcome.PAUSED,
-        f"{prefix}Sign-in is paused after {pin_limits.TILL_MAX_FAILURES} wrong PINs at this "
-        f"till, until {store_time(until, time_zone)}",
+        Outcome.LOCKED,
+        f"{who.full_name} is locked after {MAX_FAILURES} wrong PINs until "
+        f"{store_time(until, time_zone)}",
         locked_until=until,
     )
+
+
+def _tries_left(what: str, left: int) -> AuthResult:
+    return AuthResult(Outcome.WRONG_PIN, f"{what}: {left} tr{'y' if left == 1 else 'ies'} left")
 
 
 def approve(
@@ -206,22 +220,21 @@ def approve(
     write: Session,
     supervisor: str,
     pin: str,
+    request: ApprovalRequest,
     *,
-    cashier: str,
-    action: str,
-    reason: str,
-    detail: Mapping[str, Any],
     now: datetime | None = None,
     time_zone: str = "",
 ) -> AuthResult:
-    """A supervisor's PIN allows what ``cashier``'s role does not; journaled as an override.
+    """A supervisor's PIN allows what the asking cashier's role does not; journaled as an
+    override.
 
-    A wrong PIN here counts against ``cashier`` (:func:`pin_limits.approval_block`), never
+    A wrong PIN here counts against ``request.cashier`` (:func:`pin_limits.approval_block`), never
     against the supervisor's own sign-in. A supervisor already locked out (by wrong PINs at
     sign-in) cannot approve either, so the dialog is no way around that lock.
     """
     now = now or datetime.now(UTC)
-    base = {"supervisor": supervisor, "action": action}
+    cashier = request.cashier
+    base = {"supervisor": supervisor, "action": request.action}
 
     def failed(data: dict[str, Any]) -> None:
         journal.append(write, JournalKind.APPROVAL_FAILED, cashier, None, {**base, **data}, at=now)
@@ -229,7 +242,7 @@ def approve(
     blocked = pin_limits.approval_block(read, cashier, now)
     if blocked.until is not None:
         failed({"reason": Outcome.BLOCKED})
-        return _blocked(blocked.until, time_zone)
+        return _waiting(Outcome.BLOCKED, blocked.until, time_zone)
     row = read.get(Cashier, supervisor)
     if row is None or not row.enabled or not card(row).supervises:
         return AuthResult(Outcome.UNKNOWN, f"{supervisor} may not approve at this till")
@@ -237,12 +250,7 @@ def approve(
     locked = current_lock(read, supervisor, now).locked_until
     if locked is not None:
         failed({"reason": Outcome.LOCKED})
-        return AuthResult(
-            Outcome.LOCKED,
-            f"{who.full_name} is locked after {MAX_FAILURES} wrong PINs until "
-            f"{store_time(locked, time_zone)}",
-            locked_until=locked,
-        )
+        return _locked(who, locked, time_zone)
     pin_hash = row.pin_hash
     read.rollback()  # do not hold the read snapshot through the slow hash
     if verify_pin(pin_hash, pin):
@@ -251,7 +259,12 @@ def approve(
             JournalKind.OVERRIDE,
             supervisor,
             None,
-            {"action": action, "cashier": cashier, "reason": reason, **detail},
+            {
+                "action": request.action,
+                "cashier": cashier,
+                "reason": request.reason,
+                **request.detail,
+            },
             at=now,
         )
         return AuthResult(Outcome.OK, f"Approved by {who.full_name}", who)
@@ -267,20 +280,8 @@ def approve(
             {**base, "until": until.isoformat(), "failures": failures},
             at=now,
         )
-        return _blocked(until, time_zone, "Wrong PIN. ")
-    left = pin_limits.APPROVAL_MAX_FAILURES - failures
-    return AuthResult(
-        Outcome.WRONG_PIN, f"Wrong supervisor PIN: {left} tr{'y' if left == 1 else 'ies'} left"
-    )
-
-
-def _blocked(until: datetime, time_zone: str, prefix: str = "") -> AuthResult:
-    return AuthResult(
-        Outcome.BLOCKED,
-        f"{prefix}Approvals are paused after {pin_limits.APPROVAL_MAX_FAILURES} wrong supervisor "
-        f"PINs, until {store_time(until, time_zone)}",
-        locked_until=until,
-    )
+        return _waiting(Outcome.BLOCKED, until, time_zone, "Wrong PIN. ")
+    return _tries_left("Wrong supervisor PIN", pin_limits.APPROVAL_MAX_FAILURES - failures)
 
 
 def supervisors(cashiers: Sequence[CashierCard]) -> list[CashierCard]:

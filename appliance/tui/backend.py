@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from appliance import paths
 from appliance.config import Config, ConfigError
-from appliance.counter.cashier import CashierCard
+from appliance.counter.cashier import ApprovalRequest, CashierCard
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -243,19 +243,10 @@ class Backend:
             uow.commit()
         return result
 
-    def approve(
-        self,
-        supervisor: str,
-        pin: str,
-        *,
-        cashier: str,
-        action: str,
-        reason: str,
-        detail: Mapping[str, Any],
-    ) -> AuthResult:
+    def approve(self, supervisor: str, pin: str, request: ApprovalRequest) -> AuthResult:
         """A supervisor's PIN allows what the cashier's role does not; journaled as an override.
 
-        Wrong PINs count against ``cashier``, never against the supervisor (`auth.approve`).
+        Wrong PINs count against the asking cashier, never the supervisor (`auth.approve`).
         """
         from appliance.counter import auth
         from appliance.store.db import unit_of_work
@@ -266,10 +257,7 @@ class Backend:
                 uow.session,
                 supervisor,
                 pin,
-                cashier=cashier,
-                action=action,
-                reason=reason,
-                detail=detail,
+                request,
                 time_zone=self.checkout.profile.time_zone,
             )
             uow.commit()

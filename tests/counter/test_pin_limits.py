@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from appliance.counter import auth, pin_limits
 from appliance.counter.auth import AuthResult, Outcome
+from appliance.counter.cashier import ApprovalRequest
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.journal import verify
 from appliance.store.models import JournalEntry
@@ -41,17 +42,9 @@ class Till:
 
     def approve(self, cashier: str, pin: str, now: datetime) -> AuthResult:
         with self.read() as read, unit_of_work(self.write) as uow:
+            request = ApprovalRequest(cashier, "no_sale", "float check")
             result = auth.approve(
-                read,
-                uow.session,
-                BO,
-                pin,
-                cashier=cashier,
-                action="no_sale",
-                reason="test",
-                detail={},
-                now=now,
-                time_zone=STORE_ZONE,
+                read, uow.session, BO, pin, request, now=now, time_zone=STORE_ZONE
             )
             uow.commit()
         return result
