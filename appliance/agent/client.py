@@ -296,7 +296,9 @@ class ERPNextClient:
         except requests.exceptions.InvalidHeader:
             # Its text quotes the header's value: never passed on.
             raise ERPNextError(
-                ErrorKind.STOP, "a request header was refused before sending (not shown)"
+                ErrorKind.STOP,
+                "a request header was refused before sending: check [erpnext] api_key and the "
+                "secret file for a line break or space",
             ) from None
         except requests.exceptions.RequestException as exc:
             raise ERPNextError(ErrorKind.RETRY, f"request failed: {_reason(exc)}") from None
