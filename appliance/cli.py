@@ -42,6 +42,12 @@ def _db_migrate(args: argparse.Namespace) -> int:
     return db_migrate(args)
 
 
+def _db_accept_loss(args: argparse.Namespace) -> int:
+    from appliance.store.commands import db_accept_loss
+
+    return db_accept_loss(args)
+
+
 def _journal_verify(args: argparse.Namespace) -> int:
     from appliance.store.commands import journal_verify
 
@@ -261,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scrub", action="store_true", help="remove the secrets from FILE once applied")
     p.add_argument("--source", default="", help="where FILE came from (for the log)")
     p.add_argument("--status-only", action="store_true", help="only record --reason for the till")
+    p.add_argument("--sign", metavar="FILE", help="IT: validate FILE and sign it (FILE.sig)")
+    p.add_argument("--key", metavar="KEYFILE", help="IT: the provisioning signing key (private)")
+    p.add_argument(
+        "--new-signing-key", metavar="PATH", help="IT: make a signing key pair (PATH, PATH.pub)"
+    )
     p.add_argument("--reason", default="", help=argparse.SUPPRESS)
     p.add_argument("--root", default="/", help=argparse.SUPPRESS)  # tests: a fake root
 
@@ -279,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("simulate", _simulate, "Commit N realistic sales through the counter's path")
     p.add_argument("--sales", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--close-shift",
+        action="store_true",
+        help="then count the drawer as expected and close the shift (a whole shift, headless)",
+    )
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
 
     p = command(
@@ -369,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(
         "migrate", help="Create or upgrade the database to the latest schema"
     ).set_defaults(handler=_db_migrate)
+    loss = db.add_parser(
+        "accept-loss",
+        help="IT: the store lost committed work (no backup): record it and let the till go on",
+    )
+    loss.set_defaults(handler=_db_accept_loss)
+    loss.add_argument("--reason", required=True, help="why, for the audit journal (e.g. a ticket)")
 
     journal = sub.add_parser("journal", help="The audit journal").add_subparsers(
         dest="journal_command", required=True, metavar="ACTION"

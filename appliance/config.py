@@ -17,8 +17,12 @@ from urllib.parse import urlparse
 from appliance import paths
 from appliance.drivers.config import DevicesConfig, parse_devices
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
+from appliance.untrusted import read_file, reason, shown
 
-TERMINAL_ID = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+# \A..\Z, not ^..$: "$" also matches before a final newline. The USB importer checks a bundle's
+# terminal with this same pattern before that name picks a key file.
+TERMINAL_ID = re.compile(r"\A[A-Za-z0-9_]{1,16}\Z")
+CONFIG_SIZE_LIMIT = 1 << 20  # a real config is a few hundred bytes
 
 
 class ConfigError(ValueError):
@@ -92,7 +96,7 @@ class _Reader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok:
-            raise self.error(key, f"must be {_kind_name(kind)}, got {value!r}")
+            raise self.error(key, f"must be {_kind_name(kind)}, got {shown(value)}")
         return value
 
     def finish(self) -> None:
@@ -121,9 +125,12 @@ def _terminal(r: _Reader) -> TerminalConfig:
 
 def _erpnext(r: _Reader) -> ERPNextConfig:
     url = r.get("url", str, required=True)
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:  # e.g. "https://[erp.example.com]/": brackets that hold no IPv6 address
+        parsed = urlparse("")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise r.error("url", f"must be an http(s) URL, got {url!r}")
+        raise r.error("url", f"must be an http(s) URL, got {shown(url)}")
     if "api_secret" in r.table:
         raise r.error("api_secret", "secrets do not go in this file: use api_secret_file")
     timeout = r.get("timeout", float, 15.0)
@@ -202,14 +209,23 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
 
 
 def load_config(path: Path | None = None) -> Config:
+    """Every command reads its config here: whatever is at ``path`` (a directory, a FIFO, a
+    binary file, TOML nested past the parser's depth) ends as one :class:`ConfigError`."""
     path = path or paths.config_file()
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_file(path, CONFIG_SIZE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: not found (set APPLIANCE_CONFIG or provision the terminal)"
         ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): not a config") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer too long for int (4300 digits), a date that is none
+        raise ConfigError(f"{path}: not valid TOML: {str(exc)[:100]}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return parse_config(data, str(path))

@@ -7,6 +7,7 @@ to ``/etc/appliance/erpnext.secret``, root 0600, never into appliance.toml), plu
     [provision]
     id = "T01-2026-11"        # names this provisioning (default: the terminal id)
     reprovision = false       # true: apply to an already provisioned till if the id is new
+    signing_key = "ssh-ed25519 AAAA..."   # optional: the key this till trusts from now on
 
     [terminal]
     branch = "Main Street"    # recorded in /etc/appliance/provision.json (not a till setting)
@@ -16,13 +17,23 @@ to ``/etc/appliance/erpnext.secret``, root 0600, never into appliance.toml), plu
 
     [transfer]
     key = "..."               # optional: this till's transfer key, to /etc/appliance/transfer.key
-                              # (root:appliance 0640); appliance.toml gets [transfer] key_file
+                              # (root 0600: only root's `appliance export` reads it);
+                              # appliance.toml gets [transfer] key_file
 
 The result is validated by the appliance's own config loader before anything is written, so an
 error names the key (``provision.toml: [erpnext] url: must be an http(s) URL``). After applying,
 the secrets are removed from the file (it may be on a stick that gets copied). Nothing here ever
 prints a secret. ``/run/appliance-provision/status.json`` tells the till's "not provisioned"
 screen what happened.
+
+Authentication (provision_signing.py, docs/operations.md "Provisioning signing key"): a till
+that has a provisioning signing key (``/etc/appliance/provision-signing.pub``: put there at
+image build time, or pinned by the first file a fresh till applied) applies only files signed
+by it (``provision.toml.sig``, ``ssh-keygen -Y sign -n appliance-provision``). A provisioned
+till without one applies no file at all (Ansible over SSH is the way in). A fresh till with no
+key trusts its first file (trust on first use): a signed first file pins its signer's key, or
+the ``signing_key`` it names, which must then have signed it. Every applied id is remembered,
+so a copy of an old signed file is refused.
 """
 
 from __future__ import annotations
@@ -31,7 +42,6 @@ import base64
 import binascii
 import contextlib
 import grp
-import hashlib
 import json
 import os
 import re
@@ -45,6 +55,15 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config import ConfigError, parse_config
+from appliance.provision_signing import (
+    SignatureError,
+    blob_fingerprint,
+    key_fingerprint,
+    sig_path,
+    signer,
+    verify,
+)
+from appliance.provision_status import STATUS, shown
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -60,8 +79,10 @@ KEY_TYPES = {
 TOP_KEYS = {"provision", "terminal", "erpnext", "ssh", "transfer", "scan", "devices"}
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
-# Exit statuses of `appliance provision`.
-APPLIED, INVALID, NOTHING_TO_DO = 0, 2, 3
+MAX_FILE = 256 * 1024  # a provision.toml is a few KiB; anything bigger is not one
+
+# Exit statuses of `appliance provision`. REFUSED: valid TOML, not applied (signature, replay).
+APPLIED, INVALID, NOTHING_TO_DO, REFUSED = 0, 2, 3, 4
 
 
 class ProvisionError(ValueError):
@@ -74,7 +95,7 @@ class Targets:
 
     etc: Path = Path("/etc/appliance")
     ssh_keys: Path = Path("/root/.ssh/authorized_keys")
-    status: Path = Path("/run/appliance-provision/status.json")
+    status: Path = STATUS
 
     @property
     def config(self) -> Path:
@@ -92,6 +113,11 @@ class Targets:
     def record(self) -> Path:
         return self.etc / "provision.json"
 
+    @property
+    def signing_key(self) -> Path:
+        """IT's provisioning public key (one OpenSSH line), root 0644: not a secret."""
+        return self.etc / "provision-signing.pub"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -106,6 +132,7 @@ class Plan:
     authorized_keys: tuple[str, ...]
     fingerprints: tuple[str, ...]
     transfer_key: str | None = None
+    signing_key: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -133,8 +160,7 @@ def fingerprint(line: str, source: str, where: str) -> str:
         raise _err(source, where, "the key's base64 part is damaged") from None
     if kind != parts[0]:
         raise _err(source, where, f"the key says {kind!r} inside but {parts[0]!r} in front")
-    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
-    return f"SHA256:{digest}"
+    return blob_fingerprint(blob)
 
 
 def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
@@ -204,6 +230,13 @@ def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
 
     pid = prov.pop("id", cfg.terminal.id)
     reprovision = prov.pop("reprovision", False)
+    signing_key = prov.pop("signing_key", None)
+    if signing_key is not None:
+        where = "[provision] signing_key"
+        if not isinstance(signing_key, str):
+            raise _err(source, where, "must be text")
+        fingerprint(signing_key.strip(), source, where)
+        signing_key = " ".join(signing_key.split()[:2])
     if prov:
         raise _err(source, f"[provision] {sorted(prov)[0]}", "unknown key (a typo?)")
     if not isinstance(pid, str) or not pid:
@@ -212,20 +245,27 @@ def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
         raise _err(source, "[provision] reprovision", "must be true or false")
 
     notes = [] if lines else ["no [ssh] authorized_keys: nobody can log in over SSH"]
-    header = (
-        f"# Written by `appliance provision` from provision id {json.dumps(pid)}.\n"
+    config_text = (
+        f"# Written by `appliance provision` from provision id {_string(pid)}.\n"
         "# The ERPNext API secret is in /etc/appliance/erpnext.secret (root 0600).\n"
-    )
+    ) + to_toml(config)
+    try:
+        readable = tomllib.loads(config_text) == config
+    except tomllib.TOMLDecodeError:
+        readable = False
+    if not readable:  # never write a config the till cannot read back
+        raise _err(source, "[provision]", "cannot be written as appliance.toml")
     return Plan(
         provision_id=pid,
         reprovision=reprovision,
         terminal_id=cfg.terminal.id,
         branch=branch,
-        config_text=header + to_toml(config),
+        config_text=config_text,
         api_secret=secret.strip(),
         authorized_keys=tuple(lines),
         fingerprints=tuple(prints),
         transfer_key=transfer_key,
+        signing_key=signing_key,
         notes=notes,
     )
 
@@ -236,14 +276,20 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
+def _string(value: str) -> str:
+    """A TOML basic string. JSON's escapes are TOML's, except that TOML also forbids a raw DEL
+    and JSON's ASCII mode would split characters beyond the BMP into surrogates TOML rejects."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(name: str) -> str:
-    return name if BARE_KEY.match(name) else json.dumps(name)
+    return name if BARE_KEY.match(name) else _string(name)
 
 
 def to_toml(tables: Mapping[str, Any], prefix: str = "") -> str:
@@ -315,16 +361,21 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def apply(plan: Plan, targets: Targets, source: str) -> None:
+def apply(plan: Plan, targets: Targets, source: str, signing_key: str | None) -> None:
+    """``signing_key``: the key this till trusts from now on (None: none, as before)."""
+    history = applied_ids(targets)
     targets.etc.mkdir(parents=True, exist_ok=True)
     targets.ssh_keys.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # The secret first: appliance.toml names it, and the agent starts only once it exists.
     _write(targets.secret, plan.api_secret + "\n", 0o600)
     if plan.transfer_key is not None:
-        # Signs this till's USB bundles (appliance export, run by the till): group appliance.
-        _write(targets.transfer_key, plan.transfer_key + "\n", 0o640, "appliance")
+        # Signs this till's USB bundles. Only `appliance export` reads it, run by root over SSH
+        # or Ansible: root 0600, out of reach of the counter (pos) and the agent (pos-agent).
+        _write(targets.transfer_key, plan.transfer_key + "\n", 0o600)
     keys_text = "".join(line + "\n" for line in plan.authorized_keys)
     _write(targets.ssh_keys, keys_text, 0o600)
+    if signing_key is not None:
+        _write(targets.signing_key, f"{signing_key} provisioning key, pinned {_now()}\n", 0o644)
     record = {
         "provision_id": plan.provision_id,
         "terminal_id": plan.terminal_id,
@@ -333,17 +384,90 @@ def apply(plan: Plan, targets: Targets, source: str) -> None:
         "source": source,
         "authorized_keys": list(plan.fingerprints),
         "transfer_key": plan.transfer_key is not None,
+        "signing_key": key_fingerprint(signing_key) if signing_key else None,
+        # Every id this till applied: a copy of an old signed file is refused (replay).
+        "applied_ids": [*history, plan.provision_id],
     }
     _write(targets.record, json.dumps(record, indent=1) + "\n", 0o640, "appliance")
     _write(targets.config, plan.config_text, 0o640, "appliance")
 
 
-def recorded_id(targets: Targets) -> str | None:
+def _record(targets: Targets) -> dict[str, Any]:
     try:
-        value = json.loads(targets.record.read_text()).get("provision_id")
-    except (OSError, ValueError, AttributeError):
-        return None
+        value = json.loads(targets.record.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def recorded_id(targets: Targets) -> str | None:
+    value = _record(targets).get("provision_id")
     return value if isinstance(value, str) else None
+
+
+def applied_ids(targets: Targets) -> list[str]:
+    """Every provision id this till applied (records from before the list: the last one)."""
+    record = _record(targets)
+    ids = record.get("applied_ids")
+    if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+        return list(ids)
+    last = record.get("provision_id")
+    return [last] if isinstance(last, str) else []
+
+
+def trusted_key(targets: Targets) -> str | None:
+    """The pinned provisioning key (``type base64``), or None if this till has none."""
+    try:
+        line = targets.signing_key.read_text(encoding="utf-8").strip()
+        fingerprint(line, targets.signing_key.name, "line 1")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ProvisionError):
+        # Never "no key, so trust the next file": a damaged pin refuses everything.
+        raise SignatureError(
+            f"{targets.signing_key} is damaged: re-image the till, or restore it over SSH"
+        ) from None
+    return " ".join(line.split()[:2])
+
+
+def authenticate(raw: bytes, file: Path, plan: Plan, targets: Targets, fresh: bool) -> str | None:
+    """Check ``file``'s signature as this till requires; the key to trust once it is applied.
+
+    ``fresh``: the till is unprovisioned (trust on first use when it has no key yet).
+    """
+    trusted = trusted_key(targets)
+    sig = sig_path(file)
+    try:
+        with sig.open("rb") as fh:
+            signature: bytes | None = fh.read(MAX_FILE)
+    except FileNotFoundError:
+        signature = None
+    except OSError as exc:
+        raise SignatureError(f"{sig.name} cannot be read: {exc.strerror}") from None
+    if trusted is None and not fresh:
+        raise SignatureError(
+            "this till has no provisioning signing key, so it applies no provisioning file "
+            "(change it with Ansible over SSH, or re-image it)"
+        )
+    if signature is None:
+        if trusted is not None:
+            raise SignatureError(
+                f"not signed (no {sig.name} next to it): this till applies only files signed "
+                f"with its provisioning key {key_fingerprint(trusted)}"
+            )
+        if plan.signing_key is not None:
+            raise SignatureError(
+                f"not signed (no {sig.name} next to it), but it names a [provision] "
+                "signing_key: sign it with that key"
+            )
+        return None  # an unsigned first file: trusted on first use, and no key pinned
+    if trusted is not None:
+        verify(raw, signature, trusted, "this till's provisioning key")
+    elif plan.signing_key is not None:
+        verify(raw, signature, plan.signing_key, "the [provision] signing_key it names")
+    else:
+        verify(raw, signature, signer(signature), "the key that signed it")
+    return plan.signing_key or trusted or signer(signature)
 
 
 def scrub(path: Path, plan: Plan) -> str:
@@ -398,45 +522,87 @@ def scrub(path: Path, plan: Plan) -> str:
     return ", ".join(removed) if removed else "nothing (no secrets left in the file)"
 
 
+def load(file: Path) -> tuple[bytes, Plan]:
+    """The file's bytes and what they say; ProvisionError (one line) if it is not a valid one.
+
+    Read once: the bytes whose signature is checked are the bytes parsed (a stick can change).
+    """
+    try:
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_FILE + 1)
+        if len(raw) > MAX_FILE:
+            limit = MAX_FILE // 1024
+            raise ProvisionError(f"{file.name}: larger than {limit} KiB: not a provision.toml")
+        return raw, parse_provision(tomllib.loads(raw.decode("utf-8")), file.name)
+    except OSError as exc:
+        raise ProvisionError(f"{file.name}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ProvisionError(f"{file.name}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProvisionError(f"{file.name}: not valid TOML: {exc}") from None
+
+
 def provision(
     file: Path, targets: Targets, *, source: str = "", do_scrub: bool = False, check: bool = False
 ) -> tuple[int, list[str]]:
     """Validate and, if it applies to this till, apply ``file``. Returns (status, log lines)."""
+    status, log = _provision(file, targets, source or str(file), do_scrub, check)
+    return status, [shown(line) for line in log]
+
+
+def _provision(
+    file: Path, targets: Targets, source: str, do_scrub: bool, check: bool
+) -> tuple[int, list[str]]:
     log: list[str] = []
     placeholder = is_placeholder(targets.config)
     try:
-        with file.open("rb") as fh:
-            data = tomllib.load(fh)
-        plan = parse_provision(data, file.name)
-    except tomllib.TOMLDecodeError as exc:
-        reason = f"{file.name}: not valid TOML: {exc}"
-        return _invalid(targets, placeholder, check, reason, log)
+        raw, plan = load(file)
     except ProvisionError as exc:
         return _invalid(targets, placeholder, check, str(exc), log)
     log += [f"note: {n}" for n in plan.notes]
     if check:
         log.append(f"{file.name}: valid (terminal {plan.terminal_id}, id {plan.provision_id})")
         return APPLIED, log
+    named = f"{file.name} (id {plan.provision_id})"
     previous = recorded_id(targets)
-    if not placeholder and not (plan.reprovision and plan.provision_id != previous):
-        why = (
-            "already applied"
-            if plan.provision_id == previous
-            else "this till is already provisioned (set [provision] reprovision = true and a "
-            "new [provision] id to apply it)"
-        )
-        log.append(f"{file.name} (id {plan.provision_id}): not applied: {why}")
-        if do_scrub and plan.provision_id == previous:
-            log.append(f"{file.name}: secrets removed: {scrub(file, plan)}")
-        return NOTHING_TO_DO, log
-    apply(plan, targets, source or str(file))
+    if not placeholder:
+        if plan.provision_id == previous:
+            # Changes nothing, so its signature does not matter: a stick left in stays quiet.
+            log.append(f"{named}: not applied: already applied")
+            if do_scrub:
+                log.append(f"{file.name}: secrets removed: {scrub(file, plan)}")
+            return NOTHING_TO_DO, log
+        if plan.provision_id in applied_ids(targets):
+            why = "this id was applied before (a copy of an old file?): a new file needs a new id"
+            return _refused(targets, f"{named} from {source}: {why}", log)
+        if not plan.reprovision:
+            why = (
+                "this till is already provisioned (set [provision] reprovision = true and a "
+                "new [provision] id, and sign it with IT's provisioning key, to apply it)"
+            )
+            log.append(f"{named}: not applied: {why}")
+            return NOTHING_TO_DO, log
+    try:
+        pin = authenticate(raw, file, plan, targets, placeholder)
+    except SignatureError as exc:
+        reason = f"{named} from {source}: {exc}"
+        if placeholder:
+            return _invalid(targets, placeholder, check, reason, log, status=REFUSED)
+        return _refused(targets, reason, log)
+    apply(plan, targets, source, pin)
     log.append(
         f"provisioned terminal {plan.terminal_id} (branch {plan.branch or '-'}, provision id "
-        f"{plan.provision_id}) from {source or file}: /etc/appliance/appliance.toml, "
+        f"{plan.provision_id}) from {source}: /etc/appliance/appliance.toml, "
         f"erpnext.secret (root 0600), {len(plan.authorized_keys)} SSH key(s) for root: "
         f"{', '.join(plan.fingerprints) or '-'}"
         + ("; transfer key" if plan.transfer_key is not None else "")
+        + (f"; provisioning key {key_fingerprint(pin)}" if pin else "; no provisioning key")
     )
+    if pin is None:
+        log.append(
+            "note: no provisioning signing key: this till will apply no further provisioning "
+            "file (sign the first file to allow re-provisioning by stick)"
+        )
     if do_scrub:
         log.append(f"{file.name}: secrets removed: {scrub(file, plan)}")
     write_status(
@@ -451,9 +617,22 @@ def provision(
 
 
 def _invalid(
-    targets: Targets, placeholder: bool, check: bool, reason: str, log: list[str]
+    targets: Targets,
+    placeholder: bool,
+    check: bool,
+    reason: str,
+    log: list[str],
+    *,
+    status: int = INVALID,
 ) -> tuple[int, list[str]]:
     log.append(f"not provisioned: {reason}" if placeholder else f"file ignored: {reason}")
     if placeholder and not check:
-        write_status(targets, "error", reason)
-    return INVALID, log
+        write_status(targets, "error", shown(reason))
+    return status, log
+
+
+def _refused(targets: Targets, reason: str, log: list[str]) -> tuple[int, list[str]]:
+    """A provisioned till refuses a file: nothing changes; the journal and tty1 say why."""
+    log.append(f"refused: {reason}")
+    write_status(targets, "refused", shown(reason))
+    return REFUSED, log

@@ -9,7 +9,8 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
 2. pos: the disk as shipped (ESP, systemd-boot, the UKI's own command line), not provisioned:
    "This till cannot sell yet" on tty1, the agent inactive (condition failed, not restarting).
 3. provisioned: the same, plus a USB stick (FAT, label APPL-PROV) with a provision.toml made here
-   with a fresh SSH key, and a fake ERPNext on the host reachable from the guest at
+   with a fresh SSH key, signed (provision.toml.sig) with a fresh IT provisioning key it names,
+   which the till pins, and a fake ERPNext on the host reachable from the guest at
    10.0.2.100:8000: provisioning applies the file and scrubs its secret; the agent is active and
    authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root
    0600 and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units, the
@@ -20,7 +21,10 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
    to the vault and, as a control, to the root are searched for in the disk overlay afterwards:
    the vault's must not be found, nor the ERPNext secret; the root's must.
    provisioned-again: the same disk, OVMF variables and TPM state booted once more: the vault
-   unlocks without input, the marker is there, the agent is active. vault-locked: the same disk
+   unlocks without input, the marker is there, the agent is active; it also carries an UNSIGNED
+   re-provisioning stick (another SSH key and ERPNext, a new id): refused in the journal,
+   status.json and on tty1 ("Provisioning file refused"), root's keys and the config unchanged.
+   vault-locked: the same disk
    with a new TPM: the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works.
 4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
@@ -67,6 +71,7 @@ POS_TEXT = "cannot sell yet"
 PLACEHOLDER_TEXT = "placeholder"
 SIGN_IN_TEXT = "sign in"
 LOCKED_TEXT = "this till is locked"  # matched in lower case
+REFUSED_TEXT = "provisioning file refused"  # the sign-in screen's notice (matched in lower case)
 MARKER = re.compile(r"APPLIANCE-(PROBE|SCREEN|BOOTED|UNITS)\b(.*)")
 ERP_GUEST = "10.0.2.100:8000"
 API_KEY, API_SECRET = "agent-key", "agent-secret-for-the-boot-test"
@@ -607,9 +612,12 @@ def changed(a: Image.Image, b: Image.Image) -> float:
     return (diff.histogram()[255]) / (a.width * a.height)
 
 
-def write_stick(work: Path, provision_toml: str) -> Path:
-    """A 16 MiB FAT 'USB stick' labelled APPL-PROV with provision.toml (mkfs.fat + mcopy)."""
-    stick = work / "stick.img"
+def write_stick(
+    work: Path, provision_toml: str, name: str = "stick.img", signing_key: Path | None = None
+) -> Path:
+    """A 16 MiB FAT 'USB stick' labelled APPL-PROV with provision.toml (mkfs.fat + mcopy), and
+    provision.toml.sig if `signing_key` is given (plain `ssh-keygen -Y sign`, as IT would)."""
+    stick = work / name
     stick.unlink(missing_ok=True)
     subprocess.run(
         ["mkfs.fat", "-C", "-n", "APPL-PROV", str(stick), str(16 * 1024)],
@@ -619,15 +627,24 @@ def write_stick(work: Path, provision_toml: str) -> Path:
     toml = work / "provision.toml"
     toml.write_text(provision_toml, encoding="utf-8")
     subprocess.run(["mcopy", "-i", str(stick), str(toml), "::/provision.toml"], check=True)
+    if signing_key:
+        sig = work / "provision.toml.sig"
+        sig.unlink(missing_ok=True)
+        sign = ["ssh-keygen", "-q", "-Y", "sign", "-n", "appliance-provision", "-f"]
+        subprocess.run([*sign, str(signing_key), str(toml)], check=True, capture_output=True)
+        subprocess.run(["mcopy", "-i", str(stick), str(sig), "::/provision.toml.sig"], check=True)
     return stick
 
 
-def make_stick(work: Path, key_pub: str) -> Path:
+def make_stick(work: Path, key_pub: str, signing_key: Path) -> Path:
+    """Signed, naming its key: the till pins it (trust on first use)."""
+    signing_pub = signing_key.with_suffix(".pub").read_text().strip()
     return write_stick(
         work,
         f"""# Made by image/boot-test.
 [provision]
 id = "BT1-boot-test"
+signing_key = "{signing_pub}"
 
 [terminal]
 id = "BT1"
@@ -643,6 +660,32 @@ timeout = 10
 [ssh]
 authorized_keys = ["{key_pub}"]
 """,
+        signing_key=signing_key,
+    )
+
+
+def make_unsigned_stick(work: Path) -> Path:
+    """The attack: re-provision with an attacker's SSH key and ERPNext, no signature."""
+    attacker = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDmE4UG+3cxeMF6pzgIGeXBrOe6ZNOOT0LSyqRWJeQbW x"
+    return write_stick(
+        work,
+        f"""[provision]
+id = "BT1-evil"
+reprovision = true
+
+[terminal]
+id = "BT1"
+
+[erpnext]
+url = "http://10.0.2.99:8000"
+api_key = "evil"
+api_secret = "evil-secret"
+pos_profile = "Main POS"
+
+[ssh]
+authorized_keys = ["{attacker}"]
+""",
+        name="unsigned-stick.img",
     )
 
 
@@ -795,11 +838,11 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             raise AssertionError(f"pos: provisioning did not say why it applied nothing: {said}")
 
     # 3. Provisioned from a USB stick; the agent talks to a fake ERPNext on the host.
-    key = work / "it_ed25519"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "boot-test", "-f", str(key)],
-        check=True,
-    )
+    key = work / "it_ed25519"  # root's SSH key
+    signing_key = work / "it_provisioning"  # IT's provisioning signing key
+    for path in (key, signing_key):
+        keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "boot-test", "-f"]
+        subprocess.run([*keygen, str(path)], check=True)
     key_pub = key.with_suffix(".pub").read_text().strip()
     masters = all_masters(DemoSize(items=60, extra_barcodes=20, customers=10))
     with FakeERPNext(masters, api_key=API_KEY, api_secret=API_SECRET) as erp:
@@ -815,7 +858,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             tpm_state=tpm,
             keep_disk=True,
         )
-        with runner.guest(boot, prepare=lambda: make_stick(work, key_pub)) as g:
+        with runner.guest(boot, prepare=lambda: make_stick(work, key_pub, signing_key)) as g:
             r: dict[str, Any] = {}
             result["provisioned"] = r
             g.wait(
@@ -871,6 +914,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 "journal_has_secret": f"journalctl -b --no-pager | grep -c '{API_SECRET}'",
                 "root_size_bytes": "df -B1 --output=size / | tail -1",
                 "config_terminal": "grep '^id' /etc/appliance/appliance.toml",
+                "provisioning_key": "ssh-keygen -lf /etc/appliance/provision-signing.pub",
             }
             ssh_t0 = time.monotonic()
             got = g.ssh_checks(checks)
@@ -927,16 +971,18 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             r["disk_overlay_mib"] = g.disk.stat().st_size >> 20
             r["plaintext_on_disk"] = found
         # The same disk, OVMF variables and TPM state again: the vault must unlock by itself.
+        # It also carries an unsigned re-provisioning stick: refused, nothing changes.
         boot2 = Boot(
             "provisioned-again",
             None,
+            stick=work / "unsigned-stick.img",
             erp_port=port,
             ssh_key=key,
             tpm_state=tpm,
             disk="provisioned",
             keep_disk=True,
         )
-        with runner.guest(boot2) as g:
+        with runner.guest(boot2, prepare=lambda: make_unsigned_stick(work)) as g:
             r2: dict[str, Any] = {}
             result["provisioned_again"] = r2
             g.wait(
@@ -946,6 +992,10 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             g.wait("end of boot", lambda: g.serial.booted is not None, timeout)
             assert g.serial.booted
             r2["booted_uptime_s"] = g.serial.booted[0]
+            g.wait("the refusal on tty1", lambda: g.serial.first_screen_with(REFUSED_TEXT), 120)
+            refused = g.serial.first_screen_with(REFUSED_TEXT)
+            assert refused
+            r2["refused_screen"] = [row.strip() for row in refused.rows if row.strip()]
             r2["ssh"] = g.ssh_checks(
                 {
                     "marker": "cat /var/lib/appliance/boot-test-marker",
@@ -959,16 +1009,22 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                     ),
                     "blame": "systemd-analyze blame --no-pager | grep -E 'vault|crypt|repart'",
                     "agent": "systemctl is-active appliance-agent.service",
+                    "authorized_keys": "cat /root/.ssh/authorized_keys",
+                    "erpnext_url": "grep '^url' /etc/appliance/appliance.toml",
+                    "provision_journal": (
+                        "journalctl -b -u appliance-provision --no-pager -o cat | grep refused"
+                    ),
+                    "provision_status": "cat /run/appliance-provision/status.json",
                 }
             )
             r2["power_down_s"] = round(g.power_down(), 1)
-            # The disk's partition has only the example file now: nothing to apply, and the
-            # log must not call a provisioned till "not provisioned".
+            # The unsigned stick is refused, and the log must not call a provisioned till "not
+            # provisioned".
             said = re.findall(
                 r"appliance-provision: (.*)", g.serial_path.read_text(errors="replace")
             )
             r2["provision_said"] = said
-            if not any(s.startswith("nothing to apply, this till is provisioned") for s in said):
+            if not any(s.startswith("refused: provision.toml (id BT1-evil)") for s in said):
                 raise AssertionError(f"provisioned-again: provisioning said {said}")
             if any(s.startswith("not provisioned") for s in said):
                 raise AssertionError(f"provisioned-again: called not provisioned: {said}")
@@ -1085,6 +1141,23 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append("second boot: the vault was set up again")
     if r2["ssh"]["agent"]["out"] != "active":
         failures.append(f"second boot: agent {r2['ssh']['agent']}")
+    pinned = subprocess.run(
+        ["ssh-keygen", "-lf", str(signing_key.with_suffix(".pub"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[1]
+    if pinned not in got["provisioning_key"]["out"]:
+        failures.append(f"provisioning key {pinned} not pinned: {got['provisioning_key']}")
+    # The unsigned re-provisioning: refused (journal, status, tty1), nothing changed.
+    if r2["ssh"]["authorized_keys"]["out"] != key_pub:
+        failures.append(f"second boot: root's SSH keys changed: {r2['ssh']['authorized_keys']}")
+    if ERP_GUEST not in r2["ssh"]["erpnext_url"]["out"]:
+        failures.append(f"second boot: the ERPNext URL changed: {r2['ssh']['erpnext_url']}")
+    if "not signed" not in r2["ssh"]["provision_journal"]["out"]:
+        failures.append(f"second boot: journal: {r2['ssh']['provision_journal']}")
+    if '"refused"' not in r2["ssh"]["provision_status"]["out"]:
+        failures.append(f"second boot: status: {r2['ssh']['provision_status']}")
     if failures:
         raise AssertionError("provisioned: " + "; ".join(failures))
 

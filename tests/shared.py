@@ -1,20 +1,21 @@
-"""Where the project's shared ERPNext material is (../shared: recordings, golden carts)."""
+"""The contract data the tests check against: what a real ERPNext answered, vendored into the
+repository (tests/data/erpnext/, see PROVENANCE.md there) so that a clone with nothing beside it
+runs every test. Missing data is an error, never a skip."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).resolve()
+DATA = Path(__file__).resolve().parent / "data" / "erpnext"
+GOLDEN = DATA / "golden" / "cases"
+GOLDEN_V16 = DATA / "golden-v16" / "cases"
+RECORDED = DATA / "recorded"
 
 
-def shared_dir() -> Path:
-    """The first `shared/` with an `erpnext/` in it above this checkout: a clone at any depth
-    under the workspace finds it (the tests that need it say so when it is missing)."""
-    for parent in _HERE.parents:
-        if (parent / "shared" / "erpnext").is_dir():
-            return parent / "shared"
-    return _HERE.parents[2] / "shared"
-
-
-SHARED = shared_dir()
-RECORDED = SHARED / "erpnext" / "recorded"
+def require(path: Path) -> Path:
+    """``path``, or a failure that says which vendored data is missing (a broken checkout)."""
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: vendored ERPNext test data is missing (see PROVENANCE.md)"
+        )
+    return path

@@ -30,6 +30,7 @@ from appliance.agent.service import (
 from appliance.agent.state import Link
 from appliance.config import Config, ConfigError, ERPNextConfig, load_config
 from appliance.scrub import scrub
+from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import MigrationError, upgrade_to_head
 
@@ -62,6 +63,12 @@ def _prepare(args: argparse.Namespace) -> tuple[ERPNextConfig, Path]:
     if cfg.erpnext is None:
         raise ConfigError(f"{cfg.source}: [erpnext]: is required to sync (this till has no link)")
     db = paths.db_path()
+    # Never a fresh store over one that lost committed sales: that would hide the loss and
+    # restart receipt numbering (store/watermark.py).
+    try:
+        watermark.check(db)
+    except watermark.StoreBehindError as exc:
+        raise ConfigError(str(exc)) from None
     db.parent.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(db)
     return cfg.erpnext, db

@@ -109,3 +109,7 @@ class Ledger(Protocol):
     def release(self, jobs: Sequence[Job], message: str | None) -> None:
         """Not tried: nothing was learned about them (the cycle stopped or was cut short)."""
         ...
+
+    def server_version(self, major: int) -> None:
+        """The ERPNext major version the documents go to (the till's totals follow its rules)."""
+        ...

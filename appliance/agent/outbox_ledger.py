@@ -3,6 +3,7 @@ ERPNext names, every outcome is its own short transaction on the entry."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.agent.ledger import COMPARED_TOTALS, ClosingSale, Job, NotReadyError
 from appliance.scrub import scrub, scrub_optional
-from appliance.store import journal, outbox
+from appliance.store import journal, masters, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
 from appliance.store.sales import SALE_DOCTYPES
+
+log = logging.getLogger(__name__)
 
 AGENT_ACTOR = "agent"  # the journal's actor for what the sync agent records
 
@@ -80,7 +83,7 @@ class StoreReferences:
         return closing_sales(self.session, entry)
 
 
-def _journal(
+def journal_outcome(
     session: Session, kind: JournalKind, job: Job, message: str, name: str | None = None
 ) -> None:
     # In the outcome's own transaction: the journal says what the outbox says, or nothing.
@@ -123,14 +126,14 @@ class OutboxLedger:
             outbox.mark_done(uow.session, entry, name)
             if mismatch:
                 entry.last_error = mismatch
-                _journal(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
+                journal_outcome(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
             uow.commit()
 
     def quarantine(self, job: Job, message: str) -> None:
         message = scrub(message)  # kept in the outbox and the journal: never a credential
         with unit_of_work(self._write) as uow:
             outbox.quarantine(uow.session, self._entry(uow.session, job), message)
-            _journal(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
+            journal_outcome(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
             uow.commit()
 
     def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
@@ -138,6 +141,12 @@ class OutboxLedger:
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 outbox.mark_failed(uow.session, self._entry(uow.session, job), message, retry_at)
+            uow.commit()
+
+    def server_version(self, major: int) -> None:
+        with unit_of_work(self._write) as uow:
+            if masters.record_erpnext_version(uow.session, major):
+                log.info("totals follow ERPNext %d's rules from now on", major)
             uow.commit()
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:

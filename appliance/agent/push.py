@@ -47,24 +47,30 @@ from sqlalchemy.orm import Session, sessionmaker
 from appliance.agent import server_mode
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.agent.ledger import COMPARED_TOTALS, Job, Ledger, NotReadyError, References
-from appliance.agent.outbox_ledger import OutboxLedger
+from appliance.agent.outbox_ledger import OutboxLedger, journal_outcome
 from appliance.agent.rollover import CLOSED_FIELD, Rollover, RolloverError
 from appliance.agent.server_mode import ServerMode
 from appliance.sales.payload import OFFLINE_ID_FIELD, RETURN_AGAINST_OFFLINE_FIELD
 from appliance.store import outbox
 from appliance.store.db import unit_of_work
+from appliance.store.journal import JournalKind
 from appliance.store.sales import (
     CLOSING_DOCTYPE,
     CUSTOMER_DOCTYPE,
     OPENING_DOCTYPE,
     POS_INVOICE,
     SALE_DOCTYPES,
+    journaled_fingerprint_matches,
 )
 
 log = logging.getLogger(__name__)
 
 OPENING_OFFLINE_FIELD = "offline_pos_opening_entry"
 MISMATCH_PREFIX = "TOTALS MISMATCH"
+TAMPERED = (
+    "not sent: the outbox copy differs from the sale as it was journaled at commit "
+    "(edited in the store after the sale); compare with `appliance db check`"
+)
 LOOKUP_CHUNK = 100
 # Totals are compared to half a cent: ERPNext answers floats, we keep Decimals.
 TOLERANCE = Decimal("0.005")
@@ -181,6 +187,7 @@ class DocumentSender:
                     raise StopError(exc) from None
                 raise
             log.info("%s", self.mode.describe())
+            self.ledger.server_version(self.mode.major)
         return self.mode
 
     # -- a batch -------------------------------------------------------------------------------
@@ -454,7 +461,14 @@ class DocumentSender:
         exempt from the mode check on 16, and ``return_against`` links within one doctype)."""
         mode = self.current_mode()
         original = body.get(RETURN_AGAINST_OFFLINE_FIELD)
-        if not original or not mode.v16:
+        if not original:
+            return mode.sale_doctype
+        if not mode.v16:
+            # Each row names the row it returns, so ERPNext's own check against returning more
+            # than was sold (validate_returned_items) runs on 15 as on 16.
+            name = str(body["return_against"])
+            doc = self.client.get_doc(POS_INVOICE, name) or {}
+            server_mode.link_return_items(body, POS_INVOICE, doc)
             return mode.sale_doctype
         row = self._find(POS_INVOICE, [str(original)]).get(str(original))
         if row is None:
@@ -581,7 +595,8 @@ class Pusher(DocumentSender):
         batches = 0
         self.mode = None  # version and POS Settings: asked again at the first batch
         while max_batches is None or batches < max_batches:
-            jobs = self._claim()
+            jobs, tampered = self._claim()
+            report.quarantined += tampered
             if not jobs:
                 break
             batches += 1
@@ -597,11 +612,26 @@ class Pusher(DocumentSender):
                 break
         return report
 
-    def _claim(self) -> list[Job]:
+    def _claim(self) -> tuple[list[Job], list[Outcome]]:
+        """The next batch to send, and the entries set aside as tampered with."""
+        tampered: list[Outcome] = []
         with unit_of_work(self._write) as uow:
             entries = outbox.sendable(uow.session, self.batch_size)
             jobs = []
             for entry in entries:
+                if entry.doctype in SALE_DOCTYPES and not journaled_fingerprint_matches(
+                    uow.session, entry.offline_id, entry.payload
+                ):
+                    # Someone edited the copy to send after the sale was committed (a cash
+                    # sale made a card sale): it goes nowhere until a person looks.
+                    outbox.quarantine(uow.session, entry, TAMPERED)
+                    job = Job(entry.id, entry.doctype, entry.offline_id, {}, entry.attempts)
+                    journal_outcome(uow.session, JournalKind.SYNC_QUARANTINE, job, TAMPERED)
+                    _log_doc(logging.ERROR, TAMPERED, job, None)
+                    tampered.append(
+                        Outcome(job.doctype, job.offline_id, "quarantined", None, TAMPERED)
+                    )
+                    continue
                 outbox.mark_in_flight(uow.session, entry)
                 jobs.append(
                     Job(
@@ -614,7 +644,7 @@ class Pusher(DocumentSender):
                 )
             uow.commit()
         jobs.sort(key=lambda j: (rank(j.doctype, j.payload), j.id))
-        return jobs
+        return jobs, tampered
 
 
 def _log_doc(level: int, message: str, job: Job, name: str | None, note: str | None = None) -> None:

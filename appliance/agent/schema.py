@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.sales.payload import OFFLINE_ID_FIELD
+from appliance.sales.payload import OFFLINE_ID_FIELD, TERMINAL_FIELD
 
-TERMINAL_FIELD = "appliance_terminal"
 PIN_HASH_FIELD = "appliance_pin_hash"
 ROLE_FIELD = "appliance_role"
 PROFILE_USER_DOCTYPE = "POS Profile User"

@@ -23,7 +23,12 @@ from appliance.counter.returns import find_sale_for_return, returned_so_far, sal
 from appliance.sales.barcode import ScanConfig
 from appliance.sales.cart import Cart, CartError, replace_offline_id
 from appliance.sales.model import ZERO
-from appliance.sales.payload import OFFLINE_ID_FIELD, InvoiceContext, invoice_payload
+from appliance.sales.payload import (
+    OFFLINE_ID_FIELD,
+    TERMINAL_FIELD,
+    InvoiceContext,
+    invoice_payload,
+)
 from appliance.sales.returns import make_return
 from appliance.sales.shift import SaleSummary, ShiftReport, shift_report
 from appliance.sales.till import Till, TillProfile
@@ -143,6 +148,7 @@ class Checkout:
         balances = tuple(OpeningBalance(m, a) for m, a in opening.items())
         payload = {
             OFFLINE_ID_FIELD: offline_id,
+            TERMINAL_FIELD: self.setup.terminal_id,
             "company": self.profile.company,
             "pos_profile": self.profile.name,
             "user": user,
@@ -200,9 +206,12 @@ class Checkout:
                     user=user,
                     period_end=end,
                     payment_reconciliation=recon,
-                    payload=_closing_payload(
-                        self.profile, shift, offline_id, user=user, end=end, report=report
-                    ),
+                    payload={
+                        TERMINAL_FIELD: self.setup.terminal_id,
+                        **_closing_payload(
+                            self.profile, shift, offline_id, user=user, end=end, report=report
+                        ),
+                    },
                 ),
             )
             uow.commit()

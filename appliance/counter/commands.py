@@ -15,6 +15,7 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.simulate import Simulator
 from appliance.demo.masters import DemoSize
 from appliance.sales.cart import CartError
+from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
@@ -32,6 +33,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 def open_checkout(cfg: Config, db: Path | None = None) -> Checkout:
     db = db or paths.db_path()
+    try:
+        watermark.check(db)  # a store that lost committed sales must not sell on
+    except watermark.StoreBehindError as exc:
+        raise CartError(str(exc)) from None
     if not db.exists():
         raise CartError(f"no database at {db}: run `appliance demo-data` or let the agent sync")
     engine = create_db_engine(db)
@@ -62,15 +67,18 @@ def demo_data(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """Commit N realistic sales through the counter's own path and print a JSON summary."""
-    if args.sales < 1:
-        return _fail("simulate: --sales must be at least 1")
+    if args.sales < 0 or (args.sales == 0 and not args.close_shift):
+        return _fail("simulate: --sales must be at least 1 (or 0 with --close-shift)")
     try:
         checkout = open_checkout(_config(args))
     except (ConfigError, CartError) as exc:
         return _fail(f"simulate: {exc}")
     started = time.perf_counter()
     try:
-        result = Simulator(checkout, seed=args.seed).run(args.sales)
+        simulator = Simulator(checkout, seed=args.seed)
+        result = simulator.run(args.sales)
+        if args.close_shift:
+            simulator.close_shift()
     except CartError as exc:
         return _fail(f"simulate: {exc}", 1)
     finally:

@@ -1,8 +1,10 @@
 """`appliance simulate`: realistic sales through the counter's own path (scan, price, pay, commit).
 
-For soak tests, benchmarks and the demo. Every sale goes through ``Checkout`` exactly as the
-counter screen sends it: barcode scans (including scale labels), keyed quantities, customers
-with their own tax rules, discounts, cash with change or card, and now and then a return.
+For soak tests, benchmarks, the demo, and a whole shift against any ERPNext without the screen
+(``--close-shift`` counts the drawer as expected and closes the shift after the sales). Every
+sale goes through ``Checkout`` exactly as the counter screen sends it: barcode scans (including
+scale labels), keyed quantities, customers with their own tax rules, discounts, cash with change
+or card, and now and then a return.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from appliance.counter.checkout import Checkout
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import DiscountOn, PaymentLine
+from appliance.sales.shift import ShiftReport
 from appliance.store.models import Customer, Item, ItemBarcode
 
 CASH_NOTES = (Decimal(5), Decimal(10), Decimal(20), Decimal(50), Decimal(100))
@@ -32,6 +35,7 @@ class SimulationResult:
     grand_total: Decimal = Decimal(0)
     commit_ms: list[float] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)
+    closing: ShiftReport | None = None  # the Z report, when the shift was closed
 
     def summary(self, elapsed: float) -> dict[str, object]:
         ms = sorted(self.commit_ms)
@@ -53,7 +57,18 @@ class SimulationResult:
                 "p99": pct(0.99),
                 "mean": round(statistics.fmean(ms), 2) if ms else 0.0,
             },
+            **({"closed_shift": _closing(self.closing)} if self.closing else {}),
         }
+
+
+def _closing(report: ShiftReport) -> dict[str, object]:
+    return {
+        "invoices": report.sales_count,
+        "returns": report.returns_count,
+        "grand_total": str(report.grand_total),
+        "counted": {m.mode_of_payment: str(m.closing_amount) for m in report.modes},
+        "over_short": str(report.over_short),
+    }
 
 
 class Simulator:
@@ -138,7 +153,7 @@ class Simulator:
 
     def run(self, sales: int) -> SimulationResult:
         self.result = SimulationResult()
-        if self.checkout.current_shift() is None:
+        if sales and self.checkout.current_shift() is None:
             self.checkout.open_shift(self.cashier, {"Cash": Decimal(200)})
         while self.result.sales < sales:
             is_return = bool(self.result.receipts) and self.rng.random() < 0.04
@@ -156,3 +171,11 @@ class Simulator:
                 self.result.receipts.append(committed.receipt_no)
             self.result.sales += 1
         return self.result
+
+    def close_shift(self) -> ShiftReport:
+        """Count the drawer as expected (every mode to the cent) and close the shift: what a
+        cashier does at the end of a day, so a whole shift can run without the screen."""
+        expected = self.checkout.shift_report()
+        counted = {m.mode_of_payment: m.expected_amount for m in expected.modes}
+        self.result.closing = self.checkout.close_shift(self.cashier, counted)
+        return self.result.closing

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from appliance.untrusted import shown
+
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PARITIES = {"none": "N", "even": "E", "odd": "O"}
 # Paper width (mm) -> characters per line in font A: the two roll widths counters use.
@@ -165,14 +167,14 @@ class _Table:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
-            raise self.error(key, f"must be {names.get(kind, kind.__name__)}, got {value!r}")
+            raise self.error(key, f"must be {names.get(kind, kind.__name__)}, got {shown(value)}")
         return value
 
     def choice(self, key: str, choices: tuple[Any, ...], default: Any = ...) -> Any:
         value = self.get(key, type(choices[0]), default)
         if value not in choices:
             listed = ", ".join(str(c) for c in choices)
-            raise self.error(key, f"must be one of {listed}, got {value!r}")
+            raise self.error(key, f"must be one of {listed}, got {shown(value)}")
         return value
 
     def finish(self) -> None:

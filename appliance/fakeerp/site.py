@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.fakeerp import errors, v16
+from appliance.fakeerp import errors, returns, v16
 from appliance.fakeerp.errors import FrappeError
 from appliance.fakeerp.meta import Meta
 from appliance.fakeerp.query import (
@@ -676,6 +676,7 @@ class Site:
                 raise errors.validation(
                     f"Customer {doc['customer']} does not belong to {original['name']}"
                 )
+            returns.check_returnable(self.docs["POS Invoice"], "POS Invoice", doc)
             if any(_flt(p.get("amount")) > 0 for p in doc["payments"]):
                 raise errors.validation("Row #1 (Payment Table): Amount must be negative")
             # recorded/33 vs 37: against the rounded total, in absolute values.

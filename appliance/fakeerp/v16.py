@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import errors
+from appliance.fakeerp import errors, returns
 from appliance.fakeerp.errors import FrappeError
 
 if TYPE_CHECKING:
@@ -162,6 +162,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
             raise errors.validation(
                 f"Customer {doc['customer']} does not belong to {original['name']}"
             )
+        returns.check_returnable(site.docs[SALES_INVOICE], SALES_INVOICE, doc)
         if any(float(p.get("amount") or 0) > 0 for p in payments):
             raise errors.validation("Row #1 (Payment Table): Amount must be negative")
     doc["paid_amount"] = doc["base_paid_amount"] = paid

@@ -14,6 +14,8 @@ from enum import StrEnum
 from appliance.sales.erpnext_float import RoundingMethod
 
 ZERO = Decimal(0)
+# ERPNext stores every number as decimal(21,9): 10^12 or more in size cannot be saved.
+ERPNEXT_LIMIT = Decimal(10) ** 12
 
 
 class ChargeType(StrEnum):
@@ -39,6 +41,9 @@ class TotalsSettings:
     rounding_method: RoundingMethod = RoundingMethod.BANKERS
     disable_rounded_total: bool = False
     smallest_currency_fraction_value: Decimal = ZERO
+    # The ERPNext whose rules to follow: 16 spreads a Grand Total discount over tax-inclusive
+    # prices on a base corrected for the inclusive-tax rounding (docs/totals.md).
+    erpnext_version: int = 15
 
 
 @dataclass(frozen=True)

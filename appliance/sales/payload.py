@@ -19,6 +19,8 @@ from appliance.sales.model import ZERO
 # The unique custom field on POS Invoice, POS Opening/Closing Entry and Customer that carries
 # the counter's id for a document (created by `appliance erpnext setup`).
 OFFLINE_ID_FIELD = "offline_id"
+# Which till made a document: ERPNext lists and filters by it (`erpnext setup` adds the field).
+TERMINAL_FIELD = "appliance_terminal"
 # Returns refer to their original by offline id until the agent knows its ERPNext name.
 RETURN_AGAINST_OFFLINE_FIELD = "offline_return_against"
 
@@ -105,6 +107,7 @@ def invoice_payload(
     ]
     body: dict[str, Any] = {
         OFFLINE_ID_FIELD: offline_id,
+        TERMINAL_FIELD: ctx.terminal_id,
         "naming_series": ctx.naming_series,
         "company": ctx.company,
         "pos_profile": ctx.pos_profile,

@@ -2,17 +2,24 @@
 
 Input: ``{"settings": {...}, "doc": {...}}`` (see README). Numbers are read as exact decimals.
 A bad input exits with status 2 and one line naming the field and the problem.
+
+The input is whatever the caller sends: any number in it, and any number computed from it, must
+be finite and below 10^12 in size, because ERPNext stores numbers as decimal(21,9) and refuses
+more (shared/erpnext/README.md). Checking every number, known field or not, also keeps
+infinities, overflowing floats and integers too long to print away from the engine and the output.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 
 from appliance.sales.erpnext_float import RoundingMethod
 from appliance.sales.model import (
+    ERPNEXT_LIMIT,
     ChargeType,
     DiscountOn,
     InvoiceInput,
@@ -23,8 +30,12 @@ from appliance.sales.model import (
     TotalsSettings,
 )
 from appliance.sales.totals import TotalsError, compute_totals, item_wise_tax_detail_json
+from appliance.untrusted import shown
 
 T = TypeVar("T")
+
+TOO_BIG = "at or above 10^12 in size: more than ERPNext stores"
+MAX_DEPTH = 32  # an invoice is 4 levels deep; the output's encoder recurses per level
 
 
 class QuoteInputError(ValueError):
@@ -35,26 +46,73 @@ def _fail(path: str, problem: str) -> QuoteInputError:
     return QuoteInputError(f"{path}: {problem}")
 
 
+def _loads(text: str | bytes) -> Any:
+    """JSON with exact decimals; an integer too long for ``int`` (4300 digits) is a Decimal,
+    refused by :func:`_check_numbers` rather than raising in the parser."""
+    return json.loads(text, parse_float=Decimal, parse_int=_json_int)
+
+
+def _json_int(digits: str) -> int | Decimal:
+    return int(digits) if len(digits) <= 15 else Decimal(digits)
+
+
+def _fits(number: float | Decimal, path: str) -> None:
+    if not (number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)):
+        raise _fail(path, "must be a finite number")
+    if abs(Decimal(number)) >= ERPNEXT_LIMIT:  # Decimal(float) is exact
+        raise _fail(path, TOO_BIG)
+
+
+def _member(path: str, key: object) -> str:
+    # A key is the caller's text: one that is not a plain name is shown quoted and escaped.
+    return (
+        f"{path}.{key}" if isinstance(key, str) and key.isidentifier() else f"{path}[{shown(key)}]"
+    )
+
+
+def _check_numbers(value: object, path: str) -> None:
+    """Every number anywhere in ``value`` fits ERPNext (finite, below 10^12 in size), and it is
+    nested no deeper than :data:`MAX_DEPTH`; the first offending field, in document order, is
+    named."""
+    stack: list[tuple[str, object, int]] = [(path, value, 0)]
+    while stack:
+        where, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _fail(where, "nested too deeply")
+        if isinstance(item, dict):
+            members = [(_member(where, k), v, depth + 1) for k, v in item.items()]
+            stack.extend(reversed(members))
+        elif isinstance(item, list):
+            stack.extend(reversed([(f"{where}[{n}]", v, depth + 1) for n, v in enumerate(item)]))
+        elif isinstance(item, int | float | Decimal) and not isinstance(item, bool):
+            _fits(item, where)
+
+
+def _got(value: object) -> str:
+    """The caller's value in a message: as JSON when short, else cut (see ``shown``)."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else shown(value)
+
+
 def _decimal(value: object, path: str, *, required: bool = False) -> Decimal:
     if value is None or value == "":
         if required:
             raise _fail(path, "is required")
         return Decimal(0)
     if isinstance(value, bool):
-        raise _fail(path, f"must be a number, got {json.dumps(value)}")
+        raise _fail(path, f"must be a number, got {_got(value)}")
     try:
         number = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
-        raise _fail(path, f"must be a number, got {json.dumps(value, default=str)}") from None
-    if not number.is_finite():
-        raise _fail(path, "must be a finite number")
+        raise _fail(path, f"must be a number, got {_got(value)}") from None
+    _fits(number, path)
     return number
 
 
 def _int(value: object, path: str, low: int, high: int) -> int:
     number = _decimal(value, path, required=True)
     if number != number.to_integral_value() or not low <= number <= high:
-        raise _fail(path, f"must be a whole number from {low} to {high}, got {value}")
+        raise _fail(path, f"must be a whole number from {low} to {high}, got {_got(value)}")
     return int(number)
 
 
@@ -65,7 +123,7 @@ def _flag(value: object, path: str) -> bool:
         return True
     if isinstance(value, Decimal) and value in (0, 1):
         return bool(value)
-    raise _fail(path, f"must be 0 or 1, got {json.dumps(value, default=str)}")
+    raise _fail(path, f"must be 0 or 1, got {_got(value)}")
 
 
 def _text(value: object, path: str, *, required: bool = False) -> str:
@@ -74,7 +132,7 @@ def _text(value: object, path: str, *, required: bool = False) -> str:
             raise _fail(path, "is required")
         return ""
     if not isinstance(value, str):
-        raise _fail(path, f"must be text, got {json.dumps(value, default=str)}")
+        raise _fail(path, f"must be text, got {_got(value)}")
     return value
 
 
@@ -100,9 +158,7 @@ def _choice(value: object, path: str, enum: type[Any], default: Any) -> Any:
         return enum(value)
     except ValueError:
         options = ", ".join(repr(m.value) for m in enum)
-        raise _fail(
-            path, f"must be one of {options}, got {json.dumps(value, default=str)}"
-        ) from None
+        raise _fail(path, f"must be one of {options}, got {_got(value)}") from None
 
 
 def parse_settings(raw: object) -> TotalsSettings:
@@ -128,6 +184,7 @@ def parse_settings(raw: object) -> TotalsSettings:
             s.get("disable_rounded_total"), "settings.disable_rounded_total"
         ),
         smallest_currency_fraction_value=fraction,
+        erpnext_version=_int(s.get("erpnext_version", 15), "settings.erpnext_version", 15, 16),
     )
 
 
@@ -136,11 +193,11 @@ def _item_tax_rate(value: object, path: str) -> dict[str, Decimal]:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value, parse_float=Decimal)
-        except json.JSONDecodeError:
+            value = _loads(value)
+        except (ValueError, RecursionError):
             raise _fail(path, "is not valid JSON") from None
     mapping = _object(value, path)
-    return {str(k): _decimal(v, f"{path}.{k}", required=True) for k, v in mapping.items()}
+    return {str(k): _decimal(v, _member(path, k), required=True) for k, v in mapping.items()}
 
 
 def _parse_item(row: Mapping[str, Any], path: str) -> ItemLine:
@@ -283,29 +340,45 @@ def needs_taxes(doc: object) -> bool:
 
 def quote(payload: object, resolve: TaxResolver | None = None) -> dict[str, Any]:
     body = _object(payload, "input")
+    for key, value in body.items():
+        _check_numbers(value, _member("", key).lstrip("."))
     settings = parse_settings(body.get("settings"))
     if "doc" not in body:
         raise _fail("doc", "is required")
+    invoice = parse_invoice(body["doc"])  # the caller's doc is checked before anything reads it
     if resolve is not None and needs_taxes(body["doc"]):
         body = {**body, "doc": resolve(dict(body["doc"]))}
-    invoice = parse_invoice(body["doc"])
+        invoice = parse_invoice(body["doc"])
     try:
         totals = compute_totals(invoice, settings)
     except TotalsError as exc:
         raise QuoteInputError(f"doc.{exc}") from None
-    return fill_document(_object(body["doc"], "doc"), totals)
+    filled = fill_document(_object(body["doc"], "doc"), totals)
+    try:
+        _check_numbers(filled, "doc")  # what ERPNext would compute must fit too
+    except QuoteInputError as exc:
+        raise QuoteInputError(f"{exc} (as ERPNext computes it)") from None
+    return filled
 
 
 def run_quote(
     stdin: IO[str], stdout: IO[str], stderr: IO[str], resolve: TaxResolver | None = None
 ) -> int:
     try:
-        payload = json.loads(stdin.read(), parse_float=Decimal)
+        text = stdin.read()
+        text.encode("utf-8")  # undecodable bytes read as lone surrogates (surrogateescape)
+        payload = _loads(text)
     except json.JSONDecodeError as exc:
         print(
             f"input: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
             file=stderr,
         )
+        return 2
+    except RecursionError:
+        print("input: not valid JSON (nested too deeply)", file=stderr)
+        return 2
+    except UnicodeError:
+        print("input: not valid JSON (not UTF-8 text)", file=stderr)
         return 2
     try:
         result = quote(payload, resolve)

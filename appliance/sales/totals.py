@@ -341,6 +341,14 @@ class _Calculation:
         diff = self.cr(diff)
         limit = _INCLUSIVE_DIFF_UNITS / 10**self.pc
         self.grand_total_diff = diff if diff and abs(diff) <= limit else 0.0
+        if (
+            self.s.erpnext_version >= 16
+            and not self.discount_amount_applied
+            and self.grand_total_for_distributing_discount
+        ):
+            # ERPNext 16 spreads the discount over the grand total as corrected here; 15 spreads
+            # it over the uncorrected one, so a cent can land on another line (golden-v16).
+            self.grand_total_for_distributing_discount += self.grand_total_diff
 
     def _calculate_totals(self) -> None:
         if self.taxes:

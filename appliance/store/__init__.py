@@ -10,5 +10,6 @@ Modules, by what they hold:
   ``search_index``: the FTS5 indexes behind item and customer search;
 - ``receipts``: gap-free receipt numbers; ``outbox``: queue states and dependencies;
 - ``journal``: the hash-chained audit log; ``check``: ``appliance db check``;
+- ``watermark``: the high-water mark of what was committed, outside the database file;
 - ``commands``: the CLI handlers; ``jsonutil``: exact-money JSON.
 """

@@ -6,12 +6,13 @@ change rarely (tax rules and templates, the group and territory trees, pricing r
 once per ``SqlCatalog`` and kept until ``refresh()``: the till calls it after a sync applied
 masters.
 
-Search ranks matches in tiers, best first: exact code or barcode; code, barcode or name
-starting with the text; a word of the name starting with it; the text anywhere. Within a tier
-names sort alphabetically. Exact and prefix tiers are B-tree range scans; the "anywhere" tiers
-come from the FTS5 indexes of migration 0002 (see ``appliance.store.search_index``), so a
-three-character or longer text is an index lookup over any catalog size. Shorter texts match by
-prefix only: one or two letters "anywhere" would match most of the catalog anyway.
+Item search finds at least what ERPNext's POS finds (code or name containing the text, any
+case, any length; a whole barcode) and ranks it: exact barcode; exact code; code prefix;
+barcode prefix; name prefix; a word starting with each word typed; anywhere. Code-prefix rows
+follow the code, the others the name. Exact and prefix tiers are B-tree range scans; "anywhere"
+comes from FTS5 (see ``appliance.store.search_index``): the trigram indexes of migration 0002
+for words of three or more characters, ``items_short_fts`` (0005_short_term_search) for texts of
+one- and two-character words ("2L", "AA", "6x"), so every text is an index lookup.
 """
 
 from __future__ import annotations
@@ -24,7 +25,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, Table, event, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from appliance.sales.barcode import ScanConfig
@@ -176,10 +188,6 @@ def _item(row: Any) -> CatalogItem:
     )
 
 
-def _sellable() -> ColumnElement[bool]:
-    return ITEMS.c.disabled.is_(False) & ITEMS.c.has_variants.is_(False) & ITEMS.c.is_sales_item
-
-
 def _customer(row: Row[Any]) -> CustomerInfo:
     c = row._mapping
     return CustomerInfo(
@@ -220,6 +228,61 @@ def _tier(needle: str, *texts: str) -> int:
     if wanted and all(any(w.startswith(q) for w in words) for q in wanted):
         return 2
     return 3
+
+
+_ITEM_TEXTS = ("item_code", "item_name")
+# Item search's B-tree lookups, built once: a search runs up to ten of them per keystroke.
+_SELLABLE_SQL = "i.disabled = 0 AND i.has_variants = 0 AND i.is_sales_item = 1"
+_BARCODE_JOIN = "item_barcodes AS b JOIN items AS i ON i.name = b.parent"
+
+
+def _listing(sql: str) -> TextClause:
+    """``sql`` whose ``:v`` takes a list (``IN :v``)."""
+    return text(sql).bindparams(bindparam("v", expanding=True))
+
+
+_EXACT_BARCODE = _listing(
+    f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE b.barcode IN :v AND {_SELLABLE_SQL}"
+)
+_EXACT_CODE = _listing("SELECT i.item_code FROM items AS i WHERE i.item_code IN :v")
+_CODES_AND_NAMES = _listing(
+    f"SELECT i.item_code, i.item_name FROM items AS i WHERE i.item_code IN :v AND {_SELLABLE_SQL}"
+)
+_PREFIX = "{col} >= :lo AND {col} < :hi AND " + _SELLABLE_SQL + " ORDER BY {col} LIMIT :n"
+_NAME_PREFIX_SQL = text(
+    "SELECT i.item_code FROM items AS i WHERE " + _PREFIX.format(col="i.item_name")
+)
+_CODE_PREFIX_SQL = text(
+    "SELECT i.item_code FROM items AS i WHERE " + _PREFIX.format(col="i.item_code")
+)
+_BARCODE_PREFIX_SQL = text(
+    f"SELECT i.item_code FROM {_BARCODE_JOIN} WHERE " + _PREFIX.format(col="b.barcode")
+)
+
+
+def _range(prefix: str, limit: int) -> dict[str, Any]:
+    """Parameters of a "starts with ``prefix``" range scan."""
+    return {"lo": prefix, "hi": prefix + _TOP, "n": limit}
+
+
+# Item search tiers, best first.
+_BARCODE, _CODE, _CODE_PREFIX, _BARCODE_PREFIX, _NAME_PREFIX, _WORD_START, _ANYWHERE = range(7)
+
+
+def _item_tier(needle: str, code: str, name: str) -> int:
+    """The tier the code and name alone earn (barcode tiers come from the queries)."""
+    folded, code_f, name_f = needle.casefold(), code.casefold(), name.casefold()
+    if folded == code_f:
+        return _CODE
+    if code_f.startswith(folded):
+        return _CODE_PREFIX
+    if name_f.startswith(folded):
+        return _NAME_PREFIX
+    words = _WORD.findall(code_f) + _WORD.findall(name_f)
+    wanted = _WORD.findall(folded)
+    if wanted and all(any(w.startswith(q) for w in words) for q in wanted):
+        return _WORD_START
+    return _ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -321,12 +384,20 @@ class SqlCatalog:
         return item, uom
 
     def items(self, item_codes: Iterable[str]) -> dict[str, CatalogItem]:
-        """Several items in one query, by code (missing codes are left out)."""
+        """Several items, by code (missing codes are left out): those not seen yet in one query."""
+        self._current()
         codes = list(dict.fromkeys(item_codes))
-        if not codes:
-            return {}
-        rows = self.session.execute(select(*_ITEM_COLUMNS).where(ITEMS.c.item_code.in_(codes)))
-        return {r.item_code: _item(r) for r in rows}
+        found = {c: known for c in codes if (known := self._items.get(c)) is not None}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            rows = self.session.execute(
+                select(*_ITEM_COLUMNS).where(ITEMS.c.item_code.in_(missing))
+            )
+            for r in rows:
+                item = _item(r)
+                found[item.item_code] = item
+                self._remember(self._items, item.item_code, item)
+        return found
 
     def prices(self, item_code: str, price_list: str) -> tuple[ItemPrice, ...]:
         self._current()
@@ -364,7 +435,12 @@ class SqlCatalog:
         return [str(n) for n in self.session.execute(query).scalars()]
 
     def search_items(self, text_: str, limit: int) -> tuple[CatalogItem, ...]:
-        """Sellable items whose code, name or barcode contains the text, best matches first."""
+        """Sellable items whose code, name or barcode contains the text, best matches first.
+
+        Tiers (``_BARCODE`` to ``_ANYWHERE``): exact barcode, exact code, code prefix, barcode
+        prefix, name prefix, a word of the code or name starting with each word typed, anywhere.
+        Code-prefix rows follow code order, the others the name (case-folded), then the code.
+        """
         needle = " ".join(text_.split())
         if not needle or limit <= 0:
             return ()
@@ -375,63 +451,58 @@ class SqlCatalog:
                 found[code] = min(tier, found.get(code, tier))
 
         variants = _variants(needle)
-        by_barcode = select(ITEMS.c.item_code).join_from(
-            BARCODES, ITEMS, ITEMS.c.name == BARCODES.c.parent
-        )
-        take(self._names(select(ITEMS.c.item_code).where(ITEMS.c.item_code.in_(variants))), 0)
-        take(self._names(by_barcode.where(BARCODES.c.barcode.in_(variants))), 0)
-        take(
-            self._names(
-                select(ITEMS.c.item_code)
-                .where(ITEMS.c.item_name >= needle, ITEMS.c.item_name < needle + _TOP)
-                .where(_sellable())
-                .order_by(ITEMS.c.item_name)
-                .limit(limit)
-            ),
-            1,
-        )
+        take(self._names_sql(_EXACT_BARCODE, {"v": variants}), _BARCODE)
+        take(self._names_sql(_EXACT_CODE, {"v": variants}), _CODE)
+        take(self._names_sql(_NAME_PREFIX_SQL, _range(needle, limit)), _NAME_PREFIX)
         for v in variants:
-            take(
-                self._names(
-                    select(ITEMS.c.item_code)
-                    .where(ITEMS.c.item_code >= v, ITEMS.c.item_code < v + _TOP)
-                    .where(_sellable())
-                    .order_by(ITEMS.c.item_code)
-                    .limit(limit)
-                ),
-                1,
-            )
+            take(self._names_sql(_CODE_PREFIX_SQL, _range(v, limit)), _CODE_PREFIX)
             if " " not in needle:
-                take(
-                    self._names(
-                        by_barcode.where(BARCODES.c.barcode >= v, BARCODES.c.barcode < v + _TOP)
-                        .where(_sellable())
-                        .order_by(BARCODES.c.barcode)
-                        .limit(limit)
-                    ),
-                    1,
-                )
-        if sum(1 for t in found.values() if t <= 1) < limit:
-            take(self._fts_items(needle, _cap(limit)), 3)
+                take(self._names_sql(_BARCODE_PREFIX_SQL, _range(v, limit)), _BARCODE_PREFIX)
+        # A whole barcode is a scan (ERPNext's POS lists its item alone): no "anywhere" search,
+        # whose trigram lookups cost most for long runs of digits.
+        scanned = _BARCODE in found.values()
+        if not scanned and sum(1 for t in found.values() if t <= _NAME_PREFIX) < limit:
+            if all(len(w) < search_index.TRIGRAM_MIN for w in needle.split()):
+                take(self._short_items(needle, _cap(limit)), _ANYWHERE)
+            else:
+                take(self._fts_items(needle, _cap(limit)), _ANYWHERE)
         if not found:
             return ()
         # Rank on code and name only; load whole items (UOMs, taxes) for the winners alone.
-        names = self.session.execute(
-            select(ITEMS.c.item_code, ITEMS.c.item_name).where(
-                ITEMS.c.item_code.in_(list(found)), _sellable()
-            )
-        )
-        folded = needle.casefold()
+        names = self.session.execute(_CODES_AND_NAMES, {"v": list(found)})
         ranked = []
         for code, name in names:
-            tier = min(found[code], _tier(needle, code, name))
-            # Text that starts codes is a code: those rows follow code order, the rest names.
-            by_code = code.casefold().startswith(folded)
-            ranked.append((tier, not by_code, code if by_code else name.casefold(), code))
+            tier = min(found[code], _item_tier(needle, code, name))
+            ranked.append((tier, code if tier == _CODE_PREFIX else name.casefold(), code))
         ranked.sort()
         winners = [code for *_key, code in ranked[:limit]]
         items = self.items(winners)
         return tuple(items[code] for code in winners if code in items)
+
+    def _short_items(self, needle: str, cap: int) -> list[str]:
+        """Items whose code or name contains every word of a needle of short words (1-2 chars).
+
+        ``items_short_fts`` (migration 0005_short_term_search) answers words of letters and
+        digits exactly; a word with other characters ("#1") is looked up by its letters and
+        digits and checked with LIKE, and one with none ("#") by LIKE alone, a scan.
+        """
+        match, odd = search_index.short_match_expression(needle)
+        like = ""
+        params: dict[str, Any] = {"cap": cap}
+        for n, word in enumerate(odd):
+            params[f"odd{n}"] = f"%{_like_escape(word)}%"
+            either = " OR ".join(f"i.{c} LIKE :odd{n} ESCAPE '\\'" for c in _ITEM_TEXTS)
+            like += f" AND ({either})"
+        if match is None:
+            return self._names_sql(
+                f"SELECT i.item_code FROM items AS i WHERE {_SELLABLE_SQL}{like} LIMIT :cap", params
+            )
+        params["match"] = match
+        return self._names_sql(
+            "SELECT i.item_code FROM items_short_fts AS f JOIN items AS i ON i.rowid = f.rowid "
+            f"WHERE items_short_fts MATCH :match AND {_SELLABLE_SQL}{like} LIMIT :cap",
+            params,
+        )
 
     def _fts_items(self, needle: str, cap: int) -> list[str]:
         kind = self.tokenizer()
@@ -473,8 +544,9 @@ class SqlCatalog:
             sql += f" AND ({either})"
         return sql, params
 
-    def _names_sql(self, sql: str, params: Mapping[str, Any]) -> list[str]:
-        return [str(n) for n in self.session.execute(text(sql), dict(params)).scalars()]
+    def _names_sql(self, sql: str | TextClause, params: Mapping[str, Any]) -> list[str]:
+        query = text(sql) if isinstance(sql, str) else sql
+        return [str(n) for n in self.session.execute(query, dict(params)).scalars()]
 
     def search_customers(self, text_: str, limit: int) -> tuple[CustomerInfo, ...]:
         """Enabled customers whose name or mobile number contains the text, best first."""

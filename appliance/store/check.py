@@ -25,7 +25,7 @@ from appliance.store.models import (
     PosInvoicePayment,
     PosOpeningEntry,
 )
-from appliance.store.sales import OPENING_DOCTYPE, SALE_DOCTYPES, payload_sha256
+from appliance.store.sales import OPENING_DOCTYPE, SALE_DOCTYPES, fingerprint_matches
 
 SALE_KINDS = ("sale", "return")
 _LIMIT = 100  # problems reported per check; one bad pattern must not bury the others
@@ -52,6 +52,8 @@ def check_database(session: Session) -> list[Problem]:
         _orphans,
         _sale_money,
         _sale_fingerprints,
+        _sale_journal_totals,
+        _outbox_fingerprints,
         _shift_structure,
         _outbox,
     ):
@@ -209,15 +211,68 @@ def _sale_fingerprints(session: Session) -> list[Problem]:
         and_(JournalEntry.ref == PosInvoice.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
     )
     for offline_id, payload, data in session.execute(stmt):
-        try:
-            recorded = jsonutil.loads(data).get("payload_sha256")
-        except (ValueError, AttributeError):
-            recorded = None
-        if recorded != payload_sha256(payload):
+        if not fingerprint_matches(payload, data):
             out.append(
                 Problem(
                     "payload_fingerprint",
                     "payload differs from its journal fingerprint",
+                    offline_id,
+                )
+            )
+            if len(out) >= _LIMIT:
+                break
+    return out
+
+
+# The sale's money as the journal recorded it at commit: a row edited afterwards no longer agrees.
+JOURNALED_TOTALS = ("grand_total", "rounded_total", "paid_amount", "change_amount")
+
+
+def _sale_journal_totals(session: Session) -> list[Problem]:
+    out: list[Problem] = []
+    columns = [getattr(PosInvoice, f) for f in JOURNALED_TOTALS]
+    stmt = select(PosInvoice.offline_id, JournalEntry.data, *columns).join(
+        JournalEntry,
+        and_(JournalEntry.ref == PosInvoice.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
+    )
+    for offline_id, data, *stored in session.execute(stmt):
+        try:
+            recorded = jsonutil.loads(data)
+        except ValueError:
+            recorded = {}
+        changed = [
+            f"{name} {value} (journaled {recorded.get(name)})"
+            for name, value in zip(JOURNALED_TOTALS, stored, strict=True)
+            if name in recorded and Decimal(str(recorded[name])) != value
+        ]
+        if changed:
+            out.append(
+                Problem(
+                    "sale_totals_journal",
+                    f"stored totals differ from what was journaled at commit: {', '.join(changed)}",
+                    offline_id,
+                )
+            )
+            if len(out) >= _LIMIT:
+                break
+    return out
+
+
+def _outbox_fingerprints(session: Session) -> list[Problem]:
+    """What the agent would send for a sale is what was journaled at commit time."""
+    out: list[Problem] = []
+    stmt = select(OutboxEntry.offline_id, OutboxEntry.payload, JournalEntry.data).join(
+        JournalEntry,
+        and_(JournalEntry.ref == OutboxEntry.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
+    )
+    for offline_id, payload, data in session.execute(
+        stmt.where(OutboxEntry.doctype.in_(SALE_DOCTYPES))
+    ):
+        if not fingerprint_matches(payload, data):
+            out.append(
+                Problem(
+                    "outbox_payload_fingerprint",
+                    "the outbox copy differs from the sale as journaled (it is not sent)",
                     offline_id,
                 )
             )

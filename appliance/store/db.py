@@ -13,6 +13,7 @@ transaction handling would emit a plain deferred BEGIN, so it is switched off an
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from appliance import paths
+from appliance.store import watermark
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 _BEGIN_OPTION = "appliance_begin"
@@ -106,7 +110,39 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     must not trigger a fresh query per attribute).
     """
     bind = reader_engine(engine) if read_only else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    factory = sessionmaker(bind=bind, expire_on_commit=False)
+    if not read_only:
+        event.listen(factory, "after_commit", _advance_watermark)
+        event.listen(factory, "after_rollback", _forget_watermark)
+    return factory
+
+
+# What a transaction moved the store's high-water mark to (store/watermark.py): journal.append and
+# the receipt counter note it in ``session.info``; once the database has committed, the mark
+# file follows.
+WATERMARK_JOURNAL = "watermark_journal"
+WATERMARK_RECEIPTS = "watermark_receipts"
+
+
+def _advance_watermark(session: Session) -> None:
+    journal = session.info.pop(WATERMARK_JOURNAL, None)
+    receipts = session.info.pop(WATERMARK_RECEIPTS, None)
+    bind = session.get_bind()
+    database = (bind.engine if isinstance(bind, Connection) else bind).url.database
+    if not (journal or receipts) or not database or database == ":memory:":
+        return
+    seq, digest = journal or (0, "")
+    try:
+        watermark.advance(Path(database), watermark.Mark(seq, digest, receipts or {}))
+    except (OSError, watermark.StoreBehindError) as exc:
+        # The sale is committed; only the guard against a later loss lags behind. Said loudly,
+        # never raised: raising here would tell the cashier a committed sale failed.
+        log.error("the store's high-water mark was not advanced: %s", exc)
+
+
+def _forget_watermark(session: Session) -> None:
+    session.info.pop(WATERMARK_JOURNAL, None)
+    session.info.pop(WATERMARK_RECEIPTS, None)
 
 
 @dataclass

@@ -53,6 +53,7 @@ class JournalKind(StrEnum):
     PULL_FULL_START = "pull_full_start"  # the agent's first full pull of the masters began
     PULL_FULL_END = "pull_full_end"
     USB_EXPORT = "usb_export"
+    STORE_LOSS_ACCEPTED = "store_loss_accepted"  # IT: the store lost committed work, go on
 
 
 class JournalVerdict(StrEnum):
@@ -126,6 +127,8 @@ def append(
         ),
     }
     conn.execute(_INSERT, values)
+    # The store's high-water mark follows once this transaction commits (store/db.py).
+    session.info["watermark_journal"] = (next_seq, values["hash"])
     entry = JournalEntry(**values)
     make_transient_to_detached(entry)  # the row is written: attach it without another INSERT
     session.add(entry)

@@ -954,6 +954,21 @@ def _write_settings(session: Session, values: Mapping[str, Any]) -> None:
     session.flush()
 
 
+def record_erpnext_version(session: Session, major: int) -> bool:
+    """The server's major version, whose totals rules the till follows; True if it changed."""
+    if major not in (15, 16):
+        major = 16 if major > 16 else 15  # the nearest rules the engine knows
+    row = session.get(TotalsSettingsRow, 1)
+    if row is None:
+        row = TotalsSettingsRow(id=1, currency="", smallest_currency_fraction_value=Decimal(0))
+        session.add(row)
+    elif row.erpnext_version == major:
+        return False
+    row.erpnext_version = major
+    session.flush()
+    return True
+
+
 def _safe(convert: Callable[[Any], Any], value: Any, where: str, key: str) -> Any:
     try:
         return convert(value)

@@ -50,7 +50,13 @@ def next_receipt_no(session: Session, terminal_id: str) -> str:
     if not _TERMINAL_ID.match(terminal_id):
         raise ValueError(f"terminal id {terminal_id!r} must be letters, digits or _")
     number = session.connection().execute(_BUMP, {"terminal": terminal_id}).scalar_one()
+    _note(session, terminal_id, number)
     return format_receipt_no(terminal_id, number)
+
+
+def _note(session: Session, terminal_id: str, number: int) -> None:
+    """The number the store's high-water mark moves to when this transaction commits."""
+    session.info.setdefault("watermark_receipts", {})[terminal_id] = number
 
 
 def give_back_receipt_no(session: Session, receipt_no: str) -> bool:
@@ -67,4 +73,7 @@ def give_back_receipt_no(session: Session, receipt_no: str) -> bool:
     if conn.execute(_USED, {"receipt_no": receipt_no}).first() is not None:
         return False
     result = conn.execute(_GIVE_BACK, {"terminal": match["terminal"], "n": int(match["n"])})
-    return bool(getattr(result, "rowcount", 0))
+    given_back = bool(getattr(result, "rowcount", 0))
+    if given_back:
+        _note(session, match["terminal"], int(match["n"]) - 1)
+    return given_back

@@ -205,6 +205,29 @@ def payload_sha256(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
 
 
+def fingerprint_matches(payload_text: str, journal_data: str) -> bool:
+    """``payload_text`` is the payload its sale's journal entry fingerprinted at commit time."""
+    try:
+        recorded = jsonutil.loads(journal_data).get("payload_sha256")
+    except (ValueError, AttributeError):
+        return False
+    return bool(recorded) and recorded == payload_sha256(payload_text)
+
+
+def journaled_fingerprint_matches(session: Session, offline_id: str, payload_text: str) -> bool:
+    """The sale ``offline_id``'s journal entry fingerprinted exactly ``payload_text``."""
+    data = session.scalar(
+        select(JournalEntry.data)
+        .where(
+            JournalEntry.ref == offline_id,
+            JournalEntry.kind.in_((journal.JournalKind.SALE, journal.JournalKind.RETURN)),
+        )
+        .order_by(JournalEntry.seq)
+        .limit(1)
+    )
+    return data is not None and fingerprint_matches(payload_text, data)
+
+
 _invoices = cast(Table, PosInvoice.__table__)
 _items = cast(Table, PosInvoiceItem.__table__)
 _shifts = cast(Table, PosOpeningEntry.__table__)

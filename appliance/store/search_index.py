@@ -6,6 +6,10 @@ their tables by triggers. With SQLite >= 3.34 they use the trigram tokenizer, so
 three or more characters is an index lookup; older SQLite gets unicode61 words with prefix
 indexes, where a query matches the start of words instead.
 
+``items_short_fts`` (migration 0005_short_term_search) holds every two-character run of
+"item_code item_name" as a unicode61 token, for search terms of one or two characters, which
+the trigram index cannot look up.
+
 Alembic's autogenerate must not see them (they are not in the models): ``include_object``.
 """
 
@@ -22,7 +26,8 @@ from sqlalchemy.orm import Session
 ITEMS = "items_fts"
 BARCODES = "item_barcodes_fts"
 CUSTOMERS = "customers_fts"
-FTS_TABLES = (ITEMS, BARCODES, CUSTOMERS)
+SHORT = "items_short_fts"
+FTS_TABLES = (ITEMS, BARCODES, CUSTOMERS, SHORT)
 # What FTS5 creates beside each virtual table.
 _SHADOW = re.compile(rf"^({'|'.join(FTS_TABLES)})(_(data|idx|content|docsize|config))?$")
 TRIGRAM_MIN = 3  # trigram queries shorter than this match nothing
@@ -33,14 +38,17 @@ class Tokenizer(StrEnum):
     UNICODE61 = "unicode61"  # whole words, with prefix queries
 
 
+POSITIONS = "short_search_positions"  # 1..1000, the runs items_short_text cuts (0005)
+
+
 def is_search_table(name: str | None) -> bool:
-    return bool(name) and _SHADOW.match(name or "") is not None
+    return bool(name) and (name == POSITIONS or _SHADOW.match(name or "") is not None)
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic hook: leave the FTS tables (and their shadow tables) out of autogenerate."""
+    """Alembic hook: leave the search tables (FTS, shadow, positions) out of autogenerate."""
     return not (type_ == "table" and is_search_table(name))
 
 
@@ -96,3 +104,22 @@ def _quote(term: str) -> str:
 def _words(text_: str) -> list[str]:
     # unicode61 splits on anything not a letter or digit; a query term must be split the same way.
     return [w for w in re.split(r"[^\w]+|_", text_) if w]
+
+
+def short_match_expression(needle: str) -> tuple[str | None, list[str]]:
+    """The ``items_short_fts`` MATCH string for a needle of one- and two-character words.
+
+    A two-character word of letters and digits is one token, a one-character word a prefix
+    query (the token of any run starting with it). A word with other characters ("#1", "-") is
+    looked up by its letters and digits alone, a superset, and returned in the second element:
+    the caller must also check it with LIKE. None when no word has a letter or digit.
+    """
+    terms: list[str] = []
+    odd: list[str] = []
+    for word in needle.split():
+        kept = "".join(c for c in word if c.isalnum())
+        if kept != word:
+            odd.append(word)
+        if kept:
+            terms.append(_quote(kept) + ("*" if len(kept) == 1 else ""))
+    return (" AND ".join(terms) if terms else None), odd

@@ -9,9 +9,13 @@ Layout (UTF-8, one JSON object per line, ``\\n`` after every line, the last one 
 
 The signature is HMAC-SHA256 over every byte before the last line. A reader checks it before it
 believes anything else in the file, so a bundle cut short (a yanked stick), altered or signed with
-another terminal's key is refused whole. Documents come in dependency order (opening entries,
-customers made offline, sales, returns, closing entries); a reference is a document a bundled one
-needs that ERPNext already had when the bundle was made (its ERPNext name came back then).
+another terminal's key is refused whole. Before that check the manifest's ``terminal`` only picks
+the key, and only if it is a terminal id (``keys.checked_terminal``); nothing else the unverified
+manifest says is used or repeated, beyond its format and version and a well-formed fingerprint.
+
+Documents come in dependency order (opening entries, customers made offline, sales, returns,
+closing entries); a reference is a document a bundled one needs that ERPNext already had when
+the bundle was made (its ERPNext name came back then).
 """
 
 from __future__ import annotations
@@ -20,19 +24,24 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from appliance.agent.ledger import ClosingSale
+from appliance.sales.payload import TERMINAL_FIELD
 from appliance.store import jsonutil
-from appliance.transfer.keys import fingerprint
+from appliance.transfer.keys import TransferKeyError, checked_terminal, fingerprint
+from appliance.untrusted import read_file, reason, shown
 
 FORMAT = "appliance-usb-bundle"
 VERSION = 1
 SUFFIX = ".bundle"
 SIGNATURE_FIELD = "hmac_sha256"
+SIZE_LIMIT = 1 << 30  # far above a year of one till's sales; a stick's endless file stops here
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 KeyFinder = Callable[[str], bytes]  # the transfer key of a terminal id
 
@@ -201,22 +210,21 @@ def decode(data: bytes, key_for: KeyFinder) -> Bundle:
         raise BundleError("truncated: the bundle does not end with its signature line")
     cut = data.rfind(b"\n", 0, len(data) - 1) + 1
     body, last = data[:cut], data[cut:]
-    try:
-        signature = json.loads(last)[SIGNATURE_FIELD]
-        bytes.fromhex(signature)
-    except (ValueError, TypeError, KeyError):
-        raise BundleError("truncated or not a bundle: its last line is not a signature") from None
+    signature = _signature(last)
     header = _manifest_line(body)
-    terminal = header.get("terminal")
-    if not isinstance(terminal, str) or not terminal:
-        raise BundleError("not a bundle: the manifest names no terminal")
+    try:
+        terminal = checked_terminal(header.get("terminal"))
+    except TransferKeyError as exc:
+        raise BundleError(f"not a bundle from a terminal: the manifest's {exc}") from None
     key = key_for(terminal)
     expected = hmac.new(key, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, str(signature).lower()):
-        if header.get("key_fingerprint") != fingerprint(key):
+    if not hmac.compare_digest(expected, signature):
+        claimed = header.get("key_fingerprint")
+        if claimed != fingerprint(key):
+            said = claimed if isinstance(claimed, str) and _FINGERPRINT.fullmatch(claimed) else "?"
             raise BundleError(
                 f"signature does not match: signed with another key than the one for terminal "
-                f"{terminal} (key {header.get('key_fingerprint')}, ours {fingerprint(key)})"
+                f"{terminal} (key {said}, ours {fingerprint(key)})"
             )
         raise BundleError("signature does not match: the bundle was altered or damaged")
     return _parse(body)
@@ -224,22 +232,36 @@ def decode(data: bytes, key_for: KeyFinder) -> Bundle:
 
 def read(path: Path, key_for: KeyFinder) -> Bundle:
     try:
-        data = path.read_bytes()
+        data = read_file(path, SIZE_LIMIT)
     except OSError as exc:
-        raise BundleError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise BundleError(f"cannot read {path}: {reason(exc)}") from None
     return decode(data, key_for)
 
 
-def _manifest_line(body: bytes) -> dict[str, Any]:
-    first = body.split(b"\n", 1)[0]
+def _json_line(line: bytes) -> object:
+    """One unverified line as JSON, or None: however it is broken (nested beyond the parser's
+    depth, a number too long to convert, not UTF-8), it is just not what it should be."""
     try:
-        header = json.loads(first)
-    except ValueError:
-        header = None
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _signature(last: bytes) -> str:
+    line = _json_line(last)
+    signature = line.get(SIGNATURE_FIELD) if isinstance(line, dict) else None
+    if not isinstance(signature, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", signature):
+        raise BundleError("truncated or not a bundle: its last line is not a signature")
+    return signature.lower()
+
+
+def _manifest_line(body: bytes) -> dict[str, Any]:
+    header = _json_line(body.split(b"\n", 1)[0])
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BundleError("not an appliance bundle (no manifest line)")
     if header.get("version") != VERSION:
-        raise BundleError(f"bundle version {header.get('version')} is not supported (want 1)")
+        version = shown(header.get("version"))
+        raise BundleError(f"bundle version {version} is not supported (want {VERSION})")
     return header
 
 
@@ -254,7 +276,15 @@ def _parse(body: bytes) -> Bundle:
             if r["type"] == "reference"
         ]
         documents = [Document.from_dict(d) for d in lines[1:] if d["type"] == "document"]
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise BundleError(f"malformed bundle content: {type(exc).__name__}: {exc}") from None
     counts: dict[str, int] = {}
     for doc in documents:
@@ -266,4 +296,13 @@ def _parse(body: bytes) -> Bundle:
         or len(lines) != 1 + len(references) + len(documents)
     ):
         raise BundleError("the manifest does not match the bundle's contents")
+    for doc in documents:
+        # A till's key vouches for that till's documents only: one whose key leaked cannot
+        # carry another till's sales (payloads name their till since appliance_terminal).
+        made_by = doc.payload.get(TERMINAL_FIELD)
+        if made_by is not None and made_by != manifest.terminal:
+            raise BundleError(
+                f"{doc.doctype} {shown(doc.offline_id)} was made by till {shown(made_by)}, "
+                f"not by {manifest.terminal} whose key signed the bundle"
+            )
     return Bundle(manifest, references, documents)

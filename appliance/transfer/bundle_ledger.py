@@ -71,3 +71,6 @@ class BundleLedger:
     def release(self, jobs: Sequence[Job], message: str | None) -> None:
         for job in jobs:
             self._unsettled[(job.doctype, job.offline_id)] = message or "not tried"
+
+    def server_version(self, major: int) -> None:
+        """Nothing to record: the bundle's sales were computed on the till already."""

@@ -26,7 +26,13 @@ from appliance.store.migrate import MigrationError, upgrade_to_head
 from appliance.transfer import bundle as bundles
 from appliance.transfer.export import export_bundle
 from appliance.transfer.importer import import_bundle
-from appliance.transfer.keys import TransferKeyError, key_for_terminal, read_key, write_new_key
+from appliance.transfer.keys import (
+    TransferKeyError,
+    key_for_terminal,
+    read_key,
+    read_stored_key,
+    write_new_key,
+)
 
 EXIT_REFUSED_DOCUMENTS = 4
 
@@ -82,15 +88,16 @@ def export(args: argparse.Namespace) -> int:
 
 
 def _key_finder(args: argparse.Namespace, cfg: Config) -> bundles.KeyFinder:
-    """The key for the bundle's terminal: --key-file, else <keys dir>/<terminal>.key, else this
-    machine's own key when the bundle is its own."""
+    """The key for the bundle's terminal (a terminal id by now, nothing else the bundle says is
+    believed yet): --key-file, else <keys dir>/<terminal>.key (only a file in that directory),
+    else this machine's own key when the bundle is its own."""
     keys_dir = Path(args.keys_dir) if args.keys_dir else cfg.transfer.keys_dir
 
     def key_for(terminal: str) -> bytes:
         if args.key_file:
             return read_key(Path(args.key_file))
         if keys_dir is not None:
-            return read_key(key_for_terminal(keys_dir, terminal))
+            return read_stored_key(keys_dir, terminal)
         if cfg.transfer.key_file is not None and terminal == cfg.terminal.id:
             return read_key(cfg.transfer.key_file)
         raise TransferKeyError(
@@ -140,8 +147,8 @@ def import_(args: argparse.Namespace) -> int:
 def transfer_key(args: argparse.Namespace) -> int:
     """``appliance transfer-key --terminal T --out FILE|DIR``: a new key, its fingerprint."""
     out = Path(args.out)
-    path = key_for_terminal(out, args.terminal) if out.is_dir() else out
     try:
+        path = key_for_terminal(out, args.terminal) if out.is_dir() else out
         key_fingerprint = write_new_key(path, replace=args.replace)
     except TransferKeyError as exc:
         return _fail("transfer-key", str(exc))

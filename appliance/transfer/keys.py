@@ -1,7 +1,10 @@
 """Per-terminal transfer keys: 32 random bytes, written as 64 hex digits in a file.
 
 The terminal signs its bundles with its own key (``[transfer] key_file``); the importer holds the
-same key, either as one file (``--key-file``) or in a directory of ``<terminal id>.key`` files.
+same key, either as one file (``--key-file``) or in its key store, a directory of
+``<terminal id>.key`` files. A bundle's manifest names its terminal before anything in it is
+verified: that name picks a file in the key store only if it is a terminal id, and only a file
+that really is in the store (no path in the name, no symlink out of the directory).
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ import re
 import secrets
 from pathlib import Path
 
+from appliance.config import TERMINAL_ID
+from appliance.untrusted import read_file, reason, shown
+
 KEY_BYTES = 32
+KEY_FILE_LIMIT = 4096
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -22,19 +29,51 @@ class TransferKeyError(ValueError):
 
 def read_key(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="ascii").strip()
+        text = read_file(path, KEY_FILE_LIMIT).decode("ascii").strip()
     except FileNotFoundError:
         raise TransferKeyError(f"{path}: transfer key file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TransferKeyError(f"{path}: cannot read the transfer key: {exc}") from None
+    except OSError as exc:
+        raise TransferKeyError(f"{path}: cannot read the transfer key: {reason(exc)}") from None
+    except UnicodeDecodeError:
+        raise TransferKeyError(f"{path}: cannot read the transfer key: not hex digits") from None
     if not _HEX.match(text) or len(text) < 2 * KEY_BYTES or len(text) % 2:
         # Never echo the content: it may be a key pasted the wrong way.
         raise TransferKeyError(f"{path}: a transfer key is at least {2 * KEY_BYTES} hex digits")
     return bytes.fromhex(text)
 
 
+def checked_terminal(terminal: object) -> str:
+    """``terminal`` if it is a terminal id (the pattern ``[terminal] id`` must match)."""
+    if not isinstance(terminal, str) or not TERMINAL_ID.fullmatch(terminal):
+        raise TransferKeyError(
+            f"{shown(terminal)} is not a terminal id (1-16 letters, digits or _)"
+        )
+    return terminal
+
+
 def key_for_terminal(directory: Path, terminal: str) -> Path:
-    return directory / f"{terminal}.key"
+    return directory / f"{checked_terminal(terminal)}.key"
+
+
+def read_stored_key(store: Path, terminal: str) -> bytes:
+    """The key of ``terminal`` in the key store ``store``: ``<terminal>.key``, a file in that
+    directory or a symlink to one that stays in it (a key kept under another name there)."""
+    path = key_for_terminal(store, terminal)
+    try:
+        home = store.resolve(strict=True)
+    except OSError as exc:
+        raise TransferKeyError(f"key store {store}: {reason(exc)}") from None
+    try:
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise TransferKeyError(f"{path}: transfer key file not found") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise TransferKeyError(f"{path}: cannot read the transfer key: {exc}") from None
+    if not real.is_relative_to(home):
+        raise TransferKeyError(
+            f"{path}: links outside the key store ({real}): refused, import keys as files"
+        )
+    return read_key(real)
 
 
 def fingerprint(key: bytes) -> str:

@@ -25,6 +25,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from appliance.provision_status import refusal
 from appliance.tui.context import Context
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
 from appliance.tui.peripherals import PrintNotice
@@ -328,7 +329,10 @@ class PosApp(LockedDownApp):
         """
         backend = self.ctx.backend
         status = await backend.run(backend.status)
+        where = self.ctx.provisioning_status
+        refused = await asyncio.to_thread(refusal, where) if where else ""
         self.show_status(
+            provisioning=refused,
             cashier=self._cashier_label(),
             shift_open=status.shift_open,
             online=status.link == "up",

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from appliance import paths
 from appliance.config import Config, ConfigError
 from appliance.counter.cashier import ApprovalRequest, CashierCard
+from appliance.provision_status import STATUS, failure
+from appliance.store import watermark
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -74,16 +76,22 @@ def unconfigured(problem: ConfigError) -> Readiness:
     )
 
 
-def readiness(db: Path, cfg: Config) -> Readiness:
+def readiness(db: Path, cfg: Config, provisioning_status: Path = STATUS) -> Readiness:
     """What a brand-new (or half-set-up) terminal is missing, in the words an installer needs."""
     if cfg.terminal.id == UNPROVISIONED:
+        said = failure(provisioning_status)
         return Readiness(
             (
                 f"Not provisioned: {cfg.source} is the image's placeholder.",
+                *([f"The provisioning file was not applied: {said}"] if said else []),
                 "Provision the terminal with Ansible: it writes the config with this terminal's "
                 "id and POS Profile, and the sync agent then pulls the store.",
             )
         )
+    try:
+        watermark.check(db)
+    except watermark.StoreBehindError as exc:
+        return Readiness((str(exc),))
     if not db.exists():
         return Readiness(
             (

@@ -21,6 +21,7 @@ from appliance import paths
 from appliance.config import Config, ConfigError, load_config
 from appliance.counter.cashier import read_cashiers
 from appliance.demo import DEMO_CONFIG
+from appliance.provision_status import STATUS
 from appliance.support.activity import TillActivity
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend, Readiness, readiness, unconfigured
@@ -91,7 +92,7 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     try:
         activity = TillActivity(paths.data_dir())
         activity.idle()  # a till that starts has no cart: whatever the last one said is over
-        ctx = Context(backend, devices, demo=demo, activity=activity)
+        ctx = Context(backend, devices, demo=demo, activity=activity, provisioning_status=STATUS)
         PosApp(ctx, cfg.terminal.inactivity_lock_seconds).run()
     finally:
         if real is not None:

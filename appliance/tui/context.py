@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from appliance.counter.cashier import CashierCard
 from appliance.support.activity import TillActivity
@@ -19,6 +20,8 @@ class Context:
     # Tells `appliance busy` (and so a rollout) whether a sale is in progress; None in tests
     # that don't look at it.
     activity: TillActivity | None = None
+    # provisioning's status.json (provision_status.py): a refused file is said on screen.
+    provisioning_status: Path | None = None
 
     @property
     def user(self) -> str:

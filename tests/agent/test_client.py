@@ -24,8 +24,6 @@ from appliance.fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, make_client
 from tests.shared import RECORDED
 
-needs_recordings = pytest.mark.skipif(not RECORDED.is_dir(), reason="no recordings here")
-
 
 def _recorded_response(slug: str) -> requests.Response:
     meta = json.loads((RECORDED / f"{slug}.meta.json").read_text())
@@ -36,7 +34,6 @@ def _recorded_response(slug: str) -> requests.Response:
     return resp
 
 
-@needs_recordings
 @pytest.mark.parametrize(
     ("slug", "kind", "exc_type", "message"),
     [
@@ -62,7 +59,6 @@ def test_recorded_errors_map_to_classes(
     assert "<strong>" not in err.message
 
 
-@needs_recordings
 def test_duplicates_are_recognised() -> None:
     assert error_from_response(_recorded_response("28_invoice_same_offline_id_again")).is_duplicate
     assert error_from_response(_recorded_response("32_customer_same_offline_id_again")).is_duplicate
@@ -70,7 +66,6 @@ def test_duplicates_are_recognised() -> None:
     assert not error_from_response(_recorded_response("34_invoice_insufficient_stock")).is_duplicate
 
 
-@needs_recordings
 def test_server_messages_decode_to_plain_text() -> None:
     body = json.loads((RECORDED / "80_invoice_without_open_shift.response.json").read_text())
     assert decode_server_messages(body["_server_messages"]) == [

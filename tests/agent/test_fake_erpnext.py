@@ -1,17 +1,14 @@
-"""The fake ERPNext answers like the recordings of a real ERPNext 15 (../shared/erpnext/)."""
+"""The fake ERPNext answers like a real ERPNext 15 (tests/data/erpnext/recorded, vendored)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
 import requests
 
 from appliance.fakeerp import FakeERPNext
 from tests.shared import RECORDED
-
-pytestmark = pytest.mark.skipif(not RECORDED.is_dir(), reason="no recordings here")
 
 
 def _recorded(slug: str) -> tuple[int, dict[str, Any]]:
@@ -256,6 +253,39 @@ def test_return_refunds_at_most_the_rounded_total(erp: FakeERPNext) -> None:
     r = s.post(url, json=right)
     assert r.status_code == 200, r.text
     assert r.json()["data"]["status"] == "Return" and r.json()["data"]["grand_total"] == -10.5
+
+
+def test_a_second_return_of_what_was_given_back_is_refused(erp: FakeERPNext) -> None:
+    """validate_returned_items (FACTS §3.13): per original row, no more back than was sold, the
+    returns before this one included, whether the row is linked by pos_invoice_item or not."""
+    s = _session(erp)
+    _open_shift(erp, s)
+    url = f"{erp.url}/api/resource/POS Invoice"
+    original = s.post(url, json=_invoice()).json()["data"]
+    row = original["items"][0]["name"]
+
+    def give_back(offline_id: str, link: str | None, qty: int = -1) -> requests.Response:
+        item = {"item_code": "SKU-000010", "qty": qty, "rate": 10, "warehouse": "Stores - PPC"}
+        if link:
+            item["pos_invoice_item"] = link
+        body = _invoice(
+            offline_id=offline_id,
+            items=[item],
+            is_return=1,
+            return_against=original["name"],
+            payments=[{"mode_of_payment": "Cash", "account": "Cash - PPC", "amount": -10.5}],
+            paid_amount=-10.5,
+        )
+        return s.post(url, json=body)
+
+    r = give_back("r0", row, qty=-2)
+    assert r.status_code == 417 and r.json()["exc_type"] == "StockOverReturnError"
+    assert _messages(r.json())[-1] == "Row # 1: Cannot return more than 1 for Item SKU-000010"
+    assert give_back("r1", row).status_code == 200
+    for offline_id, link in (("r2", row), ("r3", None)):
+        r = give_back(offline_id, link)
+        assert r.status_code == 417 and r.json()["exc_type"] == "StockOverReturnError"
+        assert _messages(r.json())[-1] == "Item SKU-000010 has already been returned"
 
 
 def test_child_tables_need_parent(erp: FakeERPNext) -> None:

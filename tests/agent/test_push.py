@@ -62,8 +62,12 @@ def test_a_shift_lands_exactly_once(
     (orig,) = [i for i in invoices if i["offline_id"] == sales[0]]
     assert ret["return_against"] == orig["name"]
     assert ret["grand_total"] == -orig["grand_total"]
+    # Each returned row names the row it returns: ERPNext checks no more comes back than sold.
+    assert [r["pos_invoice_item"] for r in ret["items"]] == [r["name"] for r in orig["items"]]
     assert len(closing[0]["pos_transactions"]) == 4
     assert closing[0]["pos_opening_entry"] == opening[0]["name"]
+    # Every document says which till made it (the field `erpnext setup` adds).
+    assert {d["appliance_terminal"] for d in (*opening, *invoices, *closing)} == {"DEMO1"}
     # Names follow ERPNext's series.
     assert orig["name"].startswith("ACC-PSINV-") and opening[0]["name"].startswith("POS-OPE-")
 

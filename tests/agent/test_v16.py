@@ -111,7 +111,8 @@ def test_sales_invoice_mode_day_lands_exactly_once(
     assert ret["grand_total"] == -orig["grand_total"]
     # Each returned row names the original's row (NOTES §2 "Return", 40).
     assert [r["sales_invoice_item"] for r in ret["items"]] == [r["name"] for r in orig["items"]]
-    _assert_return_link_checked(client16, orig)
+    # (on a sale not returned yet: ERPNext refuses to take back more than was sold)
+    _assert_return_link_checked(client16, next(i for i in invoices if i["offline_id"] == sales[1]))
 
     (closing,) = erp16.site.all("POS Closing Entry")
     assert "pos_transactions" not in closing and closing["pos_invoices"] == []
@@ -374,6 +375,7 @@ def test_v15_is_detected_and_keeps_pos_invoices(
     _shift(checkout, db_path)
     report = pusher.push()
     assert pusher.mode is not None and not pusher.mode.v16 and pusher.mode.major == 15
+    assert _totals_rules(db_path) == 15
     assert len(report.created) == 6 and erp.site.all(SI) == []
     (closing,) = erp.site.all("POS Closing Entry")
     assert len(closing["pos_transactions"]) == 4
@@ -499,9 +501,39 @@ def test_a_mode_switch_mid_cycle_is_read_again_and_the_sale_resent(
     sale = sell(checkout, 10)
     pusher.mode = ServerMode("16.9.1", SI)  # what the agent read before the switch
     report = PushReport()
-    pusher.send_batch(pusher._claim(), report)
+    pusher.send_batch(pusher._claim()[0], report)
     assert not report.quarantined and [o.offline_id for o in report.created] == [sale.offline_id]
     assert pusher.mode == ServerMode("16.9.1", PI)
     rejected = [e for e in erp16.log if e.path == "/api/resource/Sales Invoice" and e.status == 417]
     assert len(rejected) == 1
     assert [i["offline_id"] for i in erp16.site.all(PI)] == [sale.offline_id]
+
+
+def _totals_rules(db_path: Path) -> int:
+    from appliance.store.models import TotalsSettingsRow
+
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        row = session.get(TotalsSettingsRow, 1)
+        assert row is not None
+        return row.to_settings().erpnext_version
+
+
+def test_the_till_computes_totals_by_its_servers_rules(
+    checkout: Checkout, db_path: Path, erp16: FakeERPNext, client16: ERPNextClient
+) -> None:
+    """ERPNext 16 spreads a discount differently (golden-v16): the agent records the version it
+    found, and the till's next sale is computed by that version's rules."""
+    assert _totals_rules(db_path) == 15  # nothing known yet: 15's rules
+    _shift(checkout, db_path)
+    assert make_pusher(client16, db_path).push().stopped is None
+    assert _totals_rules(db_path) == 16
+    from appliance.config import load_config
+    from appliance.counter.commands import open_checkout
+    from appliance.demo import DEMO_CONFIG
+
+    reopened = open_checkout(load_config(DEMO_CONFIG), db_path)
+    try:
+        assert reopened.profile.settings.erpnext_version == 16
+    finally:
+        reopened.close()

@@ -69,3 +69,13 @@ def test_a_tax_exempt_customer_pays_no_tax(data_dir: Path) -> None:
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["taxes"] == [] and doc["grand_total"] == 20.0
+
+
+def test_the_callers_numbers_are_checked_before_the_store_resolves_taxes(data_dir: Path) -> None:
+    """The Tax Rules read each line's rate: a hostile one is refused first, in one line."""
+    customer = _customer_in(data_dir, "Ontario")
+    for rate, problem in (("ten", "must be a number"), ("1e400", "at or above 10^12")):
+        line = {"item_code": "SKU-000010", "qty": 1, "rate": rate}
+        run = _quote({"customer": customer, "items": [line]})
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr.count("\n") == 1 and f"doc.items[0].rate: {problem}" in run.stderr

@@ -14,13 +14,14 @@ from appliance.provision import (
     APPLIED,
     INVALID,
     NOTHING_TO_DO,
+    REFUSED,
     Targets,
     is_placeholder,
     provision,
 )
+from tests.provision.conftest import PLACEHOLDER
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBEgAMxn/z3z9oP9vA0hjoqlO3aY55eWmGJYwtuVVuNi it@test"
-PLACEHOLDER = '[terminal]\nid = "UNPROVISIONED"\npos_profile = "Not provisioned"\n'
 GOOD = f"""
 # IT's file for the first till of Main Street.
 [provision]
@@ -42,18 +43,6 @@ authorized_keys = ["{KEY}"]
 [transfer]
 key = "{"ab" * 32}"
 """
-
-
-@pytest.fixture
-def till(tmp_path: Path) -> Targets:
-    t = Targets(
-        etc=tmp_path / "etc/appliance",
-        ssh_keys=tmp_path / "root/.ssh/authorized_keys",
-        status=tmp_path / "run/status.json",
-    )
-    t.etc.mkdir(parents=True)
-    t.config.write_text(PLACEHOLDER)
-    return t
 
 
 def _file(tmp_path: Path, text: str) -> Path:
@@ -112,7 +101,7 @@ def test_errors_name_the_key_and_leave_the_till_unprovisioned(
     assert "s3cr3t" not in reason["reason"]
 
 
-def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id(
+def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id_and_signed(
     tmp_path: Path, till: Targets
 ) -> None:
     assert provision(_file(tmp_path, GOOD), till)[0] == APPLIED
@@ -121,9 +110,10 @@ def test_a_provisioned_till_ignores_the_file_unless_reprovision_with_a_new_id(
     assert 'api_key = "k3y"' in till.config.read_text()
     same_id = again.replace('id = "T01-2"', 'id = "T01-1"\nreprovision = true')
     assert provision(_file(tmp_path, same_id), till)[0] == NOTHING_TO_DO
+    # Unsigned, it is refused (test_signed_reprovision.py: signed re-provisioning).
     reprovision = again.replace('id = "T01-2"', 'id = "T01-2"\nreprovision = true')
-    assert provision(_file(tmp_path, reprovision), till)[0] == APPLIED
-    assert 'api_key = "new-key"' in till.config.read_text()
+    assert provision(_file(tmp_path, reprovision), till)[0] == REFUSED
+    assert 'api_key = "k3y"' in till.config.read_text()
 
 
 def test_check_only_validates(tmp_path: Path, till: Targets) -> None:
@@ -131,3 +121,16 @@ def test_check_only_validates(tmp_path: Path, till: Targets) -> None:
     status, log = provision(f, till, check=True, do_scrub=True)
     assert status == APPLIED and "valid" in log[-1]
     assert till.config.read_text() == PLACEHOLDER and f.read_text() == GOOD
+
+
+@pytest.mark.parametrize("value", ["Main\\u007fPOS", "Caf\\u00e9 \\U0001F600", 'a \\"b\\" \\\\ c'])
+def test_what_is_applied_is_a_config_the_till_can_read(
+    tmp_path: Path, till: Targets, value: str
+) -> None:
+    """Found by test_fuzz: DEL and characters beyond the BMP once made appliance.toml unreadable."""
+    text = GOOD.replace('pos_profile = "Main POS"', f'pos_profile = "{value}"')
+    status, log = provision(_file(tmp_path, text), till)
+    assert status == APPLIED, log
+    expected = tomllib.loads(text)["erpnext"]["pos_profile"]
+    cfg = load_config(till.config)
+    assert cfg.erpnext and cfg.erpnext.pos_profile == expected

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.shared import SHARED
+from tests.shared import GOLDEN, GOLDEN_V16, require
 
-GOLDEN_DIR = SHARED / "erpnext" / "golden" / "cases"
+GOLDEN_DIR = GOLDEN
+GOLDEN_V16_DIR = GOLDEN_V16
 CENT = Decimal("0.005")
 
 DOC_FIELDS = (
@@ -27,8 +28,9 @@ ITEM_FIELDS = ("amount", "net_rate", "net_amount", "rate")
 TAX_FIELDS = ("tax_amount", "tax_amount_after_discount_amount", "total")
 
 
-def golden_cases() -> list[Path]:
-    return sorted(GOLDEN_DIR.glob("*.json"))
+def golden_cases(version: int = 15) -> list[Path]:
+    """The carts a real ERPNext ``version`` (15 or 16) computed."""
+    return sorted(require(GOLDEN_V16 if version == 16 else GOLDEN_DIR).glob("*.json"))
 
 
 def mismatches(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:

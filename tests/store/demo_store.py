@@ -50,6 +50,20 @@ def seeded_engine(path: Path, size: DemoSize = SMALL) -> Engine:
     return engine
 
 
+def item_doc(code: str, name: str, *barcodes: str, **fields: Any) -> dict[str, Any]:
+    """A crafted Item as ERPNext serves it (Dairy, Nos), for search and ranking tests."""
+    return {
+        "doctype": "Item",
+        "name": code,
+        "item_code": code,
+        "item_name": name,
+        "item_group": "Dairy",
+        "stock_uom": "Nos",
+        "barcodes": [{"barcode": b} for b in barcodes],
+        **fields,
+    }
+
+
 def by_name(docs: list[dict[str, Any]], doctype: str) -> dict[str, dict[str, Any]]:
     return {d["name"]: d for d in docs if d["doctype"] == doctype}
 

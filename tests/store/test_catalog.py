@@ -20,7 +20,7 @@ from appliance.store.catalog import SqlCatalog, StoreNotReadyError, load_till_pr
 from appliance.store.db import make_session_factory, unit_of_work
 from appliance.store.masters import apply_masters, delete_masters
 from appliance.store.search_index import Tokenizer, match_expression
-from tests.store.demo_store import by_name, demo_docs, memory_catalog, seeded_engine
+from tests.store.demo_store import by_name, demo_docs, item_doc, memory_catalog, seeded_engine
 from tests.store.factories import migrated_engine
 
 DOCS = demo_docs()
@@ -215,17 +215,7 @@ def test_search_ranks_exact_then_prefix_then_word_then_anywhere(catalog: SqlCata
 
 
 def test_search_tiers_on_crafted_items(engine: Engine) -> None:
-    def item(code: str, name: str, barcode: str) -> dict[str, object]:
-        return {
-            "doctype": "Item",
-            "name": code,
-            "item_code": code,
-            "item_name": name,
-            "item_group": "Dairy",
-            "stock_uom": "Nos",
-            "barcodes": [{"barcode": barcode}],
-        }
-
+    item = item_doc
     factory = make_session_factory(engine)
     with unit_of_work(factory) as uow:
         apply_masters(

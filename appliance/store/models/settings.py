@@ -156,6 +156,8 @@ class TotalsSettingsRow(Base):
     number_format: Mapped[str | None] = mapped_column(String)
     time_zone: Mapped[str | None] = mapped_column(String)
     modified: Mapped[str | None] = mapped_column(String)
+    # The major version the agent last found on the server (sales.totals follows its rules).
+    erpnext_version: Mapped[int] = mapped_column(default=15, server_default="15")
 
     def to_settings(self) -> TotalsSettings:
         """The engine's value type for these settings."""
@@ -166,6 +168,7 @@ class TotalsSettingsRow(Base):
             rounding_method=self.rounding_method,
             disable_rounded_total=self.disable_rounded_total,
             smallest_currency_fraction_value=self.smallest_currency_fraction_value,
+            erpnext_version=self.erpnext_version,
         )
 
 

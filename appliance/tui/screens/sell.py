@@ -221,7 +221,7 @@ class SellScreen(Screen[None]):
     @work(exclusive=True, group="search")
     async def search(self, text: str) -> None:
         results = self.query_one("#results", OptionList)
-        if len(text.strip()) < 2:
+        if not text.strip():  # one character is a search too: "7", like ERPNext's POS
             self._results = ()
             results.display = False
             return

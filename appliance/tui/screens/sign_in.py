@@ -13,7 +13,7 @@ from appliance.counter.cashier import CashierCard
 from appliance.demo.cashiers import DEMO_CASHIERS
 from appliance.tui.context import Context
 from appliance.tui.messages import SignedIn
-from appliance.tui.widgets.status_bar import StatusBar
+from appliance.tui.widgets.status_bar import ProvisioningNotice, StatusBar
 
 
 class SignInScreen(Screen[None]):
@@ -43,6 +43,7 @@ class SignInScreen(Screen[None]):
             )
             yield Input(placeholder="PIN", password=True, id="pin", restrict=r"\d*", max_length=12)
             yield Static("Choose your name, Enter, then your PIN and Enter.", id="sign-in-message")
+            yield ProvisioningNotice(id="provisioning-notice")
             if self.ctx.demo:
                 pins = ", ".join(f"{d.full_name} {d.pin} ({d.role.value})" for d in DEMO_CASHIERS)
                 yield Static(f"DEMO PINs: {pins}", id="demo-pins")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -31,6 +32,7 @@ class StatusLine:
     unsynced: int = 0
     quarantined: int = 0
     devices: tuple[DeviceView, ...] = field(default_factory=tuple)
+    provisioning: str = ""  # why a provisioning file was refused (provision_status.refusal)
 
 
 def _device(view: DeviceView) -> str:
@@ -61,4 +63,18 @@ class StatusBar(Static):
         devices = " ".join(_device(d) for d in s.devices)
         if devices:
             parts.append(devices)
+        if s.provisioning:
+            parts.append("PROVISIONING REFUSED")
         return "│".join(f" {p} " for p in parts)
+
+
+class ProvisioningNotice(StatusBar):
+    """The whole reason, where IT and the cashier look first (sign-in). A StatusBar, so the
+    app's status updates reach it; hidden while there is nothing to say."""
+
+    def watch_status(self, status: StatusLine) -> None:
+        self.display = bool(status.provisioning)
+
+    def render(self) -> Text:  # type: ignore[override]
+        # Text, not markup: the reason quotes a file from a stick nobody vouched for.
+        return Text(f"Provisioning file refused: {self.status.provisioning}")
