@@ -334,6 +334,7 @@ def bench_tui_rss(db: Path, sales: int = 50) -> dict[str, float]:
 def _agent_config(directory: Path, url: str, key: str, secret: str) -> Path:
     secret_file = directory / "erpnext.secret"
     secret_file.write_text(secret + "\n", encoding="utf-8")
+    secret_file.chmod(0o600)  # the agent refuses a secret others can read
     config = directory / "agent.toml"
     config.write_text(
         f'[terminal]\nid = "DEMO1"\n\n[erpnext]\nurl = "{url}"\napi_key = "{key}"\n'

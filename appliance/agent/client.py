@@ -30,6 +30,8 @@ from urllib.parse import quote
 import requests
 
 from appliance.config import ERPNextConfig
+from appliance.scrub import remember, scrub
+from appliance.secret_file import SecretFileError, read_secret_file
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,11 @@ class ERPNextError(Exception):
     # came back (read timeout, connection dropped after sending).
     maybe_committed: bool = False
     messages: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # ERPNext or a proxy may echo credentials back: no error carries them onwards.
+        self.message = scrub(self.message)
+        self.messages = [scrub(m) for m in self.messages]
 
     def __str__(self) -> str:
         where = f"HTTP {self.status}" if self.status is not None else "no answer"
@@ -170,23 +177,26 @@ class Inserted:
 
 
 def read_secret(cfg: ERPNextConfig) -> str:
-    """The API secret from a systemd credential (``$CREDENTIALS_DIRECTORY``) or the secret file."""
-    candidates: list[Path] = []
+    """The API secret from a systemd credential (``$CREDENTIALS_DIRECTORY``) or the secret file.
+
+    Checked before use (:mod:`appliance.secret_file`): one line, and the file private to its
+    owner. A systemd credential is private by construction (only the unit's user can read it),
+    so only its content is checked.
+    """
+    candidates: list[tuple[Path, bool]] = []
     cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
     if cred_dir:
-        candidates += [Path(cred_dir) / "erpnext-secret", Path(cred_dir) / cfg.api_secret_file.name]
-    candidates.append(cfg.api_secret_file)
-    for path in candidates:
+        for name in ("erpnext-secret", cfg.api_secret_file.name):
+            candidates.append((Path(cred_dir) / name, False))
+    candidates.append((cfg.api_secret_file, True))
+    for path, private in candidates:
         try:
-            secret = path.read_text(encoding="utf-8").strip()
+            secret = read_secret_file(path, private=private)
         except FileNotFoundError:
             continue
-        except OSError as exc:
-            raise ERPNextError(
-                ErrorKind.STOP, f"[erpnext] api_secret_file: cannot read {path}: {exc.strerror}"
-            ) from None
-        if not secret:
-            raise ERPNextError(ErrorKind.STOP, f"[erpnext] api_secret_file: {path} is empty")
+        except SecretFileError as exc:
+            raise ERPNextError(ErrorKind.STOP, f"[erpnext] api_secret_file: {exc}") from None
+        remember(secret)
         return secret
     raise ERPNextError(
         ErrorKind.STOP, f"[erpnext] api_secret_file: {cfg.api_secret_file} does not exist"
@@ -204,6 +214,13 @@ class ERPNextClient:
         verify_tls: bool = True,
         ca_file: Path | None = None,
     ) -> None:
+        if not _header_safe(api_key) or not _header_safe(api_secret):
+            # requests would refuse the header and quote it, secret and all, in its error.
+            raise ERPNextError(
+                ErrorKind.STOP,
+                "[erpnext] api_key or the secret has a line break, space or control character",
+            )
+        remember(api_secret, f"{api_key}:{api_secret}")
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
@@ -275,6 +292,13 @@ class ERPNextClient:
                 ErrorKind.RETRY,
                 f"connection to {self.url} failed: {reason}",
                 maybe_committed=method != "GET" and not refused,
+            ) from None
+        except requests.exceptions.InvalidHeader:
+            # Its text quotes the header's value: never passed on.
+            raise ERPNextError(
+                ErrorKind.STOP,
+                "a request header was refused before sending: check [erpnext] api_key and the "
+                "secret file for a line break or space",
             ) from None
         except requests.exceptions.RequestException as exc:
             raise ERPNextError(ErrorKind.RETRY, f"request failed: {_reason(exc)}") from None
@@ -409,6 +433,10 @@ class ERPNextClient:
         if not isinstance(user, str) or not user:
             raise ERPNextError(ErrorKind.STOP, "ERPNext did not say which user the key belongs to")
         return user
+
+
+def _header_safe(value: str) -> bool:
+    return bool(value) and all(c.isprintable() and not c.isspace() for c in value)
 
 
 def _reason(exc: BaseException) -> str:

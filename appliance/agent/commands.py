@@ -29,6 +29,7 @@ from appliance.agent.service import (
 )
 from appliance.agent.state import Link
 from appliance.config import Config, ConfigError, ERPNextConfig, load_config
+from appliance.scrub import scrub
 from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import MigrationError, upgrade_to_head
@@ -42,13 +43,13 @@ log = logging.getLogger(__name__)
 
 
 def _fail(command: str, reason: str, code: int = EXIT_USAGE) -> int:
-    print(f"{command}: {reason}".splitlines()[0], file=sys.stderr)
+    print(scrub(f"{command}: {reason}".splitlines()[0]), file=sys.stderr)
     return code
 
 
 def _emit(document: dict[str, Any]) -> None:
-    json.dump(document, sys.stdout, indent=2, sort_keys=True, default=str)
-    sys.stdout.write("\n")
+    # Stored texts are scrubbed when written; this also covers older rows and the config's url.
+    sys.stdout.write(scrub(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
     sys.stdout.flush()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.agent.ledger import COMPARED_TOTALS, ClosingSale, Job, NotReadyError
+from appliance.scrub import scrub, scrub_optional
 from appliance.store import journal, masters, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
@@ -119,6 +120,7 @@ class OutboxLedger:
         return entry
 
     def done(self, job: Job, name: str, mismatch: str | None) -> None:
+        mismatch = scrub_optional(mismatch)
         with unit_of_work(self._write) as uow:
             entry = self._entry(uow.session, job)
             outbox.mark_done(uow.session, entry, name)
@@ -128,12 +130,14 @@ class OutboxLedger:
             uow.commit()
 
     def quarantine(self, job: Job, message: str) -> None:
+        message = scrub(message)  # kept in the outbox and the journal: never a credential
         with unit_of_work(self._write) as uow:
             outbox.quarantine(uow.session, self._entry(uow.session, job), message)
             journal_outcome(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
             uow.commit()
 
     def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
+        message = scrub(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 outbox.mark_failed(uow.session, self._entry(uow.session, job), message, retry_at)
@@ -146,6 +150,7 @@ class OutboxLedger:
             uow.commit()
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:
+        message = scrub_optional(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
                 entry = self._entry(uow.session, job)

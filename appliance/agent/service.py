@@ -50,6 +50,7 @@ from appliance.agent.pull import Puller, PullReport
 from appliance.agent.push import Backoff, Pusher, PushReport
 from appliance.agent.state import Link
 from appliance.config import ERPNextConfig
+from appliance.scrub import ScrubFilter, scrub_optional
 from appliance.store import outbox
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 
@@ -141,6 +142,7 @@ def setup_logging(verbose: bool = False, env: Mapping[str, str] | None = None) -
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )
+    handler.addFilter(ScrubFilter())  # no credential reaches the journal or stderr
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -333,6 +335,8 @@ class Syncer:
                 max(MIN_DELAY, self.backoff.delay(self.failures)),
                 error=f"{type(exc).__name__}: {exc}",
             )
+        # Shown by `sync --once` and STATUS=, stored for `appliance status`: never a credential.
+        result.error = scrub_optional(result.error)
         self._record(result)
         return result
 

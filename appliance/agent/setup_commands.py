@@ -32,6 +32,7 @@ from appliance.agent.commands import (
 from appliance.agent.pins import PinError, check_pin, hash_pin, set_pin
 from appliance.agent.setup import SetupError, explain, run_setup
 from appliance.config import ConfigError, ERPNextConfig
+from appliance.secret_file import SecretFileError, read_secret_file
 
 EXIT_MISSING = 4
 
@@ -44,13 +45,13 @@ def _erpnext_config(args: argparse.Namespace) -> ERPNextConfig:
 
 
 def _read_admin_secret(path: Path) -> str:
+    # The same checks as the agent's own secret: one line, private to its owner.
     try:
-        secret = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"--admin-secret-file: cannot read {path}: {exc.strerror}") from None
-    if not secret:
-        raise ConfigError(f"--admin-secret-file: {path} is empty")
-    return secret
+        return read_secret_file(path)
+    except FileNotFoundError:
+        raise ConfigError(f"--admin-secret-file: {path} does not exist") from None
+    except SecretFileError as exc:
+        raise ConfigError(f"--admin-secret-file: {exc}") from None
 
 
 def _clients(args: argparse.Namespace) -> tuple[ERPNextClient, ERPNextClient]:

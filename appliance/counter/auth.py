@@ -3,7 +3,8 @@
 Only hashes are stored (``Cashier.pin_hash``); verifying one is deliberately slow, so callers
 run these functions off the screen's thread. The lock-out state is not a column: it is read
 back from the journal, where every attempt is recorded anyway, so it survives a restart and
-cannot be reset by pulling the plug.
+cannot be reset by pulling the plug. The till-wide sign-in pause and the limit on wrong PINs in
+supervisor approvals are read the same way (:mod:`appliance.counter.pin_limits`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appliance.counter.cashier import LIST_CASHIERS_SQL, CashierCard, cards
+from appliance.counter import pin_limits
+from appliance.counter.cashier import LIST_CASHIERS_SQL, ApprovalRequest, CashierCard, cards
+from appliance.counter.pin_limits import store_time
 from appliance.store import journal
 from appliance.store.journal import JournalKind
 from appliance.store.models import Cashier, JournalEntry
@@ -32,7 +35,9 @@ LOCK_MINUTES = 5
 class Outcome(StrEnum):
     OK = "ok"
     WRONG_PIN = "wrong_pin"
-    LOCKED = "locked"
+    LOCKED = "locked"  # this cashier, after MAX_FAILURES wrong PINs
+    PAUSED = "paused"  # every sign-in at this till (pin_limits.TILL)
+    BLOCKED = "blocked"  # this cashier's approval requests (pin_limits.APPROVAL)
     UNKNOWN = "unknown"
 
 
@@ -81,8 +86,8 @@ def lock_state(entries: Iterable[tuple[str, str, dict[str, Any]]], now: datetime
             if ends > now:
                 return LockState(failures, ends)
             break  # the lock ran out: start counting afresh
-        if data.get("reason") == Outcome.LOCKED:
-            continue  # tries while locked do not count again
+        if data.get("reason") != Outcome.WRONG_PIN:
+            continue  # tries while locked or paused do not count again
         failures += 1
     return LockState(failures)
 
@@ -109,65 +114,174 @@ def verify_pin(pin_hash: str, pin: str, hasher: PasswordHasher | None = None) ->
         return False
 
 
-def _until(ends: datetime) -> str:
-    return ends.astimezone().strftime("%H:%M")
-
-
 def authenticate(
     read: Session,
     write: Session,
     user: str,
     pin: str,
     *,
-    purpose: str = "sign_in",
-    detail: dict[str, Any] | None = None,
     now: datetime | None = None,
+    time_zone: str = "",
 ) -> AuthResult:
-    """Check ``user``'s PIN and journal the attempt in ``write`` (the caller commits).
+    """Check ``user``'s PIN to sign in, and journal the attempt in ``write`` (the caller commits).
 
-    ``purpose`` is ``sign_in`` (journaled as a sign-in) or an approval (the caller journals the
-    approved action itself); either way a wrong PIN counts towards the lock-out.
+    Refused without looking at the PIN while the till-wide pause lasts (:mod:`pin_limits`) or
+    the cashier is locked. ``time_zone``: the store's, for the times said on screen.
     """
     now = now or datetime.now(UTC)
     row = read.get(Cashier, user)
     if row is None or not row.enabled:
         return AuthResult(Outcome.UNKNOWN, f"{user} may not sign in at this till")
     who = card(row)
+    base: dict[str, Any] = {"purpose": "sign_in"}
+
+    def failed(data: dict[str, Any]) -> None:
+        journal.append(write, JournalKind.SIGN_IN_FAILED, user, None, {**base, **data}, at=now)
+
+    paused = pin_limits.till_pause(read, now)
+    if paused.until is not None:
+        failed({"reason": Outcome.PAUSED})
+        return _waiting(Outcome.PAUSED, paused.until, time_zone)
     state = current_lock(read, user, now)
-    base = {"purpose": purpose, **(detail or {})}
     if state.locked_until is not None:
-        journal.append(
-            write, JournalKind.SIGN_IN_FAILED, user, None, {**base, "reason": Outcome.LOCKED}
-        )
-        return AuthResult(
-            Outcome.LOCKED,
-            f"{who.full_name} is locked after {MAX_FAILURES} wrong PINs until "
-            f"{_until(state.locked_until)}",
-            locked_until=state.locked_until,
-        )
+        failed({"reason": Outcome.LOCKED})
+        return _locked(who, state.locked_until, time_zone)
     pin_hash = row.pin_hash
     read.rollback()  # do not hold the read snapshot through the slow hash
     if verify_pin(pin_hash, pin):
-        if purpose == "sign_in":
-            journal.append(write, JournalKind.SIGN_IN, user, None, {**base, "role": who.role})
+        journal.append(write, JournalKind.SIGN_IN, user, None, {**base, "role": who.role}, at=now)
         return AuthResult(Outcome.OK, f"Welcome, {who.full_name}", who)
     # Count again inside the write transaction: a second till may have failed meanwhile.
     state = current_lock(write, user, now)
     failures = state.failures + 1
-    data: dict[str, Any] = {**base, "reason": Outcome.WRONG_PIN, "failures": failures}
+    data: dict[str, Any] = {"reason": Outcome.WRONG_PIN, "failures": failures}
+    ends = now + timedelta(minutes=LOCK_MINUTES)
     if failures >= MAX_FAILURES:
-        ends = now + timedelta(minutes=LOCK_MINUTES)
         data["locked_until"] = ends.isoformat()
-        journal.append(write, JournalKind.SIGN_IN_FAILED, user, None, data)
+    failed(data)
+    till = pin_limits.till_pause(write, now)  # this failure included
+    if till.failures >= pin_limits.TILL_MAX_FAILURES:
+        until = now + pin_limits.TILL.pause
+        journal.append(
+            write,
+            JournalKind.SIGN_IN_PAUSED,
+            pin_limits.TILL_ACTOR,
+            None,
+            {
+                "until": until.isoformat(),
+                "failures": till.failures,
+                "window_minutes": pin_limits.TILL_WINDOW_MINUTES,
+                "last_user": user,
+            },
+            at=now,
+        )
+        return _waiting(Outcome.PAUSED, until, time_zone, "Wrong PIN. ")
+    if failures >= MAX_FAILURES:
         return AuthResult(
             Outcome.LOCKED,
             f"Wrong PIN. {who.full_name} is locked for {LOCK_MINUTES} minutes "
-            f"(until {_until(ends)})",
+            f"(until {store_time(ends, time_zone)})",
             locked_until=ends,
         )
-    journal.append(write, JournalKind.SIGN_IN_FAILED, user, None, data)
-    left = MAX_FAILURES - failures
-    return AuthResult(Outcome.WRONG_PIN, f"Wrong PIN: {left} tr{'y' if left == 1 else 'ies'} left")
+    return _tries_left("Wrong PIN", MAX_FAILURES - failures)
+
+
+_WAITS = {
+    Outcome.PAUSED: (
+        f"Sign-in is paused after {pin_limits.TILL_MAX_FAILURES} wrong PINs at this till"
+    ),
+    Outcome.BLOCKED: (
+        f"Approvals are paused after {pin_limits.APPROVAL_MAX_FAILURES} wrong supervisor PINs"
+    ),
+}
+
+
+def _waiting(outcome: Outcome, until: datetime, time_zone: str, prefix: str = "") -> AuthResult:
+    """The till-wide sign-in pause or a cashier's approval block, with its end."""
+    text = f"{prefix}{_WAITS[outcome]}, until {store_time(until, time_zone)}"
+    return AuthResult(outcome, text, locked_until=until)
+
+
+def _locked(who: CashierCard, until: datetime, time_zone: str) -> AuthResult:
+    return AuthResult(
+        Outcome.LOCKED,
+        f"{who.full_name} is locked after {MAX_FAILURES} wrong PINs until "
+        f"{store_time(until, time_zone)}",
+        locked_until=until,
+    )
+
+
+def _tries_left(what: str, left: int) -> AuthResult:
+    return AuthResult(Outcome.WRONG_PIN, f"{what}: {left} tr{'y' if left == 1 else 'ies'} left")
+
+
+def approve(
+    read: Session,
+    write: Session,
+    supervisor: str,
+    pin: str,
+    request: ApprovalRequest,
+    *,
+    now: datetime | None = None,
+    time_zone: str = "",
+) -> AuthResult:
+    """A supervisor's PIN allows what the asking cashier's role does not; journaled as an
+    override.
+
+    A wrong PIN here counts against ``request.cashier`` (:func:`pin_limits.approval_block`), never
+    against the supervisor's own sign-in. A supervisor already locked out (by wrong PINs at
+    sign-in) cannot approve either, so the dialog is no way around that lock.
+    """
+    now = now or datetime.now(UTC)
+    cashier = request.cashier
+    base = {"supervisor": supervisor, "action": request.action}
+
+    def failed(data: dict[str, Any]) -> None:
+        journal.append(write, JournalKind.APPROVAL_FAILED, cashier, None, {**base, **data}, at=now)
+
+    blocked = pin_limits.approval_block(read, cashier, now)
+    if blocked.until is not None:
+        failed({"reason": Outcome.BLOCKED})
+        return _waiting(Outcome.BLOCKED, blocked.until, time_zone)
+    row = read.get(Cashier, supervisor)
+    if row is None or not row.enabled or not card(row).supervises:
+        return AuthResult(Outcome.UNKNOWN, f"{supervisor} may not approve at this till")
+    who = card(row)
+    locked = current_lock(read, supervisor, now).locked_until
+    if locked is not None:
+        failed({"reason": Outcome.LOCKED})
+        return _locked(who, locked, time_zone)
+    pin_hash = row.pin_hash
+    read.rollback()  # do not hold the read snapshot through the slow hash
+    if verify_pin(pin_hash, pin):
+        journal.append(
+            write,
+            JournalKind.OVERRIDE,
+            supervisor,
+            None,
+            {
+                "action": request.action,
+                "cashier": cashier,
+                "reason": request.reason,
+                **request.detail,
+            },
+            at=now,
+        )
+        return AuthResult(Outcome.OK, f"Approved by {who.full_name}", who)
+    failures = pin_limits.approval_block(write, cashier, now).failures + 1
+    failed({"reason": Outcome.WRONG_PIN, "failures": failures})
+    if failures >= pin_limits.APPROVAL_MAX_FAILURES:
+        until = now + pin_limits.APPROVAL.pause
+        journal.append(
+            write,
+            JournalKind.APPROVAL_BLOCKED,
+            cashier,
+            None,
+            {**base, "until": until.isoformat(), "failures": failures},
+            at=now,
+        )
+        return _waiting(Outcome.BLOCKED, until, time_zone, "Wrong PIN. ")
+    return _tries_left("Wrong supervisor PIN", pin_limits.APPROVAL_MAX_FAILURES - failures)
 
 
 def supervisors(cashiers: Sequence[CashierCard]) -> list[CashierCard]:

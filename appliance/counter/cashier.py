@@ -9,8 +9,8 @@ lists them with the same query through its SQLAlchemy session (``auth.list_cashi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,17 @@ LIST_CASHIERS_SQL = (
     "SELECT user, full_name, role, max_discount_percentage, max_return_amount "
     "FROM cashiers WHERE enabled IS 1 ORDER BY full_name"
 )
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """What a cashier asks a supervisor to allow: journaled with the override, or counted
+    against ``cashier`` when the supervisor's PIN is wrong (``auth.approve``)."""
+
+    cashier: str
+    action: str
+    reason: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

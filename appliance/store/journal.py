@@ -43,6 +43,9 @@ class JournalKind(StrEnum):
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_OUT = "sign_out"
+    SIGN_IN_PAUSED = "sign_in_paused"  # too many wrong PINs at this till: every sign-in waits
+    APPROVAL_FAILED = "approval_failed"  # a wrong supervisor PIN, counted against the asker
+    APPROVAL_BLOCKED = "approval_blocked"  # that cashier's approval requests wait a while
     CUSTOMER_CREATE = "customer_create"
     OUTBOX_RETRY = "outbox_retry"  # a supervisor asked for a quarantined document to be re-sent
     SYNC_QUARANTINE = "sync_quarantine"  # ERPNext refused a document: the agent holds it

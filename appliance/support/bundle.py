@@ -3,7 +3,8 @@
 Every part is gathered on its own: a part that fails (no journal, no database, a device that
 hangs) becomes a note in ``manifest.json`` and the rest of the bundle is still made. Nothing
 secret goes in: the config is redacted, the ERPNext secret file is never opened, and every
-text member is scrubbed of the config's secret values before it is written
+text member is scrubbed of the config's secret values, credentials in URLs, and the e-mail
+addresses and phone numbers ERPNext's messages quote of customers before it is written
 (:mod:`appliance.support.redact`). Receipts are listed by number, time and totals only: no
 customer, no cashier, no lines.
 """
@@ -34,7 +35,7 @@ from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxEntry, PosInvoice
 from appliance.support.health import HealthOptions, run_health
-from appliance.support.redact import redact_toml_text, scrub, secret_values
+from appliance.support.redact import redact_personal, redact_toml_text, scrub, secret_values
 from appliance.support.units import UNITS
 
 RELEASES = Path("/opt/appliance")
@@ -74,7 +75,7 @@ class Bundle:
         top = out.name.removesuffix(".tar.gz")
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             for name, text in members.items():
-                data = scrub(text, self.secrets).encode("utf-8")
+                data = redact_personal(scrub(text, self.secrets)).encode("utf-8")
                 info = tarfile.TarInfo(f"{top}/{name}")
                 info.size, info.mtime, info.mode = len(data), stamp, 0o600
                 tar.addfile(info, io.BytesIO(data))

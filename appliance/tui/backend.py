@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from appliance import paths
 from appliance.config import Config, ConfigError
-from appliance.counter.cashier import CashierCard
+from appliance.counter.cashier import ApprovalRequest, CashierCard
 from appliance.provision_status import STATUS, failure
 from appliance.store import watermark
 
@@ -245,43 +245,29 @@ class Backend:
         from appliance.store.db import unit_of_work
 
         with self.read() as read, unit_of_work(self.write) as uow:
-            result = auth.authenticate(read, uow.session, user, pin)
+            result = auth.authenticate(
+                read, uow.session, user, pin, time_zone=self.checkout.profile.time_zone
+            )
             uow.commit()
         return result
 
-    def approve(
-        self,
-        supervisor: str,
-        pin: str,
-        *,
-        cashier: str,
-        action: str,
-        reason: str,
-        detail: Mapping[str, Any],
-    ) -> AuthResult:
-        """A supervisor's PIN allows what the cashier's role does not; journaled as an override."""
+    def approve(self, supervisor: str, pin: str, request: ApprovalRequest) -> AuthResult:
+        """A supervisor's PIN allows what the cashier's role does not; journaled as an override.
+
+        Wrong PINs count against the asking cashier, never the supervisor (`auth.approve`).
+        """
         from appliance.counter import auth
-        from appliance.counter.auth import AuthResult
-        from appliance.store import journal
         from appliance.store.db import unit_of_work
-        from appliance.store.journal import JournalKind
 
         with self.read() as read, unit_of_work(self.write) as uow:
-            result = auth.authenticate(
-                read, uow.session, supervisor, pin, purpose=action, detail={"cashier": cashier}
+            result = auth.approve(
+                read,
+                uow.session,
+                supervisor,
+                pin,
+                request,
+                time_zone=self.checkout.profile.time_zone,
             )
-            if result.ok and result.cashier is not None and not result.cashier.supervises:
-                result = AuthResult(
-                    auth.Outcome.UNKNOWN, f"{result.cashier.full_name} is not a supervisor"
-                )
-            if result.ok:
-                journal.append(
-                    uow.session,
-                    JournalKind.OVERRIDE,
-                    supervisor,
-                    None,
-                    {"action": action, "cashier": cashier, "reason": reason, **detail},
-                )
             uow.commit()
         return result
 
@@ -469,6 +455,7 @@ class Backend:
         """(id, doctype, offline id, ERPNext's message) of every quarantined document."""
         from sqlalchemy import select
 
+        from appliance.scrub import scrub
         from appliance.store.models import OutboxEntry, OutboxState
 
         with self.read() as session:
@@ -477,9 +464,10 @@ class Backend:
                 .where(OutboxEntry.state == OutboxState.QUARANTINED)
                 .order_by(OutboxEntry.id)
             )
-            return [(e.id, e.doctype, e.offline_id, e.last_error or "") for e in rows]
+            return [(e.id, e.doctype, e.offline_id, scrub(e.last_error or "")) for e in rows]
 
     def retry(self, entry_id: int, supervisor: str) -> None:
+        from appliance.scrub import scrub_optional
         from appliance.store import journal, outbox
         from appliance.store.db import unit_of_work
         from appliance.store.journal import JournalKind
@@ -495,7 +483,7 @@ class Backend:
                 JournalKind.OUTBOX_RETRY,
                 supervisor,
                 entry.offline_id,
-                {"doctype": entry.doctype, "error": entry.last_error},
+                {"doctype": entry.doctype, "error": scrub_optional(entry.last_error)},
             )
             uow.commit()
 

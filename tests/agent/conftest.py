@@ -120,6 +120,7 @@ def write_config(directory: Path, erp: FakeERPNext, secret: str | None = None) -
     """A terminal config whose [erpnext] section points at the fake (secret in a file)."""
     secret_file = directory / "erpnext.secret"
     secret_file.write_text((secret or erp.api_secret) + "\n", encoding="utf-8")
+    secret_file.chmod(0o600)  # as provisioning writes it: the agent refuses a wider one
     config = directory / "appliance.toml"
     config.write_text(
         f"""[terminal]

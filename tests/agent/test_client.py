@@ -169,6 +169,9 @@ def test_secret_from_file_or_credential(tmp_path: Path, monkeypatch: pytest.Monk
         read_secret(cfg)
     assert e.value.kind is ErrorKind.STOP
     secret_file.write_text("from-file\n")
+    with pytest.raises(ERPNextError, match=r"readable by group or others .*chmod 600"):
+        read_secret(cfg)  # 0644 from the umask: refused, not used silently
+    secret_file.chmod(0o600)
     assert read_secret(cfg) == "from-file"
     creds = tmp_path / "creds"
     creds.mkdir()

@@ -45,6 +45,7 @@ def _add_admin(erp: FakeERPNext, directory: Path) -> list[str]:
     erp.site.users[ADMIN_KEY] = (ADMIN_SECRET, "Administrator")
     secret = directory / "admin.secret"
     secret.write_text(ADMIN_SECRET + "\n", encoding="utf-8")
+    secret.chmod(0o600)  # refused otherwise, like the agent's own secret
     return ["--admin-key", ADMIN_KEY, "--admin-secret-file", str(secret)]
 
 

@@ -120,3 +120,45 @@ def test_the_default_place_is_the_tills_data_not_the_current_directory(tmp_path:
     assert written.parent == data / "support" and written.name.startswith("appliance-support-")
     assert written.parent.stat().st_mode & 0o777 == 0o700
     assert list(cwd.iterdir()) == []
+
+
+PHONE = "+1 (604) 555-0199"
+EMAIL = "jane.doe@example.org"
+URL_USER, URL_PASSWORD = "erp-proxy-user", "Pr0xy-pa55-planted"
+
+
+def test_bundle_redacts_url_credentials_and_customers_contacts_from_erpnext_messages(
+    db_path: Path, checkout: Checkout, tmp_path: Path
+) -> None:
+    """ERPNext quotes a customer's phone and e-mail in its refusal; the config's url carries a
+    proxy's user and password. Support gets the message and the host, not those."""
+    with FakeERPNext(all_masters(SMALL)) as erp:
+        config = write_config(tmp_path, erp)
+        checkout.open_shift(CASHIER, {"Cash": D(100)})
+        sell(checkout, 4)
+        with sqlite3.connect(db_path) as conn:
+            (offline_id,) = conn.execute("SELECT offline_id FROM pos_invoices").fetchone()
+        erp.reject(
+            offline_id,
+            f"Customer Jane Doe ({EMAIL}, mobile {PHONE}) already exists as CUST-00042",
+        )
+        code, _, err = run_cli("sync", "--once", "--config", str(config))
+        assert code == 0, err
+        host = erp.url.split("://", 1)[1]
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(f"http://{host}", f"http://{URL_USER}:{URL_PASSWORD}@{host}"),
+        encoding="utf-8",
+    )
+
+    out = tmp_path / "out" / "bundle.tar.gz"
+    code, _, err = run_cli("support-bundle", "--config", str(config), "--out", str(out))
+    assert code == 0, err
+    files = _extract(out, tmp_path / "x")
+    for name, content in files.items():
+        for planted in (URL_USER, URL_PASSWORD, EMAIL, PHONE, "555-0199"):
+            assert planted not in content, f"{planted} leaked into {name}"
+    assert f'url = "http://<redacted>@{host}"' in files["config/appliance.toml"]
+    (held,) = json.loads(files["sync-state.json"])["quarantined"]
+    assert held["message"].startswith("Customer Jane Doe (")
+    assert "already exists as CUST-00042" in held["message"]

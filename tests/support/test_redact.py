@@ -37,3 +37,19 @@ def test_secret_values_found_in_nested_tables_and_scrubbed_from_text() -> None:
     assert scrub(log, values) == (
         f"sent {REDACTED} and Authorization: token {REDACTED}, then Token {REDACTED}"
     )
+
+
+def test_contacts_blanked_other_numbers_kept() -> None:
+    from appliance.support.redact import redact_personal
+
+    kept = [
+        "2026-12-07T13:02:21.604123+00:00 till appliance-agent[1234]: pushed 12",
+        "2026-12-07 13:02 HTTP 417 Row #1",
+        "127.0.0.1:8000 192.168.100.200 v0.1.0 total 1234.50, 12 345 rows",
+        "89b01fc4-ac84-49dd-b088-9e9d13e8f883 DEMO1-000123 CUST-00042",
+    ]
+    for text in kept:
+        assert redact_personal(text) == text
+    for phone in ("+1 (604) 555-0199", "604-555-0199", "604.555.0199", "+441632960961"):
+        assert redact_personal(f"call {phone}, thanks") == "call <phone>, thanks"
+    assert redact_personal("Customer (jane.doe@example.org) exists") == "Customer (<e-mail>) exists"

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from appliance.counter.cashier import CashierCard
+from appliance.counter.cashier import ApprovalRequest, CashierCard
 from appliance.tui.context import Context
 
 
@@ -134,15 +134,8 @@ class OverrideDialog(ModalScreen[CashierCard | None]):
 
     @work(exclusive=True, group="approve")
     async def approve(self, supervisor: str, pin: str, reason: str) -> None:
-        result = await self.ctx.backend.run(
-            self.ctx.backend.approve,
-            supervisor,
-            pin,
-            cashier=self.ctx.user,
-            action=self.action,
-            reason=reason,
-            detail=self.detail,
-        )
+        request = ApprovalRequest(self.ctx.user, self.action, reason, self.detail)
+        result = await self.ctx.backend.run(self.ctx.backend.approve, supervisor, pin, request)
         if result.ok:
             self.dismiss(result.cashier)
             return
