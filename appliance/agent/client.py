@@ -35,6 +35,14 @@ from urllib.parse import quote
 
 import requests
 
+from appliance.agent.problems import (
+    ANSWER_TOO_LARGE,
+    BAD_JSON,
+    NOT_JSON,
+    PROBLEMS,
+    TOO_LARGE,
+    TOO_SLOW,
+)
 from appliance.agent.transport import (
     REQUEST_LINE_BUDGET,
     AnswerTooLargeError,
@@ -53,7 +61,6 @@ USER_AGENT = "appliance-agent/0.1"
 SETUP_HINT = "a custom field is missing in ERPNext: run `appliance erpnext setup`"
 # Refusals of a request's size by gunicorn (400 request line, 431 headers) or a proxy (413 body,
 # 414 URI): named so, since ERPNext's own words never come with them.
-TOO_LARGE = "request too large"
 TOO_LARGE_STATUSES = (400, 413, 414, 431)
 DEFAULT_MAX_ANSWER = 64 * 1024 * 1024  # the largest real page (500 items, all fields) is ~1 MB
 LIST_METHOD = "frappe.client.get_list"
@@ -78,6 +85,8 @@ class ERPNextError(Exception):
     messages: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        if self.message.startswith(PROBLEMS):
+            return self.message  # a named failure says its status itself, where it has one
         where = f"HTTP {self.status}" if self.status is not None else "no answer"
         kind = f" {self.exc_type}" if self.exc_type else ""
         return f"{where}{kind}: {self.message}"
@@ -164,7 +173,7 @@ def page_error(status: int, reason: str, content: bytes) -> ERPNextError:
         # 413 is one document's body (quarantine it); the others hit every request alike.
         kind = ErrorKind.QUARANTINE if status == 413 else ErrorKind.STOP
         return ERPNextError(kind, f"{TOO_LARGE}: the server refused it ({page})", status)
-    message = f"the server answered a page, not JSON ({page})"
+    message = f"{NOT_JSON}: HTTP {status} answered a page ({page})"
     return ERPNextError(classify(status, None, message), message, status)
 
 
@@ -315,17 +324,15 @@ class ERPNextClient:
                     content = read_capped(resp, self.max_answer)
             except AnswerTooLargeError as exc:
                 raise ERPNextError(
-                    ErrorKind.RETRY, f"{method} {path}: {exc} (limit [erpnext] max_answer_mb)"
+                    ErrorKind.RETRY,
+                    f"{ANSWER_TOO_LARGE}: {method} {path}: {exc} ([erpnext] max_answer_mb)",
                 ) from None
             except requests.exceptions.RequestException as exc:
                 if watch.expired:
-                    raise ERPNextError(
-                        ErrorKind.RETRY,
-                        f"no complete answer from {self.url} within {self.deadline:g} s "
-                        "(deadline [erpnext] deadline)",
-                        maybe_committed=unsafe,
-                    ) from None
+                    raise self._too_slow(unsafe) from None
                 raise self._transport_error(exc, unsafe) from None
+            if watch.expired:  # cut while reading headers: http.client took the cut for an end
+                raise self._too_slow(unsafe)
         resp._content = content  # what error_from_response reads
         if 300 <= resp.status_code < 400:
             raise ERPNextError(
@@ -343,12 +350,22 @@ class ERPNextClient:
                 raise page_error(resp.status_code, resp.reason or "", content) from None
             raise ERPNextError(
                 ErrorKind.RETRY,
-                f"{method} {path}: the answer (HTTP {resp.status_code}) is unusable: {exc}",
+                f"{BAD_JSON}: {method} {path} (HTTP {resp.status_code}): {exc}",
                 resp.status_code,
             ) from None
         if not isinstance(payload, dict):
-            raise ERPNextError(ErrorKind.RETRY, f"{method} {path}: unexpected answer")
+            raise ERPNextError(
+                ErrorKind.RETRY, f"{BAD_JSON}: {method} {path}: the answer is no JSON object"
+            )
         return payload
+
+    def _too_slow(self, unsafe: bool) -> ERPNextError:
+        return ERPNextError(
+            ErrorKind.RETRY,
+            f"{TOO_SLOW}: no complete answer from {self.url} within {self.deadline:g} s "
+            "([erpnext] deadline)",
+            maybe_committed=unsafe,
+        )
 
     def _transport_error(
         self, exc: requests.exceptions.RequestException, unsafe: bool

@@ -122,7 +122,7 @@ def deadline(seconds: float) -> Iterator[Watch]:
 # -- the answer ----------------------------------------------------------------------------------
 class AnswerTooLargeError(Exception):
     def __init__(self, cap: int) -> None:
-        super().__init__(f"the answer is larger than {cap // (1024 * 1024)} MiB")
+        super().__init__(f"the server sent more than {cap / (1024 * 1024):g} MiB")
         self.cap = cap
 
 
@@ -150,7 +150,7 @@ def parse_json(content: bytes) -> Any:
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(content.rstrip()):
+        if exc.pos >= len(content.rstrip()) or exc.msg.startswith("Unterminated"):
             raise ValueError(f"JSON cut short after {len(content)} bytes") from None
         raise ValueError(f"not JSON ({exc.msg} at byte {exc.pos})") from None
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
+from appliance.agent.client import ERPNextError, ErrorKind
 from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import DemoSize, all_masters
