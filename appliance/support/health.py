@@ -151,11 +151,17 @@ def _sync(session: Session, cfg: Config | None, max_sync_age: float) -> Check:
         "max_age_seconds": max_sync_age or None,
         "unsynced": queue["ready"] + queue["in_flight"] + queue["quarantined"],
         "quarantined": queue["quarantined"],
+        "failed_cycles": agent.get("failed_cycles", 0),
     }
     if cfg is not None and cfg.erpnext is None:
         return Check(True, "no ERPNext link configured (offline by design)", detail)
     if detail["link"] == state.Link.STOPPED.value:
         return Check(False, f"sync stopped, a person must act: {detail['last_error']}", detail)
+    failing = detail["failed_cycles"]
+    if isinstance(failing, int) and failing >= state.FAILING_CYCLES:
+        # Pushes or pulls refused for several cycles: worth a look long before the age limit.
+        status = f"sync failed {failing} cycles in a row: {detail['last_error']}"
+        return Check(False, status, detail)
     if age is None:
         return Check(True, "never synced yet", detail)
     if max_sync_age and age > max_sync_age:
