@@ -140,6 +140,7 @@ SYNC_JOURNAL_KINDS = (
     JournalKind.SYNC_QUARANTINE,
     JournalKind.SYNC_MISMATCH,
     JournalKind.OUTBOX_RETRY,
+    JournalKind.PULL_SKIPPED,
 )
 
 
