@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import json
 import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
 
 from appliance.agent.pull import Puller
 from appliance.cli import main
+from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.journal import JournalKind
+from appliance.store.masters import MAX_AMOUNT, MAX_TEXT
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemPrice, JournalEntry
 from tests.agent.conftest import SMALL, make_client, write_config
@@ -102,3 +108,82 @@ def test_status_shows_the_skipped_records(
         sync = json.loads(handle.read())
     skipped = [e for e in sync["sync_journal"]["latest"] if e["kind"] == "pull_skipped"]
     assert {(e["doctype"], e["offline_id"]) for e in skipped} == {(d, n) for d, n, _c, _w in BAD}
+
+
+# Whatever ERPNext (or something posing as it) puts in a field: numbers of every kind, text,
+# nothing, lists and objects.
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.integers(1, 3).map(lambda k: "x" * (MAX_TEXT * k)),  # at and past the length limit
+    st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+)
+PRICE_FIELDS = ("price_list_rate", "item_code", "price_list", "valid_from")
+ITEM_FIELDS = ("item_name", "item_group", "stock_uom", "max_discount", "barcode", "factor")
+
+
+def _changes(field_name: str, value: object) -> dict[str, object]:
+    """A hostile value in a field, or in a child row's field (child tables come as rows)."""
+    if field_name == "barcode":
+        return {"barcodes": [{"barcode": value, "barcode_type": "EAN", "uom": ""}]}
+    if field_name == "factor":
+        return {"uoms": [{"uom": "Nos", "conversion_factor": value}]}
+    return {field_name: value}
+
+
+@dataclass
+class _FuzzSite:
+    erp: FakeERPNext
+    puller: Puller
+    engine: Engine
+    # Every document an example made hostile: one left bad may be pulled (and skipped) again.
+    touched: set[tuple[str, str]] = field(default_factory=set)
+
+
+@pytest.fixture(scope="module")
+def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_FuzzSite]:
+    """One site and one store for every example: each pull is incremental after the first."""
+    with FakeERPNext(all_masters(SMALL)) as erp:
+        db = tmp_path_factory.mktemp("fuzz") / "pos.db"
+        upgrade_to_head(db)
+        engine = create_db_engine(db)
+        client = make_client(erp)
+        puller = Puller(
+            client, make_session_factory(engine, read_only=True), make_session_factory(engine)
+        )
+        assert puller.pull().complete
+        yield _FuzzSite(erp, puller, engine)
+        client.close()
+        engine.dispose()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_records_never_stop_the_pull(fuzz_site: _FuzzSite, data: st.DataObject) -> None:
+    site = fuzz_site
+    touched: set[tuple[str, str]] = set()
+    for n in data.draw(st.lists(st.integers(1, SMALL.items), min_size=1, max_size=4)):
+        fields = data.draw(st.sampled_from([PRICE_FIELDS, ITEM_FIELDS]))
+        doctype, name = ("Item Price", f"PRICE-{n:06d}")
+        if fields is ITEM_FIELDS:
+            doctype, name = ("Item", f"SKU-{n:06d}")
+        value = data.draw(ANY_VALUE)
+        site.erp.site.touch(doctype, name, **_changes(data.draw(st.sampled_from(fields)), value))
+        touched.add((doctype, name))
+    report = site.puller.pull()
+    assert report.complete
+    skipped = {(s["doctype"], s["name"]) for s in report.skipped}
+    site.touched |= touched
+    assert skipped <= site.touched and all(s["reason"] for s in report.skipped)
+    with make_session_factory(site.engine, read_only=True)() as session:
+        for price in session.scalars(select(ItemPrice)):
+            rate = price.price_list_rate
+            assert rate.is_finite() and 0 <= rate < MAX_AMOUNT, price.name
+        stored = set(session.scalars(select(Item.name)))
+    for doctype, name in touched - skipped:
+        assert doctype != "Item" or name in stored or report.removed.get("Item")
