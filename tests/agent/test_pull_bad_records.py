@@ -24,6 +24,7 @@ from appliance.store.masters import MAX_AMOUNT, MAX_TEXT
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemPrice, JournalEntry
 from tests.agent.conftest import SMALL, make_client, write_config
+from tests.agent.test_pull import _puller
 from tests.support.conftest import run_cli
 
 # (doctype, name, field changes, the words the skip must carry)
@@ -55,9 +56,7 @@ def test_bad_records_are_skipped_and_named(tmp_path: Path, broken: FakeERPNext) 
     upgrade_to_head(db)
     engine = create_db_engine(db)
     client = make_client(broken)
-    puller = Puller(
-        client, make_session_factory(engine, read_only=True), make_session_factory(engine)
-    )
+    puller = _puller(client, db, page_size=20)
     report = puller.pull()
     assert report.complete
     skipped = {(s["doctype"], s["name"]): s["reason"] for s in report.skipped}
@@ -153,9 +152,7 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_FuzzSite]:
         upgrade_to_head(db)
         engine = create_db_engine(db)
         client = make_client(erp)
-        puller = Puller(
-            client, make_session_factory(engine, read_only=True), make_session_factory(engine)
-        )
+        puller = _puller(client, db, page_size=20)
         assert puller.pull().complete
         yield _FuzzSite(erp, puller, engine)
         client.close()

@@ -14,7 +14,6 @@ import requests
 from sqlalchemy import func, select
 
 from appliance.agent.client import ERPNextError, ErrorKind
-from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.fakeerp import FakeERPNext
@@ -22,6 +21,7 @@ from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode, ItemPrice, OutboxEntry, OutboxState
 from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, sell
+from tests.agent.test_pull import _puller
 
 AUTH = {"Authorization": "token agent-key:agent-secret"}
 
@@ -115,13 +115,7 @@ def test_first_pull_of_a_10000_item_catalog(tmp_path: Path) -> None:
         db = _fresh_store(tmp_path)
         engine = create_db_engine(db)
         client = make_client(erp, timeout=30)
-        puller = Puller(
-            client,
-            make_session_factory(engine, read_only=True),
-            make_session_factory(engine),
-            page_size=500,
-        )
-        report = puller.pull()
+        report = _puller(client, db, page_size=500).pull()
         client.close()
         refused = [e for e in erp.log if e.status >= 400]
         assert refused == []
