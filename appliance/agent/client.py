@@ -31,7 +31,7 @@ from enum import StrEnum
 from http.cookiejar import Cookie, CookiePolicy
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -250,6 +250,7 @@ class ERPNextClient:
         ca_file: Path | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._base = urlsplit(self.url).path  # a site under a prefix: its requests are longer
         self.timeout = timeout
         self.deadline = deadline
         self.max_answer = max_answer
@@ -300,7 +301,7 @@ class ERPNextClient:
         """One bounded exchange; ``read_only`` (default: a GET) says a lost answer cannot
         have changed anything in ERPNext."""
         unsafe = method != "GET" if read_only is None else not read_only
-        line = request_line_length(method, path, dict(params or {}))
+        line = request_line_length(method, self._base + path, dict(params or {}))
         if line > REQUEST_LINE_BUDGET:  # our bug, not the server's: say so, send nothing
             raise ERPNextError(
                 ErrorKind.STOP,
@@ -421,7 +422,7 @@ class ERPNextClient:
         args = {k: v for k, v in args.items() if v is not None and v != ""}
         params = {k: v if isinstance(v, str | int) else json.dumps(v) for k, v in args.items()}
         path = self.resource_path(doctype)
-        if request_line_length("GET", path, params) <= REQUEST_LINE_BUDGET:
+        if request_line_length("GET", self._base + path, params) <= REQUEST_LINE_BUDGET:
             data = self._request("GET", path, params=params).get("data")
         else:
             # Too long for a URL (hundreds of names in an `in` filter): the same listing with
@@ -504,7 +505,7 @@ class ERPNextClient:
         """``GET /api/method/<dotted.path>`` (a POST with a JSON body when the arguments are too
         long for a URL; only read-only methods are called): the ``message`` of the answer."""
         path = "/api/method/" + method
-        if request_line_length("GET", path, params) <= REQUEST_LINE_BUDGET:
+        if request_line_length("GET", self._base + path, params) <= REQUEST_LINE_BUDGET:
             return self._request("GET", path, params=params).get("message")
         return self._request("POST", path, body=params, read_only=True).get("message")
 

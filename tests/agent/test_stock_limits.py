@@ -13,7 +13,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from appliance.agent.client import ERPNextError, ErrorKind
+from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.fakeerp import FakeERPNext
@@ -180,3 +180,15 @@ def test_the_client_never_sends_a_line_a_stock_server_refuses(erp: FakeERPNext) 
     assert too_long.value.kind is ErrorKind.STOP and "request too large" in str(too_long.value)
     assert "not sent" in too_long.value.message
     assert [e.status for e in erp.log] == [200]
+
+
+def test_a_site_under_a_long_prefix_counts_the_prefix(erp: FakeERPNext) -> None:
+    """A site behind a path prefix: its requests are longer, the switch to a body comes sooner."""
+    prefix = "/" + "p" * 3_700
+    client = ERPNextClient(erp.url + prefix, erp.api_key, erp.api_secret, timeout=5)
+    names = [f"SKU-{n:06d}" for n in range(1, 20)]  # fits a URL at the site's root
+    with pytest.raises(ERPNextError):
+        client.get_list("Item", filters=[["name", "in", names]])  # the fake has no prefix: 404
+    (sent,) = erp.log
+    assert (sent.method, sent.status) == ("POST", 404)
+    assert sent.path == prefix + "/api/method/frappe.client.get_list"
