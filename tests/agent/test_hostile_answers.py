@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socketserver
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -158,3 +159,21 @@ def test_a_slow_but_steady_answer_within_the_deadline_is_read(erp: FakeERPNext) 
         small.get_list("Item", fields=["*"], limit_page_length=5)
     assert caught.value.kind is ErrorKind.RETRY
     assert caught.value.message.startswith("answer too large: GET /api/resource/Item")
+
+
+def test_sync_once_fails_when_its_cycle_broke_off(
+    db_path: Path,
+    erp: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not a link problem, the store: the cycle catches it, and `sync --once` still fails."""
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DROP TABLE item_prices")
+    assert main(["sync", "--once"]) == 1
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert "no such table: item_prices" in summary["error"]
+    (line,) = err.strip().splitlines()
+    assert line.startswith("sync: cycle failed: OperationalError")
