@@ -323,6 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail when the last push/pull is older (default 86400; 0: never fail on age)",
     )
     p.add_argument(
+        "--max-failed-cycles",
+        type=int,
+        default=3,
+        metavar="N",
+        help="fail after N failed sync cycles in a row (default 3; 0: never fail on these)",
+    )
+    p.add_argument(
         "--min-free-mb", type=int, default=500, metavar="N", help="free space under the data dir"
     )
     p.add_argument(

@@ -44,7 +44,9 @@ class ERPNextConfig:
     pos_profile: str
     verify_tls: bool = True
     ca_file: Path | None = None
-    timeout: float = 15.0
+    timeout: float = 15.0  # per connect and per read
+    deadline: float = 120.0  # per request, whole exchange (a server dripping bytes is cut)
+    max_answer_mb: int = 64  # an answer past this is refused, not read into memory
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,12 @@ def _erpnext(r: _Reader) -> ERPNextConfig:
     timeout = r.get("timeout", float, 15.0)
     if not 1 <= timeout <= 300:
         raise r.error("timeout", "must be between 1 and 300 seconds")
+    deadline = r.get("deadline", float, 120.0)
+    if not timeout <= deadline <= 3600:
+        raise r.error("deadline", "must be between timeout and 3600 seconds")
+    max_answer = r.get("max_answer_mb", int, 64)
+    if not 4 <= max_answer <= 1024:
+        raise r.error("max_answer_mb", "must be between 4 and 1024")
     ca = r.get("ca_file", str, "")
     cfg = ERPNextConfig(
         url=url.rstrip("/"),
@@ -145,6 +153,8 @@ def _erpnext(r: _Reader) -> ERPNextConfig:
         verify_tls=r.get("verify_tls", bool, True),
         ca_file=Path(ca) if ca else None,
         timeout=timeout,
+        deadline=deadline,
+        max_answer_mb=max_answer,
     )
     r.finish()
     return cfg

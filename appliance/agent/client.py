@@ -3,12 +3,18 @@
 - Token auth (``Authorization: token key:secret``, FACTS §1.2) on every request, never a
   session cookie: with a ``sid`` cookie Frappe would demand a CSRF token (FACTS §1.3), so the
   session's cookie jar refuses every cookie.
-- Timeouts on every call; TLS verified against the system store or ``ca_file``.
+- Bounded requests (:mod:`appliance.agent.transport`): ``timeout`` per connect and read, one
+  ``deadline`` for the whole exchange, at most ``max_answer`` bytes read; no request line over
+  what a stock gunicorn accepts (a listing too long for the URL goes as ``POST
+  frappe.client.get_list`` with a JSON body). TLS verified against the system store or
+  ``ca_file``.
 - Envelopes: ``{"data": ...}`` for ``/api/resource``, ``{"message": ...}`` for ``/api/method``;
   ``_server_messages`` (a JSON list of JSON strings) decoded into plain messages.
 - Every failure is an :class:`ERPNextError` whose ``kind`` says what the caller should do
   (FACTS §1.9): RETRY later (network, timeouts, 5xx, 429), QUARANTINE the document (417 business
-  rejections, 404 links, 409), or STOP the loop (401/403, TLS, a missing custom field).
+  rejections, 404 links, 409), or STOP the loop (401/403, TLS, a missing custom field). An
+  answer that is no JSON is named by its status and what the page says; 400/413/414/431 are
+  "request too large" (a proxy's or gunicorn's limit).
 - The secret never appears in a log line, an exception or ``repr``.
 """
 
@@ -25,10 +31,28 @@ from enum import StrEnum
 from http.cookiejar import Cookie, CookiePolicy
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
+from appliance.agent.problems import (
+    ANSWER_TOO_LARGE,
+    BAD_JSON,
+    NOT_JSON,
+    PROBLEMS,
+    TOO_LARGE,
+    TOO_SLOW,
+)
+from appliance.agent.transport import (
+    REQUEST_LINE_BUDGET,
+    AnswerTooLargeError,
+    BoundedAdapter,
+    deadline,
+    page_summary,
+    parse_json,
+    read_capped,
+    request_line_length,
+)
 from appliance.config import ERPNextConfig
 from appliance.scrub import remember, scrub
 from appliance.secret_file import SecretFileError, read_secret_file
@@ -37,6 +61,11 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "appliance-agent/0.1"
 SETUP_HINT = "a custom field is missing in ERPNext: run `appliance erpnext setup`"
+# Refusals of a request's size by gunicorn (400 request line, 431 headers) or a proxy (413 body,
+# 414 URI): named so, since ERPNext's own words never come with them.
+TOO_LARGE_STATUSES = (400, 413, 414, 431)
+DEFAULT_MAX_ANSWER = 64 * 1024 * 1024  # the largest real page (500 items, all fields) is ~1 MB
+LIST_METHOD = "frappe.client.get_list"
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -63,6 +92,8 @@ class ERPNextError(Exception):
         self.messages = [scrub(m) for m in self.messages]
 
     def __str__(self) -> str:
+        if self.message.startswith(PROBLEMS):
+            return self.message  # a named failure says its status itself, where it has one
         where = f"HTTP {self.status}" if self.status is not None else "no answer"
         kind = f" {self.exc_type}" if self.exc_type else ""
         return f"{where}{kind}: {self.message}"
@@ -141,15 +172,25 @@ def classify(status: int, exc_type: str | None, message: str) -> ErrorKind:
     return ErrorKind.RETRY  # 429, 5xx, anything else a server or proxy says when unwell
 
 
+def page_error(status: int, reason: str, content: bytes) -> ERPNextError:
+    """An error answer that is no Frappe JSON: gunicorn's or a proxy's page, named by its status
+    and what the page says."""
+    page = page_summary(content) or reason or "no text"
+    if status in TOO_LARGE_STATUSES:
+        # 413 is one document's body (quarantine it); the others hit every request alike.
+        kind = ErrorKind.QUARANTINE if status == 413 else ErrorKind.STOP
+        return ERPNextError(kind, f"{TOO_LARGE}: the server refused it ({page})", status)
+    message = f"{NOT_JSON}: HTTP {status} answered a page ({page})"
+    return ERPNextError(classify(status, None, message), message, status)
+
+
 def error_from_response(resp: requests.Response) -> ERPNextError:
     try:
-        body = resp.json()
+        body = parse_json(resp.content)
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        text = (resp.text or "").strip().splitlines()
-        message = text[0][:200] if text else resp.reason or ""
-        return ERPNextError(classify(resp.status_code, None, message), message, resp.status_code)
+        return page_error(resp.status_code, resp.reason or "", resp.content or b"")
     exc_type = body.get("exc_type")
     messages = decode_server_messages(body.get("_server_messages"))
     # The messages ERPNext raised with come last; notes ("Changed customer name ...") first.
@@ -161,6 +202,8 @@ def error_from_response(resp: requests.Response) -> ERPNextError:
         message = f"authentication failed ({kind}): check [erpnext] api_key and the secret"
     if _missing_field(resp.status_code, exc_type, message):
         message += f" ({SETUP_HINT})"
+    if resp.status_code in TOO_LARGE_STATUSES[1:]:
+        message = f"{TOO_LARGE}: {message}"
     return ERPNextError(
         classify(resp.status_code, exc_type, message),
         message,
@@ -211,6 +254,8 @@ class ERPNextClient:
         api_secret: str,
         *,
         timeout: float = 15.0,
+        deadline: float = 120.0,
+        max_answer: int = DEFAULT_MAX_ANSWER,
         verify_tls: bool = True,
         ca_file: Path | None = None,
     ) -> None:
@@ -222,8 +267,13 @@ class ERPNextClient:
             )
         remember(api_secret, f"{api_key}:{api_secret}")
         self.url = url.rstrip("/")
+        self._base = urlsplit(self.url).path  # a site under a prefix: its requests are longer
         self.timeout = timeout
+        self.deadline = deadline
+        self.max_answer = max_answer
         self._session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, BoundedAdapter())
         self._session.cookies.set_policy(_NoCookies())
         self._session.trust_env = False  # no ~/.netrc auth, no proxy surprises from the env
         self._session.verify = str(ca_file) if ca_file else verify_tls
@@ -243,6 +293,8 @@ class ERPNextClient:
             cfg.api_key,
             read_secret(cfg),
             timeout=cfg.timeout,
+            deadline=cfg.deadline,
+            max_answer=cfg.max_answer_mb * 1024 * 1024,
             verify_tls=cfg.verify_tls,
             ca_file=cfg.ca_file,
         )
@@ -261,47 +313,45 @@ class ERPNextClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        read_only: bool | None = None,
     ) -> dict[str, Any]:
-        url = self.url + path
-        try:
-            resp = self._session.request(
-                method,
-                url,
-                params=params,
-                data=None if body is None else json.dumps(body),
-                headers={"Content-Type": "application/json"} if body is not None else None,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise ERPNextError(
-                ErrorKind.STOP, f"TLS check failed for {self.url}: {_reason(exc)}"
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise ERPNextError(ErrorKind.RETRY, f"timed out connecting to {self.url}") from None
-        except requests.exceptions.Timeout:
-            raise ERPNextError(
-                ErrorKind.RETRY,
-                f"no answer from {self.url} within {self.timeout:g} s",
-                maybe_committed=method != "GET",
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = _reason(exc)
-            refused = "refused" in reason.lower() or "resolve" in reason.lower()
-            raise ERPNextError(
-                ErrorKind.RETRY,
-                f"connection to {self.url} failed: {reason}",
-                maybe_committed=method != "GET" and not refused,
-            ) from None
-        except requests.exceptions.InvalidHeader:
-            # Its text quotes the header's value: never passed on.
+        """One bounded exchange; ``read_only`` (default: a GET) says a lost answer cannot
+        have changed anything in ERPNext."""
+        unsafe = method != "GET" if read_only is None else not read_only
+        line = request_line_length(method, self._base + path, dict(params or {}))
+        if line > REQUEST_LINE_BUDGET:  # our bug, not the server's: say so, send nothing
             raise ERPNextError(
                 ErrorKind.STOP,
-                "a request header was refused before sending: check [erpnext] api_key and the "
-                "secret file for a line break or space",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise ERPNextError(ErrorKind.RETRY, f"request failed: {_reason(exc)}") from None
+                f"{TOO_LARGE}: {method} {path} would need a {line}-byte request line "
+                f"(a stock ERPNext refuses over {REQUEST_LINE_BUDGET}): not sent",
+            )
+        url = self.url + path
+        with deadline(self.deadline) as watch:
+            try:
+                resp = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=None if body is None else json.dumps(body),
+                    headers={"Content-Type": "application/json"} if body is not None else None,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                with resp:
+                    content = read_capped(resp, self.max_answer)
+            except AnswerTooLargeError as exc:
+                raise ERPNextError(
+                    ErrorKind.RETRY,
+                    f"{ANSWER_TOO_LARGE}: {method} {path}: {exc} ([erpnext] max_answer_mb)",
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                if watch.expired:
+                    raise self._too_slow(unsafe) from None
+                raise self._transport_error(exc, unsafe) from None
+            if watch.expired:  # cut while reading headers: http.client took the cut for an end
+                raise self._too_slow(unsafe)
+        resp._content = content  # what error_from_response reads
         if 300 <= resp.status_code < 400:
             raise ERPNextError(
                 ErrorKind.STOP,
@@ -312,14 +362,58 @@ class ERPNextClient:
         if resp.status_code >= 400:
             raise error_from_response(resp)
         try:
-            payload = resp.json()
-        except ValueError:
+            payload = parse_json(content)
+        except ValueError as exc:
+            if content.lstrip()[:1] == b"<":
+                raise page_error(resp.status_code, resp.reason or "", content) from None
             raise ERPNextError(
-                ErrorKind.RETRY, f"{method} {path}: answer is not JSON", resp.status_code
+                ErrorKind.RETRY,
+                f"{BAD_JSON}: {method} {path} (HTTP {resp.status_code}): {exc}",
+                resp.status_code,
             ) from None
         if not isinstance(payload, dict):
-            raise ERPNextError(ErrorKind.RETRY, f"{method} {path}: unexpected answer")
+            raise ERPNextError(
+                ErrorKind.RETRY, f"{BAD_JSON}: {method} {path}: the answer is no JSON object"
+            )
         return payload
+
+    def _too_slow(self, unsafe: bool) -> ERPNextError:
+        return ERPNextError(
+            ErrorKind.RETRY,
+            f"{TOO_SLOW}: no complete answer from {self.url} within {self.deadline:g} s "
+            "([erpnext] deadline)",
+            maybe_committed=unsafe,
+        )
+
+    def _transport_error(
+        self, exc: requests.exceptions.RequestException, unsafe: bool
+    ) -> ERPNextError:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return ERPNextError(ErrorKind.STOP, f"TLS check failed for {self.url}: {_reason(exc)}")
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ERPNextError(ErrorKind.RETRY, f"timed out connecting to {self.url}")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return ERPNextError(
+                ErrorKind.RETRY,
+                f"no answer from {self.url} within {self.timeout:g} s",
+                maybe_committed=unsafe,
+            )
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = _reason(exc)
+            refused = "refused" in reason.lower() or "resolve" in reason.lower()
+            return ERPNextError(
+                ErrorKind.RETRY,
+                f"connection to {self.url} failed: {reason}",
+                maybe_committed=unsafe and not refused,
+            )
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # Its text quotes the header's value: never passed on.
+            return ERPNextError(
+                ErrorKind.STOP,
+                "a request header was refused before sending: check [erpnext] api_key and the "
+                "secret file for a line break or space",
+            )
+        return ERPNextError(ErrorKind.RETRY, f"request failed: {_reason(exc)}")
 
     # -- resources -----------------------------------------------------------------------------
     @staticmethod
@@ -340,22 +434,29 @@ class ERPNextClient:
         limit_page_length: int = 20,
         parent: str | None = None,
     ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "fields": json.dumps(list(fields)),
+        args: dict[str, Any] = {
+            "fields": list(fields),
+            "filters": filters,
+            "or_filters": or_filters,
+            "order_by": order_by,
             "limit_start": limit_start,
             "limit_page_length": limit_page_length,
+            "parent": parent,
         }
-        if filters is not None:
-            params["filters"] = json.dumps(filters)
-        if or_filters is not None:
-            params["or_filters"] = json.dumps(or_filters)
-        if order_by:
-            params["order_by"] = order_by
-        if parent:
-            params["parent"] = parent
-        data = self._request("GET", self.resource_path(doctype), params=params).get("data")
+        args = {k: v for k, v in args.items() if v is not None and v != ""}
+        params = {k: v if isinstance(v, str | int) else json.dumps(v) for k, v in args.items()}
+        path = self.resource_path(doctype)
+        if request_line_length("GET", self._base + path, params) <= REQUEST_LINE_BUDGET:
+            data = self._request("GET", path, params=params).get("data")
+        else:
+            # Too long for a URL (hundreds of names in an `in` filter): the same listing with
+            # the arguments in a JSON body, which no request-line limit applies to.
+            body = {"doctype": doctype, **args}
+            data = self._request(
+                "POST", "/api/method/" + LIST_METHOD, body=body, read_only=True
+            ).get("message")
         if not isinstance(data, list):
-            raise ERPNextError(ErrorKind.RETRY, f"GET {doctype} list: no data list in the answer")
+            raise ERPNextError(ErrorKind.RETRY, f"{doctype} list: no list of rows in the answer")
         return data
 
     def iter_list(
@@ -425,8 +526,12 @@ class ERPNextClient:
         return data if isinstance(data, dict) else {}
 
     def call(self, method: str, **params: Any) -> Any:
-        """``GET /api/method/<dotted.path>``: the ``message`` of the answer."""
-        return self._request("GET", "/api/method/" + method, params=params).get("message")
+        """``GET /api/method/<dotted.path>`` (a POST with a JSON body when the arguments are too
+        long for a URL; only read-only methods are called): the ``message`` of the answer."""
+        path = "/api/method/" + method
+        if request_line_length("GET", self._base + path, params) <= REQUEST_LINE_BUDGET:
+            return self._request("GET", path, params=params).get("message")
+        return self._request("POST", path, body=params, read_only=True).get("message")
 
     def logged_user(self) -> str:
         user = self.call("frappe.auth.get_logged_user")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from appliance import paths
 from appliance.agent import state
+from appliance.agent.problems import problem_of
 from appliance.agent.service import (
     AgentService,
     AlreadyRunningError,
@@ -135,6 +136,8 @@ def sync_once(args: argparse.Namespace) -> int:
         return _fail("sync", f"stopped: {result.error}", EXIT_STOPPED)
     if result.link is Link.DOWN:
         return _fail("sync", f"ERPNext link down: {result.error}", EXIT_LINK)
+    if result.error is not None:  # the cycle broke off (a bug, the store): not a success
+        return _fail("sync", f"cycle failed: {result.error}", EXIT_LINK)
     return EXIT_OK
 
 
@@ -181,6 +184,8 @@ def status(args: argparse.Namespace) -> int:
             "link": agent_state.get("link", Link.UNKNOWN.value),
             "link_since": agent_state.get("link_since"),
             "last_error": agent_state.get("last_error"),
+            "problem": problem_of(agent_state.get("last_error")),
+            "failed_cycles": agent_state.get("failed_cycles", 0),
             "last_cycle": agent_state.get("last_cycle"),
             "next_attempt": agent_state.get("next_attempt"),
             "last_push": agent_state.get("last_push"),

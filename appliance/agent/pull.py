@@ -66,8 +66,10 @@ from appliance.store.masters import (
     GLOBAL_DEFAULTS,
     SPECS,
     SYSTEM_SETTINGS,
+    MasterError,
     apply_masters,
     delete_masters,
+    master_problem,
 )
 from appliance.store.models import Base, Customer, SyncState
 
@@ -122,6 +124,9 @@ class PullReport:
     removed: dict[str, int] = field(default_factory=dict)
     cashiers: dict[str, int] = field(default_factory=dict)
     pages: int = 0
+    # Documents the store refused (a price of "abc", NaN, negative or 10^12, a barcode without
+    # code, an absurd length): {doctype, name, reason}; the rest of their page applied.
+    skipped: list[dict[str, str]] = field(default_factory=list)
     first: bool = False  # this store had never finished a pull
     complete: bool = False  # every doctype was brought up to date
 
@@ -139,6 +144,7 @@ class PullReport:
             "removed": dict(self.removed),
             "cashiers": dict(self.cashiers),
             "pages": self.pages,
+            "skipped": list(self.skipped),
             "total": self.total,
             "first": self.first,
             "complete": self.complete,
@@ -496,7 +502,7 @@ class Puller:
                 names = [str(d["name"]) for d in keep]
                 held = held_customers(session, names)
                 new_customers = [n for n in names if n not in held]
-            apply_masters(session, keep)
+            keep = self._apply_skipping(session, keep, report)
             removed = self._delete(session, doctype, drop)
             if doctype == POS_PROFILE and self.pos_profile:
                 for doc in keep:
@@ -522,6 +528,35 @@ class Puller:
             self._progress(session, doctype, report, running=True)
             uow.commit()
         return new_customers
+
+    def _apply_skipping(
+        self, session: Session, docs: list[dict[str, Any]], report: PullReport
+    ) -> list[dict[str, Any]]:
+        """Apply ``docs``; if the store refuses one, apply the others and name each refused one
+        (log, journal, report): one bad record never stops the pull. What was applied."""
+        try:
+            apply_masters(session, docs)
+            return docs
+        except MasterError:
+            pass  # refused before any write: find which documents, apply the rest
+        good = []
+        for doc in docs:
+            reason = master_problem(doc)
+            if reason is None:
+                good.append(doc)
+                continue
+            doctype, name = str(doc.get("doctype")), str(doc.get("name"))[:140]
+            log.warning("skipped %s %s: %s", doctype, name, reason, extra={"DOCTYPE": doctype})
+            report.skipped.append({"doctype": doctype, "name": name, "reason": reason})
+            journal.append(
+                session,
+                journal.JournalKind.PULL_SKIPPED,
+                ACTOR,
+                name,
+                {"doctype": doctype, "reason": reason},
+            )
+        apply_masters(session, good)
+        return good
 
     def _sift(self, session: Session, page: _Page) -> tuple[list[dict[str, Any]], list[str]]:
         """The page's documents to write, and names to delete here (disabled, not ours)."""

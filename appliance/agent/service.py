@@ -413,6 +413,9 @@ class Syncer:
         }
         values["link"] = result.link.value
         values["last_error"] = result.error
+        # Across processes (`sync --once` is one cycle each): `appliance health` fails after
+        # FAILING_CYCLES of these in a row, whatever the link says.
+        values["failed_cycles"] = 0 if result.error is None else self._failed_cycles() + 1
         push = result.push
         if push is not None and push.retry_after is None and push.stopped is None:
             values["last_push"] = {
@@ -435,6 +438,14 @@ class Syncer:
             state.write_state(self.write, values)
         except Exception:  # the store is busy or broken: the next cycle tries again
             log.exception("could not record the sync state")
+
+    def _failed_cycles(self) -> int:
+        with self.read() as session:
+            try:
+                count = state.read_state(session).get("failed_cycles")
+            finally:
+                session.rollback()
+        return count if isinstance(count, int) and count >= 0 else 0
 
     def status_line(self, result: CycleResult | None) -> str:
         """``pushed 12, 0 quarantined, 3 waiting, last pull 10:42, link up``."""

@@ -7,7 +7,9 @@ commit never waits behind it.
 - ``agent.link``: ``up``; ``down`` (no answer, 5xx, timeouts); ``stopped`` (auth, TLS, setup:
   a person must act; retried slowly); ``unknown``;
 - ``agent.link_since``: when ``agent.link`` last changed (ISO 8601, UTC);
-- ``agent.last_error``: the last failure's text, null once a cycle went through;
+- ``agent.last_error``: the last failure's text, null once a cycle went through; a named
+  failure (:mod:`appliance.agent.problems`) starts with its name;
+- ``agent.failed_cycles``: cycles in a row that ended with an error (0 after a good one);
 - ``agent.last_cycle``, ``agent.next_attempt``: when the last cycle ended, when the next begins;
 - ``agent.last_push``: ``{"at", "created", "found", "quarantined", "retrying", "mismatches"}`` of
   the last push that reached ERPNext;
@@ -34,6 +36,9 @@ from appliance.store.journal import JournalKind
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, SyncState
 
 PREFIX = "agent."
+
+
+FAILING_CYCLES = 3  # this many failed cycles in a row and `appliance health` fails
 
 
 class Link(StrEnum):
@@ -135,6 +140,7 @@ SYNC_JOURNAL_KINDS = (
     JournalKind.SYNC_QUARANTINE,
     JournalKind.SYNC_MISMATCH,
     JournalKind.OUTBOX_RETRY,
+    JournalKind.PULL_SKIPPED,
 )
 
 

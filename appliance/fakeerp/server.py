@@ -12,11 +12,17 @@ Faults:
   without touching the site;
 - ``reject(offline_id, message)``: inserting that document answers 417 with the message;
 - ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks).
+
+Limits: like a stock production ERPNext (gunicorn's defaults, ../shared/erpnext/README.md "Stock
+deployments"), a request line over 4,094 bytes answers 400 and more than 100 header fields or a
+header line over 8,190 bytes answers 431, each with gunicorn's HTML page, before any routing: no
+test passes with a request a real site refuses. ``limits=Limits(request_line=0)`` lifts one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import socket
 import threading
@@ -44,6 +50,16 @@ class Faults:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """gunicorn's stock ``limit_request_line``, ``limit_request_fields`` and
+    ``limit_request_field_size`` (0: no limit)."""
+
+    request_line: int = 4094
+    fields: int = 100
+    field_size: int = 8190
+
+
+@dataclass(frozen=True)
 class Logged:
     method: str
     path: str
@@ -65,8 +81,10 @@ class FakeERPNext:
         user: str = "pos-agent@example.com",
         port: int = 0,
         site: Site | None = None,
+        limits: Limits | None = None,
         **site_options: Any,
     ) -> None:
+        self.limits = limits or Limits()
         self.api_key = api_key
         self.api_secret = api_secret
         self.user = user
@@ -176,6 +194,7 @@ class _DroppedError(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeERPNext
+    raw_requestline: bytes  # set by handle_one_request before parse_request
     protocol_version = "HTTP/1.1"
     server_version = "FakeFrappe/15"
     # Headers and body go out in two writes on a kept-alive connection: with Nagle's algorithm
@@ -185,6 +204,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests read FakeERPNext.log instead
+
+    def parse_request(self) -> bool:
+        # gunicorn checks its limits while reading the request, before the app sees it.
+        limits = self.fake.limits
+        line = self.raw_requestline.rstrip(b"\r\n")
+        if limits.request_line and len(line) > limits.request_line:
+            why = f"Request Line is too large ({len(line)} > {limits.request_line})"
+            self._refuse(line, 400, "Bad Request", why)
+            return False
+        if not super().parse_request():
+            return False
+        too_many = limits.fields and len(self.headers) > limits.fields
+        longest = max((len(f"{k}: {v}") for k, v in self.headers.items()), default=0)
+        if too_many or (limits.field_size and longest > limits.field_size):
+            what = "limit request headers fields" + ("" if too_many else " size")
+            self._refuse(
+                line, 431, "Request Header Fields Too Large", f"Error parsing headers: '{what}'"
+            )
+            return False
+        return True
+
+    def _refuse(self, line: bytes, status: int, reason: str, message: str) -> None:
+        """gunicorn's own error page: HTML, whatever the client accepts; then it hangs up."""
+        method, _, rest = line.decode("latin-1").partition(" ")
+        self.fake._record(method, unquote(urlsplit(rest.rpartition(" ")[0]).path), status)
+        page = (
+            f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n  <body>\n"
+            f"    <h1><p>{reason}</p></h1>\n    {html.escape(message)}\n  </body>\n</html>\n"
+        ).encode()
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: text/html\r\n"
+            f"Content-Length: {len(page)}\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.write(head + page)
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -244,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         segments = path.strip("/").split("/", 3)
         site = self.fake.site
         if segments[:2] == ["api", "method"] and len(segments) >= 3:
+            if raw:  # Frappe reads a method's arguments from the JSON body as from the query
+                params = {**params, **_form(json.loads(raw))}
             return 200, {"message": self._method("/".join(segments[2:]), params, user)}
         if segments[:2] != ["api", "resource"] or len(segments) < 3:
             raise errors.not_found("Page", path)
@@ -251,10 +308,10 @@ class _Handler(BaseHTTPRequestHandler):
         name = segments[3] if len(segments) > 3 else None
         if user is None:
             raise no_permission("Guest", doctype)
+        if method == "GET" and name is None:
+            return 200, {"data": self._list(doctype, params, user)}
         if method == "GET" and doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
-        if method == "GET" and name is None:
-            return 200, {"data": site.list_docs(doctype, params)}
         if method == "GET" and name is not None:
             return 200, {"data": site.get(doctype, name)}
         body = json.loads(raw or b"{}")
@@ -275,6 +332,12 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"data": site.update(doctype, name, body, user)}
         raise FrappeError(403, "PermissionError", "Not permitted")
 
+    def _list(self, doctype: str, params: dict[str, str], user: str) -> list[dict[str, Any]]:
+        """``GET /api/resource/<doctype>`` and ``frappe.client.get_list``: the same rows."""
+        if doctype in self.fake.faults.forbidden:
+            raise no_permission(user, doctype)
+        return self.fake.site.list_docs(doctype, params)
+
     def _method(self, method: str, params: dict[str, str], user: str | None) -> Any:
         if method == "frappe.auth.get_logged_user":
             if user is None:
@@ -290,6 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return v16.get_single_value(
                     site, params.get("doctype", ""), params.get("field", "")
                 )
+        if method == "frappe.client.get_list":
+            return self._list(params.get("doctype", ""), params, user)
         if method == "frappe.client.get_count":
             return len(
                 self.fake.site.list_docs(
@@ -298,3 +363,10 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         raise errors.not_found("Method", method)
+
+
+def _form(body: Any) -> dict[str, str]:
+    """A JSON body as query-style arguments: lists and objects stay JSON text."""
+    if not isinstance(body, dict):
+        raise FrappeError(417, "ValidationError", "the body must be a JSON object")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}

@@ -52,6 +52,7 @@ class JournalKind(StrEnum):
     SYNC_MISMATCH = "sync_mismatch"  # ERPNext's totals for a sale differ from the till's
     PULL_FULL_START = "pull_full_start"  # the agent's first full pull of the masters began
     PULL_FULL_END = "pull_full_end"
+    PULL_SKIPPED = "pull_skipped"  # the store refused one document from ERPNext: skipped
     USB_EXPORT = "usb_export"
     STORE_LOSS_ACCEPTED = "store_loss_accepted"  # IT: the store lost committed work, go on
 

@@ -77,11 +77,23 @@ class UnknownDoctypeError(MasterError):
 # -- value conversion: ERPNext JSON -> column values ---------------------------------------------
 
 
-def _text(value: Any) -> str | None:
+# ERPNext stores currency as decimal(21,9): 10^12 or more cannot come from a real site.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_TEXT = 16 * 1024  # characters in a code, name or label: Frappe's Data fields hold 140
+MAX_LONG_TEXT = 1024 * 1024  # a description (a Text Editor field may embed a small image)
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
     if value is None:
         return None
     out = str(value)
+    if len(out) > limit:
+        raise ValueError(f"{len(out)} characters, longer than {limit}")
     return out if out != "" else None
+
+
+def _long_text(value: Any) -> str | None:
+    return _text(value, MAX_LONG_TEXT)
 
 
 def _flag(value: Any) -> bool | None:
@@ -112,6 +124,8 @@ def _number(value: Any) -> Decimal | None:
         raise ValueError(f"{value!r} is not a number") from None
     if not out.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if abs(out) >= MAX_AMOUNT:
+        raise ValueError(f"{value!r} is 10^12 or more, beyond what ERPNext stores")
     return out
 
 
@@ -136,6 +150,13 @@ def _flag_db(value: Any) -> int | None:
 
 def _number_db(value: Any) -> str | None:
     number = _number(value)
+    return None if number is None else str(number)
+
+
+def _price_db(value: Any) -> str | None:
+    number = _number(value)
+    if number is not None and number < 0:
+        raise ValueError(f"{value!r} is negative")
     return None if number is None else str(number)
 
 
@@ -457,7 +478,7 @@ SPECS: dict[str, MasterSpec] = {
                 _s("brand"),
                 _req("stock_uom"),
                 _s("sales_uom"),
-                _s("description"),
+                Col("description", _long_text),
                 _b("is_stock_item", default=True),
                 _b("is_sales_item", default=True),
                 _b("disabled"),
@@ -491,7 +512,7 @@ SPECS: dict[str, MasterSpec] = {
                 _req("item_code"),
                 _req("price_list"),
                 _s("uom"),
-                _n("price_list_rate", required=True),
+                Col("price_list_rate", _price_db, required=True),
                 _s("currency"),
                 _s("customer"),
                 _s("batch_no"),
@@ -625,7 +646,26 @@ def _doc_name(doc: Doc) -> str:
     name = doc.get("name")
     if name is None or name == "":
         raise MasterError(f"a {doc.get('doctype')} document without a name")
+    if len(str(name)) > MAX_TEXT:
+        raise MasterError(f"a {doc.get('doctype')} name of {len(str(name))} characters")
     return str(name)
+
+
+def master_problem(doc: Doc) -> str | None:
+    """Why ``doc`` alone cannot be applied (the words :func:`apply_masters` would refuse the
+    whole call with), or None: a pull skips such a document and applies the rest."""
+    doctype = doc.get("doctype")
+    if doctype not in DOCTYPES:
+        return f"cannot apply doctype {doctype!r}"
+    try:
+        name = _doc_name(doc)
+        if doctype in SQL:
+            _prepare(SQL[str(doctype)], {name: doc})
+        elif doctype in SETTINGS_DOCTYPES:
+            _settings_values({str(doctype): {name: doc}})
+    except MasterError as exc:
+        return str(exc)
+    return None
 
 
 def _batches(names: Sequence[str]) -> Iterator[list[str]]:

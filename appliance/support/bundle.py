@@ -170,6 +170,8 @@ def _sync_state(session: Session) -> dict[str, Any]:
         "agent": state.read_state(session),
         "outbox": state.queue_depth(session),
         "quarantined": state.quarantined(session),
+        # Refused documents, totals mismatches, retries and records the pull skipped, by name.
+        "sync_journal": state.sync_journal(session, latest=100),
     }
 
 

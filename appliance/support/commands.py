@@ -43,6 +43,7 @@ def health(args: argparse.Namespace) -> int:
     options = HealthOptions(
         config=_path(args.config),
         max_sync_age=args.max_sync_age,
+        max_failed_cycles=args.max_failed_cycles,
         min_free_mb=args.min_free_mb,
         units_from=_path(args.units_from),
     )

@@ -41,6 +41,7 @@ class Check:
 class HealthOptions:
     config: Path | None = None
     max_sync_age: float = 86_400.0  # seconds; 0: report the age, never fail on it
+    max_failed_cycles: int = state.FAILING_CYCLES  # failed sync cycles in a row; 0: never fail
     min_free_mb: int = 500
     units_from: Path | None = None
 
@@ -57,7 +58,7 @@ def run_health(options: HealthOptions) -> dict[str, Any]:
     data = paths.data_dir()
     db = paths.db_path()
     if db.is_file():
-        checks.update(_with_store(db, cfg, options.max_sync_age))
+        checks.update(_with_store(db, cfg, options))
     else:
         missing = f"no database at {db}"
         checks["database"] = Check(False, missing)
@@ -98,13 +99,13 @@ def _units(cfg: Config | None, units_from: Path | None) -> dict[str, Check]:
     return out
 
 
-def _with_store(db: Path, cfg: Config | None, max_sync_age: float) -> dict[str, Check]:
+def _with_store(db: Path, cfg: Config | None, options: HealthOptions) -> dict[str, Check]:
     engine = create_db_engine(db)
     try:
         with unit_of_work(make_session_factory(engine, read_only=True)) as uow:
             return {
                 "database": _database(db, uow.session),
-                "sync": _sync(uow.session, cfg, max_sync_age),
+                "sync": _sync(uow.session, cfg, options),
             }
     except SQLAlchemyError as exc:
         reason = f"cannot read {db}: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -135,7 +136,8 @@ def _parse_at(entry: Any) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _sync(session: Session, cfg: Config | None, max_sync_age: float) -> Check:
+def _sync(session: Session, cfg: Config | None, options: HealthOptions) -> Check:
+    max_sync_age = options.max_sync_age
     agent = state.read_state(session)
     queue = state.queue_depth(session)
     push_at, pull_at = _parse_at(agent.get("last_push")), _parse_at(agent.get("last_pull"))
@@ -151,11 +153,17 @@ def _sync(session: Session, cfg: Config | None, max_sync_age: float) -> Check:
         "max_age_seconds": max_sync_age or None,
         "unsynced": queue["ready"] + queue["in_flight"] + queue["quarantined"],
         "quarantined": queue["quarantined"],
+        "failed_cycles": agent.get("failed_cycles", 0),
     }
     if cfg is not None and cfg.erpnext is None:
         return Check(True, "no ERPNext link configured (offline by design)", detail)
     if detail["link"] == state.Link.STOPPED.value:
         return Check(False, f"sync stopped, a person must act: {detail['last_error']}", detail)
+    failing, limit = detail["failed_cycles"], options.max_failed_cycles
+    if limit and isinstance(failing, int) and failing >= limit:
+        # Pushes or pulls refused for several cycles: worth a look long before the age limit.
+        status = f"sync failed {failing} cycles in a row: {detail['last_error']}"
+        return Check(False, status, detail)
     if age is None:
         return Check(True, "never synced yet", detail)
     if max_sync_age and age > max_sync_age:

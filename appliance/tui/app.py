@@ -336,6 +336,7 @@ class PosApp(LockedDownApp):
             cashier=self._cashier_label(),
             shift_open=status.shift_open,
             online=status.link == "up",
+            sync_problem=status.problem,
             last_sync=f"sync {status.last_sync:%H:%M}" if status.last_sync else "",
             unsynced=status.unsynced,
             quarantined=status.quarantined,

@@ -138,6 +138,7 @@ class Status:
     quarantined: int
     last_sync: datetime | None = None
     link: str = "unknown"  # the sync agent's view of ERPNext: up, down, stopped, unknown
+    problem: str = ""  # the named sync failure, if any ("request too large" ...)
 
 
 @dataclass(frozen=True)
@@ -492,6 +493,7 @@ class Backend:
         from sqlalchemy import func, select
 
         from appliance.agent import state as agent_state
+        from appliance.agent.problems import problem_of
         from appliance.store.models import OutboxEntry, OutboxState
 
         with self.read() as session:
@@ -506,6 +508,7 @@ class Backend:
                 )
             )
             link = agent_state.link_state(session)
+            problem = problem_of(agent_state.read_state(session).get("last_error"))
         unsynced = sum(n for s, n in counts.items() if s != OutboxState.DONE)
         return Status(
             shift_open=self.shift_open(),
@@ -513,6 +516,7 @@ class Backend:
             quarantined=int(counts.get(OutboxState.QUARANTINED, 0)),
             last_sync=last.replace(tzinfo=UTC) if last else None,
             link=link.value,
+            problem=problem or "",
         )
 
 

@@ -410,7 +410,12 @@ def test_mismatch_and_quarantine_are_journalled_and_shown_by_status(
     assert main(["status"]) == 0
     status = json.loads(capsys.readouterr().out)
     journal = status["sync_journal"]
-    assert journal["counts"] == {"sync_quarantine": 1, "sync_mismatch": 1, "outbox_retry": 0}
+    assert journal["counts"] == {
+        "sync_quarantine": 1,
+        "sync_mismatch": 1,
+        "outbox_retry": 0,
+        "pull_skipped": 0,
+    }
     assert [(e["kind"], e["offline_id"]) for e in journal["latest"]] == [
         ("sync_quarantine", poison),
         ("sync_mismatch", odd.offline_id),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance.agent import state
+from appliance.cli import main
 from appliance.demo import DEMO_CONFIG
 from appliance.fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
@@ -124,6 +125,32 @@ def test_sync_age_and_stopped_link(db_path: Path, tmp_path: Path, erp: FakeERPNe
     assert stopped["checks"]["sync"]["status"] == (
         "sync stopped, a person must act: 401 AuthenticationError"
     )
+
+
+def test_sync_failing_cycles_in_a_row_fail_health(
+    db_path: Path, tmp_path: Path, erp: FakeERPNext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only after 24 h: three failed `sync --once` cycles in a row (ERPNext answering 502
+    here) fail the check with the named problem; one good cycle clears it."""
+    config = write_config(tmp_path, erp)
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(config))
+    units = units_file(tmp_path)
+    assert main(["sync", "--once"]) == 0
+    erp.fail_next(1000, 502)
+    for n in range(1, state.FAILING_CYCLES + 1):
+        assert main(["sync", "--once"]) == 1
+        sync = run_health(HealthOptions(config=config, units_from=units))["checks"]["sync"]
+        assert sync["failed_cycles"] == n
+        assert sync["ok"] is (n < state.FAILING_CYCLES), sync
+    assert sync["status"] == "sync failed 3 cycles in a row: HTTP 502 InternalServerError: " + (
+        "Injected failure"
+    )
+    lenient = HealthOptions(config=config, units_from=units, max_failed_cycles=0)
+    assert run_health(lenient)["checks"]["sync"]["ok"] is True  # what a rollout may choose
+    erp.fail_next(0)
+    assert main(["sync", "--once"]) == 0
+    sync = run_health(HealthOptions(config=config, units_from=units))["checks"]["sync"]
+    assert sync["ok"] is True and sync["failed_cycles"] == 0
 
 
 def test_too_little_disk_fails(db_path: Path, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ class StatusLine:
     locked: bool = False
     shift_open: bool | None = None
     online: bool = False
+    sync_problem: str = ""  # "request too large": what to tell IT
     last_sync: str = ""
     unsynced: int = 0
     quarantined: int = 0
@@ -56,6 +57,8 @@ class StatusBar(Static):
         if s.shift_open is not None:
             parts.append("shift open" if s.shift_open else "NO SHIFT")
         link = "online" if s.online else "OFFLINE"
+        if s.sync_problem:
+            link += f": {s.sync_problem}"
         parts.append(f"{link}{' ' + s.last_sync if s.last_sync else ''}")
         parts.append(f"unsent {s.unsynced}")
         if s.quarantined:
