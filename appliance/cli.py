@@ -49,6 +49,10 @@ def _db_accept_loss(args: argparse.Namespace) -> int:
 
 
 def _journal_verify(args: argparse.Namespace) -> int:
+    if args.against_erpnext:
+        from appliance.agent.commands import journal_against_erpnext
+
+        return journal_against_erpnext(args)
     from appliance.store.commands import journal_verify
 
     return journal_verify(args)
@@ -404,9 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     journal = sub.add_parser("journal", help="The audit journal").add_subparsers(
         dest="journal_command", required=True, metavar="ACTION"
     )
-    journal.add_parser("verify", help="Verify the journal's hash chain").set_defaults(
-        handler=_journal_verify
+    verify = journal.add_parser("verify", help="Verify the journal's hash chain")
+    verify.set_defaults(handler=_journal_verify)
+    verify.add_argument(
+        "--against-erpnext",
+        action="store_true",
+        help="compare with the journal anchors ERPNext holds for this till's synced sales",
     )
+    verify.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
     return parser
 
 

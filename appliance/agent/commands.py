@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appliance import paths
-from appliance.agent import state
+from appliance.agent import anchors, server_mode, state
+from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.problems import problem_of
 from appliance.agent.service import (
     AgentService,
@@ -139,6 +140,34 @@ def sync_once(args: argparse.Namespace) -> int:
     if result.error is not None:  # the cycle broke off (a bug, the store): not a success
         return _fail("sync", f"cycle failed: {result.error}", EXIT_LINK)
     return EXIT_OK
+
+
+def journal_against_erpnext(args: argparse.Namespace) -> int:
+    """``journal verify --against-erpnext``: the anchors ERPNext holds against the till's chain.
+    Exit 0 intact, 1 rewritten, 2 could not run (no config, link down: one line why)."""
+    try:
+        cfg = _config(args)
+        if cfg.erpnext is None:
+            raise ConfigError(f"{cfg.source}: [erpnext]: is required to ask ERPNext")
+        db = paths.db_path()
+        if not db.is_file():
+            raise ConfigError(f"no database at {db}")
+        client = ERPNextClient.from_config(cfg.erpnext)
+    except (ConfigError, ERPNextError) as exc:
+        return _fail("journal verify", str(exc))
+    engine = create_db_engine(db)
+    try:
+        doctypes = server_mode.detect(client).sale_doctypes
+        rows = list(anchors.erpnext_anchors(client, cfg.terminal.id, doctypes))
+        with make_session_factory(engine, read_only=True)() as session:
+            report = anchors.compare(session, rows)
+    except ERPNextError as exc:
+        return _fail("journal verify", f"cannot ask ERPNext: {exc}")
+    finally:
+        client.close()
+        engine.dispose()
+    _emit({"database": str(db), "erpnext": cfg.erpnext.url, **report.as_dict()})
+    return EXIT_OK if report.intact else 1
 
 
 def _queue(syncer: Syncer) -> dict[str, int]:

@@ -89,6 +89,11 @@ class References(Protocol):
         """The sales a closing entry covers, in order."""
         ...
 
+    def journal_anchor(self, offline_id: str) -> str | None:
+        """``<seq>:<hash>`` of the audit journal entry the sale was committed with, sent along
+        so ERPNext holds a copy of the chain the till cannot rewrite; None when unknown."""
+        ...
+
 
 class Ledger(Protocol):
     def references(self) -> AbstractContextManager[References]: ...

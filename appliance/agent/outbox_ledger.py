@@ -18,7 +18,7 @@ from appliance.store import journal, masters, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
-from appliance.store.sales import SALE_DOCTYPES
+from appliance.store.sales import SALE_DOCTYPES, sale_anchor
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ class StoreReferences:
 
     def created_offline(self, doctype: str, offline_id: str) -> bool:
         return outbox.find_entry(self.session, doctype, offline_id) is not None
+
+    def journal_anchor(self, offline_id: str) -> str | None:
+        return sale_anchor(self.session, offline_id)
 
     def closing_sales(self, job: Job) -> list[ClosingSale]:
         entry = self.session.get(OutboxEntry, job.id)

@@ -50,7 +50,7 @@ from appliance.agent.ledger import COMPARED_TOTALS, Job, Ledger, NotReadyError, 
 from appliance.agent.outbox_ledger import OutboxLedger, journal_outcome
 from appliance.agent.rollover import CLOSED_FIELD, Rollover, RolloverError
 from appliance.agent.server_mode import ServerMode
-from appliance.sales.payload import OFFLINE_ID_FIELD, RETURN_AGAINST_OFFLINE_FIELD
+from appliance.sales.payload import JOURNAL_FIELD, OFFLINE_ID_FIELD, RETURN_AGAINST_OFFLINE_FIELD
 from appliance.store import outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
@@ -450,6 +450,9 @@ class DocumentSender:
         return refs.name_of(CUSTOMER_DOCTYPE, customer, "customer")
 
     def _prepare_sale(self, refs: References, body: dict[str, Any]) -> None:
+        anchor = refs.journal_anchor(str(body[OFFLINE_ID_FIELD]))
+        if anchor:
+            body[JOURNAL_FIELD] = anchor
         if body.get("customer"):
             body["customer"] = self._customer_name(refs, str(body["customer"]))
         original = body.get(RETURN_AGAINST_OFFLINE_FIELD)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.sales.payload import OFFLINE_ID_FIELD, TERMINAL_FIELD
+from appliance.sales.payload import JOURNAL_FIELD, OFFLINE_ID_FIELD, TERMINAL_FIELD
 
 PIN_HASH_FIELD = "appliance_pin_hash"
 ROLE_FIELD = "appliance_role"
@@ -24,6 +24,7 @@ CASHIER_ROLES = ("Cashier", "Supervisor")
 # The doctypes the agent writes with an offline id (v16 posts Sales Invoices), and Customer,
 # which the till may create offline.
 SYNCED_DOCTYPES = ("POS Invoice", "Sales Invoice", "POS Opening Entry", "POS Closing Entry")
+SALE_DOCTYPES = SYNCED_DOCTYPES[:2]
 # Where each new field goes on the form: after the first field a person reads.
 _FIRST_FIELD = {
     "POS Invoice": "naming_series",  # recorded/23
@@ -75,6 +76,10 @@ CUSTOM_FIELDS: tuple[FieldSpec, ...] = (
     *(
         FieldSpec(dt, TERMINAL_FIELD, "Appliance Terminal", "Data", OFFLINE_ID_FIELD, _TERMINAL)
         for dt in SYNCED_DOCTYPES
+    ),
+    *(
+        FieldSpec(dt, JOURNAL_FIELD, "Appliance Journal", "Data", TERMINAL_FIELD, _TERMINAL)
+        for dt in SALE_DOCTYPES
     ),
     # The till signs cashiers in offline, so their PIN hashes travel with the profile's users.
     FieldSpec(

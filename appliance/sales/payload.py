@@ -21,6 +21,9 @@ from appliance.sales.model import ZERO
 OFFLINE_ID_FIELD = "offline_id"
 # Which till made a document: ERPNext lists and filters by it (`erpnext setup` adds the field).
 TERMINAL_FIELD = "appliance_terminal"
+# The audit journal entry a sale was committed with, ``<seq>:<hash>``: filled by the agent when it
+# sends the sale, so ERPNext keeps a copy of the till's chain (`journal verify --against-erpnext`).
+JOURNAL_FIELD = "appliance_journal"
 # Returns refer to their original by offline id until the agent knows its ERPNext name.
 RETURN_AGAINST_OFFLINE_FIELD = "offline_return_against"
 

@@ -214,10 +214,9 @@ def fingerprint_matches(payload_text: str, journal_data: str) -> bool:
     return bool(recorded) and recorded == payload_sha256(payload_text)
 
 
-def journaled_fingerprint_matches(session: Session, offline_id: str, payload_text: str) -> bool:
-    """The sale ``offline_id``'s journal entry fingerprinted exactly ``payload_text``."""
-    data = session.scalar(
-        select(JournalEntry.data)
+def _sale_entry(session: Session, offline_id: str) -> JournalEntry | None:
+    return session.scalar(
+        select(JournalEntry)
         .where(
             JournalEntry.ref == offline_id,
             JournalEntry.kind.in_((journal.JournalKind.SALE, journal.JournalKind.RETURN)),
@@ -225,7 +224,18 @@ def journaled_fingerprint_matches(session: Session, offline_id: str, payload_tex
         .order_by(JournalEntry.seq)
         .limit(1)
     )
-    return data is not None and fingerprint_matches(payload_text, data)
+
+
+def sale_anchor(session: Session, offline_id: str) -> str | None:
+    """``<seq>:<hash>`` of the journal entry the sale ``offline_id`` was committed with."""
+    entry = _sale_entry(session, offline_id)
+    return f"{entry.seq}:{entry.hash}" if entry is not None else None
+
+
+def journaled_fingerprint_matches(session: Session, offline_id: str, payload_text: str) -> bool:
+    """The sale ``offline_id``'s journal entry fingerprinted exactly ``payload_text``."""
+    entry = _sale_entry(session, offline_id)
+    return entry is not None and fingerprint_matches(payload_text, entry.data)
 
 
 _invoices = cast(Table, PosInvoice.__table__)

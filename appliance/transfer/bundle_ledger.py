@@ -45,6 +45,9 @@ class BundleLedger:
     def created_offline(self, doctype: str, offline_id: str) -> bool:
         return (doctype, offline_id) in self._names or (doctype, offline_id) in self._documents
 
+    def journal_anchor(self, offline_id: str) -> str | None:
+        return None  # a bundle carries no journal: the till's own agent anchors nothing here
+
     def closing_sales(self, job: Job) -> list[ClosingSale]:
         sales = self._by_seq[job.id].closing_sales
         if sales is None:

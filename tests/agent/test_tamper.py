@@ -66,28 +66,40 @@ def test_a_sale_total_changed_in_the_store_is_found(checkout: Checkout, db_path:
 def test_a_sale_deleted_and_the_chain_rehashed_is_found(checkout: Checkout, db_path: Path) -> None:
     """An insider deletes a cash sale with its journal entry and re-hashes the chain with our
     own function: `journal verify` sees an intact chain, the high-water mark does not."""
-    from appliance.store import jsonutil
-    from appliance.store.journal import GENESIS_HASH, entry_hash
+    from appliance.store import watermark
 
     checkout.open_shift(CASHIER, {"Cash": 0})  # type: ignore[dict-item]
     victim = sell(checkout, 13)
     sell(checkout, 14)
+    _rehash_without(db_path, victim.offline_id, fix_mark=False)
+    problems = _problems(db_path)
+    assert {c for c, _ in problems} == set(), problems  # the store alone looks clean...
+    with pytest.raises(watermark.StoreBehindError, match="lost committed work"):
+        watermark.check(db_path)  # ...but not against what it had committed
+
+
+def _rehash_without(db_path: Path, victim: str, *, fix_mark: bool) -> None:
+    """The insider's rewrite: a sale and its journal entry gone, the chain re-hashed with our
+    own function, and (``fix_mark``) the high-water mark set to match: the till agrees."""
+    from appliance.store import jsonutil, watermark
+    from appliance.store.journal import GENESIS_HASH, entry_hash
+
     with sqlite3.connect(db_path) as conn:
-        conn.execute("DELETE FROM journal WHERE ref = ?", (victim.offline_id,))
         sale_id = conn.execute(
-            "SELECT id FROM pos_invoices WHERE offline_id = ?", (victim.offline_id,)
+            "SELECT id FROM pos_invoices WHERE offline_id = ?", (victim,)
         ).fetchone()[0]
         for table in ("pos_invoice_items", "pos_invoice_taxes", "pos_invoice_payments"):
             conn.execute(f"DELETE FROM {table} WHERE invoice_id = ?", (sale_id,))
         conn.execute("DELETE FROM pos_invoices WHERE id = ?", (sale_id,))
         (entry_id,) = conn.execute(
-            "SELECT id FROM outbox WHERE offline_id = ?", (victim.offline_id,)
+            "SELECT id FROM outbox WHERE offline_id = ?", (victim,)
         ).fetchone()
         conn.execute(
             "DELETE FROM outbox_dependencies WHERE entry_id = ? OR depends_on_id = ?",
             (entry_id, entry_id),
         )
         conn.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+        conn.execute("DELETE FROM journal WHERE ref = ?", (victim,))
         rows = conn.execute("SELECT seq, at, kind, actor, ref, data FROM journal ORDER BY seq")
         prev, new_seq = GENESIS_HASH, 0
         for seq, at, kind, actor, ref, data in rows.fetchall():
@@ -101,9 +113,40 @@ def test_a_sale_deleted_and_the_chain_rehashed_is_found(checkout: Checkout, db_p
             )
             prev = digest
         conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'journal'", (new_seq,))
-    problems = _problems(db_path)
-    assert {c for c, _ in problems} == set(), problems  # the store alone looks clean...
-    from appliance.store import watermark
+    if fix_mark:
+        watermark.replace(db_path, watermark.state_of(db_path))
 
-    with pytest.raises(watermark.StoreBehindError, match="lost committed work"):
-        watermark.check(db_path)  # ...but not against what it had committed
+
+def test_a_consistent_rewrite_of_the_till_is_caught_by_erpnexts_anchors(
+    checkout: Checkout,
+    *,
+    db_path: Path,
+    erp: FakeERPNext,
+    pusher: Pusher,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from appliance.cli import main
+    from appliance.store import watermark
+    from tests.agent.conftest import write_config
+
+    checkout.open_shift(CASHIER, {"Cash": 0})  # type: ignore[dict-item]
+    sales = [sell(checkout, n) for n in (20, 21, 22)]
+    assert pusher.push().stopped is None
+    anchors = {i["offline_id"]: i["appliance_journal"] for i in erp.site.all("POS Invoice")}
+    assert set(anchors) == {s.offline_id for s in sales}  # every synced sale carries its entry
+    config = str(write_config(tmp_path, erp))
+    verify = ["journal", "verify", "--against-erpnext", "--config", config]
+    assert main(verify) == 0
+    assert json.loads(capsys.readouterr().out)["checked"] == 3
+
+    _rehash_without(db_path, sales[1].offline_id, fix_mark=True)
+    watermark.check(db_path)  # the till agrees with itself now...
+    assert main(["journal", "verify"]) == 0
+    capsys.readouterr()
+    assert main(verify) == 1  # ...but not with what ERPNext was sent
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "rewritten" and report["problems"] == 2
+    problems = " ".join(p["problem"] for p in report["first_problems"])
+    assert f"sale {sales[1].offline_id} was committed as journal entry" in problems
+    assert "the journal was rewritten" in problems
