@@ -107,8 +107,11 @@ class Ledger(Protocol):
 
     def quarantine(self, job: Job, message: str) -> None: ...
 
-    def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
-        """Not sent this time (link trouble, or waiting for a dependency)."""
+    def retry(
+        self, jobs: Sequence[Job], message: str, retry_at: datetime, *, answered: bool = False
+    ) -> None:
+        """Not sent this time (link trouble, or waiting for a dependency); ``answered``: ERPNext
+        itself failed on the document (counted towards quarantine)."""
         ...
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:

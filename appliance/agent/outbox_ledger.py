@@ -139,11 +139,14 @@ class OutboxLedger:
             journal_outcome(uow.session, JournalKind.SYNC_QUARANTINE, job, message)
             uow.commit()
 
-    def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
+    def retry(
+        self, jobs: Sequence[Job], message: str, retry_at: datetime, *, answered: bool = False
+    ) -> None:
         message = scrub(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
-                outbox.mark_failed(uow.session, self._entry(uow.session, job), message, retry_at)
+                entry = self._entry(uow.session, job)
+                outbox.mark_failed(uow.session, entry, message, retry_at, answered=answered)
             uow.commit()
 
     def server_version(self, major: int) -> None:

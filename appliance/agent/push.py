@@ -310,8 +310,9 @@ class DocumentSender:
             return
         if exc.status is not None and exc.status >= 500 and exc.exc_type:
             # ERPNext answered with a Python exception for this document: it is up, the
-            # document is the problem. Back off this one only; quarantine when it persists.
-            if job.attempts >= self.max_server_errors:
+            # document is the problem. Back off this one only; quarantine when it persists
+            # (``attempts`` counts ERPNext's earlier answers; this is one more).
+            if job.attempts + 1 >= self.max_server_errors:
                 self._quarantine(job, f"{exc.exc_type}: {exc.message}", report)
             else:
                 self._retry(job, str(exc), report, link_trouble=False)
@@ -332,8 +333,9 @@ class DocumentSender:
         _log_doc(logging.ERROR, f"quarantined: {message}", job, None)
 
     def _retry(self, job: Job, message: str, report: PushReport, *, link_trouble: bool) -> None:
-        delay = self.backoff.delay(job.attempts)
-        self.ledger.retry([job], message, datetime.now(UTC) + timedelta(seconds=delay))
+        delay = self.backoff.delay(job.attempts + 1)
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        self.ledger.retry([job], message, retry_at, answered=not link_trouble)
         report.retrying.append(Outcome(job.doctype, job.offline_id, "retry", None, message))
         if link_trouble:
             report.retry_after = delay

@@ -106,7 +106,6 @@ def sendable(session: Session, limit: int = 50) -> Sequence[OutboxEntry]:
 def mark_in_flight(session: Session, entry: OutboxEntry) -> None:
     _require(entry, OutboxState.READY)
     entry.state = OutboxState.IN_FLIGHT
-    entry.attempts += 1
     session.flush()
 
 
@@ -119,11 +118,21 @@ def mark_done(session: Session, entry: OutboxEntry, erpnext_name: str) -> None:
 
 
 def mark_failed(
-    session: Session, entry: OutboxEntry, error: str, retry_at: datetime | None
+    session: Session,
+    entry: OutboxEntry,
+    error: str,
+    retry_at: datetime | None,
+    *,
+    answered: bool = False,
 ) -> None:
-    """A transient failure (network, 5xx): back to READY, to be retried at ``retry_at``."""
+    """A transient failure (network, 5xx): back to READY, to be retried at ``retry_at``.
+
+    ``attempts`` counts ERPNext's answers about this document (``answered``), not claims a
+    restart or a lost link cut short: it decides when a document is quarantined."""
     _require(entry, OutboxState.IN_FLIGHT)
     entry.state = OutboxState.READY
+    if answered:
+        entry.attempts += 1
     entry.last_error = error
     entry.next_attempt_at = retry_at
     session.flush()

@@ -67,7 +67,9 @@ class BundleLedger:
     def quarantine(self, job: Job, message: str) -> None:
         self._unsettled[(job.doctype, job.offline_id)] = f"refused: {message}"
 
-    def retry(self, jobs: Sequence[Job], message: str, retry_at: datetime) -> None:
+    def retry(
+        self, jobs: Sequence[Job], message: str, retry_at: datetime, *, answered: bool = False
+    ) -> None:
         for job in jobs:
             self._unsettled[(job.doctype, job.offline_id)] = message
 

@@ -277,3 +277,34 @@ def test_payload_sent_is_the_stored_payload_with_names_substituted(
         body = json.loads(stored.payload)
     assert body["offline_return_against"] == sale.offline_id
     assert ret["set_posting_time"] == 1 and ret["posting_time"] == body["posting_time"]
+
+
+def test_claims_cut_short_do_not_count_towards_quarantine(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    """Only ERPNext's answers count: a sale claimed and cut short 8 times (restarts, a lost link)
+    is not quarantined on its first server error; after 8 server errors it is."""
+    import time
+
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    customer = next(iter(erp.site.docs["Customer"]))
+    sale = sell(checkout, 10, customer=customer)
+    assert pusher.push().stopped is None  # the opening goes, the sale too: then take one more
+    del erp.site.docs["Customer"][customer]  # ERPNext now fails on it with a TypeError (500)
+    late = sell(checkout, 11, customer=customer)
+    for _ in range(8):  # claimed, then the agent was killed before any answer
+        pusher._claim()
+        pusher.recover()
+    report = pusher.push()
+    assert not report.quarantined, "quarantined on its first server error"
+    (entry,) = [e for e in _entries(db_path) if e.offline_id == late.offline_id]
+    assert entry.attempts == 1 and entry.state is OutboxState.READY
+    for _ in range(20):
+        time.sleep(0.25)  # the test pusher's backoff caps at 0.2 s
+        report = pusher.push()
+        if report.quarantined:
+            break
+    (entry,) = [e for e in _entries(db_path) if e.offline_id == late.offline_id]
+    # 7 server errors retried, the 8th quarantined it
+    assert entry.state is OutboxState.QUARANTINED and entry.attempts == 7
+    assert sale.offline_id in {i["offline_id"] for i in erp.site.all("POS Invoice")}
