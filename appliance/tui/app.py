@@ -24,8 +24,10 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.worker import WorkerFailed
 
 from appliance.tui.context import Context
+from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
 from appliance.tui.peripherals import PrintNotice
 from appliance.tui.screens.sign_in import SignInScreen
@@ -141,6 +143,27 @@ class PosApp(LockedDownApp):
             self.exit(return_code=1)
             return
         self.refresh_status()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker the store or the disk failed under: a notice, never the end of the till.
+
+        Textual ends the app on any worker's exception (this method is where it does). The
+        counter's screens handle a failed save themselves and keep the cart; this is the net
+        for every other worker (a journal entry, an approval, a shift) on a full disk or a
+        database another program holds. Anything else is a bug and still ends the app.
+        """
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if not environmental(cause):
+            super()._handle_exception(error)
+            return
+        problem = failure(cause)
+        self.bell()
+        self.notify(
+            f"Not done: {problem.why}. {problem.remedy.capitalize()}, then try again.",
+            title="The till could not do that",
+            severity="error",
+            timeout=15,
+        )
 
     # -- devices ------------------------------------------------------------------------------
     # Called on driver threads. `post_message` is thread-safe and never waits: unlike
