@@ -22,11 +22,12 @@ from textual.widgets import Static
 from appliance.store.models import OutboxEntry, PosInvoice
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
+from appliance.tui.screens.dialogs import ChoiceDialog
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.returns import ReturnScreen
 from appliance.tui.screens.sell import SellScreen
 
-from .conftest import run_async, start_selling, until, wedge_scan
+from .conftest import notices, run_async, start_selling, until, wedge_scan
 from .test_day import SUPERVISOR_PIN, sell_screen, shelf_barcodes
 
 TMPFS_BYTES = 8 * 1024 * 1024
@@ -283,4 +284,29 @@ async def test_a_refund_on_a_full_disk_stays_on_screen_and_the_retry_saves_it(  
                 select(func.count()).select_from(PosInvoice).where(PosInvoice.is_return)
             )
         assert refunds == 1
+        assert still_running(app)
+
+
+@run_async
+async def test_a_void_on_a_full_disk_is_a_notice_and_the_sale_stays(  # type: ignore[no-untyped-def]
+    counter, backend: Backend, data_dir: Path
+) -> None:
+    """Any other write (here the void's journal entry) that fails is said, never an exit."""
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        sell = sell_screen(app)
+        await wedge_scan(pilot, shelf_barcodes(backend, 1)[0])
+        await until(pilot, lambda: len(sell.cart.lines) == 1)
+        filler = fill(data_dir)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("down", "enter")  # VOID it
+        await until(pilot, lambda: "disk is full" in notices(app))
+        assert still_running(app) and app.screen is sell and len(sell.cart.lines) == 1
+
+        filler.unlink()
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: not sell.cart.lines)
         assert still_running(app)
