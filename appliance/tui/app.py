@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import WorkerFailed
 
+from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
@@ -133,6 +134,9 @@ class PosApp(LockedDownApp):
         self.set_interval(self.status_every, self.refresh_status)
         # The store (SQLAlchemy and all) loads once sign-in is on screen, not before it.
         self.call_after_refresh(self._open_store)
+
+    def on_unmount(self) -> None:
+        heap.release()
 
     @work(group="store")
     async def _open_store(self) -> None:
@@ -276,6 +280,7 @@ class PosApp(LockedDownApp):
         self.sell_screen = SellScreen(self.ctx, cart)
         await self.push_screen(self.sell_screen)
         self.refresh_status()
+        self.call_after_refresh(heap.settle)
 
     @work(group="route")
     async def on_sign_out(self, _message: SignOut) -> None:
@@ -326,8 +331,11 @@ class PosApp(LockedDownApp):
 
     # -- timers -------------------------------------------------------------------------------
     def check_inactivity(self) -> None:
-        if time.monotonic() - self.last_activity >= self.lock_seconds:
+        idle = time.monotonic() - self.last_activity
+        if idle >= self.lock_seconds:
             self.lock()
+        elif idle >= 1.0:
+            heap.collect_if_due()  # nobody is scanning: the moment for a full collection
 
     # -- status bar: screens tell the app (messages up), the app sets every bar (attributes down)
     def _cashier_label(self) -> str:

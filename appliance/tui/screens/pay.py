@@ -24,6 +24,7 @@ from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import PaymentMode
 from appliance.store.journal import JournalKind
+from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount
@@ -232,6 +233,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         self.result = PayResult(committed.offline_id, committed.receipt_no, change, printed=False)
         self.committing = False
         self.say(f"Sale {committed.receipt_no} saved. Enter: next customer")
+        self.app.call_after_refresh(heap.collect_if_due)  # no scans here: a quiet moment
         # The cashier may press Enter for the next customer at once: the display, drawer and
         # receipt belong to the sale, not to this screen, and must not end with it.
         self.run_on_app(self.after_sale(committed.offline_id, change), group="after-sale")
