@@ -14,13 +14,15 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
+from textual.widgets import OptionList
 
 from appliance.store.models import HeldSale, PosInvoice
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import ChoiceDialog
+from appliance.tui.screens.sign_in import SignInScreen
 
 from .conftest import run_async, start_selling, until, wedge_scan
-from .test_day import pay, sell_screen, shelf_barcodes
+from .test_day import menu, pay, sell_screen, shelf_barcodes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,4 +120,33 @@ async def test_holding_writes_the_store_at_once_and_recalling_removes_it(  # typ
         await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("enter")
         await until(pilot, lambda: sell.cart.offline_id == held_id)
+        assert held_rows(backend) == 0
+
+
+@run_async
+async def test_a_cashier_signs_out_with_a_sale_held_and_the_next_one_recalls_it(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    code = shelf_barcodes(backend, 1)[0]
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        sell = sell_screen(app)
+        await wedge_scan(pilot, code)
+        await until(pilot, lambda: len(sell.cart.lines) == 1)
+        held_id = sell.cart.offline_id
+        await pilot.press("f6")
+        await until(pilot, lambda: not sell.cart.lines)
+        await menu(app, pilot, "Sign out")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        assert held_rows(backend) == 1
+
+        app.screen.query_one("#cashiers", OptionList).focus()  # the next cashier picks a name
+        await start_selling(app, pilot, "5678", row=2)  # Cy
+        after = sell_screen(app)
+        assert after is not sell
+        await until(pilot, lambda: len(after.counter.held) == 1)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: after.cart.offline_id == held_id)
         assert held_rows(backend) == 0

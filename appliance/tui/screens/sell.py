@@ -612,8 +612,9 @@ class SellScreen(CounterScreen[None]):
         self.post_message(LockNow())
 
     def action_sign_out(self) -> None:
-        if self.cart.lines or self.counter.held:
-            self.say("Finish, void or recall every sale before signing out", error=True)
+        # Held sales stay in the store for whoever signs in next; only the open one must end.
+        if self.cart.lines:
+            self.say("Finish, hold or void this sale before signing out", error=True)
             return
         self.post_message(SignOut())
 
