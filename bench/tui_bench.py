@@ -142,6 +142,7 @@ async def _scan_to_line(db: Path, codes: Sequence[str], per_sale: int) -> list[f
             await _until(lambda: isinstance(app.screen, SellScreen), timeout=30)
             sell = app.screen
             assert isinstance(sell, SellScreen)
+            await _until(lambda: bool(sell.query(CartTable)))  # on top, composed a moment later
             table = sell.query_one(CartTable)
             totals = sell.query_one(TotalsPanel)
             await pilot.pause(0.2)

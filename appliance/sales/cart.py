@@ -136,13 +136,33 @@ class Cart:
         return self.paid >= self.amount_due
 
 
+# The largest amount a line or a sale may reach. ERPNext computes money with floats (and the
+# engine does as ERPNext does): far beyond this, cents are lost, and past the float range a
+# price silently becomes 0.00, a free item. A price synced with a typo is refused at the scan.
+MAX_AMOUNT = Decimal(10) ** 10
+
+
+def _check_amounts(cart: Cart) -> None:
+    for line in cart.lines:
+        rate = line.base_rate
+        if not rate.is_finite() or abs(rate) >= MAX_AMOUNT or abs(rate * line.qty) >= MAX_AMOUNT:
+            raise CartError(
+                f"{line.item_name}: price {rate} is out of range; "
+                "ask the back office to check it in ERPNext"
+            )
+
+
 def recompute(cart: Cart) -> Cart:
     if not cart.lines:
         return replace(cart, totals=None, payments=())
+    _check_amounts(cart)
     try:
-        return replace(cart, totals=compute_totals(cart.invoice(), cart.settings))
+        totals = compute_totals(cart.invoice(), cart.settings)
     except TotalsError as exc:
         raise CartError(str(exc)) from None
+    if abs(totals.grand_total) >= MAX_AMOUNT:
+        raise CartError("The sale's total is out of range: split it into smaller sales")
+    return replace(cart, totals=totals)
 
 
 def _check_qty(qty: Decimal, is_return: bool) -> Decimal:

@@ -24,9 +24,12 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.worker import WorkerFailed
 
 from appliance.provision_status import refusal
+from appliance.tui import heap
 from appliance.tui.context import Context
+from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
 from appliance.tui.peripherals import PrintNotice
 from appliance.tui.screens.sign_in import SignInScreen
@@ -133,6 +136,9 @@ class PosApp(LockedDownApp):
         # The store (SQLAlchemy and all) loads once sign-in is on screen, not before it.
         self.call_after_refresh(self._open_store)
 
+    def on_unmount(self) -> None:
+        heap.release()
+
     @work(group="store")
     async def _open_store(self) -> None:
         """Open the store while the cashier keys a PIN (which waits for it, if need be)."""
@@ -142,6 +148,27 @@ class PosApp(LockedDownApp):
             self.exit(return_code=1)
             return
         self.refresh_status()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker the store or the disk failed under: a notice, never the end of the till.
+
+        Textual ends the app on any worker's exception (this method is where it does). The
+        counter's screens handle a failed save themselves and keep the cart; this is the net
+        for every other worker (a journal entry, an approval, a shift) on a full disk or a
+        database another program holds. Anything else is a bug and still ends the app.
+        """
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        if not environmental(cause):
+            super()._handle_exception(error)
+            return
+        problem = failure(cause)
+        self.bell()
+        self.notify(
+            f"Not done: {problem.why}. {problem.remedy.capitalize()}, then try again.",
+            title="The till could not do that",
+            severity="error",
+            timeout=15,
+        )
 
     # -- devices ------------------------------------------------------------------------------
     # Called on driver threads. `post_message` is thread-safe and never waits: unlike
@@ -254,6 +281,7 @@ class PosApp(LockedDownApp):
         self.sell_screen = SellScreen(self.ctx, cart)
         await self.push_screen(self.sell_screen)
         self.refresh_status()
+        self.call_after_refresh(heap.settle)
 
     @work(group="route")
     async def on_sign_out(self, _message: SignOut) -> None:
@@ -304,8 +332,11 @@ class PosApp(LockedDownApp):
 
     # -- timers -------------------------------------------------------------------------------
     def check_inactivity(self) -> None:
-        if time.monotonic() - self.last_activity >= self.lock_seconds:
+        idle = time.monotonic() - self.last_activity
+        if idle >= self.lock_seconds:
             self.lock()
+        elif idle >= 1.0:
+            heap.collect_if_due()  # nobody is scanning: the moment for a full collection
 
     # -- status bar: screens tell the app (messages up), the app sets every bar (attributes down)
     def _cashier_label(self) -> str:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from appliance.counter.checkout import Checkout
     from appliance.counter.receipts import ReceiptSource
     from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
-    from appliance.sales.cart import Cart
+    from appliance.sales.cart import Cart, HeldCart
     from appliance.sales.catalog import CatalogItem, CustomerInfo
     from appliance.sales.shift import ShiftReport as ShiftTotals
     from appliance.sales.till import Till
@@ -298,6 +298,29 @@ class Backend:
 
     def commit(self, cart: Cart, cashier: str) -> CommittedSale:
         return self.checkout.commit(cart, cashier)
+
+    # -- held sales: in the store, so a restart never loses one --------------------------------
+    def hold(self, held: HeldCart, cashier: str) -> None:
+        from appliance.store import held as parked
+        from appliance.store.db import unit_of_work
+
+        with unit_of_work(self.write) as uow:
+            parked.park(uow.session, held, cashier)
+            uow.commit()
+
+    def held_carts(self) -> tuple[HeldCart, ...]:
+        from appliance.store import held as parked
+
+        with self.checkout.reading() as session:
+            return parked.held_carts(session)
+
+    def recall(self, offline_id: str) -> None:
+        from appliance.store import held as parked
+        from appliance.store.db import unit_of_work
+
+        with unit_of_work(self.write) as uow:
+            parked.take(uow.session, offline_id)
+            uow.commit()
 
     def create_customer(self, new: NewCustomer, created_by: str) -> str:
         """A customer made at the counter, queued for ERPNext; returns its local name."""

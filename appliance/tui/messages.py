@@ -15,7 +15,7 @@ class SignedIn(Message):
 
 
 class SignOut(Message):
-    """The cashier leaves; the sell screen is gone, held carts with it."""
+    """The cashier leaves; the sell screen is gone (held carts stay in the store)."""
 
 
 class ShiftChanged(Message):

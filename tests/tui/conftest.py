@@ -142,3 +142,19 @@ def status_bar(app: App[None]) -> str:
         if bars:
             return str(bars.first().render())
     return ""
+
+
+async def start_selling(
+    app: App[None], pilot: Pilot[None], pin: str = "1234", row: int = 0
+) -> None:
+    """Sign in as the cashier on that row of the list (Ana, Bo the supervisor, Cy) with their
+    PIN; open the shift if asked (every float empty)."""
+    from appliance.tui.screens.sell import SellScreen
+    from appliance.tui.screens.shift import OpenShiftScreen
+
+    await pilot.press(*["down"] * row, "enter", *pin, "enter")
+    await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen | SellScreen))
+    while isinstance(app.screen, OpenShiftScreen):
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+    await until(pilot, lambda: isinstance(app.screen, SellScreen))

@@ -8,6 +8,7 @@ from appliance.store.models.enums import (
     SaleStatus,
     ShiftStatus,
 )
+from appliance.store.models.held import HeldSale
 from appliance.store.models.invoices import (
     PosInvoice,
     PosInvoiceItem,
@@ -78,6 +79,7 @@ __all__ = [
     "CustomerGroup",
     "CustomerSyncState",
     "DecimalText",
+    "HeldSale",
     "Item",
     "ItemBarcode",
     "ItemGroup",

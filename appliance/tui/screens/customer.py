@@ -6,19 +6,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from appliance.sales.catalog import CustomerInfo
 from appliance.tui.backend import NewCustomer
 from appliance.tui.context import Context
+from appliance.tui.screens.counter_screen import CounterModal
 from appliance.tui.screens.dialogs import ChoiceDialog, PromptDialog
 
 Chosen = tuple[str, str]  # (customer name, what the screen shows)
 
 
-class CustomerDialog(ModalScreen[Chosen | None]):
+class CustomerDialog(CounterModal[Chosen | None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "cancel", "Cancel"),
         Binding("f2", "new", "New customer"),

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from appliance.drivers.display import payment_lines
@@ -25,8 +24,11 @@ from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import PaymentMode
 from appliance.store.journal import JournalKind
+from appliance.tui import heap
 from appliance.tui.context import Context
+from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount
+from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.widgets.status_bar import StatusBar
 
 MODE_KEYS = ("f2", "f3", "f4", "f5", "f6")
@@ -54,7 +56,7 @@ def quick_tenders(remaining: Decimal, count: int = 3) -> list[Decimal]:
     return out[:count]
 
 
-class PayScreen(Screen[PayResult | None]):
+class PayScreen(CounterScreen[PayResult | None]):
     scan_refusal = "Finish the payment first - scan not added"
     BINDINGS = [  # noqa: RUF012
         *[Binding(k, f"tender({n})", f"Mode {n + 1}", show=False) for n, k in enumerate(MODE_KEYS)],
@@ -114,11 +116,7 @@ class PayScreen(Screen[PayResult | None]):
         self.query_one("#pay-lines", Static).update(lines or "  (no payment yet)")
 
     def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#pay-message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-        if error:
-            self.app.bell()
+        self.tell("#pay-message", text, error=error)
 
     # -- tendering ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -146,6 +144,9 @@ class PayScreen(Screen[PayResult | None]):
         if self.result is not None or self.committing:
             if self.result is not None:
                 self.dismiss(self.result)
+            return
+        if self.cart.is_fully_paid:  # paid, but the save failed: any tender key tries again
+            self.commit()
             return
         if amount <= 0:
             self.say("Nothing left to pay", error=True)
@@ -189,6 +190,11 @@ class PayScreen(Screen[PayResult | None]):
         if self.result is not None:
             self.dismiss(self.result)
             return
+        if self.committing:
+            return
+        if self.cart.is_fully_paid:  # paid, but the save failed: Enter tries again
+            self.commit()
+            return
         amount = self.typed_amount()
         if amount is not None:
             self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), amount)
@@ -207,23 +213,37 @@ class PayScreen(Screen[PayResult | None]):
         backend = self.ctx.backend
         try:
             committed = await backend.run(backend.commit, self.cart, self.ctx.user)
-        except CartError as exc:
-            # Nothing was written: take the last payment back so the cashier can try again.
+        except Exception as exc:
             self.committing = False
-            self.cart = carts.clear_payments(self.cart)
-            self.refresh_view()
-            self.say(f"Not saved: {exc}", error=True)
+            problem = failure(exc)
+            if problem.refused:
+                # The cart itself is refused, nothing was written: take the payments back.
+                self.cart = carts.clear_payments(self.cart)
+                self.refresh_view()
+                self.say(f"Not saved: {problem.why}", error=True)
+                return
+            # The till failed (disk, database): nothing was written, and the paid cart stays
+            # as it is. The retry commits the same sale id, so it can never be saved twice.
+            self.say(
+                problem.sentence("The sale could not be saved", "press Enter to try again"),
+                error=True,
+            )
             return
         change = self.cart.totals.change_amount if self.cart.totals else Decimal(0)
         self.result = PayResult(committed.offline_id, committed.receipt_no, change, printed=False)
         self.committing = False
         self.say(f"Sale {committed.receipt_no} saved. Enter: next customer")
-        total = self.cart.amount_due
-        self.run_worker(
-            asyncio.to_thread(self.ctx.devices.show_on_display, *payment_lines(total, change)),
-            group="display",
+        self.app.call_after_refresh(heap.collect_if_due)  # no scans here: a quiet moment
+        # The cashier may press Enter for the next customer at once: the display, drawer and
+        # receipt belong to the sale, not to this screen, and must not end with it.
+        self.run_on_app(self.after_sale(committed.offline_id, change), group="after-sale")
+
+    async def after_sale(self, offline_id: str, change: Decimal) -> None:
+        lines = payment_lines(self.cart.amount_due, change)
+        await asyncio.gather(
+            asyncio.to_thread(self.ctx.devices.show_on_display, *lines),
+            self.drawer_and_receipt(offline_id),
         )
-        await self.drawer_and_receipt(committed.offline_id)
 
     async def drawer_and_receipt(self, offline_id: str) -> None:
         backend = self.ctx.backend

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from appliance.sales import cart as carts
@@ -21,8 +20,10 @@ from appliance.sales.model import PaymentLine
 from appliance.sales.returns import make_return
 from appliance.store.journal import JournalKind
 from appliance.tui.context import Context
+from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount, qty
 from appliance.tui.messages import Scanned
+from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.dialogs import OverrideDialog, PromptDialog
 from appliance.tui.widgets.status_bar import StatusBar
 
@@ -52,7 +53,7 @@ def refund_plan(
     return plan
 
 
-class ReturnScreen(Screen[ReturnResult | None]):
+class ReturnScreen(CounterScreen[ReturnResult | None]):
     accepts_scans = True  # the app delivers keyboard-wedge scans here as `Scanned`
     BINDINGS = [  # noqa: RUF012
         Binding("f2", "set_qty", "Qty"),
@@ -71,6 +72,9 @@ class ReturnScreen(Screen[ReturnResult | None]):
         self.already: dict[int, Decimal] = {}
         self.back: dict[int, Decimal] = {}
         self.busy = False
+        # An approved, fully refunded cart the store failed to save: F10 saves this same one
+        # (same sale id, no second approval) until the lines or quantities change.
+        self.unsaved: Cart | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -89,9 +93,7 @@ class ReturnScreen(Screen[ReturnResult | None]):
         self.query_one("#receipt", Input).focus()
 
     def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#return-message", Static)
-        message.update(text)
-        message.set_class(error, "error")
+        self.tell("#return-message", text, error=error)
 
     def on_scanned(self, message: Scanned) -> None:
         self.query_one("#receipt", Input).value = message.code
@@ -111,6 +113,7 @@ class ReturnScreen(Screen[ReturnResult | None]):
             self.say(str(exc), error=True)
             return
         self.code, self.original, self.already, self.back = code, original, already, {}
+        self.unsaved = None
         self.show()
         self.query_one("#return-lines", DataTable).focus()
         self.say(f"Sale {code}: choose lines (F2 quantity, F3 everything), then F10")
@@ -175,6 +178,7 @@ class ReturnScreen(Screen[ReturnResult | None]):
             self.say(f"At most {qty(left)} can come back", error=True)
             return
         self.back[line_id] = value
+        self.unsaved = None
         self.show()
 
     def action_all(self) -> None:
@@ -184,6 +188,7 @@ class ReturnScreen(Screen[ReturnResult | None]):
             line.line_id: line.qty - self.already.get(line.line_id, ZERO)
             for line in self.original.lines
         }
+        self.unsaved = None
         self.show()
 
     def action_back(self) -> None:
@@ -192,7 +197,12 @@ class ReturnScreen(Screen[ReturnResult | None]):
 
     @work(exclusive=True, group="refund")
     async def action_refund(self) -> None:
-        if self.busy or self.original is None or not any(self.back.values()):
+        if self.busy:
+            return
+        if self.unsaved is not None:
+            await self.save(self.unsaved)
+            return
+        if self.original is None or not any(self.back.values()):
             self.say("Choose what comes back first", error=True)
             return
         cashier = self.ctx.cashier
@@ -216,16 +226,25 @@ class ReturnScreen(Screen[ReturnResult | None]):
             if approver is None:
                 self.say("Return not approved", error=True)
                 return
-        self.busy = True
         paid = await backend.run(backend.original_payments, self.code)
         for payment in refund_plan(refund, paid):
             cart = carts.add_payment(cart, payment)
+        await self.save(cart)
+
+    async def save(self, cart: Cart) -> None:
+        backend = self.ctx.backend
+        self.busy = True
+        self.say("Saving the refund...")
         try:
             committed = await backend.run(backend.commit, cart, self.ctx.user)
-        except CartError as exc:
+        except Exception as exc:
             self.busy = False
-            self.say(f"Not saved: {exc}", error=True)
+            problem = failure(exc)
+            self.unsaved = None if problem.refused else cart
+            what = "Not saved" if problem.refused else "The refund could not be saved"
+            self.say(problem.sentence(what, "press F10 to try again"), error=True)
             return
+        self.unsaved = None
         problems = []
         cash = backend.checkout.profile.cash_mode
         if any(p.mode_of_payment == cash for p in cart.payments):

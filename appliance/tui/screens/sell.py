@@ -17,20 +17,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from appliance.drivers.display import idle_lines, selling_lines
 from appliance.sales import cart as carts
-from appliance.sales.cart import Cart, CartError, Counter
+from appliance.sales.cart import Cart, Counter
 from appliance.sales.catalog import CatalogItem
 from appliance.sales.model import DiscountOn
 from appliance.sales.till import Till
 from appliance.store.journal import JournalKind
 from appliance.tui.context import Context
+from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount, qty
 from appliance.tui.messages import LockNow, Scanned, SignOut
+from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.customer import CustomerDialog
 from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog, PromptDialog
 from appliance.tui.screens.pay import PayResult, PayScreen
@@ -66,7 +67,7 @@ def _number_check(low: Decimal, high: Decimal | None = None) -> Callable[[str], 
     return check
 
 
-class SellScreen(Screen[None]):
+class SellScreen(CounterScreen[None]):
     accepts_scans = True  # the app delivers keyboard-wedge scans here as `Scanned`
     BINDINGS = [  # noqa: RUF012
         Binding("f2", "quantity", "Qty"),
@@ -104,9 +105,8 @@ class SellScreen(Screen[None]):
     def counter(self, value: Counter) -> None:
         self._counter = value
         if self.ctx.activity is not None:
-            # Parked carts count: they live only in this process, so a restart would lose them.
-            lines = len(value.active.lines) + sum(len(h.cart.lines) for h in value.held)
-            self.ctx.activity.update(lines, value.active.paid)
+            # Parked carts do not count: they are in the store, and a restart recalls them.
+            self.ctx.activity.update(len(value.active.lines), value.active.paid)
 
     @property
     def cart(self) -> Cart:
@@ -129,16 +129,24 @@ class SellScreen(Screen[None]):
         self.query_one("#search", Input).focus()
         self.show_cart()
         self.to_display()
+        self.load_held()
+
+    @work(group="cart")
+    async def load_held(self) -> None:
+        """Sales held before a restart (or by the cashier before) are there to recall."""
+        backend = self.ctx.backend
+        held = await backend.run(backend.held_carts)
+        if not held:
+            return
+        async with self._lock:
+            self.counter = Counter(active=self.cart, held=held)
+        self.say(f"{len(held)} held sale(s) waiting: F7 recalls")
 
     def on_screen_resume(self) -> None:
         self.query_one("#search", Input).focus()
 
     def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-        if error:
-            self.app.bell()
+        self.tell("#message", text, error=error)
 
     def show_cart(self, *, follow: bool = False) -> None:
         cart = self.cart
@@ -154,8 +162,19 @@ class SellScreen(Screen[None]):
         return self.customer_names.get(name, name)
 
     # -- changing the cart --------------------------------------------------------------------
-    async def change(self, op: CartChange, *, on_till: bool = False, follow: bool = False) -> bool:
-        """Apply one change to the latest cart; a refusal is shown, not raised."""
+    async def change(
+        self,
+        op: CartChange,
+        *,
+        on_till: bool = False,
+        follow: bool = False,
+        what: str = "Not changed",
+    ) -> bool:
+        """Apply one change to the latest cart; a refusal or a failure is shown, not raised.
+
+        Whatever fails (a refusal, the store, a price no amount can hold), the cart stays as
+        it was: it is only replaced by the result of a change that worked.
+        """
         async with self._lock:
             before = self.cart
             try:
@@ -164,9 +183,11 @@ class SellScreen(Screen[None]):
                     after = await backend.run(backend.on_till, lambda _till: op(before))
                 else:
                     after = op(before)
-            except CartError as exc:
-                self.say(str(exc), error=True)
+            except Exception as exc:
+                self.say(failure(exc).sentence(what, "try again"), error=True)
                 return False
+            if self.gone:
+                return False  # signed out meanwhile: this cart is no longer on a screen
             self.counter = Counter(active=after, held=self.counter.held)
             self.show_cart(follow=follow)
             self.to_display()
@@ -210,7 +231,10 @@ class SellScreen(Screen[None]):
     @work(group="cart")
     async def scan(self, code: str) -> None:
         till = self.till()
-        if await self.change(lambda cart: till.scan(cart, code), on_till=True, follow=True):
+        scanned = await self.change(
+            lambda cart: till.scan(cart, code), on_till=True, follow=True, what="Scan not added"
+        )
+        if scanned:
             line = self.cart.lines[-1]
             self.say(f"{line.item_name}  {qty(line.qty)} x {money(line.base_rate)}")
 
@@ -429,10 +453,17 @@ class SellScreen(Screen[None]):
             if not self.cart.lines:
                 self.say("Nothing to hold: the cart is empty", error=True)
                 return
-            fresh = await self.ctx.backend.run(self.ctx.backend.new_cart)
+            backend = self.ctx.backend
+            fresh = await backend.run(backend.new_cart)
             now = datetime.now()
             label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
-            self.counter = carts.hold(self.counter, label, now.isoformat(), fresh)
+            counter = carts.hold(self.counter, label, now.isoformat(), fresh)
+            try:  # in the store first: only a cart on disk leaves the screen
+                await backend.run(backend.hold, counter.held[-1], self.ctx.user)
+            except Exception as exc:
+                self.say(failure(exc).sentence("Not held", "try again"), error=True)
+                return
+            self.counter = counter
             self.show_cart()
             self.to_display()
             self.say(f"Held: {label} ({len(self.counter.held)} held)")
@@ -451,11 +482,14 @@ class SellScreen(Screen[None]):
         if index is None:
             return
         async with self._lock:
+            backend = self.ctx.backend
             try:
-                self.counter = carts.recall(self.counter, index)
-            except CartError as exc:
-                self.say(str(exc), error=True)
+                counter = carts.recall(self.counter, index)
+                await backend.run(backend.recall, counter.active.offline_id)
+            except Exception as exc:
+                self.say(failure(exc).sentence("Not recalled", "try again"), error=True)
                 return
+            self.counter = counter
             self.show_cart()
             self.say(f"Recalled ({len(self.counter.held)} still held)")
 
@@ -578,8 +612,9 @@ class SellScreen(Screen[None]):
         self.post_message(LockNow())
 
     def action_sign_out(self) -> None:
-        if self.cart.lines or self.counter.held:
-            self.say("Finish, void or recall every sale before signing out", error=True)
+        # Held sales stay in the store for whoever signs in next; only the open one must end.
+        if self.cart.lines:
+            self.say("Finish, hold or void this sale before signing out", error=True)
             return
         self.post_message(SignOut())
 

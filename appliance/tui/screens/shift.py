@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from appliance.drivers.printer.layout import ShiftReportLayout
@@ -20,10 +19,11 @@ from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.tui.context import Context
 from appliance.tui.format import money, parse_amount
 from appliance.tui.messages import ShiftChanged
+from appliance.tui.screens.counter_screen import CounterModal, CounterScreen
 from appliance.tui.widgets.status_bar import StatusBar
 
 
-class _AmountsScreen(Screen[bool]):
+class _AmountsScreen(CounterScreen[bool]):
     """One amount per mode of payment, Enter moving down; Enter on the last one submits."""
 
     BINDINGS = [Binding("escape", "back", "Back")]  # noqa: RUF012
@@ -151,7 +151,7 @@ def reconciliation(totals: ShiftTotals) -> Table:
     return grid
 
 
-class ReportDialog(ModalScreen[None]):
+class ReportDialog(CounterModal[None]):
     """An X or Z report on screen: counts, totals, and per mode expected vs counted."""
 
     BINDINGS = [  # noqa: RUF012

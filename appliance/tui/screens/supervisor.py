@@ -6,16 +6,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from appliance.tui.context import Context
 from appliance.tui.messages import ShutDown
+from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.dialogs import ChoiceDialog
 from appliance.tui.widgets.status_bar import StatusBar
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(CounterScreen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("f2", "retry", "Retry"),
         Binding("f12", "shut_down", "Shut down"),
