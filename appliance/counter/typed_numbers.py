@@ -138,3 +138,14 @@ def format_number(value: Decimal, style: NumberStyle, places: int) -> str:
 
 def _shown(text: str) -> str:
     return text if len(text) <= 20 else text[:20] + "…"
+
+
+# A tender this far above what is due is confirmed before it is taken: "70,00" read as 7,000.00
+# once told a cashier to hand back 6,934.40. Paying 100 for 5.00 or 20 for 0.99 is ordinary.
+LARGEST_NOTE = Decimal(100)
+
+
+def tender_needs_confirming(tendered: Decimal, due: Decimal) -> bool:
+    """Whether ``tendered`` for ``due`` is more than a customer hands over by habit: more than
+    twice what is due and more than the largest note above it."""
+    return tendered > 2 * due and tendered > due + LARGEST_NOTE

@@ -54,6 +54,7 @@ class TillProfile:
     income_account: str = ""
     account_for_change_amount: str = ""
     time_zone: str = ""  # System Settings time_zone: ERPNext's posting times are site-local
+    number_format: str = ""  # System Settings number_format: how the store writes numbers
 
     @property
     def cash_mode(self) -> str:

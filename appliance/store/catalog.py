@@ -985,4 +985,5 @@ def load_till_profile(
         income_account=_str(profile.income_account),
         account_for_change_amount=_str(profile.account_for_change_amount),
         time_zone=_str(settings_row.time_zone),
+        number_format=_str(settings_row.number_format),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from appliance.counter.typed_numbers import NumberStyle, TypedNumberError, parse_typed
 
 CENT = Decimal("0.01")
 
@@ -18,13 +20,15 @@ def qty(value: Decimal) -> str:
     return text
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """A number the cashier typed ("12", "12.5", "1,234.50"); None if it is not one."""
-    cleaned = text.strip().replace(",", "").replace("$", "")
-    if not cleaned:
-        return None
+def parse_amount(text: str, style: NumberStyle) -> Decimal | None:
+    """A number the cashier typed, read as the store writes numbers; None if it is not one
+    (:func:`read_amount` says why)."""
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+        return read_amount(text, style)
+    except TypedNumberError:
         return None
-    return value if value.is_finite() else None
+
+
+def read_amount(text: str, style: NumberStyle) -> Decimal:
+    """A number the cashier typed ("12", "70,00", "1 234,50"), read by the store's style."""
+    return parse_typed(text.strip().removeprefix("$"), style)

@@ -125,3 +125,19 @@ def test_any_typing_is_a_number_or_one_line_of_why(fmt: str, typed: str) -> None
         assert str(refused) and "\n" not in str(refused)
     else:
         assert value.is_finite() and abs(value) < 10**12
+
+
+@pytest.mark.parametrize(
+    ("tendered", "due", "ask"),
+    [
+        ("7000", "65.60", True),
+        ("100", "5.00", False),
+        ("20", "0.99", False),
+        ("200", "150.00", False),
+        ("300", "65.60", True),
+    ],
+)
+def test_a_tender_far_above_what_is_due_is_confirmed(tendered: str, due: str, ask: bool) -> None:
+    from appliance.counter.typed_numbers import tender_needs_confirming
+
+    assert tender_needs_confirming(D(tendered), D(due)) is ask

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
+from appliance.counter.typed_numbers import TypedNumberError, tender_needs_confirming
 from appliance.drivers.display import payment_lines
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
@@ -27,7 +28,7 @@ from appliance.store.journal import JournalKind
 from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
-from appliance.tui.format import money, parse_amount
+from appliance.tui.format import money, read_amount
 from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.widgets.status_bar import StatusBar
 
@@ -73,6 +74,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         self.modes: tuple[PaymentMode, ...] = ctx.backend.checkout.profile.modes[: len(MODE_KEYS)]
         self.result: PayResult | None = None
         self.committing = False
+        self.unconfirmed: tuple[str, Decimal] | None = None  # a large tender awaiting its Enter
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -128,11 +130,30 @@ class PayScreen(CounterScreen[PayResult | None]):
         box = self.query_one("#amount", Input)
         if not box.value.strip():
             return self.cart.remaining
-        value = parse_amount(box.value)
-        if value is None or value <= 0:
+        try:
+            value = read_amount(box.value, self.ctx.backend.number_style)
+        except TypedNumberError as exc:
+            self.say(f"{exc}. Nothing was taken.", error=True)
+            return None
+        if value <= 0:
             self.say("Type an amount, or leave it empty for what is left", error=True)
             return None
         return value
+
+    def confirmed(self, mode: PaymentMode, amount: Decimal) -> bool:
+        """A tender far above what is due is taken on the second Enter for the same amount."""
+        if mode.type != "Cash" or not tender_needs_confirming(amount, self.cart.remaining):
+            return True
+        if self.unconfirmed == (mode.mode_of_payment, amount):
+            return True
+        self.unconfirmed = (mode.mode_of_payment, amount)
+        self.say(
+            f"{money(amount)} for {money(self.cart.remaining)} due? Change would be "
+            f"{money(amount - self.cart.remaining)}. Enter again to take it, or correct the "
+            "amount",
+            error=True,
+        )
+        return False
 
     def mode(self, name: str) -> PaymentMode:
         for m in self.ctx.backend.checkout.profile.modes:
@@ -154,6 +175,9 @@ class PayScreen(CounterScreen[PayResult | None]):
         if mode.type != "Cash" and amount > self.cart.remaining:
             self.say(f"{mode.mode_of_payment} cannot take more than what is left", error=True)
             return
+        if not self.confirmed(mode, amount):
+            return
+        self.unconfirmed = None
         try:
             self.cart = carts.add_payment(
                 self.cart,

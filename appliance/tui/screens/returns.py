@@ -171,7 +171,7 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
                 f"Return: {line.item_name}", f"Quantity back (at most {qty(left)})", qty(left)
             )
         )
-        value = parse_amount(typed or "")
+        value = parse_amount(typed or "", self.ctx.backend.number_style)
         if value is None:
             return
         if value < 0 or value > left:

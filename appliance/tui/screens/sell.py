@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
 from appliance.drivers.display import idle_lines, selling_lines
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, Counter
@@ -29,7 +30,7 @@ from appliance.sales.till import Till
 from appliance.store.journal import JournalKind
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
-from appliance.tui.format import money, parse_amount, qty
+from appliance.tui.format import money, parse_amount, qty, read_amount
 from appliance.tui.messages import LockNow, Scanned, SignOut
 from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.customer import CustomerDialog
@@ -55,11 +56,16 @@ MENU = (
 )
 
 
-def _number_check(low: Decimal, high: Decimal | None = None) -> Callable[[str], str | None]:
+def _number_check(
+    style: NumberStyle, low: Decimal, high: Decimal | None = None, *, suffix: str = ""
+) -> Callable[[str], str | None]:
+    """A prompt's check: the number read as the store writes numbers, within bounds."""
+
     def check(text: str) -> str | None:
-        value = parse_amount(text)
-        if value is None:
-            return "Type a number"
+        try:
+            value = read_amount(text.strip().removesuffix(suffix), style)
+        except TypedNumberError as exc:
+            return str(exc)
         if value < low or (high is not None and value > high):
             return f"Between {low} and {high}" if high is not None else f"At least {low}"
         return None
@@ -292,12 +298,12 @@ class SellScreen(CounterScreen[None]):
                     PromptDialog(
                         f"Weigh {item.item_name}",
                         "No weight from the scale: key the weight (kg)",
-                        check=_number_check(Decimal("0.001")),
+                        check=_number_check(self.ctx.backend.number_style, Decimal("0.001")),
                     )
                 )
                 if typed is None:
                     return
-                weight = parse_amount(typed)
+                weight = parse_amount(typed, self.ctx.backend.number_style)
             assert weight is not None
             amount = weight
         till = self.till()
@@ -327,7 +333,7 @@ class SellScreen(CounterScreen[None]):
     ) -> Decimal | None:
         """Prompt for one number; None when the cashier backs out."""
         typed = await self.app.push_screen_wait(PromptDialog(title, label, start, check=check))
-        return parse_amount(typed or "")
+        return parse_amount(typed or "", self.ctx.backend.number_style)
 
     @work(group="cart")
     async def action_quantity(self) -> None:
@@ -343,7 +349,7 @@ class SellScreen(CounterScreen[None]):
             f"Quantity: {line.item_name}",
             "New quantity" + (" (kg, from the scale)" if line.is_weighed else ""),
             start,
-            _number_check(Decimal("0.001"), Decimal(9999)),
+            _number_check(self.ctx.backend.number_style, Decimal("0.001"), Decimal(9999)),
         )
         if value is None:
             return
@@ -360,7 +366,7 @@ class SellScreen(CounterScreen[None]):
             f"Line discount: {line.item_name}",
             f"Discount % (your limit: {qty(self.ctx.cashier.discount_limit)}%)",
             qty(line.discount_percentage),
-            _number_check(Decimal(0), Decimal(100)),
+            _number_check(self.ctx.backend.number_style, Decimal(0), Decimal(100)),
         )
         if pct is None:
             return
@@ -382,7 +388,7 @@ class SellScreen(CounterScreen[None]):
             f"Price: {line.item_name}",
             f"New unit price (list {money(line.price_list_rate)})",
             money(line.base_rate).replace(",", ""),
-            _number_check(Decimal(0)),
+            _number_check(self.ctx.backend.number_style, Decimal(0)),
         )
         if rate is None:
             return
@@ -410,15 +416,13 @@ class SellScreen(CounterScreen[None]):
             PromptDialog(
                 "Discount on the whole sale",
                 f"Percent (5%) or amount (2.50); your limit {qty(cashier.discount_limit)}%",
-                check=lambda t: (
-                    None if parse_amount(t.rstrip("%")) is not None else "Type a number"
-                ),
+                check=_number_check(self.ctx.backend.number_style, Decimal(0), suffix="%"),
             )
         )
         if typed is None:
             return
         is_pct = typed.strip().endswith("%")
-        value = parse_amount(typed.strip().rstrip("%"))
+        value = parse_amount(typed.strip().rstrip("%"), self.ctx.backend.number_style)
         assert value is not None
         base = self.cart.totals.grand_total
         pct = value if is_pct else (value * 100 / base if base else Decimal(100))

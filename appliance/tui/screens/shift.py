@@ -61,7 +61,9 @@ class _AmountsScreen(CounterScreen[bool]):
     def amounts(self) -> dict[str, Decimal] | None:
         out: dict[str, Decimal] = {}
         for n, mode in enumerate(self.modes):
-            value = parse_amount(self.query_one(f"#mode-{n}", Input).value or "0")
+            value = parse_amount(
+                self.query_one(f"#mode-{n}", Input).value or "0", self.ctx.backend.number_style
+            )
             if value is None or value < 0:
                 self.say(f"{mode}: type an amount (0 or more)")
                 self.query_one(f"#mode-{n}", Input).focus()
