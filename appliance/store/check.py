@@ -205,20 +205,41 @@ def _sale_money(session: Session) -> list[Problem]:
 
 def _sale_fingerprints(session: Session) -> list[Problem]:
     """The payload still matches the fingerprint its journal entry recorded at commit time."""
-    out: list[Problem] = []
-    stmt = select(PosInvoice.offline_id, PosInvoice.payload, JournalEntry.data).join(
-        JournalEntry,
-        and_(JournalEntry.ref == PosInvoice.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
+    return _fingerprints(
+        session,
+        PosInvoice,
+        "payload_fingerprint",
+        "payload differs from its journal fingerprint",
     )
+
+
+def _outbox_fingerprints(session: Session) -> list[Problem]:
+    """What the agent would send for a sale is what was journaled at commit time."""
+    return _fingerprints(
+        session,
+        OutboxEntry,
+        "outbox_payload_fingerprint",
+        "the outbox copy differs from the sale as journaled (it is not sent)",
+        OutboxEntry.doctype.in_(SALE_DOCTYPES),
+    )
+
+
+def _fingerprints(
+    session: Session, table: Any, check: str, message: str, *where: Any
+) -> list[Problem]:
+    """Rows of ``table`` (a sale or its outbox copy) whose payload is not the one journaled."""
+    stmt = (
+        select(table.offline_id, table.payload, JournalEntry.data)
+        .join(
+            JournalEntry,
+            and_(JournalEntry.ref == table.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
+        )
+        .where(*where)
+    )
+    out: list[Problem] = []
     for offline_id, payload, data in session.execute(stmt):
         if not fingerprint_matches(payload, data):
-            out.append(
-                Problem(
-                    "payload_fingerprint",
-                    "payload differs from its journal fingerprint",
-                    offline_id,
-                )
-            )
+            out.append(Problem(check, message, offline_id))
             if len(out) >= _LIMIT:
                 break
     return out
@@ -250,29 +271,6 @@ def _sale_journal_totals(session: Session) -> list[Problem]:
                 Problem(
                     "sale_totals_journal",
                     f"stored totals differ from what was journaled at commit: {', '.join(changed)}",
-                    offline_id,
-                )
-            )
-            if len(out) >= _LIMIT:
-                break
-    return out
-
-
-def _outbox_fingerprints(session: Session) -> list[Problem]:
-    """What the agent would send for a sale is what was journaled at commit time."""
-    out: list[Problem] = []
-    stmt = select(OutboxEntry.offline_id, OutboxEntry.payload, JournalEntry.data).join(
-        JournalEntry,
-        and_(JournalEntry.ref == OutboxEntry.offline_id, JournalEntry.kind.in_(SALE_KINDS)),
-    )
-    for offline_id, payload, data in session.execute(
-        stmt.where(OutboxEntry.doctype.in_(SALE_DOCTYPES))
-    ):
-        if not fingerprint_matches(payload, data):
-            out.append(
-                Problem(
-                    "outbox_payload_fingerprint",
-                    "the outbox copy differs from the sale as journaled (it is not sent)",
                     offline_id,
                 )
             )
