@@ -68,7 +68,8 @@ PLACEHOLDER_TEXT = "placeholder"
 SIGN_IN_TEXT = "sign in"
 LOCKED_TEXT = "this till is locked"  # matched in lower case
 MARKER = re.compile(r"APPLIANCE-(PROBE|SCREEN|BOOTED|UNITS)\b(.*)")
-ERP_GUEST = "10.0.2.100:8000"
+ERP_HOST, ERP_PORT = "10.0.2.100", 8000
+ERP_GUEST = f"{ERP_HOST}:{ERP_PORT}"
 API_KEY, API_SECRET = "agent-key", "agent-secret-for-the-boot-test"
 # The data vault (image/README.md, "Data at rest"): its fixed GPT partition UUID (60-vault.conf).
 VAULT_DEV = "/dev/disk/by-partuuid/3f6c2d1a-7b4e-4c8d-9e5f-0a1b2c3d4e5f"
@@ -85,6 +86,13 @@ BARE_CMDLINE = " ".join(
 HID_SERIAL = "POS-SCANNER"  # the USB HID scanner's serial: its /dev/input/by-id name
 SCANNER_DISPLAY = "video0"
 HID_BARCODE = "5901234123457"
+# The till's user and groups (appliance-tui.service + the image's access.conf): commands run as
+# the till does, to show what it can and cannot open.
+AS_TILL = "setpriv --reuid=pos --regid=appliance --groups=dialout,lp,pos-scanner --"
+DEVICE_ACCESS = "/usr/lib/appliance-image/device-access"
+# `systemd-analyze security` of the till's unit must stay below this (it was 4.0 before the
+# least-privilege work of issue 13; the agent's is 1.3).
+TUI_EXPOSURE_MAX = 2.5
 
 
 @dataclass
@@ -690,12 +698,19 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
     )
     encoded = base64.b64encode(table.encode()).decode()
     g.ssh(f"cp /etc/appliance/appliance.toml {conf} && echo {encoded} | base64 -d >> {conf}")
+    # The till may read only the scanners its config names: appliance-device-access gives their
+    # nodes to `pos-scanner` (run here on the test config), and the test reads it as the till.
+    access = g.ssh(f"{DEVICE_ACCESS} {conf} && stat -L -c %G /dev/input/by-id/{node[0]}")
+    r["scanner_group"] = access.stdout.strip().splitlines()[-1:]
+    if r["scanner_group"] != ["pos-scanner"]:
+        raise AssertionError(f"hid scanner: not given to the till: {access.stdout}{access.stderr}")
     g.serial.poll()
     before = g.serial.screens[-1].text if g.serial.screens else ""
     test = subprocess.Popen(
         [
             *g.ssh_argv(),
-            f"/opt/appliance/venv/bin/appliance devices --config {conf} test hidscan --wait 90",
+            f"{AS_TILL} /opt/appliance/venv/bin/appliance devices --config {conf} "
+            "test hidscan --wait 90",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -732,6 +747,50 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
         raise AssertionError(f"hid scanner: devices test said {r['said']} (rc {r['rc']})")
     if r["leaked_to_tty1"]:
         raise AssertionError(f"hid scanner: the scan reached the till on tty1: {after!r}")
+    g.ssh(DEVICE_ACCESS)  # back to the till's own config (no HID scanner)
+    return r
+
+
+def till_privilege_check(g: Guest) -> dict[str, Any]:
+    """The till's unit (issue 13, least privilege): not in `input`, so it cannot read the other
+    keyboards; no IP traffic from its cgroup (a connection to the fake ERPNext, which the agent
+    reaches, is refused there and works from outside it)."""
+    # Python that optionally moves itself into a cgroup (argv[1]), then connects.
+    py = (
+        'import os, socket, sys; sys.argv[1:] and open(sys.argv[1], "w").write(str(os.getpid()));'
+        f' socket.create_connection(("{ERP_HOST}", {ERP_PORT}), 10)'
+    )
+    connect = f"python3 -c '{py}' {{}} >/dev/null 2>&1 && echo connected || echo refused"
+    got = g.ssh_checks(
+        {
+            "groups": (
+                "pid=$(systemctl show -p MainPID --value appliance-tui.service); "
+                "for n in $(sed -n 's/^Groups://p' /proc/$pid/status); do "
+                "getent group $n | cut -d: -f1; done | sort | xargs"
+            ),
+            "keyboards_readable": (
+                f"n=0; for e in /dev/input/event*; do {AS_TILL} dd if=$e of=/dev/null count=0 "
+                "2>/dev/null && n=$((n+1)); done; echo $n"
+            ),
+            "ip_from_till": connect.format(
+                "/sys/fs/cgroup/system.slice/appliance-tui.service/cgroup.procs"
+            ),
+            "ip_from_root": connect.format(""),
+            "ip_deny": "systemctl show -p IPAddressDeny --value appliance-tui.service",
+        }
+    )
+    r = {k: v["out"] for k, v in got.items()}
+    failures = []
+    if "input" in r["groups"].split() or "pos-scanner" not in r["groups"].split():
+        failures.append(f"the till's groups are {r['groups']!r}")
+    if r["keyboards_readable"] != "0":
+        failures.append(f"the till can read {r['keyboards_readable']} keyboards")
+    if r["ip_from_till"] != "refused" or r["ip_from_root"] != "connected":
+        failures.append(
+            f"IP from the till's cgroup {r['ip_from_till']}, outside {r['ip_from_root']}"
+        )
+    if failures:
+        raise AssertionError("till privileges: " + "; ".join(failures))
     return r
 
 
@@ -902,6 +961,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             )
             (work / "security.txt").write_text(sec.stdout + sec.stderr)
             r["hid_scanner"] = hid_scanner_check(g)
+            r["till_privileges"] = till_privilege_check(g)
             # The agent authenticated with the credential: the fake saw its requests.
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(x.status == 200 for x in erp.log):
@@ -1051,6 +1111,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append(f"Alt+Fn switched the console to {r['vt_after_alt_fn']}")
     if len(r["security"]) != 2:
         failures.append(f"systemd-analyze security: {r['security']}")
+    elif float(r["security"]["appliance-tui.service"].split()[0]) >= TUI_EXPOSURE_MAX:
+        failures.append(f"the till's exposure {r['security']} is not below {TUI_EXPOSURE_MAX}")
     # Data at rest (image/README.md): the store and /etc/appliance on the LUKS2 vault, TPM2 only.
     if got["write_markers"]["out"] != "ok":
         failures.append(f"markers: {got['write_markers']}")
