@@ -11,17 +11,22 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
 3. provisioned: the same, plus a USB stick (FAT, label APPL-PROV) with a provision.toml made here
    with a fresh SSH key, and a fake ERPNext on the host reachable from the guest at
    10.0.2.100:8000: provisioning applies the file and scrubs its secret; the agent is active and
-   authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root
-   0600 and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units, the
-   root grown to the disk; with tty2 opened over SSH, Alt+F2, Ctrl+Alt+F2 and Alt+Right leave
-   tty1 the active console; a clean power-down. This boot has a software TPM 2.0 (swtpm): the
-   data vault (/var/lib/appliance and /etc/appliance on LUKS2, TPM2-sealed) is checked over SSH
-   (dm-crypt, systemd-tpm2 token, bind mounts, a recovery key that opens it), and markers written
-   to the vault and, as a control, to the root are searched for in the disk overlay afterwards:
-   the vault's must not be found, nor the ERPNext secret; the root's must.
+   authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root 0600
+   and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units (the till's
+   below TUI_EXPOSURE_MAX), the root grown to the disk; the till's least privilege (a configured
+   HID scanner read as the till, no other input node, no IP from its cgroup); with tty2 opened over
+   SSH, Alt+F2, Ctrl+Alt+F2 and Alt+Right leave tty1 the active console; a clean power-down. This
+   boot has a software TPM 2.0 (swtpm): the data vault (/var/lib/appliance and /etc/appliance on
+   LUKS2, TPM2-sealed) is checked over SSH (dm-crypt, systemd-tpm2 token, bind mounts, a recovery
+   key that opens it), and markers written to the vault and, as a control, to the root are searched
+   for in the disk overlay afterwards: the vault's must not be found, nor the ERPNext secret; the
+   root's must. These boots run Secure Boot (OVMF's SMM build, the build's keys enrolled):
+   SecureBoot is 1, the vault is sealed to PCR 7+4 and re-sealed by vault-seal.
    provisioned-again: the same disk, OVMF variables and TPM state booted once more: the vault
-   unlocks without input, the marker is there, the agent is active. vault-locked: the same disk
-   with a new TPM: the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works.
+   unlocks without input, the marker is there, the agent is active; it puts a modified UKI
+   signed with our key on the ESP. vault-locked: the same disk and TPM: the modified UKI boots,
+   the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works; it puts the same UKI
+   unsigned on the ESP. unsigned-uki (short): the firmware refuses to load it.
 4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
 
@@ -61,6 +66,18 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "image" / "out"
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+# Secure Boot (image/README.md, "Secure Boot"): the SMM build of OVMF, and a variable store with
+# the build's PK, KEK and db (image/out/sb-keys) enrolled by virt-fw-vars, Secure Boot on.
+OVMF_CODE_SB = Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd")
+SB_OWNER = "5c1e0a7a-0b5e-4f1e-9a0e-a1b2c3d4e5f6"  # the signature owner GUID of our certificates
+# The UKI with this added to its command line (so it is not the one the vault was sealed to),
+# once signed with the db key and once not: the firmware must refuse the unsigned one.
+MODIFIED_MARK = "appliance.modified_uki"
+# The SecureBoot EFI variable's value (its last byte, after 4 bytes of attributes): 1 = on.
+SECURE_BOOT_STATE = (
+    "od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00e098032b8c"
+    " | awk '{print $NF}'"
+)
 DISK_SIZE = "4G"  # the overlay's size: bigger than the image, so first boot grows the root
 BARCODE = "4006381333931"
 POS_TEXT = "cannot sell yet"
@@ -232,6 +249,8 @@ class Boot:
     # instead of fresh ones; keep_disk: leave this boot's disk for a later boot.
     disk: str | None = None
     keep_disk: bool = False
+    # Secure Boot on (OVMF's SMM build, our keys enrolled).
+    secure_boot: bool = False
 
 
 # The guests' disks (a copy of the image and each boot's overlay) go to tmpfs when it has room.
@@ -284,7 +303,7 @@ class Guest:
             backing = str(image.resolve())
             create = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing]
             subprocess.run([*create, str(disk), DISK_SIZE], check=True)
-            shutil.copyfile(OVMF_VARS, nvram)
+            shutil.copyfile(secure_boot_vars(out, work) if boot.secure_boot else OVMF_VARS, nvram)
         self.swtpm: subprocess.Popen[bytes] | None = None
         tpm_argv: list[str] = []
         if boot.tpm_state:
@@ -294,10 +313,15 @@ class Guest:
         if boot.erp_port:
             # One socat per connection: the guest's 10.0.2.100:8000 is the host's fake ERPNext.
             net += f",guestfwd=tcp:{ERP_GUEST}-cmd:socat - TCP:127.0.0.1:{boot.erp_port}"
+        machine, code, smm = "q35", OVMF_CODE, []
+        if boot.secure_boot:  # the SMM build: only SMM code may write the variable store
+            machine, code = "q35,smm=on", OVMF_CODE_SB
+            smm = ["-global", "driver=cfi.pflash01,property=secure,value=on"]
         self.argv = [
             "qemu-system-x86_64",
-            *("-machine", "q35", "-cpu", "max", "-smp", "2", "-m", "1024", "-accel", "tcg"),
-            *("-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"),
+            *("-machine", machine, "-cpu", "max", "-smp", "2", "-m", "1024", "-accel", "tcg"),
+            *smm,
+            *("-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}"),
             *("-drive", f"if=pflash,format=raw,unit=1,file={nvram}"),
             *("-drive", f"file={disk},format=qcow2,if=none,id=disk"),
             *("-device", "virtio-blk-pci,drive=disk,bootindex=1"),
@@ -563,7 +587,9 @@ class Runner:
                 g.wait(
                     "boot probe report",
                     lambda g=g: g.serial.probe_up is not None,  # type: ignore[misc]
-                    self.probe_timeout,
+                    # Under emulation, the SMM firmware's variable services (every EFI variable
+                    # read at boot, efi_pstore's scan) make a Secure Boot boot ~1.5x as long.
+                    self.probe_timeout * (2 if boot.secure_boot else 1),
                 )
                 break
             except AssertionError as exc:
@@ -674,6 +700,122 @@ def vault_said(serial_text: str) -> list[str]:
     return re.findall(r"appliance-vault: (.*)", serial_text)
 
 
+def secure_boot_vars(out: Path, work: Path) -> Path:
+    """OVMF's variable store with the build's PK, KEK and db enrolled and Secure Boot on (made
+    once per run with virt-fw-vars)."""
+    vars_fd = work / "secure-boot-vars.fd"
+    if not vars_fd.exists():
+        keys = out / "sb-keys"
+        enroll = [f"--set-pk {SB_OWNER} {keys}/PK.crt", f"--add-kek {SB_OWNER} {keys}/KEK.crt"]
+        enroll.append(f"--add-db {SB_OWNER} {keys}/db.crt")
+        argv = [str(REPO / ".venv/bin/virt-fw-vars"), "-i", str(OVMF_VARS), "-o", str(vars_fd)]
+        argv += [*" ".join(enroll).split(), "--sb"]
+        subprocess.run(argv, check=True, capture_output=True)
+    return vars_fd
+
+
+def modified_ukis(out: Path, work: Path) -> tuple[Path, Path]:
+    """(unsigned, signed): the shipped UKI with MODIFIED_MARK added to its command line (objcopy
+    drops the signature), and that one signed with the build's db key (a UKI of ours, but not
+    the one the vault was sealed to)."""
+    cmdline = work / "modified-cmdline"
+    cmdline.write_text(f"{(out / 'cmdline').read_text().strip()} {MODIFIED_MARK}\n")
+    unsigned, signed = work / "modified-unsigned.efi", work / "modified-signed.efi"
+    # The signature first: objcopy would keep a stale certificate table the firmware rejects.
+    stripped = work / "stripped.efi"
+    subprocess.run(
+        ["sbattach", "--remove", "--output", str(stripped), str(out / "appliance.efi")],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *("objcopy", "--remove-section", ".cmdline", "--add-section"),
+            *(f".cmdline={cmdline}", "--change-section-vma", ".cmdline=0x30000"),
+            *(str(stripped), str(unsigned)),
+        ],
+        check=True,
+    )
+    keys = out / "sb-keys"
+    subprocess.run(
+        [
+            *("sbsign", "--key", str(keys / "db.key"), "--cert", str(keys / "db.crt")),
+            *("--output", str(signed), str(unsigned)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return unsigned, signed
+
+
+# systemd-boot's line when the firmware refuses to load the UKI (Secure Boot verification).
+FIRMWARE_REFUSED = re.compile(r"Error loading \\EFI\\Linux\\appliance-\S+\.efi: [A-Za-z ]+")
+ESP_DEV = "/dev/disk/by-partuuid/0c0a0b6e-51a4-4d8e-8f0e-5a1c0e5e0e51"  # image/build's ESP
+
+
+def put_uki(g: Guest, uki: Path) -> str:
+    """Replace the UKI on the guest's ESP (as root over SSH: what an evil maid with the disk
+    would do); the next boot of this disk starts it through systemd-boot."""
+    script = (
+        f"mkdir -p /run/esp && mount {ESP_DEV} /run/esp && "
+        "cat >/run/esp/EFI/Linux/$(ls /run/esp/EFI/Linux/) && sync && umount /run/esp && echo ok"
+    )
+    with uki.open("rb") as f:
+        done = subprocess.run(
+            [*g.ssh_argv(), script], stdin=f, capture_output=True, timeout=600, check=False
+        )
+    said = (done.stdout + done.stderr).decode(errors="replace").strip()
+    if done.returncode != 0 or not said.endswith("ok"):
+        raise AssertionError(f"{g.name}: could not put {uki.name} on the ESP: {said}")
+    return said
+
+
+def unsigned_uki_check(runner: Runner) -> dict[str, Any]:
+    """One short extra boot: the disk vault-locked left, whose ESP now holds the modified UKI
+    *unsigned*, Secure Boot on: the firmware must refuse to load it (the signed twin booted)."""
+    g = Guest(
+        runner.out,
+        runner.work,
+        Boot("unsigned-uki", None, disk="provisioned", secure_boot=True),
+        1,
+        overlays=runner.overlays,
+        image=runner.image,
+    )
+    try:
+        wall = g.wait(
+            "the firmware refusing the unsigned UKI",
+            lambda: FIRMWARE_REFUSED.search(g.serial_path.read_text(errors="replace")),
+            runner.timeout,
+        )
+        said = FIRMWARE_REFUSED.search(g.serial_path.read_text(errors="replace"))
+    finally:
+        g.kill()
+    return {"refused_after_s": round(wall, 1), "firmware_said": said[0].strip() if said else None}
+
+
+def secure_boot_check(g: Guest) -> dict[str, Any]:
+    """In the provisioned boot (Secure Boot on): the firmware says so, the vault's TPM2 slot is
+    sealed to PCR 7+4, and vault-seal (recovery, rollouts) re-seals it from the running system
+    (the next boot, provisioned-again, must unlock with that slot)."""
+    got = g.ssh_checks(
+        {
+            "secure_boot": SECURE_BOOT_STATE,
+            "pcrs_first_boot": f"cryptsetup luksDump {VAULT_DEV} | grep -E 'tpm2-pcrs'",
+            "reseal": "/usr/lib/appliance-image/vault-seal",
+            "pcrs_resealed": (
+                f"cryptsetup luksDump {VAULT_DEV} | grep -cE 'tpm2-pcrs:[[:space:]]+4\\+7'"
+            ),
+            "keyslots": f"cryptsetup luksDump {VAULT_DEV} | grep -cE '^  [0-9]+: luks2'",
+        }
+    )
+    r = {k: v["out"] for k, v in got.items()}
+    if r["secure_boot"] != "1":
+        raise AssertionError(f"secure boot: SecureBoot is {r['secure_boot']!r}, not 1")
+    if not re.search(r"tpm2-pcrs:\s+4\+7", r["pcrs_first_boot"]) or r["pcrs_resealed"] != "1":
+        raise AssertionError(f"secure boot: the vault is not sealed to PCR 7+4: {r}")
+    return r
+
+
 def security_exposure(text: str) -> dict[str, str]:
     """`systemd-analyze security UNIT...` -> {unit: "2.1 OK"}."""
     found = re.findall(r"Overall exposure level for (\S+): ([0-9.]+ \S+)", text)
@@ -697,7 +839,9 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
         f'device = "/dev/input/by-id/{node[0]}"\n'
     )
     encoded = base64.b64encode(table.encode()).decode()
-    g.ssh(f"cp /etc/appliance/appliance.toml {conf} && echo {encoded} | base64 -d >> {conf}")
+    # Readable by the till's group, like the till's own config (the command runs as the till).
+    install = f"install -m 0640 -g appliance /etc/appliance/appliance.toml {conf}"
+    g.ssh(f"{install} && echo {encoded} | base64 -d >> {conf}")
     # The till may read only the scanners its config names: appliance-device-access gives their
     # nodes to `pos-scanner` (run here on the test config), and the test reads it as the till.
     access = g.ssh(f"{DEVICE_ACCESS} {conf} && stat -L -c %G /dev/input/by-id/{node[0]}")
@@ -747,7 +891,11 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
         raise AssertionError(f"hid scanner: devices test said {r['said']} (rc {r['rc']})")
     if r["leaked_to_tty1"]:
         raise AssertionError(f"hid scanner: the scan reached the till on tty1: {after!r}")
-    g.ssh(DEVICE_ACCESS)  # back to the till's own config (no HID scanner)
+    # Back to the till's own config (no HID scanner): the node must be `input`'s again.
+    back = g.ssh(f"{DEVICE_ACCESS} && stat -L -c %G /dev/input/by-id/{node[0]}")
+    r["scanner_group_after"] = back.stdout.strip().splitlines()[-1:]
+    if back.returncode != 0 or r["scanner_group_after"] != ["input"]:
+        raise AssertionError(f"hid scanner: not given back: {back.stdout}{back.stderr}")
     return r
 
 
@@ -769,8 +917,8 @@ def till_privilege_check(g: Guest) -> dict[str, Any]:
                 "getent group $n | cut -d: -f1; done | sort | xargs"
             ),
             "keyboards_readable": (
-                f"n=0; for e in /dev/input/event*; do {AS_TILL} dd if=$e of=/dev/null count=0 "
-                "2>/dev/null && n=$((n+1)); done; echo $n"
+                f"for e in /dev/input/event*; do {AS_TILL} dd if=$e of=/dev/null count=0 "
+                "2>/dev/null && stat -c '%n %G %a' $e; done | xargs"
             ),
             "ip_from_till": connect.format(
                 "/sys/fs/cgroup/system.slice/appliance-tui.service/cgroup.procs"
@@ -783,8 +931,8 @@ def till_privilege_check(g: Guest) -> dict[str, Any]:
     failures = []
     if "input" in r["groups"].split() or "pos-scanner" not in r["groups"].split():
         failures.append(f"the till's groups are {r['groups']!r}")
-    if r["keyboards_readable"] != "0":
-        failures.append(f"the till can read {r['keyboards_readable']} keyboards")
+    if r["keyboards_readable"]:
+        failures.append(f"the till can read input nodes: {r['keyboards_readable']}")
     if r["ip_from_till"] != "refused" or r["ip_from_root"] != "connected":
         failures.append(
             f"IP from the till's cgroup {r['ip_from_till']}, outside {r['ip_from_root']}"
@@ -873,6 +1021,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             ssh_key=key,
             tpm_state=tpm,
             keep_disk=True,
+            secure_boot=True,
         )
         with runner.guest(boot, prepare=lambda: make_stick(work, key_pub)) as g:
             r: dict[str, Any] = {}
@@ -962,6 +1111,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             (work / "security.txt").write_text(sec.stdout + sec.stderr)
             r["hid_scanner"] = hid_scanner_check(g)
             r["till_privileges"] = till_privilege_check(g)
+            r["secure_boot"] = secure_boot_check(g)
             # The agent authenticated with the credential: the fake saw its requests.
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(x.status == 200 for x in erp.log):
@@ -995,6 +1145,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             tpm_state=tpm,
             disk="provisioned",
             keep_disk=True,
+            secure_boot=True,
         )
         with runner.guest(boot2) as g:
             r2: dict[str, Any] = {}
@@ -1021,6 +1172,10 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                     "agent": "systemctl is-active appliance-agent.service",
                 }
             )
+            # An evil maid's change for the next boot: another UKI of ours on the ESP (signed
+            # with the db key, its own command line: MODIFIED_MARK).
+            unsigned_uki, signed_uki = modified_ukis(out, work)
+            r2["put_modified_uki"] = put_uki(g, signed_uki)
             r2["power_down_s"] = round(g.power_down(), 1)
             # The disk's partition has only the example file now: nothing to apply, and the
             # log must not call a provisioned till "not provisioned".
@@ -1032,12 +1187,19 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 raise AssertionError(f"provisioned-again: provisioning said {said}")
             if any(s.startswith("not provisioned") for s in said):
                 raise AssertionError(f"provisioned-again: called not provisioned: {said}")
-        # The same disk with a TPM that never sealed its key (a board swap, changed firmware):
-        # the vault stays shut, tty1 says so and how IT gets in, SSH works, nothing starts on
-        # the root's empty directories.
-        other_tpm = work / "swtpm-state-other"
-        shutil.rmtree(other_tpm, ignore_errors=True)
-        boot3 = Boot("vault-locked", None, ssh_key=key, tpm_state=other_tpm, disk="provisioned")
+        # The same disk and TPM, Secure Boot on, but the ESP holds another UKI: ours (signed
+        # with the db key), with a command line of its own (MODIFIED_MARK). It boots through
+        # systemd-boot; the TPM must not unseal (PCR 4 differs), so the vault stays shut, tty1
+        # says so and how IT gets in, SSH works, nothing starts on the root's empty directories.
+        boot3 = Boot(
+            "vault-locked",
+            None,
+            ssh_key=key,
+            tpm_state=tpm,
+            disk="provisioned",
+            keep_disk=True,
+            secure_boot=True,
+        )
         with runner.guest(boot3) as g:
             r3: dict[str, Any] = {}
             result["vault_locked"] = r3
@@ -1057,8 +1219,12 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                     "cryptsetup": "systemctl is-failed systemd-cryptsetup@vault.service",
                     "tui": "systemctl is-active appliance-tui.service",
                     "data": "findmnt -rno SOURCE /var/lib/appliance || echo not-mounted",
+                    "cmdline": f"grep -cw {MODIFIED_MARK} /proc/cmdline",
+                    "secure_boot": SECURE_BOOT_STATE,
                 }
             )
+            # For the next, last boot of this disk: the same modified UKI, unsigned.
+            r3["put_unsigned_uki"] = put_uki(g, unsigned_uki)
             # Powered off over SSH: the ACPI button is the other boots' check, and once (1 of
             # 2 runs) this locked boot did not act on it within 120 s (not yet understood).
             t = time.monotonic()
@@ -1068,6 +1234,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             except subprocess.TimeoutExpired as exc:
                 raise AssertionError("vault-locked: still running 120 s after poweroff") from exc
             r3["poweroff_s"] = round(time.monotonic() - t, 1)
+        result["unsigned_uki"] = unsigned_uki_check(runner)
         (runner.overlays / "provisioned.qcow2").unlink(missing_ok=True)
         scrubbed = subprocess.run(
             ["mtype", "-i", str(work / "stick.img"), "::/provision.toml"],
@@ -1082,6 +1249,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append(f"vault locked: {locked}")
     if "mapper/vault" in locked["data"]["out"]:
         failures.append(f"vault locked: the data is mounted: {locked['data']}")
+    if locked["cmdline"]["out"] != "1" or locked["secure_boot"]["out"] != "1":
+        failures.append(f"vault locked: not the modified UKI under Secure Boot: {locked}")
     if got["whoami"]["out"] != "root":
         failures.append(f"SSH as root: {got['whoami']}")
     if got["secret_mode"]["out"] != "600 root root":
@@ -1133,7 +1302,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append("a key file on the root although there is a TPM")
     if not got["recovery_key"]["out"].endswith("opens"):
         failures.append(f"recovery key: {got['recovery_key']}")
-    if not any("TPM2 (PCR 7)" in line for line in r["vault_said"]):
+    if not any("TPM2 (PCR 7+4)" in line for line in r["vault_said"]):
         failures.append(f"vault setup: {r['vault_said']}")
     plain = r["plaintext_on_disk"]
     if plain[VAULT_MARKER] or plain[API_SECRET]:
