@@ -74,9 +74,11 @@ SB_OWNER = "5c1e0a7a-0b5e-4f1e-9a0e-a1b2c3d4e5f6"  # the signature owner GUID of
 # once signed with the db key and once not: the firmware must refuse the unsigned one.
 MODIFIED_MARK = "appliance.modified_uki"
 # The SecureBoot EFI variable's value (its last byte, after 4 bytes of attributes): 1 = on.
+# (efivarfs is a module in Debian's kernel: mounted here if nothing has yet.)
 SECURE_BOOT_STATE = (
-    "od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00e098032b8c"
-    " | awk '{print $NF}'"
+    "{ v=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c; "
+    "[ -e $v ] || mount -t efivarfs efivarfs /sys/firmware/efi/efivars; "
+    "od -An -tu1 $v | awk '{print $NF}'; } 2>&1"
 )
 DISK_SIZE = "4G"  # the overlay's size: bigger than the image, so first boot grows the root
 BARCODE = "4006381333931"
@@ -800,6 +802,7 @@ def secure_boot_check(g: Guest) -> dict[str, Any]:
     got = g.ssh_checks(
         {
             "secure_boot": SECURE_BOOT_STATE,
+            "kernel_says": "dmesg | grep -m1 -io 'secure boot enabled'",
             "pcrs_first_boot": f"cryptsetup luksDump {VAULT_DEV} | grep -E 'tpm2-pcrs'",
             "reseal": "/usr/lib/appliance-image/vault-seal",
             "pcrs_resealed": (
