@@ -795,6 +795,17 @@ def unsigned_uki_check(runner: Runner) -> dict[str, Any]:
     return {"refused_after_s": round(wall, 1), "firmware_said": said[0].strip() if said else None}
 
 
+# The vault's systemd-tpm2 tokens as "<PCRs>:<hash of the sealed blob>", e.g. "4+7:1a2b3c4d"
+# (cryptsetup's own luksDump does not print the PCRs of systemd's tokens).
+TPM2_TOKENS = (
+    f"cryptsetup luksDump --dump-json-metadata {VAULT_DEV} | python3 -c '"
+    'import hashlib, json, sys; tokens = json.load(sys.stdin)["tokens"].values(); '
+    'print(" ".join("+".join(map(str, t["tpm2-pcrs"])) + ":" + '
+    'hashlib.sha256(t["tpm2-blob"].encode()).hexdigest()[:8] '
+    'for t in tokens if t["type"] == "systemd-tpm2"))\''
+)
+
+
 def secure_boot_check(g: Guest) -> dict[str, Any]:
     """In the provisioned boot (Secure Boot on): the firmware says so, the vault's TPM2 slot is
     sealed to PCR 7+4, and vault-seal (recovery, rollouts) re-seals it from the running system
@@ -803,19 +814,19 @@ def secure_boot_check(g: Guest) -> dict[str, Any]:
         {
             "secure_boot": SECURE_BOOT_STATE,
             "kernel_says": "dmesg | grep -m1 -io 'secure boot enabled'",
-            "pcrs_first_boot": f"cryptsetup luksDump {VAULT_DEV} | grep -E 'tpm2-pcrs'",
+            "pcrs_first_boot": TPM2_TOKENS,
             "reseal": "/usr/lib/appliance-image/vault-seal",
-            "pcrs_resealed": (
-                f"cryptsetup luksDump {VAULT_DEV} | grep -cE 'tpm2-pcrs:[[:space:]]+4\\+7'"
-            ),
+            "pcrs_resealed": TPM2_TOKENS,
             "keyslots": f"cryptsetup luksDump {VAULT_DEV} | grep -cE '^  [0-9]+: luks2'",
         }
     )
     r = {k: v["out"] for k, v in got.items()}
     if r["secure_boot"] != "1":
         raise AssertionError(f"secure boot: SecureBoot is {r['secure_boot']!r}, not 1")
-    if not re.search(r"tpm2-pcrs:\s+4\+7", r["pcrs_first_boot"]) or r["pcrs_resealed"] != "1":
-        raise AssertionError(f"secure boot: the vault is not sealed to PCR 7+4: {r}")
+    sealed = re.compile(r"4\+7:[0-9a-f]{8}")  # exactly one TPM2 token, sealed to PCR 4+7
+    first, again = r["pcrs_first_boot"], r["pcrs_resealed"]
+    if not sealed.fullmatch(first) or not sealed.fullmatch(again) or first == again:
+        raise AssertionError(f"secure boot: the vault is not (re-)sealed to PCR 7+4: {r}")
     return r
 
 
