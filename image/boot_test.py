@@ -725,11 +725,8 @@ def modified_ukis(out: Path, work: Path) -> tuple[Path, Path]:
     unsigned, signed = work / "modified-unsigned.efi", work / "modified-signed.efi"
     # The signature first: objcopy would keep a stale certificate table the firmware rejects.
     stripped = work / "stripped.efi"
-    subprocess.run(
-        ["sbattach", "--remove", "--output", str(stripped), str(out / "appliance.efi")],
-        check=True,
-        capture_output=True,
-    )
+    shutil.copyfile(out / "appliance.efi", stripped)
+    subprocess.run(["sbattach", "--remove", str(stripped)], check=True, capture_output=True)
     subprocess.run(
         [
             *("objcopy", "--remove-section", ".cmdline", "--add-section"),
