@@ -12,20 +12,24 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
    with a fresh SSH key, signed (provision.toml.sig) with a fresh IT provisioning key it names,
    which the till pins, and a fake ERPNext on the host reachable from the guest at
    10.0.2.100:8000: provisioning applies the file and scrubs its secret; the agent is active and
-   authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root
-   0600 and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units, the
-   root grown to the disk; with tty2 opened over SSH, Alt+F2, Ctrl+Alt+F2 and Alt+Right leave
-   tty1 the active console; a clean power-down. This boot has a software TPM 2.0 (swtpm): the
-   data vault (/var/lib/appliance and /etc/appliance on LUKS2, TPM2-sealed) is checked over SSH
-   (dm-crypt, systemd-tpm2 token, bind mounts, a recovery key that opens it), and markers written
-   to the vault and, as a control, to the root are searched for in the disk overlay afterwards:
-   the vault's must not be found, nor the ERPNext secret; the root's must.
+   authenticates to the fake ERPNext; over SSH (root, the provisioned key): the secret is root 0600
+   and unreadable by `pos` and `pos-agent`, `systemd-analyze security` of both units (the till's
+   below TUI_EXPOSURE_MAX), the root grown to the disk; the till's least privilege (a configured
+   HID scanner read as the till, no other input node, no IP from its cgroup); with tty2 opened over
+   SSH, Alt+F2, Ctrl+Alt+F2 and Alt+Right leave tty1 the active console; a clean power-down. This
+   boot has a software TPM 2.0 (swtpm): the data vault (/var/lib/appliance and /etc/appliance on
+   LUKS2, TPM2-sealed) is checked over SSH (dm-crypt, systemd-tpm2 token, bind mounts, a recovery
+   key that opens it), and markers written to the vault and, as a control, to the root are searched
+   for in the disk overlay afterwards: the vault's must not be found, nor the ERPNext secret; the
+   root's must. These boots run Secure Boot (OVMF's SMM build, the build's keys enrolled):
+   SecureBoot is 1, the vault is sealed to PCR 7+4 and re-sealed by vault-seal.
    provisioned-again: the same disk, OVMF variables and TPM state booted once more: the vault
    unlocks without input, the marker is there, the agent is active; it also carries an UNSIGNED
    re-provisioning stick (another SSH key and ERPNext, a new id): refused in the journal,
-   status.json and on tty1 ("Provisioning file refused"), root's keys and the config unchanged.
-   vault-locked: the same disk
-   with a new TPM: the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works.
+   status.json and on tty1 ("Provisioning file refused"), root's keys and the config unchanged;
+   it puts a modified UKI signed with our key on the ESP. vault-locked: the same disk and TPM:
+   the modified UKI boots, the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works;
+   it puts the same UKI unsigned on the ESP. unsigned-uki (short): the firmware refuses to load it.
 4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
 
@@ -65,6 +69,20 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "image" / "out"
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+# Secure Boot (image/README.md, "Secure Boot"): the SMM build of OVMF, and a variable store with
+# the build's PK, KEK and db (image/out/sb-keys) enrolled by virt-fw-vars, Secure Boot on.
+OVMF_CODE_SB = Path("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd")
+SB_OWNER = "5c1e0a7a-0b5e-4f1e-9a0e-a1b2c3d4e5f6"  # the signature owner GUID of our certificates
+# The UKI with this added to its command line (so it is not the one the vault was sealed to),
+# once signed with the db key and once not: the firmware must refuse the unsigned one.
+MODIFIED_MARK = "appliance.modified_uki"
+# The SecureBoot EFI variable's value (its last byte, after 4 bytes of attributes): 1 = on.
+# (efivarfs is a module in Debian's kernel: mounted here if nothing has yet.)
+SECURE_BOOT_STATE = (
+    "{ v=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c; "
+    "[ -e $v ] || mount -t efivarfs efivarfs /sys/firmware/efi/efivars; "
+    "od -An -tu1 $v | awk '{print $NF}'; } 2>&1"
+)
 DISK_SIZE = "4G"  # the overlay's size: bigger than the image, so first boot grows the root
 BARCODE = "4006381333931"
 POS_TEXT = "cannot sell yet"
@@ -73,7 +91,8 @@ SIGN_IN_TEXT = "sign in"
 LOCKED_TEXT = "this till is locked"  # matched in lower case
 REFUSED_TEXT = "provisioning file refused"  # the sign-in screen's notice (matched in lower case)
 MARKER = re.compile(r"APPLIANCE-(PROBE|SCREEN|BOOTED|UNITS)\b(.*)")
-ERP_GUEST = "10.0.2.100:8000"
+ERP_HOST, ERP_PORT = "10.0.2.100", 8000
+ERP_GUEST = f"{ERP_HOST}:{ERP_PORT}"
 API_KEY, API_SECRET = "agent-key", "agent-secret-for-the-boot-test"
 # The data vault (image/README.md, "Data at rest"): its fixed GPT partition UUID (60-vault.conf).
 VAULT_DEV = "/dev/disk/by-partuuid/3f6c2d1a-7b4e-4c8d-9e5f-0a1b2c3d4e5f"
@@ -90,6 +109,13 @@ BARE_CMDLINE = " ".join(
 HID_SERIAL = "POS-SCANNER"  # the USB HID scanner's serial: its /dev/input/by-id name
 SCANNER_DISPLAY = "video0"
 HID_BARCODE = "5901234123457"
+# The till's user and groups (appliance-tui.service + the image's access.conf): commands run as
+# the till does, to show what it can and cannot open.
+AS_TILL = "setpriv --reuid=pos --regid=appliance --groups=dialout,lp,pos-scanner --"
+DEVICE_ACCESS = "/usr/lib/appliance-image/device-access"
+# `systemd-analyze security` of the till's unit must stay below this (it was 4.0 before the
+# least-privilege work of issue 13; the agent's is 1.3).
+TUI_EXPOSURE_MAX = 2.5
 
 
 @dataclass
@@ -229,6 +255,8 @@ class Boot:
     # instead of fresh ones; keep_disk: leave this boot's disk for a later boot.
     disk: str | None = None
     keep_disk: bool = False
+    # Secure Boot on (OVMF's SMM build, our keys enrolled).
+    secure_boot: bool = False
 
 
 # The guests' disks (a copy of the image and each boot's overlay) go to tmpfs when it has room.
@@ -281,7 +309,7 @@ class Guest:
             backing = str(image.resolve())
             create = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", backing]
             subprocess.run([*create, str(disk), DISK_SIZE], check=True)
-            shutil.copyfile(OVMF_VARS, nvram)
+            shutil.copyfile(secure_boot_vars(out, work) if boot.secure_boot else OVMF_VARS, nvram)
         self.swtpm: subprocess.Popen[bytes] | None = None
         tpm_argv: list[str] = []
         if boot.tpm_state:
@@ -291,10 +319,15 @@ class Guest:
         if boot.erp_port:
             # One socat per connection: the guest's 10.0.2.100:8000 is the host's fake ERPNext.
             net += f",guestfwd=tcp:{ERP_GUEST}-cmd:socat - TCP:127.0.0.1:{boot.erp_port}"
+        machine, code, smm = "q35", OVMF_CODE, []
+        if boot.secure_boot:  # the SMM build: only SMM code may write the variable store
+            machine, code = "q35,smm=on", OVMF_CODE_SB
+            smm = ["-global", "driver=cfi.pflash01,property=secure,value=on"]
         self.argv = [
             "qemu-system-x86_64",
-            *("-machine", "q35", "-cpu", "max", "-smp", "2", "-m", "1024", "-accel", "tcg"),
-            *("-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"),
+            *("-machine", machine, "-cpu", "max", "-smp", "2", "-m", "1024", "-accel", "tcg"),
+            *smm,
+            *("-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}"),
             *("-drive", f"if=pflash,format=raw,unit=1,file={nvram}"),
             *("-drive", f"file={disk},format=qcow2,if=none,id=disk"),
             *("-device", "virtio-blk-pci,drive=disk,bootindex=1"),
@@ -560,7 +593,9 @@ class Runner:
                 g.wait(
                     "boot probe report",
                     lambda g=g: g.serial.probe_up is not None,  # type: ignore[misc]
-                    self.probe_timeout,
+                    # Under emulation, the SMM firmware's variable services (every EFI variable
+                    # read at boot, efi_pstore's scan) make a Secure Boot boot ~1.5x as long.
+                    self.probe_timeout * (2 if boot.secure_boot else 1),
                 )
                 break
             except AssertionError as exc:
@@ -709,6 +744,131 @@ def vault_said(serial_text: str) -> list[str]:
     return re.findall(r"appliance-vault: (.*)", serial_text)
 
 
+def secure_boot_vars(out: Path, work: Path) -> Path:
+    """OVMF's variable store with the build's PK, KEK and db enrolled and Secure Boot on (made
+    once per run with virt-fw-vars)."""
+    vars_fd = work / "secure-boot-vars.fd"
+    if not vars_fd.exists():
+        keys = out / "sb-keys"
+        enroll = [f"--set-pk {SB_OWNER} {keys}/PK.crt", f"--add-kek {SB_OWNER} {keys}/KEK.crt"]
+        enroll.append(f"--add-db {SB_OWNER} {keys}/db.crt")
+        argv = [str(REPO / ".venv/bin/virt-fw-vars"), "-i", str(OVMF_VARS), "-o", str(vars_fd)]
+        argv += [*" ".join(enroll).split(), "--sb"]
+        subprocess.run(argv, check=True, capture_output=True)
+    return vars_fd
+
+
+def modified_ukis(out: Path, work: Path) -> tuple[Path, Path]:
+    """(unsigned, signed): the shipped UKI with MODIFIED_MARK added to its command line (objcopy
+    drops the signature), and that one signed with the build's db key (a UKI of ours, but not
+    the one the vault was sealed to)."""
+    cmdline = work / "modified-cmdline"
+    cmdline.write_text(f"{(out / 'cmdline').read_text().strip()} {MODIFIED_MARK}\n")
+    unsigned, signed = work / "modified-unsigned.efi", work / "modified-signed.efi"
+    # The signature first: objcopy would keep a stale certificate table the firmware rejects.
+    stripped = work / "stripped.efi"
+    shutil.copyfile(out / "appliance.efi", stripped)
+    subprocess.run(["sbattach", "--remove", str(stripped)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *("objcopy", "--remove-section", ".cmdline", "--add-section"),
+            *(f".cmdline={cmdline}", "--change-section-vma", ".cmdline=0x30000"),
+            *(str(stripped), str(unsigned)),
+        ],
+        check=True,
+    )
+    keys = out / "sb-keys"
+    subprocess.run(
+        [
+            *("sbsign", "--key", str(keys / "db.key"), "--cert", str(keys / "db.crt")),
+            *("--output", str(signed), str(unsigned)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return unsigned, signed
+
+
+# systemd-boot's line when the firmware refuses to load the UKI (Secure Boot verification).
+FIRMWARE_REFUSED = re.compile(r"Error loading \\EFI\\Linux\\appliance-\S+\.efi: [A-Za-z ]+")
+ESP_DEV = "/dev/disk/by-partuuid/0c0a0b6e-51a4-4d8e-8f0e-5a1c0e5e0e51"  # image/build's ESP
+
+
+def put_uki(g: Guest, uki: Path) -> str:
+    """Replace the UKI on the guest's ESP (as root over SSH: what an evil maid with the disk
+    would do); the next boot of this disk starts it through systemd-boot."""
+    script = (
+        f"mkdir -p /run/esp && mount {ESP_DEV} /run/esp && "
+        "cat >/run/esp/EFI/Linux/$(ls /run/esp/EFI/Linux/) && sync && umount /run/esp && echo ok"
+    )
+    with uki.open("rb") as f:
+        done = subprocess.run(
+            [*g.ssh_argv(), script], stdin=f, capture_output=True, timeout=600, check=False
+        )
+    said = (done.stdout + done.stderr).decode(errors="replace").strip()
+    if done.returncode != 0 or not said.endswith("ok"):
+        raise AssertionError(f"{g.name}: could not put {uki.name} on the ESP: {said}")
+    return said
+
+
+def unsigned_uki_check(runner: Runner) -> dict[str, Any]:
+    """One short extra boot: the disk vault-locked left, whose ESP now holds the modified UKI
+    *unsigned*, Secure Boot on: the firmware must refuse to load it (the signed twin booted)."""
+    g = Guest(
+        runner.out,
+        runner.work,
+        Boot("unsigned-uki", None, disk="provisioned", secure_boot=True),
+        1,
+        overlays=runner.overlays,
+        image=runner.image,
+    )
+    try:
+        wall = g.wait(
+            "the firmware refusing the unsigned UKI",
+            lambda: FIRMWARE_REFUSED.search(g.serial_path.read_text(errors="replace")),
+            runner.timeout,
+        )
+        said = FIRMWARE_REFUSED.search(g.serial_path.read_text(errors="replace"))
+    finally:
+        g.kill()
+    return {"refused_after_s": round(wall, 1), "firmware_said": said[0].strip() if said else None}
+
+
+# The vault's systemd-tpm2 tokens as "<PCRs>:<hash of the sealed blob>", e.g. "4+7:1a2b3c4d"
+# (cryptsetup's own luksDump does not print the PCRs of systemd's tokens).
+TPM2_TOKENS = (
+    f"cryptsetup luksDump --dump-json-metadata {VAULT_DEV} | python3 -c '"
+    'import hashlib, json, sys; tokens = json.load(sys.stdin)["tokens"].values(); '
+    'print(" ".join("+".join(map(str, t["tpm2-pcrs"])) + ":" + '
+    'hashlib.sha256(t["tpm2-blob"].encode()).hexdigest()[:8] '
+    'for t in tokens if t["type"] == "systemd-tpm2"))\''
+)
+
+
+def secure_boot_check(g: Guest) -> dict[str, Any]:
+    """In the provisioned boot (Secure Boot on): the firmware says so, the vault's TPM2 slot is
+    sealed to PCR 7+4, and vault-seal (recovery, rollouts) re-seals it from the running system
+    (the next boot, provisioned-again, must unlock with that slot)."""
+    got = g.ssh_checks(
+        {
+            "secure_boot": SECURE_BOOT_STATE,
+            "kernel_says": "dmesg | grep -m1 -io 'secure boot enabled'",
+            "pcrs_first_boot": TPM2_TOKENS,
+            "reseal": "/usr/lib/appliance-image/vault-seal",
+            "pcrs_resealed": TPM2_TOKENS,
+            "keyslots": f"cryptsetup luksDump {VAULT_DEV} | grep -cE '^  [0-9]+: luks2'",
+        }
+    )
+    r = {k: v["out"] for k, v in got.items()}
+    if r["secure_boot"] != "1":
+        raise AssertionError(f"secure boot: SecureBoot is {r['secure_boot']!r}, not 1")
+    sealed = re.compile(r"4\+7:[0-9a-f]{8}")  # exactly one TPM2 token, sealed to PCR 4+7
+    first, again = r["pcrs_first_boot"], r["pcrs_resealed"]
+    if not sealed.fullmatch(first) or not sealed.fullmatch(again) or first == again:
+        raise AssertionError(f"secure boot: the vault is not (re-)sealed to PCR 7+4: {r}")
+    return r
+
+
 def security_exposure(text: str) -> dict[str, str]:
     """`systemd-analyze security UNIT...` -> {unit: "2.1 OK"}."""
     found = re.findall(r"Overall exposure level for (\S+): ([0-9.]+ \S+)", text)
@@ -732,13 +892,22 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
         f'device = "/dev/input/by-id/{node[0]}"\n'
     )
     encoded = base64.b64encode(table.encode()).decode()
-    g.ssh(f"cp /etc/appliance/appliance.toml {conf} && echo {encoded} | base64 -d >> {conf}")
+    # Readable by the till's group, like the till's own config (the command runs as the till).
+    install = f"install -m 0640 -g appliance /etc/appliance/appliance.toml {conf}"
+    g.ssh(f"{install} && echo {encoded} | base64 -d >> {conf}")
+    # The till may read only the scanners its config names: appliance-device-access gives their
+    # nodes to `pos-scanner` (run here on the test config), and the test reads it as the till.
+    access = g.ssh(f"{DEVICE_ACCESS} {conf} && stat -L -c %G /dev/input/by-id/{node[0]}")
+    r["scanner_group"] = access.stdout.strip().splitlines()[-1:]
+    if r["scanner_group"] != ["pos-scanner"]:
+        raise AssertionError(f"hid scanner: not given to the till: {access.stdout}{access.stderr}")
     g.serial.poll()
     before = g.serial.screens[-1].text if g.serial.screens else ""
     test = subprocess.Popen(
         [
             *g.ssh_argv(),
-            f"/opt/appliance/venv/bin/appliance devices --config {conf} test hidscan --wait 90",
+            f"{AS_TILL} /opt/appliance/venv/bin/appliance devices --config {conf} "
+            "test hidscan --wait 90",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -775,6 +944,54 @@ def hid_scanner_check(g: Guest) -> dict[str, Any]:
         raise AssertionError(f"hid scanner: devices test said {r['said']} (rc {r['rc']})")
     if r["leaked_to_tty1"]:
         raise AssertionError(f"hid scanner: the scan reached the till on tty1: {after!r}")
+    # Back to the till's own config (no HID scanner): the node must be `input`'s again.
+    back = g.ssh(f"{DEVICE_ACCESS} && stat -L -c %G /dev/input/by-id/{node[0]}")
+    r["scanner_group_after"] = back.stdout.strip().splitlines()[-1:]
+    if back.returncode != 0 or r["scanner_group_after"] != ["input"]:
+        raise AssertionError(f"hid scanner: not given back: {back.stdout}{back.stderr}")
+    return r
+
+
+def till_privilege_check(g: Guest) -> dict[str, Any]:
+    """The till's unit (issue 13, least privilege): not in `input`, so it cannot read the other
+    keyboards; no IP traffic from its cgroup (a connection to the fake ERPNext, which the agent
+    reaches, is refused there and works from outside it)."""
+    # Python that optionally moves itself into a cgroup (argv[1]), then connects.
+    py = (
+        'import os, socket, sys; sys.argv[1:] and open(sys.argv[1], "w").write(str(os.getpid()));'
+        f' socket.create_connection(("{ERP_HOST}", {ERP_PORT}), 10)'
+    )
+    connect = f"python3 -c '{py}' {{}} >/dev/null 2>&1 && echo connected || echo refused"
+    got = g.ssh_checks(
+        {
+            "groups": (
+                "pid=$(systemctl show -p MainPID --value appliance-tui.service); "
+                "for n in $(sed -n 's/^Groups://p' /proc/$pid/status); do "
+                "getent group $n | cut -d: -f1; done | sort | xargs"
+            ),
+            "keyboards_readable": (
+                f"for e in /dev/input/event*; do {AS_TILL} dd if=$e of=/dev/null count=0 "
+                "2>/dev/null && stat -c '%n %G %a' $e; done | xargs"
+            ),
+            "ip_from_till": connect.format(
+                "/sys/fs/cgroup/system.slice/appliance-tui.service/cgroup.procs"
+            ),
+            "ip_from_root": connect.format(""),
+            "ip_deny": "systemctl show -p IPAddressDeny --value appliance-tui.service",
+        }
+    )
+    r = {k: v["out"] for k, v in got.items()}
+    failures = []
+    if "input" in r["groups"].split() or "pos-scanner" not in r["groups"].split():
+        failures.append(f"the till's groups are {r['groups']!r}")
+    if r["keyboards_readable"]:
+        failures.append(f"the till can read input nodes: {r['keyboards_readable']}")
+    if r["ip_from_till"] != "refused" or r["ip_from_root"] != "connected":
+        failures.append(
+            f"IP from the till's cgroup {r['ip_from_till']}, outside {r['ip_from_root']}"
+        )
+    if failures:
+        raise AssertionError("till privileges: " + "; ".join(failures))
     return r
 
 
@@ -857,6 +1074,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             ssh_key=key,
             tpm_state=tpm,
             keep_disk=True,
+            secure_boot=True,
         )
         with runner.guest(boot, prepare=lambda: make_stick(work, key_pub, signing_key)) as g:
             r: dict[str, Any] = {}
@@ -946,6 +1164,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             )
             (work / "security.txt").write_text(sec.stdout + sec.stderr)
             r["hid_scanner"] = hid_scanner_check(g)
+            r["till_privileges"] = till_privilege_check(g)
+            r["secure_boot"] = secure_boot_check(g)
             # The agent authenticated with the credential: the fake saw its requests.
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not any(x.status == 200 for x in erp.log):
@@ -981,6 +1201,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             tpm_state=tpm,
             disk="provisioned",
             keep_disk=True,
+            secure_boot=True,
         )
         with runner.guest(boot2, prepare=lambda: make_unsigned_stick(work)) as g:
             r2: dict[str, Any] = {}
@@ -1017,6 +1238,10 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                     "provision_status": "cat /run/appliance-provision/status.json",
                 }
             )
+            # An evil maid's change for the next boot: another UKI of ours on the ESP (signed
+            # with the db key, its own command line: MODIFIED_MARK).
+            unsigned_uki, signed_uki = modified_ukis(out, work)
+            r2["put_modified_uki"] = put_uki(g, signed_uki)
             r2["power_down_s"] = round(g.power_down(), 1)
             # The unsigned stick is refused, and the log must not call a provisioned till "not
             # provisioned".
@@ -1028,12 +1253,19 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                 raise AssertionError(f"provisioned-again: provisioning said {said}")
             if any(s.startswith("not provisioned") for s in said):
                 raise AssertionError(f"provisioned-again: called not provisioned: {said}")
-        # The same disk with a TPM that never sealed its key (a board swap, changed firmware):
-        # the vault stays shut, tty1 says so and how IT gets in, SSH works, nothing starts on
-        # the root's empty directories.
-        other_tpm = work / "swtpm-state-other"
-        shutil.rmtree(other_tpm, ignore_errors=True)
-        boot3 = Boot("vault-locked", None, ssh_key=key, tpm_state=other_tpm, disk="provisioned")
+        # The same disk and TPM, Secure Boot on, but the ESP holds another UKI: ours (signed
+        # with the db key), with a command line of its own (MODIFIED_MARK). It boots through
+        # systemd-boot; the TPM must not unseal (PCR 4 differs), so the vault stays shut, tty1
+        # says so and how IT gets in, SSH works, nothing starts on the root's empty directories.
+        boot3 = Boot(
+            "vault-locked",
+            None,
+            ssh_key=key,
+            tpm_state=tpm,
+            disk="provisioned",
+            keep_disk=True,
+            secure_boot=True,
+        )
         with runner.guest(boot3) as g:
             r3: dict[str, Any] = {}
             result["vault_locked"] = r3
@@ -1053,8 +1285,12 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
                     "cryptsetup": "systemctl is-failed systemd-cryptsetup@vault.service",
                     "tui": "systemctl is-active appliance-tui.service",
                     "data": "findmnt -rno SOURCE /var/lib/appliance || echo not-mounted",
+                    "cmdline": f"grep -cw {MODIFIED_MARK} /proc/cmdline",
+                    "secure_boot": SECURE_BOOT_STATE,
                 }
             )
+            # For the next, last boot of this disk: the same modified UKI, unsigned.
+            r3["put_unsigned_uki"] = put_uki(g, unsigned_uki)
             # Powered off over SSH: the ACPI button is the other boots' check, and once (1 of
             # 2 runs) this locked boot did not act on it within 120 s (not yet understood).
             t = time.monotonic()
@@ -1064,6 +1300,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
             except subprocess.TimeoutExpired as exc:
                 raise AssertionError("vault-locked: still running 120 s after poweroff") from exc
             r3["poweroff_s"] = round(time.monotonic() - t, 1)
+        result["unsigned_uki"] = unsigned_uki_check(runner)
         (runner.overlays / "provisioned.qcow2").unlink(missing_ok=True)
         scrubbed = subprocess.run(
             ["mtype", "-i", str(work / "stick.img"), "::/provision.toml"],
@@ -1078,6 +1315,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append(f"vault locked: {locked}")
     if "mapper/vault" in locked["data"]["out"]:
         failures.append(f"vault locked: the data is mounted: {locked['data']}")
+    if locked["cmdline"]["out"] != "1" or locked["secure_boot"]["out"] != "1":
+        failures.append(f"vault locked: not the modified UKI under Secure Boot: {locked}")
     if got["whoami"]["out"] != "root":
         failures.append(f"SSH as root: {got['whoami']}")
     if got["secret_mode"]["out"] != "600 root root":
@@ -1107,6 +1346,8 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append(f"Alt+Fn switched the console to {r['vt_after_alt_fn']}")
     if len(r["security"]) != 2:
         failures.append(f"systemd-analyze security: {r['security']}")
+    elif float(r["security"]["appliance-tui.service"].split()[0]) >= TUI_EXPOSURE_MAX:
+        failures.append(f"the till's exposure {r['security']} is not below {TUI_EXPOSURE_MAX}")
     # Data at rest (image/README.md): the store and /etc/appliance on the LUKS2 vault, TPM2 only.
     if got["write_markers"]["out"] != "ok":
         failures.append(f"markers: {got['write_markers']}")
@@ -1127,7 +1368,7 @@ def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) ->
         failures.append("a key file on the root although there is a TPM")
     if not got["recovery_key"]["out"].endswith("opens"):
         failures.append(f"recovery key: {got['recovery_key']}")
-    if not any("TPM2 (PCR 7)" in line for line in r["vault_said"]):
+    if not any("TPM2 (PCR 7+4)" in line for line in r["vault_said"]):
         failures.append(f"vault setup: {r['vault_said']}")
     plain = r["plaintext_on_disk"]
     if plain[VAULT_MARKER] or plain[API_SECRET]:

@@ -46,6 +46,14 @@ def test_tui_unit_promises() -> None:
     assert service["Restart"] == "always"
     assert "LoadCredential" not in service and "SetCredential" not in service
     assert "/etc/appliance/erpnext.secret" in service["InaccessiblePaths"]
+    # Least privilege (issue 13; the image's boot test checks it on the running till): no
+    # capabilities, a system-call filter, only the device classes a till's peripherals use.
+    text = (UNITS / "appliance-tui.service").read_text(encoding="utf-8")
+    assert service["CapabilityBoundingSet"] == "" and service["NoNewPrivileges"] == "yes"
+    assert "SystemCallFilter=@system-service\n" in text
+    assert service["SystemCallArchitectures"] == "native"
+    assert service["DevicePolicy"] == "closed"
+    assert "DeviceAllow=char-input r\n" in text
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
