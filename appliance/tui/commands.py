@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from appliance.tui.devices import DevicePeripherals
 
 DEMO_DATA = Path("var/demo")
+VAULT_NOTICE = Path("/run/motd.d/50-appliance-vault")  # image/rootfs/.../vault-setup writes it
 
 
 def _ignore_terminal_signals() -> None:
@@ -92,7 +93,14 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     try:
         activity = TillActivity(paths.data_dir())
         activity.idle()  # a till that starts has no cart: whatever the last one said is over
-        ctx = Context(backend, devices, demo=demo, activity=activity, provisioning_status=STATUS)
+        ctx = Context(
+            backend,
+            devices,
+            demo=demo,
+            activity=activity,
+            provisioning_status=STATUS,
+            vault_notice=VAULT_NOTICE,
+        )
         PosApp(ctx, cfg.terminal.inactivity_lock_seconds).run()
     finally:
         if real is not None:

@@ -22,6 +22,9 @@ class Context:
     activity: TillActivity | None = None
     # provisioning's status.json (provision_status.py): a refused file is said on screen.
     provisioning_status: Path | None = None
+    # The image's vault-setup writes this on a till without a TPM (also shown at SSH login):
+    # its presence is said on sign-in for IT.
+    vault_notice: Path | None = None
 
     @property
     def user(self) -> str:

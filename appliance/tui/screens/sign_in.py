@@ -15,6 +15,12 @@ from appliance.tui.context import Context
 from appliance.tui.messages import SignedIn
 from appliance.tui.widgets.status_bar import ProvisioningNotice, StatusBar
 
+# Said for IT where the till starts: the image's vault-setup found no TPM 2.0.
+NO_TPM = (
+    "For IT - NO TPM2: this till's data (sales, customers, the ERPNext key) is not protected "
+    "against a stolen disk or till. Tills holding real data need a TPM 2.0 (image/README.md)."
+)
+
 
 class SignInScreen(Screen[None]):
     """``locked_by``: the cashier whose sale waits underneath (the lock screen).
@@ -44,6 +50,8 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="PIN", password=True, id="pin", restrict=r"\d*", max_length=12)
             yield Static("Choose your name, Enter, then your PIN and Enter.", id="sign-in-message")
             yield ProvisioningNotice(id="provisioning-notice")
+            if self.ctx.vault_notice is not None and self.ctx.vault_notice.exists():
+                yield Static(NO_TPM, id="vault-notice")
             if self.ctx.demo:
                 pins = ", ".join(f"{d.full_name} {d.pin} ({d.role.value})" for d in DEMO_CASHIERS)
                 yield Static(f"DEMO PINs: {pins}", id="demo-pins")
