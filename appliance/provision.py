@@ -64,6 +64,7 @@ from appliance.provision_signing import (
     verify,
 )
 from appliance.provision_status import STATUS, shown
+from appliance.secret_file import unfit_secret
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -186,8 +187,10 @@ def parse_provision(data: Mapping[str, Any], source: str) -> Plan:
     if not isinstance(secret, str) or not secret.strip():
         problem = "is required" if secret is None else "must be non-empty text"
         raise _err(source, "[erpnext] api_secret", problem)
-    if "\n" in secret.strip():
-        raise _err(source, "[erpnext] api_secret", "must be one line")
+    unfit = unfit_secret(secret.strip())
+    if unfit:
+        # The agent would refuse it (secret_file): say so now, before the till is changed.
+        raise _err(source, "[erpnext] api_secret", f"has {unfit}: one line, no spaces")
     erpnext["api_secret_file"] = str(Targets().secret)
 
     transfer_key = transfer.pop("key", None)

@@ -66,13 +66,20 @@ def _checked(path: Path, raw: bytes) -> str:
             break
     if not text:
         raise SecretFileError(f"{path} is empty")
+    problem = unfit_secret(text)
+    if problem:
+        raise SecretFileError(f"{path} has {problem}: write the secret alone on one line")
+    return text
+
+
+def unfit_secret(text: str) -> str | None:
+    """Why ``text`` cannot be a secret sent in an HTTP header ("a line break at character 2"),
+    or None; never quotes it. Provisioning checks a secret with this before writing it."""
     for position, char in enumerate(text, 1):
         what = _unfit(char)
         if what:
-            raise SecretFileError(
-                f"{path} has {what} at character {position}: write the secret alone on one line"
-            )
-    return text
+            return f"{what} at character {position}"
+    return None
 
 
 def _unfit(char: str) -> str | None:

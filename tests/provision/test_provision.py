@@ -83,6 +83,11 @@ def test_applies_to_a_placeholder_and_scrubs_the_secrets(tmp_path: Path, till: T
         (("https://erp.example.com", "ftp://erp"), "[erpnext] url: must be an http(s) URL"),
         (('id = "T01"', 'id = "T 01"'), "[terminal] id: must be 1-16 letters"),
         (('api_secret = "s3cr3t-value"\n', ""), "[erpnext] api_secret: is required"),
+        # The agent refuses such a secret (secret_file): provisioning must not write it. The
+        # provisioning fuzz found the carriage return.
+        (('"s3cr3t-value"', '"s3cr3t\\rvalue"'), "[erpnext] api_secret: has a line break at"),
+        (('"s3cr3t-value"', '"s3cr3t value"'), "[erpnext] api_secret: has white space at"),
+        (('"s3cr3t-value"', '"s3cr3t\\u0000value"'), "[erpnext] api_secret: has a control"),
         (("ssh-ed25519 AAAAC3", "ssh-ed25519 AAAAX3"), "[ssh] authorized_keys[0]"),
         (('pos_profile = "Main POS"', 'pos_profil = "Main POS"'), "[erpnext] pos_profil"),
         (('key = "abab', 'key = "zz'), "[transfer] key: must be at least 64 hex digits"),
