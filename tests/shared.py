@@ -4,6 +4,8 @@ runs every test. Missing data is an error, never a skip."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "erpnext"
@@ -19,3 +21,17 @@ def require(path: Path) -> Path:
             f"{path}: vendored ERPNext test data is missing (see PROVENANCE.md)"
         )
     return path
+
+
+def appliance(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``appliance <args>`` in a child process, as IT or support types it (output as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "appliance.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, write_config
+from tests.shared import appliance as _appliance
 
 SALES = 25
 
@@ -29,24 +28,13 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeERPNext]:
         yield erp
 
 
-def _appliance(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "appliance.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_a_whole_shift_headless_lands_and_closes(
     db_path: Path, tmp_path: Path, fake: FakeERPNext
 ) -> None:
     config = write_config(tmp_path, fake)
     env = dict(os.environ, APPLIANCE_DATA=str(db_path.parent), APPLIANCE_CONFIG=str(config))
 
-    run = _appliance(env, "simulate", "--sales", str(SALES), "--seed", "7", "--close-shift")
+    run = _appliance("simulate", "--sales", str(SALES), "--seed", "7", "--close-shift", env=env)
     assert run.returncode == 0, run.stderr
     summary: dict[str, Any] = json.loads(run.stdout)
     closed = summary["closed_shift"]
@@ -54,7 +42,7 @@ def test_a_whole_shift_headless_lands_and_closes(
     assert D(closed["over_short"]) == 0  # counted as expected, mode by mode
 
     for _ in range(5):  # a cycle pushes a bounded number of batches
-        sync = _appliance(env, "sync", "--once")
+        sync = _appliance("sync", "--once", env=env)
         assert sync.returncode == 0, sync.stdout + sync.stderr
         push = json.loads(sync.stdout)["push"]
         assert not push["quarantined"], push
@@ -69,5 +57,5 @@ def test_a_whole_shift_headless_lands_and_closes(
     (opening,) = fake.site.all("POS Opening Entry")
     assert opening["status"] == "Closed"
 
-    again = _appliance(env, "simulate", "--sales", "0", "--close-shift")
+    again = _appliance("simulate", "--sales", "0", "--close-shift", env=env)
     assert again.returncode == 1 and "No shift is open" in again.stderr

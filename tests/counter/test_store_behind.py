@@ -10,25 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.store import watermark
 from appliance.tui.backend import readiness
-
-
-def _appliance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "appliance.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from tests.shared import appliance as _appliance
 
 
 def _sell(n: int) -> dict[str, object]:
