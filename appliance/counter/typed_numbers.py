@@ -15,6 +15,7 @@ Amounts at or above ERPNext's storable limit (decimal(21,9): 10^12) are refused 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -57,6 +58,12 @@ class NumberStyle:
 
     def example(self) -> str:
         return format_number(Decimal("1234.50"), self, 2)
+
+
+@functools.cache
+def style_of(number_format: str | None) -> NumberStyle:
+    """The style of a store's number format, parsed once (screens ask on every check)."""
+    return NumberStyle.from_format(number_format)
 
 
 def parse_typed(text: str, style: NumberStyle, *, allow_negative: bool = False) -> Decimal:

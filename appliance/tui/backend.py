@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from appliance import paths
 from appliance.config import Config, ConfigError
 from appliance.counter.cashier import ApprovalRequest, CashierCard
-from appliance.counter.typed_numbers import NumberStyle
+from appliance.counter.typed_numbers import NumberStyle, style_of
 from appliance.provision_status import STATUS, failure
 from appliance.store import watermark
 
@@ -236,7 +236,7 @@ class Backend:
         """How the store writes numbers (ERPNext's number format): typed amounts read by it."""
         if not hasattr(self, "checkout"):
             return NumberStyle()
-        return NumberStyle.from_format(self.checkout.profile.number_format)
+        return style_of(self.checkout.profile.number_format)
 
     @property
     def terminal_id(self) -> str:
