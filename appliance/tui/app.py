@@ -26,12 +26,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import WorkerFailed
 
+from appliance.drivers.peripherals import PrintNotice
 from appliance.provision_status import refusal
 from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
-from appliance.tui.peripherals import PrintNotice
 from appliance.tui.screens.sign_in import SignInScreen
 from appliance.tui.wedge import MAX_GAP, Release, Scan, WedgeDetector
 from appliance.tui.widgets.status_bar import StatusBar, StatusLine

@@ -523,8 +523,8 @@ class Backend:
     def status(self) -> Status:
         from sqlalchemy import func, select
 
-        from appliance.agent import state as agent_state
         from appliance.agent.problems import problem_of
+        from appliance.store import sync_state as agent_state
         from appliance.store.models import OutboxEntry, OutboxState
 
         with self.read() as session:

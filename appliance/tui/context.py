@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.counter.cashier import CashierCard
+from appliance.drivers.peripherals import Peripherals
 from appliance.support.activity import TillActivity
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import Peripherals
 
 
 @dataclass

@@ -15,7 +15,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.agent import state
 from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller, PullReport
 from appliance.cli import main
@@ -25,6 +24,7 @@ from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
 from appliance.sales.tax_rules import choose_sales_taxes, tax_context
 from appliance.store import search_index
+from appliance.store import sync_state as state
 from appliance.store.catalog import SqlCatalog
 from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work

@@ -21,13 +21,13 @@ from appliance.config import load_config
 from appliance.counter import auth
 from appliance.counter.cashier import read_cashiers
 from appliance.demo import DEMO_CONFIG
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.store.catalog import StoreNotReadyError
 from appliance.store.db import unit_of_work
 from appliance.store.models import Cashier
 from appliance.tui.app import LockedDownApp, PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.shift import OpenShiftScreen
 from appliance.tui.screens.sign_in import SignInScreen
 

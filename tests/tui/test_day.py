@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from textual.widgets import Input, Static
 
 from appliance.demo.masters import ean13
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.store.check import check_database
 from appliance.store.journal import verify
 from appliance.store.models import (
@@ -28,7 +29,6 @@ from appliance.store.models import (
 )
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog, PromptDialog
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.returns import ReturnScreen

@@ -11,14 +11,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from appliance.drivers.demo_devices import DemoTwins
+from appliance.drivers.devices import DevicePeripherals
 from appliance.drivers.state import DeviceState
 from appliance.drivers.supervisor import Supervisor
 from appliance.store.models import PosInvoice
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.demo_devices import DemoTwins
-from appliance.tui.devices import DevicePeripherals
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.sell import SellScreen
 from tests.drivers.sample import sample_receipt

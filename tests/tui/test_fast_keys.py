@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.drivers.printer.receipt import ReceiptData
 from appliance.store.models import JournalEntry, PosInvoice
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.sell import SellScreen
 

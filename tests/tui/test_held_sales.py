@@ -35,7 +35,7 @@ from appliance.demo import DEMO_CONFIG
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
+from appliance.drivers.peripherals import StandInPeripherals
 from tests.tui.conftest import SIZE, start_selling, until, wedge_scan
 
 async def main(db: Path, codes: list[str]) -> None:

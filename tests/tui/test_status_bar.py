@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Input
 
-from appliance.agent import state
+from appliance.store import sync_state as state
 from appliance.tui.backend import Backend
 from appliance.tui.screens.sell import SellScreen
 from appliance.tui.screens.shift import CloseShiftScreen, OpenShiftScreen, ReportDialog

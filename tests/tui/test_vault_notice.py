@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.sign_in import SignInScreen
 
 from .conftest import SIZE, run_async, until

@@ -21,6 +21,7 @@ from appliance.drivers.config import DevicesConfig
 from appliance.drivers.drawer import OpeningHook
 from appliance.drivers.errors import DeviceError
 from appliance.drivers.interfaces import CashDrawer, CustomerDisplay, Device, Scale, Scanner
+from appliance.drivers.peripherals import DeviceView, PeripheralError, PrintNotice
 from appliance.drivers.printer.document import Document
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.printer.layout import ReceiptLayout, ShiftReportLayout
@@ -29,7 +30,6 @@ from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 from appliance.drivers.registry import build_devices
 from appliance.drivers.state import DeviceState, DeviceStatus
 from appliance.drivers.supervisor import Supervisor
-from appliance.tui.peripherals import DeviceView, PeripheralError, PrintNotice
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 The screens never talk to a driver. They ask this facade to print a receipt, kick the drawer,
 show two lines on the customer display or read the scale, and they read each device's state for
-the status bar. `DevicePeripherals` (`appliance.tui.devices`) drives the configured `[devices.*]`;
-`StandInPeripherals` is the in-process stand-in for a till without devices and for tests:
+the status bar. `DevicePeripherals` (`appliance.drivers.devices`) drives the configured
+`[devices.*]`; `StandInPeripherals` is the in-process stand-in for a till without devices and
+for tests:
 receipts become text files under ``$APPLIANCE_DATA/receipts/``, the drawer and display keep
 their last state in memory.
 
