@@ -953,6 +953,7 @@ def _settings_values(docs: Mapping[str, Mapping[str, Doc]]) -> dict[str, Any]:
         values["float_precision"] = floats if floats is not None else DEFAULT_FLOAT_PRECISION
         values["number_format"] = number_format
         values["time_zone"] = _text(doc.get("time_zone"))
+        values["country"] = _text(doc.get("country"))
         values["site_currency"] = _text(doc.get("currency"))  # used until Global Defaults says
         values["modified"] = _text(doc.get("modified"))
     for doc in docs.get(GLOBAL_DEFAULTS, {}).values():
