@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.demo.cashiers import DEMO_CASHIERS, DemoCashier
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.store.db import unit_of_work
+from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.masters import ApplyStats, Doc, apply_masters
+from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Cashier
 
 
@@ -87,3 +89,14 @@ def seed_cashiers(
         )
         uow.commit()
     return len(added)
+
+
+def seed_demo_store(db: Path, size: DemoSize | None = None) -> ApplyStats:
+    """A demo store at ``db``: its directory, the schema, then the demo (``seed_demo``)."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(db)
+    engine = create_db_engine(db)
+    try:
+        return seed_demo(make_session_factory(engine), size or DemoSize())
+    finally:
+        engine.dispose()

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 from appliance import paths
 from appliance.config import Config, ConfigError, load_config
 from appliance.counter.cashier import read_cashiers
+from appliance.counter.readiness import Readiness, readiness, unconfigured
 from appliance.demo import DEMO_CONFIG
 from appliance.drivers.peripherals import Peripherals, StandInPeripherals
 from appliance.provision_status import STATUS
 from appliance.support.activity import TillActivity
 from appliance.tui.app import PosApp
-from appliance.tui.backend import Backend, Readiness, readiness, unconfigured
+from appliance.tui.backend import Backend
 from appliance.tui.context import Context
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
         backend.close()
     error = backend.open_error
     if error is not None:  # the app ended at once: nothing was sold
-        from appliance.store.catalog import StoreNotReadyError
+        from appliance.counter.door import StoreNotReadyError
 
         if not isinstance(error, StoreNotReadyError):
             raise error
@@ -147,19 +148,10 @@ def prepare_demo() -> Config:
     db = paths.db_path()
     if not readiness(db, cfg).ready:
         # Seeding tools (Alembic, the demo generator) load only on the first run.
-        from appliance.demo.masters import DemoSize
-        from appliance.demo.seed import seed_demo
-        from appliance.store.db import create_db_engine, make_session_factory
-        from appliance.store.migrate import upgrade_to_head
+        from appliance.demo.seed import seed_demo_store
 
         print(f"Seeding the demo store in {db.parent} (first run only)...", file=sys.stderr)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(db)
-        engine = create_db_engine(db)
-        try:
-            seed_demo(make_session_factory(engine), DemoSize())
-        finally:
-            engine.dispose()
+        seed_demo_store(db)
     return cfg
 
 
