@@ -525,6 +525,7 @@ class Backend:
 
         from appliance.agent import state as agent_state
         from appliance.agent.problems import problem_of
+        from appliance.agent.shift_notices import shift_problem
         from appliance.store.models import OutboxEntry, OutboxState
 
         with self.read() as session:
@@ -539,7 +540,9 @@ class Backend:
                 )
             )
             link = agent_state.link_state(session)
-            problem = problem_of(agent_state.read_state(session).get("last_error"))
+            values = agent_state.read_state(session)
+            shift = shift_problem(values)  # ERPNext holds the shift: say so first
+            problem = shift.short if shift else problem_of(values.get("last_error"))
         unsynced = sum(n for s, n in counts.items() if s != OutboxState.DONE)
         return Status(
             shift_open=self.shift_open(),
