@@ -182,6 +182,8 @@ class DocumentSender:
         self.payment_account = payment_account
         self.mode: ServerMode | None = None  # asked once per cycle, again after a 417 about it
         self.rollover = Rollover(client, self.erpnext_user, self.site_now)
+        if shift_watch is not None:  # a midnight rollover's interim closing is followed too
+            self.rollover.on_closing = shift_watch.closing_answered
 
     def current_mode(self) -> ServerMode:
         if self.mode is None:
@@ -315,19 +317,21 @@ class DocumentSender:
         if self.shift_watch is None:
             return
         if job.doctype == CLOSING_DOCTYPE:
-            self.shift_watch.closing_answered(job, name, doc)
+            self.shift_watch.closing_answered(job.offline_id, name, doc)
         elif job.doctype == OPENING_DOCTYPE:
             self.shift_watch.opening_accepted(job)
 
     def _on_error(self, job: Job, exc: ERPNextError, report: PushReport) -> None:
         if exc.kind is ErrorKind.STOP:
             raise StopError(exc)
-        rule = refusal_rule(exc.message) if job.doctype == OPENING_DOCTYPE else None
-        if rule is not None and exc.status == 417:
+        rule = refusal_rule(exc.message) if exc.status == 417 else None
+        if rule is not None and job.doctype in (OPENING_DOCTYPE, *SALE_DOCTYPES):
             # ERPNext 16's one open shift per POS Profile and per user: another till's shift
             # (or this till's last one, still being consolidated) holds it. That may end by
             # itself, so the opening is retried, never quarantined; the till and IT are told.
-            if self.shift_watch is not None:
+            # A sale meets it when its midnight rollover's fresh opening is refused (the
+            # interim closing still queued): the rollover is resumed by the retry.
+            if self.shift_watch is not None and job.doctype == OPENING_DOCTYPE:
                 self.shift_watch.opening_refused(job, rule, exc.message, self._opening_body(job))
             self._retry(job, exc.message, report, link_trouble=False)
             return

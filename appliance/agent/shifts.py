@@ -58,12 +58,12 @@ class ShiftWatch:
         return found.as_dict() if found else None
 
     # -- told by the push -----------------------------------------------------------------------
-    def closing_answered(self, job: Job, name: str, doc: Mapping[str, Any]) -> None:
+    def closing_answered(self, offline_id: str, name: str, doc: Mapping[str, Any]) -> None:
         """ERPNext has the closing (created now, or found): follow it unless it is done."""
         status = str(doc.get("status") or "")
         if status in (QUEUED, FAILED):
             log.info("POS Closing Entry %s is %s in ERPNext: following it", name, status)
-            self._settle({name: {"offline_id": job.offline_id, "since": state.now_iso()}}, doc)
+            self._settle({name: {"offline_id": offline_id, "since": state.now_iso()}}, doc)
 
     def opening_refused(self, job: Job, rule: str, message: str, body: Mapping[str, Any]) -> None:
         current = refused(self._state())

@@ -16,6 +16,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from appliance.agent import state
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
@@ -212,3 +213,50 @@ def test_the_next_shift_on_16_waits_for_its_own_queued_closing_without_calling_i
         assert summary["shift_problem"] is None
         assert sorted(o["status"] for o in erp.site.all("POS Opening Entry")) == ["Closed", "Open"]
         assert erp.site.find("POS Invoice", offline_id=next_sale.offline_id)
+
+
+def test_a_midnight_rollover_on_16_waits_for_its_queued_interim_closing(
+    checkout: Checkout, db_path: Path
+) -> None:
+    """16, POS Invoice mode: the interim closing of a stale opening with 10 or more sales is
+    queued, so ERPNext keeps that opening Open and refuses today's opening for a while; the late
+    sale is sent again later, never quarantined."""
+    import time
+    from datetime import datetime, timedelta
+
+    from tests.agent.conftest import make_client, make_pusher
+
+    with FakeERPNext(all_masters(SMALL), version=16, invoice_type="POS Invoice") as erp:
+        pusher = make_pusher(make_client(erp), db_path)
+        checkout.open_shift(CASHIER, {"Cash": D(100)})
+        for n in range(10):
+            sell(checkout, 10 + n)
+        assert len(pusher.push().created) == 11
+        (opening,) = erp.site.all("POS Opening Entry")
+        day_before = datetime.fromisoformat(opening["period_start_date"]) - timedelta(days=1)
+        erp.site.touch("POS Opening Entry", opening["name"], period_start_date=str(day_before))
+        late = sell(checkout, 30)
+        erp.hold_consolidation()
+
+        report = pusher.push()
+        assert not report.quarantined, report.as_dict()
+        assert [o.offline_id for o in report.retrying] == [late.offline_id]
+        (interim,) = erp.site.all("POS Closing Entry")
+        assert interim["status"] == "Queued"
+        watched = pusher.shift_watch.problem() if pusher.shift_watch else "no watch"
+        assert watched is None  # followed, and ERPNext is only still working on it
+        assert not erp.site.find("POS Invoice", offline_id=late.offline_id)
+
+        erp.hold_consolidation(False)
+        time.sleep(0.3)  # the test back-off
+        report = pusher.push()
+        assert not report.quarantined and len(report.created) == 1, report.as_dict()
+        (sent,) = erp.site.find("POS Invoice", offline_id=late.offline_id)
+        fresh = erp.site.get("POS Opening Entry", opening["name"])
+        assert fresh["status"] == "Closed" and len(erp.site.all("POS Closing Entry")) == 1
+        assert sent["docstatus"] == 1
+        pusher.follow_shift()
+        with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
+            assert state.read_state(session)["closings"] == {}  # followed to its end
+        (done,) = _journal(db_path, "closing_consolidated")
+        assert json.loads(done.data)["erpnext_name"] == interim["name"]

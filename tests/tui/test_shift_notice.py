@@ -20,7 +20,7 @@ async def test_a_failed_closing_shows_on_the_bar_until_it_is_consolidated(  # ty
 ) -> None:
     watch = ShiftWatch(backend.read, backend.write)
     failed = {"name": "POS-CLO-2026-00009", "status": "Failed", "error_message": "Debit and Credit"}
-    watch.closing_answered(CLOSING, failed["name"], failed)
+    watch.closing_answered(CLOSING.offline_id, failed["name"], failed)
     async with counter(status_every=0.2) as (app, pilot):
         await until(pilot, lambda: "SHIFT CLOSE FAILED in ERPNext: call IT" in status_bar(app))
         watch._settle({}, {**failed, "status": "Submitted", "error_message": ""})
