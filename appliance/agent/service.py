@@ -479,6 +479,8 @@ class Syncer:
             parts.append(f"link DOWN, retry in {_in(result.delay)}: {result.error}")
         else:
             parts.append(f"link {result.link.value}")
+        if result is not None and result.shift_problem:
+            parts.append(str(result.shift_problem["short"]))
         return ", ".join(parts)
 
 

@@ -260,3 +260,54 @@ def test_a_midnight_rollover_on_16_waits_for_its_queued_interim_closing(
             assert state.read_state(session)["closings"] == {}  # followed to its end
         (done,) = _journal(db_path, "closing_consolidated")
         assert json.loads(done.data)["erpnext_name"] == interim["name"]
+
+
+def test_a_closing_queued_for_over_half_an_hour_fails_health_naming_the_worker(
+    checkout: Checkout,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with FakeERPNext(all_masters(SMALL)) as erp:
+        monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
+        _close_a_big_shift(checkout)
+        erp.hold_consolidation()  # ERPNext's scheduler is off: nothing ever runs the job
+        assert _sync(capsys)[0] == 0
+        code, report = _health(capsys, tmp_path)
+        assert code == 0, report["checks"]["sync"]  # a queued closing is ERPNext working
+
+        # 40 minutes later (the followed closing's `since`, as the agent wrote it, moved back).
+        write = make_session_factory(create_db_engine(db_path))
+        with write() as session:
+            closings = state.read_state(session)["closings"]
+        (name,) = closings
+        long_ago = datetime.now(UTC) - timedelta(minutes=40)
+        closings[name]["since"] = long_ago.isoformat(timespec="seconds")
+        state.write_state(write, {"closings": closings})
+
+        code, report = _health(capsys, tmp_path)
+        assert code == 1
+        status = report["checks"]["sync"]["status"]
+        assert f"queued the closing of the shift ({name}) for 40 min" in status
+        assert "background workers" in status
+
+
+def test_the_agents_status_line_names_a_failed_closing(checkout: Checkout, db_path: Path) -> None:
+    """systemd's STATUS= (what `systemctl status appliance-agent` shows) says it too."""
+    from tests.agent.test_service import _syncer
+
+    with FakeERPNext(all_masters(SMALL), version=16, invoice_type="POS Invoice") as erp:
+        _close_a_big_shift(checkout)
+        erp.fail_consolidation(WHY)
+        syncer = _syncer(db_path, erp)
+        try:
+            result = syncer.cycle()
+            assert result.link.value == "up" and result.error is None
+            assert syncer.status_line(result).endswith(
+                ", link up, SHIFT CLOSE FAILED in ERPNext: call IT"
+            )
+        finally:
+            syncer.close()
