@@ -318,21 +318,22 @@ class DocumentSender:
             return
         if job.doctype == CLOSING_DOCTYPE:
             self.shift_watch.closing_answered(job.offline_id, name, doc)
-        elif job.doctype == OPENING_DOCTYPE:
-            self.shift_watch.opening_accepted(job)
+        if job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE):
+            self.shift_watch.document_accepted(job)
 
     def _on_error(self, job: Job, exc: ERPNextError, report: PushReport) -> None:
         if exc.kind is ErrorKind.STOP:
             raise StopError(exc)
         rule = refusal_rule(exc.message) if exc.status == 417 else None
-        if rule is not None and job.doctype in (OPENING_DOCTYPE, *SALE_DOCTYPES):
+        if rule is not None and job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE, *SALE_DOCTYPES):
             # ERPNext 16's one open shift per POS Profile and per user: another till's shift
-            # (or this till's last one, still being consolidated) holds it. That may end by
-            # itself, so the opening is retried, never quarantined; the till and IT are told.
-            # A sale meets it when its midnight rollover's fresh opening is refused (the
-            # interim closing still queued): the rollover is resumed by the retry.
-            if self.shift_watch is not None and job.doctype == OPENING_DOCTYPE:
-                self.shift_watch.opening_refused(job, rule, exc.message, self._opening_body(job))
+            # (or this till's last one, still being consolidated) holds it; or a closing to
+            # queue while ERPNext's scheduler is off. That may end by itself, so the document
+            # is retried, never quarantined; the till and IT are told. A sale meets it when its
+            # midnight rollover's fresh opening (or interim closing) is refused: the rollover
+            # is resumed by the retry.
+            if self.shift_watch is not None and job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE):
+                self.shift_watch.document_refused(job, rule, exc.message, self._opening_body(job))
             self._retry(job, exc.message, report, link_trouble=False)
             return
         if exc.kind is ErrorKind.QUARANTINE:

@@ -9,8 +9,10 @@ more than the outbox can say (../shared/erpnext/README.md "Stock deployments"):
   "since", "checked"}}``) and reads each again every cycle until it is Submitted
   (:mod:`appliance.agent.shifts`);
 - ERPNext 16 allows one open opening per POS Profile and one per user: an opening refused for
-  either is retried (the other shift may close) and kept in ``agent.opening_refused``
-  (``{"offline_id", "rule", "pos_profile", "user", "message", "since"}``) until one goes through.
+  either is retried (the other shift may close); so is a closing ERPNext cannot queue because
+  its scheduler is off (417 "Scheduler is inactive. Cannot enqueue job.", closing/CLOSING.md).
+  The refusal is kept in ``agent.shift_refused`` (``{"offline_id", "doctype", "rule",
+  "pos_profile", "user", "message", "since"}``) until that document goes through.
 
 This module only reads those values (no HTTP client): the counter's status bar, ``appliance
 status`` and ``appliance health`` name the problem with it.
@@ -24,15 +26,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 CLOSINGS_KEY = "closings"
-REFUSED_KEY = "opening_refused"
+REFUSED_KEY = "shift_refused"
 QUEUED, FAILED, SUBMITTED = "Queued", "Failed", "Submitted"
 PROFILE_RULE = "profile"  # another opening is open on this POS Profile
 USER_RULE = "user"  # this ERPNext user has an opening open on another POS Profile
+SCHEDULER_RULE = "scheduler"  # a closing to queue, and ERPNext's scheduler is off
 _RULES = {
     # v16 recorded 83 (title "POS Opening Entry Exists")
     PROFILE_RULE: "is open. Close the POS or cancel the existing POS Opening Entry",
     # README "Stock deployments" (title "Cannot Assign Cashier")
     USER_RULE: "Cashier is currently assigned to another POS",
+    SCHEDULER_RULE: "Scheduler is inactive. Cannot enqueue job",
 }
 # A closing queued longer than this: ERPNext's background worker is probably not running.
 QUEUED_TOO_LONG = 1800.0
@@ -40,7 +44,8 @@ CALL_IT = "call IT"
 
 
 def refusal_rule(message: str) -> str | None:
-    """Which of ERPNext 16's one-open-shift rules refused an opening, if one did."""
+    """Which rule refused a shift's document (ERPNext 16's one open shift per profile and per
+    user, or the scheduler a queued closing needs), if one did."""
     return next((rule for rule, text in _RULES.items() if text in message), None)
 
 
@@ -96,7 +101,8 @@ def shift_problem(
     stuck = sorted(n for n, c in queued.items() if _age(c.get("since"), now) > QUEUED_TOO_LONG)
     refusal = refused(agent_state)
     if refusal is not None:
-        return _refusal(refusal, waiting_for_own_closing=bool(queued) and not stuck)
+        own = bool(queued) and not stuck and refusal.get("rule") != SCHEDULER_RULE
+        return _refusal(refusal, waiting_for_own_closing=own)
     if stuck:
         minutes = round(_age(queued[stuck[0]].get("since"), now) / 60)
         return ShiftProblem(
@@ -118,6 +124,16 @@ def _refusal(r: Mapping[str, Any], *, waiting_for_own_closing: bool) -> ShiftPro
             "consolidating the previous one (queued); it is sent again by itself. ERPNext said: "
             f"{r.get('message')}",
             False,
+        )
+    if r.get("rule") == SCHEDULER_RULE:
+        return ShiftProblem(
+            f"SHIFT CLOSE REFUSED by ERPNext: {CALL_IT}",
+            "ERPNext cannot take the shift's closing: a closing of 10 or more POS Invoices is "
+            "consolidated by its background worker, and its scheduler is off. The sales are "
+            "safe and in ERPNext; the closing is sent again by itself. IT: enable the scheduler "
+            "(System Settings > Enable Scheduler, or bench enable-scheduler) and check that a "
+            f"worker runs (queue long). ERPNext said: {r.get('message')}",
+            True,
         )
     if r.get("rule") == USER_RULE:
         why = (
@@ -150,6 +166,6 @@ def shift_section(agent_state: Mapping[str, Any]) -> dict[str, Any]:
     problem = shift_problem(agent_state)
     return {
         "closings": [{"name": n, **c} for n, c in sorted(closings(agent_state).items())],
-        "opening_refused": refused(agent_state),
+        "refused": refused(agent_state),
         "problem": problem.as_dict() if problem else None,
     }

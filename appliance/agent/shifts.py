@@ -65,10 +65,12 @@ class ShiftWatch:
             log.info("POS Closing Entry %s is %s in ERPNext: following it", name, status)
             self._settle({name: {"offline_id": offline_id, "since": state.now_iso()}}, doc)
 
-    def opening_refused(self, job: Job, rule: str, message: str, body: Mapping[str, Any]) -> None:
+    def document_refused(self, job: Job, rule: str, message: str, body: Mapping[str, Any]) -> None:
+        """ERPNext refused the shift's opening (or closing) for a rule that may end by itself."""
         current = refused(self._state())
         record = {
             "offline_id": job.offline_id,
+            "doctype": job.doctype,
             "rule": rule,
             "pos_profile": body.get("pos_profile"),
             "user": body.get("user"),
@@ -76,9 +78,7 @@ class ShiftWatch:
         }
         if current is not None and all(current.get(k) == v for k, v in record.items()):
             return  # known already: journalled once, not at every retry
-        log.error(
-            "ERPNext refused the shift's opening %s (%s rule): %s", job.offline_id, rule, message
-        )
+        log.error("ERPNext refused %s %s (%s rule): %s", job.doctype, job.offline_id, rule, message)
         with unit_of_work(self._write) as uow:
             journal.append(
                 uow.session, JournalKind.SHIFT_REFUSED, AGENT_ACTOR, job.offline_id, record
@@ -86,10 +86,10 @@ class ShiftWatch:
             state.write_values(uow.session, {REFUSED_KEY: {**record, "since": state.now_iso()}})
             uow.commit()
 
-    def opening_accepted(self, job: Job) -> None:
+    def document_accepted(self, job: Job) -> None:
         current = refused(self._state())
         if current is not None and current.get("offline_id") == job.offline_id:
-            log.info("ERPNext accepted the shift's opening %s after refusing it", job.offline_id)
+            log.info("ERPNext accepted %s %s after refusing it", job.doctype, job.offline_id)
             with unit_of_work(self._write) as uow:
                 state.write_values(uow.session, {REFUSED_KEY: None})
                 uow.commit()

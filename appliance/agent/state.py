@@ -17,7 +17,7 @@ commit never waits behind it.
 - ``agent.pull_progress``: written with every pull page: ``{"doctype", "pages", "applied",
   "by_doctype", "first", "running", "started", "at"}`` (``first``: the store's first full pull;
   ``running`` false once the pull completed);
-- ``agent.closings``, ``agent.opening_refused``: closings ERPNext still consolidates (or failed
+- ``agent.closings``, ``agent.shift_refused``: closings ERPNext still consolidates (or failed
   to) and an opening ERPNext 16 refused (:mod:`appliance.agent.shift_notices`);
 - ``agent.pid``: the agent's process id (informational).
 """

@@ -13,7 +13,8 @@ POS Invoices, so it is never queued.
 The fake's "worker" runs the queued jobs at the start of the next request (the real one finished
 within seconds). Test switches: :attr:`Consolidation.hold` (no worker running: jobs stay queued)
 and :attr:`Consolidation.fail_with` (the next jobs fail with this ``error_message``, as a merge
-whose ledger does not balance does); :meth:`Consolidation.retry` is ERPNext's Retry button.
+whose ledger does not balance does); :meth:`Consolidation.retry` is ERPNext's Retry button;
+:attr:`Consolidation.scheduler` False refuses a closing that would be queued (417).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import v16
+from appliance.fakeerp import errors, v16
 
 if TYPE_CHECKING:
     from appliance.fakeerp.site import Doc, Site
@@ -40,6 +41,18 @@ class Consolidation:
     queued: list[str] = field(default_factory=list)  # closing entries waiting for the worker
     hold: bool = False
     fail_with: str | None = None
+    scheduler: bool = True  # System Settings enable_scheduler: a job can be queued
+
+    def validate(self, site: Site, doc: Doc) -> None:
+        """A closing that would be queued needs the scheduler on, else the whole insert is
+        refused (CLOSING.md: 417 "Scheduler is inactive. Cannot enqueue job.")."""
+        if self.scheduler or int(doc.get("docstatus") or 0) != 1:
+            return
+        rows = v16.closing_rows(site, doc)
+        if sum(inv_doctype == POS_INVOICE for inv_doctype, _, _ in rows) >= QUEUE_FROM:
+            raise errors.validation(
+                "Scheduler is inactive. Cannot enqueue job.", "Scheduler Inactive"
+            )
 
     def on_submit(self, site: Site, doc: Doc) -> list[dict[str, Any]]:
         """The closing was submitted: its notes for the answer (the queue's, if queued)."""

@@ -162,6 +162,11 @@ class FakeERPNext:
         with self.site.lock:
             self.site.consolidation.fail_with = error_message
 
+    def set_scheduler(self, enabled: bool) -> None:
+        """System Settings ``enable_scheduler``: off, a closing that would be queued is 417."""
+        with self.site.lock:
+            self.site.consolidation.scheduler = enabled
+
     def unreject(self, offline_id: str) -> None:
         with self._lock:
             self.faults.rejected.pop(offline_id, None)

@@ -861,6 +861,7 @@ class Site:
             row["return_against"] = inv.get("return_against")
         if problems:
             raise errors.validation("<br>".join(problems), "Invalid POS Invoices")
+        self.consolidation.validate(self, doc)
         doc["status"] = "Submitted" if int(doc.get("docstatus") or 0) == 1 else "Draft"
 
     def _on_submit_pos_closing_entry(self, doc: Doc, user: str) -> list[dict[str, Any]]:

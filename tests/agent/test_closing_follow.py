@@ -311,3 +311,38 @@ def test_the_agents_status_line_names_a_failed_closing(checkout: Checkout, db_pa
             )
         finally:
             syncer.close()
+
+
+def test_a_closing_refused_for_an_inactive_scheduler_is_named_and_sent_once_it_runs(
+    *,
+    checkout: Checkout,
+    db_path: Path,
+    fake: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """CLOSING.md: queueing needs ERPNext's scheduler; without it the closing is refused (417
+    "Scheduler is inactive. Cannot enqueue job.") and nothing is created. Not the closing's
+    fault: retried, never quarantined, and IT is told what to switch on."""
+    import time
+
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, fake)))
+    _close_a_big_shift(checkout)
+    fake.set_scheduler(False)
+
+    code, summary, err = _sync(capsys)
+    assert code == 1 and "enable the scheduler" in err
+    assert "Scheduler is inactive. Cannot enqueue job." in err
+    assert summary["push"]["quarantined"] == []
+    assert fake.site.all("POS Closing Entry") == []
+    assert summary["shift_problem"]["short"] == "SHIFT CLOSE REFUSED by ERPNext: call IT"
+    (refused,) = _journal(db_path, "shift_refused")
+    assert json.loads(refused.data)["rule"] == "scheduler"
+
+    fake.set_scheduler(True)
+    time.sleep(2.1)  # the closing's back-off after one refusal (at most 2 s)
+    code, summary, err = _sync(capsys)
+    assert code == 0, err
+    (closing,) = fake.site.all("POS Closing Entry")
+    assert closing["docstatus"] == 1 and summary["shift_problem"] is None
+    assert _status(capsys)["shift"]["refused"] is None

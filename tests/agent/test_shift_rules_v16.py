@@ -124,7 +124,7 @@ def test_a_refused_opening_is_named_then_goes_through_with_its_sales(
     assert _sales(erp16) == [] and len(erp16.site.all("POS Opening Entry")) == 1
     assert main(["status"]) == 0
     shift = json.loads(capsys.readouterr().out)["shift"]
-    assert shift["opening_refused"]["rule"] == rule
+    assert shift["refused"]["rule"] == rule
     assert shift["problem"]["short"] == "SHIFT REFUSED by ERPNext: call IT"
     assert main(["health", "--units-from", str(units_file(tmp_path))]) == 1
     health = json.loads(capsys.readouterr().out)["checks"]["sync"]
@@ -143,7 +143,7 @@ def test_a_refused_opening_is_named_then_goes_through_with_its_sales(
     assert code == 0, err
     assert len(_sales(erp16)) == 2 and summary["shift_problem"] is None
     assert main(["status"]) == 0
-    assert json.loads(capsys.readouterr().out)["shift"]["opening_refused"] is None
+    assert json.loads(capsys.readouterr().out)["shift"]["refused"] is None
 
 
 def test_erpnext_15_lets_two_tills_share_a_profile_and_a_user(

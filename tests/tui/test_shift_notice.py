@@ -35,8 +35,8 @@ async def test_a_refused_opening_shows_on_the_bar_until_one_is_accepted(  # type
     said = (
         "<strong>Main POS</strong> is open. Close the POS or cancel the existing POS Opening Entry"
     )
-    watch.opening_refused(OPENING, "profile", said, {"pos_profile": "Main POS", "user": "till1"})
+    watch.document_refused(OPENING, "profile", said, {"pos_profile": "Main POS", "user": "till1"})
     async with counter(status_every=0.2) as (app, pilot):
         await until(pilot, lambda: "SHIFT REFUSED by ERPNext: call IT" in status_bar(app))
-        watch.opening_accepted(OPENING)
+        watch.document_accepted(OPENING)
         await until(pilot, lambda: "REFUSED by ERPNext" not in status_bar(app))
