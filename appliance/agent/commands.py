@@ -1,7 +1,8 @@
 """Handlers for ``appliance agent``, ``appliance sync --once`` and ``appliance status``.
 
-Exit codes: 0 done; 1 the ERPNext link is down (or another agent holds the store); 2 the
-command could not run (config, store); 3 sync stopped on an auth, TLS or setup failure.
+Exit codes: 0 done; 1 the ERPNext link is down (or another agent holds the store, or ERPNext
+holds the shift: a closing it failed to consolidate, an opening it refused); 2 the command could
+not run (config, store); 3 sync stopped on an auth, TLS or setup failure.
 Errors are one line on stderr; ``sync --once`` and ``status`` print JSON on stdout.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appliance import paths
-from appliance.agent import anchors, server_mode
+from appliance.agent import anchors, server_mode, shift_notices
 from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.problems import problem_of
 from appliance.agent.service import (
@@ -140,6 +141,10 @@ def sync_once(args: argparse.Namespace) -> int:
         return _fail("sync", f"ERPNext link down: {result.error}", EXIT_LINK)
     if result.error is not None:  # the cycle broke off (a bug, the store): not a success
         return _fail("sync", f"cycle failed: {result.error}", EXIT_LINK)
+    shift = result.shift_problem
+    if shift is not None and shift.get("needs_person"):
+        # Everything went through, but ERPNext holds the shift: a person must act.
+        return _fail("sync", f"shift: {shift['text']}", EXIT_LINK)
     return EXIT_OK
 
 
@@ -227,6 +232,7 @@ def status(args: argparse.Namespace) -> int:
             "quarantined": held,
             "sync_journal": sync_journal,
             "exported": exported,
+            "shift": shift_notices.shift_section(agent_state),
         }
     )
     _emit(document)

@@ -50,6 +50,8 @@ from appliance.agent.ledger import COMPARED_TOTALS, Job, Ledger, NotReadyError, 
 from appliance.agent.outbox_ledger import OutboxLedger, journal_outcome
 from appliance.agent.rollover import CLOSED_FIELD, Rollover, RolloverError
 from appliance.agent.server_mode import ServerMode
+from appliance.agent.shift_notices import refusal_rule
+from appliance.agent.shifts import ShiftWatch
 from appliance.sales.payload import JOURNAL_FIELD, OFFLINE_ID_FIELD, RETURN_AGAINST_OFFLINE_FIELD
 from appliance.store import outbox
 from appliance.store.db import unit_of_work
@@ -163,8 +165,11 @@ class DocumentSender:
         erpnext_user: str | None = None,
         site_now: Callable[[], datetime] = datetime.now,
         payment_account: server_mode.PaymentAccount = lambda mode_of_payment, company: None,
+        shift_watch: ShiftWatch | None = None,
     ) -> None:
         self.client = client
+        # Told what ERPNext did with openings and closings (the agent's; not the USB import's).
+        self.shift_watch = shift_watch
         self.ledger = ledger
         self.backoff = backoff or Backoff()
         # A 500 carrying a Python exception is ERPNext failing on this document (e.g. the
@@ -177,6 +182,8 @@ class DocumentSender:
         self.payment_account = payment_account
         self.mode: ServerMode | None = None  # asked once per cycle, again after a 417 about it
         self.rollover = Rollover(client, self.erpnext_user, self.site_now)
+        if shift_watch is not None:  # a midnight rollover's interim closing is followed too
+            self.rollover.on_closing = shift_watch.closing_answered
 
     def current_mode(self) -> ServerMode:
         if self.mode is None:
@@ -277,6 +284,7 @@ class DocumentSender:
             raise
         doc = inserted.doc
         name = str(doc["name"])
+        self._shift_answered(job, name, doc)
         mismatch = self._compare_totals(job, doc) if job.doctype in SALE_DOCTYPES else None
         self._done(job, name, mismatch)
         outcome = Outcome(job.doctype, job.offline_id, "created", name, mismatch)
@@ -296,15 +304,38 @@ class DocumentSender:
             return
         if submittable and docstatus == 0:
             # A draft someone left (FACTS §2.4): submit it rather than create a second one.
-            self.client.submit(str(row.get("doctype") or job.doctype), name)
+            row = self.client.submit(str(row.get("doctype") or job.doctype), name)
             _log_doc(logging.WARNING, "submitted a draft found in ERPNext", job, name)
+        self._shift_answered(job, name, row)
         self._done(job, name, None)
         report.found.append(Outcome(job.doctype, job.offline_id, "found", name))
         _log_doc(logging.INFO, "already in ERPNext", job, name)
 
+    def _shift_answered(self, job: Job, name: str, doc: Mapping[str, Any]) -> None:
+        """ERPNext holds this opening or closing now: tell the watch (which follows a queued
+        closing to its end, and forgets a refusal)."""
+        if self.shift_watch is None:
+            return
+        if job.doctype == CLOSING_DOCTYPE:
+            self.shift_watch.closing_answered(job.offline_id, name, doc)
+        if job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE):
+            self.shift_watch.document_accepted(job)
+
     def _on_error(self, job: Job, exc: ERPNextError, report: PushReport) -> None:
         if exc.kind is ErrorKind.STOP:
             raise StopError(exc)
+        rule = refusal_rule(exc.message) if exc.status == 417 else None
+        if rule is not None and job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE, *SALE_DOCTYPES):
+            # ERPNext 16's one open shift per POS Profile and per user: another till's shift
+            # (or this till's last one, still being consolidated) holds it; or a closing to
+            # queue while ERPNext's scheduler is off. That may end by itself, so the document
+            # is retried, never quarantined; the till and IT are told. A sale meets it when its
+            # midnight rollover's fresh opening (or interim closing) is refused: the rollover
+            # is resumed by the retry.
+            if self.shift_watch is not None and job.doctype in (OPENING_DOCTYPE, CLOSING_DOCTYPE):
+                self.shift_watch.document_refused(job, rule, exc.message, self._opening_body(job))
+            self._retry(job, exc.message, report, link_trouble=False)
+            return
         if exc.kind is ErrorKind.QUARANTINE:
             self._quarantine(job, exc.message, report)
             return
@@ -350,9 +381,14 @@ class DocumentSender:
         return delay
 
     # -- asking ERPNext by offline id ----------------------------------------------------------
+    def _opening_body(self, job: Job) -> dict[str, Any]:
+        return {"pos_profile": job.payload.get("pos_profile"), "user": self.erpnext_user()}
+
     @staticmethod
     def _fields(doctype: str, closed: bool = False) -> list[str]:
         fields = ["name", OFFLINE_ID_FIELD, "docstatus"]
+        if doctype == CLOSING_DOCTYPE:
+            fields += ["status", "error_message"]  # a queued closing is followed to its end
         if closed and doctype in CLOSED_FIELD:
             fields.append(CLOSED_FIELD[doctype])
         return fields
@@ -570,6 +606,7 @@ class Pusher(DocumentSender):
             erpnext_user=erpnext_user,
             site_now=server_mode.store_site_now(read),
             payment_account=server_mode.store_payment_account(read),
+            shift_watch=ShiftWatch(read, write),
         )
         self._write = write
         self.batch_size = batch_size
@@ -616,6 +653,16 @@ class Pusher(DocumentSender):
             if on_batch is not None and not on_batch(report):
                 break
         return report
+
+    def follow_shift(self) -> None:
+        """Once per cycle: read again each closing ERPNext is still consolidating (or failed
+        to); a refusal other than link trouble is logged, not raised: pushing goes on."""
+        if self.shift_watch is None:
+            return
+        try:
+            self.shift_watch.follow(self.client)
+        except ERPNextError as exc:
+            log.error("could not follow the shift's closing in ERPNext: %s", exc)
 
     def _claim(self) -> tuple[list[Job], list[Outcome]]:
         """The next batch to send, and the entries set aside as tampered with."""

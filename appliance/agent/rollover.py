@@ -87,6 +87,8 @@ class Rollover:
         self.client = client
         self.user = user
         self.site_now = site_now
+        # Told of each interim closing posted: (offline id, ERPNext's name, its answer).
+        self.on_closing: Callable[[str, str, Mapping[str, Any]], None] | None = None
 
     # -- a sale met a stale opening -------------------------------------------------------------
     def handle(self, exc: ERPNextError, body: Mapping[str, Any], mode: ServerMode) -> bool:
@@ -214,7 +216,10 @@ class Rollover:
             if int(found[0].get("docstatus") or 0) == 0:
                 self.client.submit(doctype, str(found[0]["name"]))
             return str(found[0]["name"])
-        return str(self.client.insert(doctype, body).doc["name"])
+        doc = self.client.insert(doctype, body).doc
+        if doctype == CLOSING_DOCTYPE and self.on_closing is not None:
+            self.on_closing(offline_id, str(doc["name"]), doc)  # may be queued: followed
+        return str(doc["name"])
 
     # -- what ERPNext holds ---------------------------------------------------------------------
     def _open_sales(

@@ -114,6 +114,8 @@ TERMINAL_FIELDS: tuple[dict[str, Any], ...] = (
     _df("ssh_port", "SSH Port", "Int", default="22"),
     _df("branch", "Branch", "Link", options="Branch"),
     _df("pos_profile", "POS Profile", "Link", options="POS Profile"),
+    # The user its API key belongs to: ERPNext 16 lets one user hold one open shift.
+    _df("erpnext_user", "ERPNext User", "Link", options="User"),
     _df("ring", "Ring", "Select", options="canary\nearly\nstable", default="stable"),
     _df("target_release", "Target Release", "Data"),
     # A JSON object mirroring the terminal's TOML [devices] section.

@@ -216,6 +216,8 @@ class CycleResult:
     pull: PullReport | None = None
     error: str | None = None
     interrupted: bool = False
+    # What ERPNext says about this till's shifts (appliance.agent.shift_notices), if anything.
+    shift_problem: dict[str, Any] | None = None
 
     @property
     def stopped(self) -> bool:
@@ -229,6 +231,7 @@ class CycleResult:
             "pull": self.pull.as_dict() if self.pull else None,
             "next_attempt_in": round(self.delay, 1),
             "interrupted": self.interrupted,
+            "shift_problem": self.shift_problem,
         }
 
 
@@ -337,6 +340,9 @@ class Syncer:
             )
         # Shown by `sync --once` and STATUS=, stored for `appliance status`: never a credential.
         result.error = scrub_optional(result.error)
+        if self._pusher is not None and self._pusher.shift_watch is not None:
+            with contextlib.suppress(Exception):  # the store is busy: the next cycle says it
+                result.shift_problem = self._pusher.shift_watch.problem()
         self._record(result)
         return result
 
@@ -357,6 +363,8 @@ class Syncer:
             # A long backlog is pushed over several cycles so pulls are not starved.
             return batches < self.max_batches and not should_stop()
 
+        # A closing ERPNext finished since the last cycle frees this till's next opening (16).
+        pusher.follow_shift()
         push = pusher.push(on_batch=after_batch)
         self.totals.pushed += push.synced
         self.totals.quarantined += len(push.quarantined)
@@ -366,6 +374,7 @@ class Syncer:
             last = push.retrying[-1].message if push.retrying else None
             error = last or "ERPNext is unreachable"
             return self._link_down(error, push.retry_after, push=push)
+        pusher.follow_shift()  # and what this push's closing became meanwhile
         if should_stop():
             return CycleResult(Link.UP, 0.0, push=push, interrupted=True)
         # More may be waiting: come straight back after the pull (if due).
@@ -470,6 +479,8 @@ class Syncer:
             parts.append(f"link DOWN, retry in {_in(result.delay)}: {result.error}")
         else:
             parts.append(f"link {result.link.value}")
+        if result is not None and result.shift_problem:
+            parts.append(str(result.shift_problem["short"]))
         return ", ".join(parts)
 
 

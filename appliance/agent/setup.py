@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from appliance.agent import server_mode
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.agent.pull import SINGLES
 from appliance.agent.schema import (
@@ -35,6 +36,7 @@ from appliance.agent.schema import (
     terminal_doctype_body,
 )
 from appliance.store.masters import DOCTYPES as PULLED_DOCTYPES
+from appliance.store.sales import OPENING_DOCTYPE
 
 T = TypeVar("T")
 ADMINISTRATOR = "Administrator"
@@ -117,22 +119,30 @@ def _step(step: str, call: Callable[[], T]) -> T:
 
 
 def run_setup(
-    client: ERPNextClient, *, check: bool = False, agent: ERPNextClient | None = None
+    client: ERPNextClient,
+    *,
+    check: bool = False,
+    agent: ERPNextClient | None = None,
+    terminal: str | None = None,
+    pos_profile: str | None = None,
 ) -> SetupReport:
     """Set up (or with ``check`` only inspect) the site behind ``client``.
 
     ``agent`` is the integration user's own client when ``client`` is an administrator's: its
-    roles and reads are the ones checked.
+    roles and reads are the ones checked. ``terminal`` and ``pos_profile`` are this till's: what
+    it shares with other tills is reported (:func:`_sharing`).
     """
     agent = agent or client
     user = _step("asking ERPNext whose API key this is", agent.logged_user)
     report = SetupReport(user, check)
     for spec in CUSTOM_FIELDS:
         report.findings.append(_custom_field(client, spec, check))
-    terminal = _terminal_doctype(client, check)
-    report.findings.append(terminal)
+    registry = _terminal_doctype(client, check)
+    report.findings.append(registry)
     report.findings += _roles(client, user)
-    report.findings += _reads(agent, registry=terminal.status is not Status.MISSING)
+    report.findings += _reads(agent, registry=registry.status is not Status.MISSING)
+    if registry.status is not Status.MISSING:
+        report.findings += _sharing(agent, user, terminal, pos_profile)
     return report
 
 
@@ -278,3 +288,103 @@ def _reads(agent: ERPNextClient, *, registry: bool) -> list[Finding]:
     if denied:
         return denied
     return [Finding(Status.OK, "read access", f"{len(dict.fromkeys(doctypes))} doctypes")]
+
+
+# -- tills sharing what ERPNext 16 lets only one open shift use --------------------------------
+SHARING_FIX = {
+    "pos_profile": "give each till its own POS Profile",
+    "erpnext_user": "give each till its own ERPNext user and API key",
+}
+_WHAT = {"pos_profile": "POS Profile", "erpnext_user": "ERPNext user"}
+
+
+def _sharing(
+    agent: ERPNextClient, user: str, terminal: str | None, pos_profile: str | None
+) -> list[Finding]:
+    """ERPNext 16 keeps one open shift per POS Profile and one per user, so two tills sharing
+    either stop each other's shifts (docs/operations.md "Several tills in a branch"). Reported
+    from the terminal registry (with this till's own profile and user), and from the shifts open
+    in ERPNext now. Nothing is reported when nothing is shared; on 15 sharing is noted, as it
+    breaks on the upgrade."""
+    v16 = _step("asking ERPNext its version", lambda: server_mode.detect(agent)).v16
+    rows = _step(
+        f"reading {TERMINAL_DOCTYPE}",
+        lambda: agent.get_list(
+            TERMINAL_DOCTYPE,
+            fields=["terminal_id", "enabled", *SHARING_FIX],
+            limit_page_length=0,
+        ),
+    )
+    tills = {str(r["terminal_id"]): dict(r) for r in rows if int(r.get("enabled") or 0)}
+    if terminal:
+        mine = tills.setdefault(terminal, {})
+        mine["pos_profile"] = mine.get("pos_profile") or pos_profile
+        mine["erpnext_user"] = user  # its API key's user is what it opens shifts as
+    out = []
+    for field_name, fix in SHARING_FIX.items():
+        by_value: dict[str, list[str]] = {}
+        for till, row in sorted(tills.items()):
+            if row.get(field_name):
+                by_value.setdefault(str(row[field_name]), []).append(till)
+        for value, sharing in sorted(by_value.items()):
+            if len(sharing) < 2:
+                continue
+            what = f"{_WHAT[field_name]} {value}"
+            detail = f"shared by terminals {', '.join(sharing)}"
+            if v16:
+                out.append(
+                    Finding(
+                        Status.MISSING,
+                        what,
+                        f"{detail}: ERPNext 16 opens one shift per {_WHAT[field_name]}; {fix}",
+                    )
+                )
+            else:
+                out.append(
+                    Finding(
+                        Status.OK,
+                        what,
+                        f"{detail} (ERPNext 15 allows it; 16 "
+                        f"refuses the second shift: {fix} before upgrading)",
+                    )
+                )
+    if v16 and pos_profile:
+        out += _open_elsewhere(agent, user, pos_profile)
+    return out
+
+
+def _open_elsewhere(agent: ERPNextClient, user: str, pos_profile: str) -> list[Finding]:
+    """Shifts open in ERPNext now that this till's next opening would be refused for."""
+    rows = _step(
+        "reading the open POS Opening Entries",
+        lambda: agent.get_list(
+            OPENING_DOCTYPE,
+            fields=["name", "pos_profile", "user"],
+            filters=[["status", "=", "Open"], ["docstatus", "=", 1]],
+            limit_page_length=0,
+        ),
+    )
+    out = []
+    for row in rows:
+        name, profile, owner = row.get("name"), row.get("pos_profile"), row.get("user")
+        if profile == pos_profile and owner != user:
+            out.append(
+                Finding(
+                    Status.MISSING,
+                    f"POS Profile {pos_profile}",
+                    f"has a shift open "
+                    f"by user {owner} ({name}): another till uses this profile; "
+                    f"{SHARING_FIX['pos_profile']}",
+                )
+            )
+        elif owner == user and profile != pos_profile:
+            out.append(
+                Finding(
+                    Status.MISSING,
+                    f"ERPNext user {user}",
+                    f"has a shift open on POS "
+                    f"Profile {profile} ({name}): another till uses this user; "
+                    f"{SHARING_FIX['erpnext_user']}",
+                )
+            )
+    return out

@@ -79,11 +79,18 @@ def _error_code(kind: ErrorKind) -> int:
 
 def setup(args: argparse.Namespace) -> int:
     try:
+        cfg = _config(args)
         writer, agent = _clients(args)
     except (ConfigError, ERPNextError) as exc:
         return _fail("erpnext setup", str(exc), EXIT_USAGE)
     try:
-        report = run_setup(writer, check=args.check, agent=agent)
+        report = run_setup(
+            writer,
+            check=args.check,
+            agent=agent,
+            terminal=cfg.terminal.id,
+            pos_profile=cfg.erpnext.pos_profile if cfg.erpnext else None,
+        )
     except SetupError as exc:
         return _fail("erpnext setup", str(exc), _error_code(exc.kind))
     finally:

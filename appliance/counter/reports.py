@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.agent.problems import problem_of
+from appliance.agent.shift_notices import shift_problem
 from appliance.counter.cashier import CashierCard
 from appliance.drivers.printer.receipt import PaymentSummary, ReceiptTax, ShiftReport, StoreHeader
 from appliance.sales.shift import ShiftReport as ShiftTotals
@@ -40,7 +41,9 @@ def status(read: sessionmaker[Session], *, shift_open: bool) -> Status:
             select(func.max(OutboxEntry.updated_at)).where(OutboxEntry.state == OutboxState.DONE)
         )
         link = sync_state.link_state(session)
-        problem = problem_of(sync_state.read_state(session).get("last_error"))
+        values = sync_state.read_state(session)
+        shift = shift_problem(values)  # ERPNext holds the shift: say so first
+        problem = shift.short if shift else problem_of(values.get("last_error"))
     unsynced = sum(n for s, n in counts.items() if s != OutboxState.DONE)
     return Status(
         shift_open=shift_open,

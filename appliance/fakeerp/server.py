@@ -11,7 +11,10 @@ Faults:
 - ``fail_next(n, status)``: the next ``n`` requests answer ``status`` (500, 502, 503, 429 ...)
   without touching the site;
 - ``reject(offline_id, message)``: inserting that document answers 417 with the message;
-- ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks).
+- ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks);
+- ``hold_consolidation()`` / ``fail_consolidation(message)``: a POS Closing Entry answered
+  ``Queued`` stays so, or its background consolidation ends ``Failed`` with that
+  ``error_message`` (:mod:`appliance.fakeerp.closing`; the worker runs before each request).
 
 Limits: like a stock production ERPNext (gunicorn's defaults, ../shared/erpnext/README.md "Stock
 deployments"), a request line over 4,094 bytes answers 400 and more than 100 header fields or a
@@ -149,6 +152,21 @@ class FakeERPNext:
         with self._lock:
             self.faults.forbidden.add(doctype)
 
+    def hold_consolidation(self, hold: bool = True) -> None:
+        """No background worker runs: a queued POS Closing Entry stays Queued."""
+        with self.site.lock:
+            self.site.consolidation.hold = hold
+
+    def fail_consolidation(self, error_message: str | None) -> None:
+        """Queued consolidations end Failed with this ``error_message`` (None: they succeed)."""
+        with self.site.lock:
+            self.site.consolidation.fail_with = error_message
+
+    def set_scheduler(self, enabled: bool) -> None:
+        """System Settings ``enable_scheduler``: off, a closing that would be queued is 417."""
+        with self.site.lock:
+            self.site.consolidation.scheduler = enabled
+
     def unreject(self, offline_id: str) -> None:
         with self._lock:
             self.faults.rejected.pop(offline_id, None)
@@ -259,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay = self.fake.faults.delay_ms
         if delay:
             time.sleep(delay / 1000)
+        # The background worker finished what an earlier request queued (closing.py).
+        self.fake.site.run_background()
         status = self.fake._take_failure()
         try:
             if status is not None:

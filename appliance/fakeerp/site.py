@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appliance.fakeerp import errors, returns, v16
+from appliance.fakeerp.closing import Consolidation
 from appliance.fakeerp.errors import FrappeError
 from appliance.fakeerp.meta import Meta
 from appliance.fakeerp.query import (
@@ -163,6 +164,7 @@ class Site:
         self._series: dict[str, int] = {}
         self._last_modified = datetime(2000, 1, 1)
         self._clock = clock
+        self.consolidation = Consolidation()  # POS Closing Entries queued for the worker
         for doc in masters:
             self._load(doc)
         self._derive_implicit()
@@ -443,7 +445,7 @@ class Site:
             self.docs.setdefault(doctype, {})[name] = doc
             on_submit = getattr(self, "_on_submit_" + doctype.lower().replace(" ", "_"), None)
             if docstatus == 1 and on_submit is not None:
-                on_submit(doc, user)
+                notes += on_submit(doc, user) or []
             return _plain(copy.deepcopy(doc)), notes
 
     def update(self, doctype: str, name: str, body: Doc, user: str) -> Doc:
@@ -859,23 +861,25 @@ class Site:
             row["return_against"] = inv.get("return_against")
         if problems:
             raise errors.validation("<br>".join(problems), "Invalid POS Invoices")
+        self.consolidation.validate(self, doc)
         doc["status"] = "Submitted" if int(doc.get("docstatus") or 0) == 1 else "Draft"
 
-    def _on_submit_pos_closing_entry(self, doc: Doc, user: str) -> None:
-        opening = self.docs["POS Opening Entry"][doc["pos_opening_entry"]]
-        opening.update(status="Closed", pos_closing_entry=doc["name"], modified=self._stamp())
-        merged: dict[tuple[str, bool], str] = {}
-        for inv_doctype, link, row in v16.closing_rows(self, doc):
-            inv = self.docs[inv_doctype][row[link]]
-            if inv_doctype != "POS Invoice":  # 16's Sales Invoice mode: linked, not merged
-                inv.update(pos_closing_entry=doc["name"], modified=self._stamp())
-                continue
-            key = (str(inv.get("customer")), bool(inv.get("is_return")))
-            if key not in merged:
-                prefix = SERIES["Sales Invoice"].format(year=self.now().year)
-                number = self._series.get(prefix, 0) + 1
-                self._series[prefix] = number
-                merged[key] = f"{prefix}{number:05d}"
-            inv.update(
-                status="Consolidated", consolidated_invoice=merged[key], modified=self._stamp()
-            )
+    def _on_submit_pos_closing_entry(self, doc: Doc, user: str) -> list[dict[str, Any]]:
+        return self.consolidation.on_submit(self, doc)
+
+    def _next_name(self, doctype: str) -> str:
+        """The next name of a naming series, taken (a document the site makes itself)."""
+        prefix = SERIES[doctype].format(year=self.now().year)
+        number = self._series.get(prefix, 0) + 1
+        self._series[prefix] = number
+        return f"{prefix}{number:05d}"
+
+    def run_background(self) -> None:
+        """The background worker's turn (the server gives it one before each request)."""
+        with self.lock:
+            self.consolidation.run(self)
+
+    def retry_closing(self, name: str) -> None:
+        """IT presses Retry on a failed POS Closing Entry in ERPNext."""
+        with self.lock:
+            self.consolidation.retry(self, name)

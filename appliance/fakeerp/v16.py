@@ -8,7 +8,8 @@ invoice_type`` ("Sales Invoice" on a fresh site, NOTES §1). On top of the v15 b
   payment row (417 "Account is required", 27); its ``paid_amount`` is computed; the POST answer
   says ``status: "Draft"`` although it is submitted (31, a later GET says "Paid");
 - a POS sale against an opening that did not start today (site time) answers 417 "Outdated POS
-  Opening Entry" (71, 72, 78); a second open opening for a profile answers 417 (83);
+  Opening Entry" (71, 72, 78); a second open opening for a profile answers 417 (83), and so
+  does one for a user who has an opening open on another profile ("Cannot Assign Cashier");
 - the closing entry's invoices are in ``pos_invoices`` and ``sales_invoices``; the v15 name
   ``pos_transactions`` is no field any more and is dropped silently (44, 85-87);
 - ``invoice_type`` cannot change while an opening is open (36);
@@ -88,6 +89,7 @@ def check_pos_sale(site: Site, doctype: str, doc: Doc, pos_profile: str) -> None
 
 
 def check_opening(site: Site, doc: Doc) -> None:
+    """One open opening per POS Profile, then one per user (README "Stock deployments")."""
     if int(doc.get("docstatus") or 0) != 1:
         return
     other = site._open_opening(str(doc.get("pos_profile")))
@@ -97,6 +99,15 @@ def check_opening(site: Site, doc: Doc) -> None:
             "existing POS Opening Entry to create a new POS Opening Entry.",
             "POS Opening Entry Exists",
         )
+    for opening in site.docs.get("POS Opening Entry", {}).values():
+        if (opening.get("user"), opening.get("status"), opening.get("docstatus")) == (
+            doc.get("user"),
+            "Open",
+            1,
+        ) and opening["name"] != doc.get("name"):
+            raise errors.validation(
+                "Cashier is currently assigned to another POS.", "Cannot Assign Cashier"
+            )
 
 
 def check_settings(site: Site, doc: Doc) -> None:

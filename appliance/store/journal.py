@@ -54,6 +54,9 @@ class JournalKind(StrEnum):
     PULL_FULL_END = "pull_full_end"
     PULL_SKIPPED = "pull_skipped"  # the store refused one document from ERPNext: skipped
     USB_EXPORT = "usb_export"
+    CLOSING_FAILED = "closing_failed"  # ERPNext's background consolidation of a closing failed
+    CLOSING_CONSOLIDATED = "closing_consolidated"  # ...a queued or failed one ended Submitted
+    SHIFT_REFUSED = "shift_refused"  # ERPNext 16 refused an opening: profile or user in use
     STORE_LOSS_ACCEPTED = "store_loss_accepted"  # IT: the store lost committed work, go on
 
 

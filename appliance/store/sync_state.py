@@ -17,6 +17,8 @@ commit never waits behind it.
 - ``agent.pull_progress``: written with every pull page: ``{"doctype", "pages", "applied",
   "by_doctype", "first", "running", "started", "at"}`` (``first``: the store's first full pull;
   ``running`` false once the pull completed);
+- ``agent.closings``, ``agent.shift_refused``: closings ERPNext still consolidates (or failed
+  to) and an opening ERPNext 16 refused (:mod:`appliance.agent.shift_notices`);
 - ``agent.pid``: the agent's process id (informational).
 """
 
@@ -68,14 +70,20 @@ def write_state(write: sessionmaker[Session], values: Mapping[str, Any]) -> None
             current = session.get(SyncState, PREFIX + "link")
             if current is None or json.loads(current.value) != str(link):
                 values = {**values, "link_since": now_iso()}
-        for key, value in values.items():
-            text = json.dumps(value, default=str)
-            row = session.get(SyncState, PREFIX + key)
-            if row is None:
-                session.add(SyncState(key=PREFIX + key, value=text))
-            else:
-                row.value = text
+        write_values(session, values)
         uow.commit()
+
+
+def write_values(session: Session, values: Mapping[str, Any]) -> None:
+    """Upsert ``agent.<key>`` rows in the caller's transaction (with a journal entry, say)."""
+    for key, value in values.items():
+        text = json.dumps(value, default=str)
+        row = session.get(SyncState, PREFIX + key)
+        if row is None:
+            session.add(SyncState(key=PREFIX + key, value=text))
+        else:
+            row.value = text
+    session.flush()
 
 
 def read_state(session: Session) -> dict[str, Any]:

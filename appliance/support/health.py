@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from appliance import __version__, paths
+from appliance.agent import shift_notices
 from appliance.config import Config, ConfigError, load_config
 from appliance.store import sync_state as state
 from appliance.store.check import check_database
@@ -159,6 +160,12 @@ def _sync(session: Session, cfg: Config | None, options: HealthOptions) -> Check
         return Check(True, "no ERPNext link configured (offline by design)", detail)
     if detail["link"] == state.Link.STOPPED.value:
         return Check(False, f"sync stopped, a person must act: {detail['last_error']}", detail)
+    shift = shift_notices.shift_problem(agent)
+    detail["shift_problem"] = shift.as_dict() if shift else None
+    if shift is not None and shift.needs_person:
+        # A closing ERPNext failed to consolidate, an opening it refused: sales still flow (or
+        # wait on the till), but the shift does not reach the books until IT acts.
+        return Check(False, shift.text, detail)
     failing, limit = detail["failed_cycles"], options.max_failed_cycles
     if limit and isinstance(failing, int) and failing >= limit:
         # Pushes or pulls refused for several cycles: worth a look long before the age limit.
