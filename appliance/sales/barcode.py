@@ -300,10 +300,21 @@ def _parse_embedded(text: str, code13: str, layout: EmbeddedLayout) -> ScanResul
     )
 
 
+# The counter's message line is one row of an 80-column console, less its padding: a scan's
+# error must fit there whole, or the cashier reads half a sentence.
+MESSAGE_WIDTH = 78
+_SHOWN_CODE = 16  # characters of a (plain, letters allowed) code repeated in a message
+
+
+def _shown(code: str) -> str:
+    # ASCII dots: the console's font has no ellipsis glyph.
+    return code if len(code) <= _SHOWN_CODE else code[: _SHOWN_CODE - 3] + "..."
+
+
 def _sync_note(last_sync: datetime | None) -> str:
     if last_sync is None:
-        return "the catalog has never been synced"
-    return f"last catalog sync {last_sync:%Y-%m-%d %H:%M}"
+        return "not in the catalog"
+    return f"catalog {last_sync:%m-%d %H:%M}"
 
 
 def lookup_scan(
@@ -337,8 +348,8 @@ def lookup_scan(
             return ScanError(
                 ScanProblem.UNKNOWN,
                 text,
-                f"Unknown item {parsed.item_ref} in barcode {text} — not in this till's "
-                f"catalog ({_sync_note(last_sync)}); key the item or call a supervisor",
+                f"Unknown PLU {parsed.item_ref}, label {text} ({_sync_note(last_sync)}): "
+                "search by name",
             )
         return _line(item, item.stock_uom, parsed, config)
 
@@ -353,8 +364,7 @@ def lookup_scan(
     return ScanError(
         ScanProblem.UNKNOWN,
         text,
-        f"Unknown barcode {text} — not in this till's catalog ({_sync_note(last_sync)}); "
-        "search for the item by name or call a supervisor",
+        f"Unknown barcode {_shown(text)} ({_sync_note(last_sync)}): search by name",
     )
 
 
