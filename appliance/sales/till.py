@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-ONE = Decimal(1)
-
 from appliance.sales import cart as carts
 from appliance.sales.barcode import LineRequest, ScanConfig, label_weights, lookup_scan
 from appliance.sales.cart import Cart, CartError, CartLine
@@ -25,6 +23,8 @@ from appliance.sales.tax_rules import (
     resolve_tax_category,
     tax_context,
 )
+
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,8 @@ class Till:
             pricing_rules=priced.pricing_rules,
             barcode=barcode,
             is_weighed=item.is_weighed,
+            whole_uom=item.must_be_whole(uom),
+            whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
         )
 
     def add_request(self, cart: Cart, request: LineRequest) -> Cart:
