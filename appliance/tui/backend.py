@@ -463,8 +463,9 @@ class Backend:
             store=StoreHeader(p.company),
             terminal_id=self.terminal_id,
             cashier=self._name(cashier),
-            opened_at=opened or datetime.now(),
-            printed_at=datetime.now(),
+            # The store's clock, as the shift's opening and the receipts (counter/clock.py).
+            opened_at=opened or self.checkout.clock(),
+            printed_at=self.checkout.clock(),
             invoice_count=totals.sales_count,
             return_count=totals.returns_count,
             net_total=totals.net_total,

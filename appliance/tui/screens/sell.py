@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -459,7 +458,7 @@ class SellScreen(CounterScreen[None]):
                 return
             backend = self.ctx.backend
             fresh = await backend.run(backend.new_cart)
-            now = datetime.now()
+            now = backend.checkout.clock()  # the store's time, as on its receipts
             label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
             counter = carts.hold(self.counter, label, now.isoformat(), fresh)
             try:  # in the store first: only a cart on disk leaves the screen
