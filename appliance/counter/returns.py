@@ -41,11 +41,8 @@ def whole_units(session: Session, sale: PosInvoice) -> tuple[frozenset[str], dic
     """The units counted in whole numbers, and the stock unit of each item the sale holds."""
     whole = frozenset(session.scalars(select(Uom.name).where(Uom.must_be_whole_number.is_(True))))
     codes = {item.item_code for item in sale.items}
-    stock = dict(
-        session.execute(select(Item.item_code, Item.stock_uom).where(Item.item_code.in_(codes)))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Item.item_code, Item.stock_uom).where(Item.item_code.in_(codes)))
+    stock = {code: uom for code, uom in rows}
     return whole, stock
 
 

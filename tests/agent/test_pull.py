@@ -62,7 +62,8 @@ def test_units_come_with_their_whole_number_flag(
     puller.pull()
     factory = make_session_factory(create_db_engine(db_path), read_only=True)
     with factory() as session:
-        whole = dict(session.execute(select(Uom.name, Uom.must_be_whole_number)).tuples().all())
+        rows = session.execute(select(Uom.name, Uom.must_be_whole_number))
+        whole = {name: flag for name, flag in rows}
     assert whole["Nos"] is True and whole["Box"] is True and whole["Kg"] is False
     # A back office that makes kilograms whole (or a piece fractional) is followed.
     erp.site.touch("UOM", "Nos", must_be_whole_number=0)
