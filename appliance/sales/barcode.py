@@ -301,10 +301,11 @@ def _parse_embedded(text: str, code13: str, layout: EmbeddedLayout) -> ScanResul
     )
 
 
-# The counter's message line is one row of an 80-column console, less its padding: a scan's
-# error must fit there whole, or the cashier reads half a sentence.
-MESSAGE_WIDTH = 78
-_SHOWN_CODE = 16  # characters of a (plain, letters allowed) code repeated in a message
+# The counter's message line is one row of an 80-column console less its padding (78), and the
+# sale screen puts "Scan not added: " before a scan's error (16): an error must fit the rest
+# whole, or the cashier reads half a sentence.
+MESSAGE_WIDTH = 62
+_SHOWN_CODE = 14  # characters of a (plain, letters allowed) code repeated in a message
 
 
 def _shown(code: str) -> str:
@@ -313,9 +314,7 @@ def _shown(code: str) -> str:
 
 
 def _sync_note(last_sync: datetime | None) -> str:
-    if last_sync is None:
-        return "not in the catalog"
-    return f"catalog {last_sync:%m-%d %H:%M}"
+    return "" if last_sync is None else f" (catalog {last_sync:%m-%d %H:%M})"
 
 
 def lookup_scan(
@@ -349,8 +348,7 @@ def lookup_scan(
             return ScanError(
                 ScanProblem.UNKNOWN,
                 text,
-                f"Unknown PLU {parsed.item_ref}, label {text} ({_sync_note(last_sync)}): "
-                "search by name",
+                f"Unknown PLU {parsed.item_ref}{_sync_note(last_sync)}: search by name",
             )
         return _line(item, item.stock_uom, parsed, config)
 
@@ -365,7 +363,8 @@ def lookup_scan(
     return ScanError(
         ScanProblem.UNKNOWN,
         text,
-        f"Unknown barcode {_shown(text)} ({_sync_note(last_sync)}): search by name",
+        f"Unknown {'barcode ' if last_sync is None else ''}{_shown(text)}"
+        f"{_sync_note(last_sync)}: search by name",
     )
 
 
