@@ -22,7 +22,7 @@ from appliance.drivers.printer.receipt import (
     ReceiptTax,
     StoreHeader,
 )
-from appliance.sales.model import ChargeType, DiscountOn
+from appliance.sales.model import ChargeType, discount_after_taxes
 from appliance.sales.till import TillProfile
 from appliance.store.models import Cashier, Customer, OutboxEntry, OutboxState, PosInvoice
 from appliance.store.sales import SALE_DOCTYPES
@@ -94,9 +94,7 @@ def receipt_for(
 ) -> ReceiptData:
     """The receipt of the stored sale `code` (receipt number or offline id)."""
     sale = find_sale(session, code)
-    # ERPNext's print: a discount on the Grand Total comes after the taxes, which are printed
-    # before it (tax_amount); one on the Net Total comes first, and the taxes after it.
-    after_taxes = bool(sale.discount_amount) and sale.apply_discount_on == DiscountOn.GRAND_TOTAL
+    after_taxes = discount_after_taxes(sale.apply_discount_on, sale.discount_amount)
     return ReceiptData(
         store=source.store,
         receipt_no=sale.receipt_no,
