@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 
 from appliance.sales import cart as carts
-from appliance.sales.cart import Cart, CartError
+from appliance.sales.cart import Cart, CartError, check_whole
 from appliance.sales.model import PaymentLine
 from appliance.sales.returns import make_return
 from appliance.store.journal import JournalKind
@@ -176,6 +176,11 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
             return
         if value < 0 or value > left:
             self.say(f"At most {qty(left)} can come back", error=True)
+            return
+        try:
+            check_whole(line, value)  # half a bag of coffee cannot come back
+        except CartError as exc:
+            self.say(str(exc), error=True)
             return
         self.back[line_id] = value
         self.unsaved = None
