@@ -225,11 +225,16 @@ class Till:
         )
         # The label fixes the price: no promotion takes anything off what the customer saw.
         base = replace(priced, discount_percentage=Decimal(0), is_weighed=True)
+        refused: CartError | None = None
         for weight, rate in label_weights(price, priced.base_rate):
-            added = carts.add_line(cart, replace(base, qty=weight, rate_override=rate))
+            try:
+                added = carts.add_line(cart, replace(base, qty=weight, rate_override=rate))
+            except CartError as exc:  # e.g. a weight that is not a whole number of pieces
+                refused = refused or exc
+                continue
             if added.totals is not None and added.totals.items[-1].amount == price:
                 return added
-        raise CartError(  # pragma: no cover - label_weights always reaches a cent-exact rate
+        raise refused or CartError(
             f"{request.item.item_name}: the label's price {price} cannot be sold by weight; "
             "key the item and its weight"
         )

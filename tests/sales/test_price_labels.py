@@ -6,10 +6,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
+from appliance.sales.cart import CartError
 from appliance.sales.catalog import Barcode, CatalogItem, ItemPrice, MemoryCatalog
 from appliance.sales.model import TotalsSettings
 from appliance.sales.till import Till, TillProfile
@@ -87,3 +89,20 @@ def test_a_label_the_scale_printed_keeps_the_shelf_price(grams: int, rate: D) ->
     cart = till.scan(till.new_cart(), PRICE.encode("00042", price))
     assert cart.lines[0].base_rate == rate
     assert cart.totals is not None and cart.totals.items[0].amount == price
+
+
+def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+    catalog = MemoryCatalog(
+        items=[
+            CatalogItem(
+                "BUN", "Bun", "Bakery", "Nos", uoms={"Kg": D(4)}, whole_uoms=frozenset({"Nos"})
+            )
+        ],
+        barcodes=[Barcode("42", "BUN")],
+        prices=[ItemPrice("BUN", "Std", "Nos", D("0.50"))],  # 2.00 per kg
+    )
+    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", D("1.50")))  # 0.75 kg: 3 buns
+    assert (cart.lines[0].qty, cart.lines[0].uom) == (D("0.75"), "Kg")
+    with pytest.raises(CartError, match="which is counted in whole numbers"):
+        till.scan(till.new_cart(), PRICE.encode("00042", D("1.37")))
