@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
@@ -32,6 +35,8 @@ class SignInScreen(Screen[None]):
     """
 
     scan_refusal = "Sign in first - scan not added"
+    # From the PIN box back to the names (the list itself takes Up/Down while it has focus).
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("up", "names", show=False)]
 
     def __init__(self, ctx: Context, locked_by: CashierCard | None = None) -> None:
         super().__init__(classes="sign-in")
@@ -89,6 +94,9 @@ class SignInScreen(Screen[None]):
             cashiers.highlighted = None
             self._mark(None)
             cashiers.focus()
+
+    def action_names(self) -> None:
+        self.query_one("#cashiers", OptionList).focus()
 
     def _mark(self, marked: int | None) -> None:
         # The highlight is a colour the console (TERM=linux, 8 colours) may not show: a marker.
