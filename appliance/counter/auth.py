@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from appliance.counter import pin_limits
 from appliance.counter.cashier import LIST_CASHIERS_SQL, ApprovalRequest, CashierCard, cards
-from appliance.counter.pin_limits import store_time
+from appliance.counter.clock import on_the_minute, store_time
 from appliance.store import journal
 from appliance.store.journal import JournalKind
 from appliance.store.models import Cashier, JournalEntry
@@ -155,13 +155,13 @@ def authenticate(
     state = current_lock(write, user, now)
     failures = state.failures + 1
     data: dict[str, Any] = {"reason": Outcome.WRONG_PIN, "failures": failures}
-    ends = now + timedelta(minutes=LOCK_MINUTES)
+    ends = on_the_minute(now + timedelta(minutes=LOCK_MINUTES))  # "until 05:52" ends at 05:52
     if failures >= MAX_FAILURES:
         data["locked_until"] = ends.isoformat()
     failed(data)
     till = pin_limits.till_pause(write, now)  # this failure included
     if till.failures >= pin_limits.TILL_MAX_FAILURES:
-        until = now + pin_limits.TILL.pause
+        until = pin_limits.TILL.until(now)
         journal.append(
             write,
             JournalKind.SIGN_IN_PAUSED,
@@ -271,7 +271,7 @@ def approve(
     failures = pin_limits.approval_block(write, cashier, now).failures + 1
     failed({"reason": Outcome.WRONG_PIN, "failures": failures})
     if failures >= pin_limits.APPROVAL_MAX_FAILURES:
-        until = now + pin_limits.APPROVAL.pause
+        until = pin_limits.APPROVAL.until(now)
         journal.append(
             write,
             JournalKind.APPROVAL_BLOCKED,

@@ -14,6 +14,7 @@ from appliance.sales.cart import (
     Counter,
     HeldCart,
     add_payment,
+    check_whole,
     clear_payments,
     hold,
     override_price,
@@ -23,7 +24,7 @@ from appliance.sales.cart import (
     set_line_discount,
 )
 from appliance.sales.catalog import CatalogItem, CustomerInfo
-from appliance.sales.model import DiscountOn, PaymentLine
+from appliance.sales.model import DiscountOn, PaymentLine, discount_after_taxes
 from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.sales.till import PaymentMode, Till
 
@@ -40,7 +41,9 @@ __all__ = [
     "ShiftTotals",
     "Till",
     "add_payment",
+    "check_whole",
     "clear_payments",
+    "discount_after_taxes",
     "hold",
     "override_price",
     "recall",

@@ -73,6 +73,22 @@ class CashierCard:
         return self.supervises
 
 
+# Marks the highlighted name on the sign-in list: plain ASCII, so the console's font has it and
+# an 8-colour console (TERM=linux), where the highlight colour may not show, still shows it.
+MARKER = ">"
+
+
+def row_label(card: CashierCard, *, marked: bool) -> str:
+    """A cashier's row on the sign-in list, marked when it is the highlighted one."""
+    return f"{MARKER if marked else ' '} {card.full_name}  ({card.role.value})"
+
+
+def pin_prompt(card: CashierCard) -> str:
+    """Whose PIN the box takes, said in words: a PIN typed for the wrong name costs that
+    person a try, so the cashier must see whose it is before typing."""
+    return f"PIN for {card.full_name} ({card.role.value})"
+
+
 def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 

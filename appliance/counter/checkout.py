@@ -19,7 +19,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter.clock import Clock, site_clock
-from appliance.counter.returns import find_sale_for_return, returned_so_far, sale_as_cart
+from appliance.counter.returns import (
+    find_sale_for_return,
+    returned_so_far,
+    sale_as_cart,
+    whole_units,
+)
 from appliance.sales.barcode import ScanConfig
 from appliance.sales.cart import Cart, CartError, replace_offline_id
 from appliance.sales.model import ZERO
@@ -106,7 +111,8 @@ class Checkout:
         """The original sale (by receipt number or id) as a cart, and what was returned so far."""
         with self.reading() as session:
             sale = find_sale_for_return(session, code)
-            return sale_as_cart(sale, self.profile.settings), returned_so_far(session, sale)
+            original = sale_as_cart(sale, self.profile.settings, whole_units(session, sale))
+            return original, returned_so_far(session, sale)
 
     def start_return(self, code: str, quantities: Mapping[int, Decimal]) -> Cart:
         """A return cart for some or all lines of a sale, with its own sale id."""

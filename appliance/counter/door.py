@@ -208,6 +208,7 @@ class Counter:
             cashier=reports.full_name(self.cashiers, cashier),
             unsynced=self.status().unsynced,
             closing=closing,
+            now=self.checkout.clock(),
             shift=shift,
         )
 

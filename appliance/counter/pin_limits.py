@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from appliance.counter.clock import on_the_minute
 from appliance.store.journal import JournalKind
 from appliance.store.models import JournalEntry
 
@@ -45,6 +45,10 @@ class Limit:
     failures: int
     window: timedelta
     pause: timedelta
+
+    def until(self, now: datetime) -> datetime:
+        """When a pause that starts ``now`` ends: on a whole minute, as it is said."""
+        return on_the_minute(now + self.pause)
 
 
 TILL = Limit(
@@ -149,12 +153,3 @@ def approval_block(session: Session, cashier: str, now: datetime) -> LimitState:
         elif data.get("reason") == "wrong_pin":
             events.append((Event.FAILURE, _at(at), None))
     return limit_state(events, APPROVAL, now)
-
-
-def store_time(moment: datetime, time_zone: str = "") -> str:
-    """``HH:MM`` in the store's time zone (ERPNext's System Settings), else the machine's."""
-    try:
-        zone = ZoneInfo(time_zone) if time_zone else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    return moment.astimezone(zone).strftime("%H:%M")

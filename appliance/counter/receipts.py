@@ -22,9 +22,9 @@ from appliance.drivers.printer.receipt import (
     ReceiptTax,
     StoreHeader,
 )
-from appliance.sales.model import ChargeType
+from appliance.sales.model import ChargeType, discount_after_taxes
 from appliance.sales.till import TillProfile
-from appliance.store.models import Cashier, OutboxEntry, OutboxState, PosInvoice
+from appliance.store.models import Cashier, Customer, OutboxEntry, OutboxState, PosInvoice
 from appliance.store.sales import SALE_DOCTYPES
 
 
@@ -78,11 +78,23 @@ def cashier_name(session: Session, user: str) -> str:
     return name or user
 
 
+def customer_name(session: Session, name: str) -> str:
+    """The customer's name as ERPNext prints it (``customer_name``): a customer made at the till
+    is named by its offline id until ERPNext names it, and that id means nothing on paper."""
+    found = session.scalar(
+        select(Customer.customer_name).where(
+            or_(Customer.name == name, Customer.offline_id == name)
+        )
+    )
+    return found or name
+
+
 def receipt_for(
     session: Session, code: str, source: ReceiptSource, *, reprint: bool = False
 ) -> ReceiptData:
     """The receipt of the stored sale `code` (receipt number or offline id)."""
     sale = find_sale(session, code)
+    after_taxes = discount_after_taxes(sale.apply_discount_on, sale.discount_amount)
     return ReceiptData(
         store=source.store,
         receipt_no=sale.receipt_no,
@@ -105,7 +117,7 @@ def receipt_for(
             ReceiptTax(
                 t.description or t.account_head,
                 t.rate,
-                t.tax_amount_after_discount_amount,
+                t.tax_amount if after_taxes else t.tax_amount_after_discount_amount,
                 t.included_in_print_rate,
                 per_unit=t.charge_type == ChargeType.ON_ITEM_QUANTITY,
             )
@@ -115,12 +127,13 @@ def receipt_for(
         total=sale.total,
         grand_total=sale.grand_total,
         discount_amount=sale.discount_amount,
+        discount_after_taxes=after_taxes,
         rounding_adjustment=sale.rounding_adjustment,
         rounded_total=sale.rounded_total if source.rounded_total else None,
         paid_amount=sale.paid_amount,
         change_amount=sale.change_amount,
         currency=source.currency,
-        customer=sale.customer,
+        customer=customer_name(session, sale.customer),
         is_return=sale.is_return,
         return_against=sale.return_against.receipt_no if sale.return_against else "",
         offline=not is_synced(session, sale.offline_id),

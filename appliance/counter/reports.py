@@ -68,6 +68,7 @@ def printed_report(
     cashier: str,
     unsynced: int,
     closing: bool,
+    now: datetime,
     shift: str = "",
 ) -> ShiftReport:
     """The X (``closing`` False) or Z report of the shift's ``totals``, as the printer takes it."""
@@ -79,8 +80,9 @@ def printed_report(
         store=StoreHeader(company),
         terminal_id=terminal_id,
         cashier=cashier,
-        opened_at=opened or datetime.now(),
-        printed_at=datetime.now(),
+        # The store's clock (``now``), as the shift's opening and the receipts (counter/clock.py).
+        opened_at=opened or now,
+        printed_at=now,
         invoice_count=totals.sales_count,
         return_count=totals.returns_count,
         net_total=totals.net_total,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from appliance.sales.cart import Cart, CartError, CartLine, add_payment
 from appliance.sales.model import ChargeType, DiscountOn, PaymentLine, TaxLine, TotalsSettings
 from appliance.sales.returns import make_return
-from appliance.store.models import PosInvoice, PosInvoiceItem
+from appliance.store.models import Item, PosInvoice, PosInvoiceItem, Uom
 
 
 def find_sale_for_return(session: Session, code: str) -> PosInvoice:
@@ -40,8 +40,24 @@ def returned_so_far(session: Session, sale: PosInvoice) -> dict[int, Decimal]:
     return {int(item_id): -Decimal(str(qty)) for item_id, qty in rows if item_id is not None}
 
 
-def sale_as_cart(sale: PosInvoice, settings: TotalsSettings) -> Cart:
-    """The sale as it was paid: line ids are the stored line ids, rates exactly as charged."""
+def whole_units(session: Session, sale: PosInvoice) -> tuple[frozenset[str], dict[str, str]]:
+    """The units counted in whole numbers, and the stock unit of each item the sale holds."""
+    whole = frozenset(session.scalars(select(Uom.name).where(Uom.must_be_whole_number.is_(True))))
+    codes = {item.item_code for item in sale.items}
+    rows = session.execute(select(Item.item_code, Item.stock_uom).where(Item.item_code.in_(codes)))
+    stock = {code: uom for code, uom in rows}
+    return whole, stock
+
+
+def sale_as_cart(
+    sale: PosInvoice,
+    settings: TotalsSettings,
+    units: tuple[frozenset[str], dict[str, str]] = (frozenset(), {}),
+) -> Cart:
+    """The sale as it was paid: line ids are the stored line ids, rates exactly as charged.
+
+    ``units`` (:func:`whole_units`): its lines refuse a fraction of a whole-number unit back."""
+    whole, stock = units
     lines = tuple(
         CartLine(
             line_id=item.id,
@@ -55,6 +71,10 @@ def sale_as_cart(sale: PosInvoice, settings: TotalsSettings) -> Cart:
             fixed_rate=item.rate,
             item_tax_template=item.item_tax_template,
             item_tax_rate={k: Decimal(str(v)) for k, v in json.loads(item.item_tax_rate).items()},
+            whole_uom=item.uom in whole,
+            whole_stock_uom=stock.get(item.item_code, "")
+            if stock.get(item.item_code) in whole
+            else "",
         )
         for item in sale.items
     )

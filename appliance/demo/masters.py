@@ -318,6 +318,19 @@ def _item_name(rng: random.Random, group: str, n: int) -> str:
     return f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS[group])} #{n}"
 
 
+# ERPNext's own units (its setup's uom_data) say whether a fraction of one can be sold.
+WHOLE_UOMS = ("Nos", "Box")
+
+
+def uom_docs() -> list[Doc]:
+    """The units the demo items use: pieces and boxes are whole, kilograms and litres are not."""
+    units = sorted({uom for *_, uom, _prices, _tax in GROUPS.values()} | set(WHOLE_UOMS))
+    return [
+        _meta("UOM", u, uom_name=u, must_be_whole_number=int(u in WHOLE_UOMS), enabled=1)
+        for u in units
+    ]
+
+
 def item_docs(size: DemoSize) -> Iterator[Doc]:
     """Items (with barcodes, UOMs), their prices and a few pricing rules."""
     rng = random.Random(size.seed)
@@ -490,5 +503,6 @@ def all_masters(size: DemoSize) -> Iterator[Doc]:
     yield from tax_docs()
     yield from payment_docs()
     yield from pricing_rule_docs()
+    yield from uom_docs()
     yield from item_docs(size)
     yield from customer_docs(size)

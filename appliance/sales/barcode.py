@@ -6,9 +6,10 @@ whose message tells the cashier what to do next.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -300,10 +301,20 @@ def _parse_embedded(text: str, code13: str, layout: EmbeddedLayout) -> ScanResul
     )
 
 
+# The counter's message line is one row of an 80-column console less its padding (78), and the
+# sale screen puts "Scan not added: " before a scan's error (16): an error must fit the rest
+# whole, or the cashier reads half a sentence.
+MESSAGE_WIDTH = 62
+_SHOWN_CODE = 14  # characters of a (plain, letters allowed) code repeated in a message
+
+
+def _shown(code: str) -> str:
+    # ASCII dots: the console's font has no ellipsis glyph.
+    return code if len(code) <= _SHOWN_CODE else code[: _SHOWN_CODE - 3] + "..."
+
+
 def _sync_note(last_sync: datetime | None) -> str:
-    if last_sync is None:
-        return "the catalog has never been synced"
-    return f"last catalog sync {last_sync:%Y-%m-%d %H:%M}"
+    return "" if last_sync is None else f" (catalog {last_sync:%m-%d %H:%M})"
 
 
 def lookup_scan(
@@ -337,8 +348,7 @@ def lookup_scan(
             return ScanError(
                 ScanProblem.UNKNOWN,
                 text,
-                f"Unknown item {parsed.item_ref} in barcode {text} — not in this till's "
-                f"catalog ({_sync_note(last_sync)}); key the item or call a supervisor",
+                f"Unknown PLU {parsed.item_ref}{_sync_note(last_sync)}: search by name",
             )
         return _line(item, item.stock_uom, parsed, config)
 
@@ -353,8 +363,8 @@ def lookup_scan(
     return ScanError(
         ScanProblem.UNKNOWN,
         text,
-        f"Unknown barcode {text} — not in this till's catalog ({_sync_note(last_sync)}); "
-        "search for the item by name or call a supervisor",
+        f"Unknown {'barcode ' if last_sync is None else ''}{_shown(text)}"
+        f"{_sync_note(last_sync)}: search by name",
     )
 
 
@@ -421,7 +431,13 @@ def _line(
         )
     if scan.kind is ScanKind.EMBEDDED_PRICE:
         assert scan.price is not None
-        return LineRequest(item, item.stock_uom, ONE, ONE, scan, rate=scan.price)
+        # Sold by weight: the till turns the price back into the weight (``label_weights``).
+        # Sold per piece (a bakery bag priced by the scale): one piece at the label's price.
+        by_weight = _weight_uom(item, config)
+        uom = by_weight or item.stock_uom
+        factor = item.conversion_factor(uom)
+        assert factor is not None
+        return LineRequest(item, uom, factor, ONE, scan, rate=scan.price)
     if scan.kind is ScanKind.EMBEDDED_WEIGHT:
         assert scan.qty is not None
         weight_uom = _weight_uom(item, config)
@@ -453,6 +469,50 @@ def _line(
             item.item_code,
         )
     return LineRequest(item, uom, factor, ONE, scan)
+
+
+WEIGHT_PLACES = Decimal("0.001")  # a line's quantity: the till's qty precision, whole grams
+CENT = Decimal("0.01")
+_NEAR_GRAMS = 3  # the scale's own weight is within a gram or two of price / rate
+_FAR_SHARE = Decimal("0.02")  # how far (2 %) a weight may move so a rate in cents gives the price
+
+
+def label_weights(price: Decimal, unit_rate: Decimal) -> Iterator[tuple[Decimal, Decimal]]:
+    """(weight, rate per weight unit) a price label can stand for, the likeliest first; each
+    costs exactly ``price`` as ERPNext rounds a line (``rate x qty`` to the cent, half up).
+
+    A scale weighs, multiplies by its price per kg and prints only the price, so the weight is
+    taken back from the price and the till's price per kg: ``price / rate`` rounded half-up to
+    whole grams (0.001), or a gram either side when that one misses the cent: a label 4.99 at
+    12.10/kg is 0.412 Kg x 12.10 = 4.99. ``Till.add_request`` checks each with the totals
+    engine and takes the first it agrees with.
+
+    When no whole gram gives the price at the till's rate (the scale was set to another price,
+    or a heavy piece at a high price per kg steps over a cent with every gram), the rate moves by
+    cents from ``price / weight`` over weights within 2 % of the estimate: the customer pays
+    what the label says, and the line says at what rate.
+    """
+    if unit_rate <= 0 or price <= 0:
+        return
+    estimate = (price / unit_rate).quantize(WEIGHT_PLACES, ROUND_HALF_UP)
+
+    def costs_the_label(weight: Decimal, rate: Decimal) -> bool:
+        return weight > 0 and (weight * rate).quantize(CENT, ROUND_HALF_UP) == price
+
+    near = sorted(range(-_NEAR_GRAMS, _NEAR_GRAMS + 1), key=abs)
+    for step in near:
+        weight = estimate + step * WEIGHT_PLACES
+        if costs_the_label(weight, unit_rate):
+            yield weight, unit_rate
+    far = max(_NEAR_GRAMS, int(estimate * _FAR_SHARE / WEIGHT_PLACES))
+    for step in sorted(range(-far, far + 1), key=abs):
+        weight = estimate + step * WEIGHT_PLACES
+        if weight <= 0:
+            continue
+        rate = (price / weight).quantize(CENT, ROUND_HALF_UP)
+        for moved in (rate, rate + CENT, rate - CENT):
+            if costs_the_label(weight, moved):
+                yield weight, moved
 
 
 def _weight_uom(item: CatalogItem, config: ScanConfig) -> str | None:

@@ -52,6 +52,10 @@ class CartLine:
     barcode: str | None = None
     is_weighed: bool = False
     return_of: str | None = None  # the original sale line this return line refunds
+    # ERPNext refuses a fraction of a unit whose UOM "must be whole number", in the line's unit
+    # (qty) and in the stock unit (qty x conversion factor): the counter refuses it first.
+    whole_uom: bool = False
+    whole_stock_uom: str = ""  # the stock unit's name when it must be whole
 
     @property
     def base_rate(self) -> Decimal:
@@ -165,9 +169,26 @@ def recompute(cart: Cart) -> Cart:
     return replace(cart, totals=totals)
 
 
-def _check_qty(qty: Decimal, is_return: bool) -> Decimal:
+def check_whole(line: CartLine, qty: Decimal) -> None:
+    """Refuse a fraction of a unit counted in whole numbers, saying which unit and what to do."""
+    unit = line.uom or "unit"
+    if line.whole_uom and qty != qty.to_integral_value():
+        raise CartError(
+            f"{line.item_name} is sold in whole {unit}: {abs(qty).normalize():f} is not a "
+            "whole number"
+        )
+    stock = qty * line.conversion_factor
+    if line.whole_stock_uom and stock != stock.to_integral_value():
+        raise CartError(
+            f"{line.item_name}: {abs(qty).normalize():f} {unit} is "
+            f"{abs(stock).normalize():f} {line.whole_stock_uom}, which is counted in whole numbers"
+        )
+
+
+def _check_qty(line: CartLine, qty: Decimal, is_return: bool) -> Decimal:
     if not qty.is_finite():
         raise CartError("Quantity must be a number")
+    check_whole(line, qty)  # before rounding: 1.2345 pieces is refused, not sold as 1.234
     qty = qty.quantize(QTY_PLACES)
     if qty == 0:
         raise CartError("Quantity cannot be zero: remove the line instead")
@@ -184,7 +205,7 @@ def add_line(cart: Cart, line: CartLine, *, merge: bool = True) -> Cart:
     Weighed items, overridden prices and return lines always get a line of their own, so each
     label and each exception stays visible on the receipt.
     """
-    qty = _check_qty(line.qty, cart.is_return)
+    qty = _check_qty(line, line.qty, cart.is_return)
     mergeable = merge and not (line.is_weighed or line.rate_override is not None or line.return_of)
     if mergeable:
         for existing in cart.lines:
@@ -216,7 +237,7 @@ def _replace_line(cart: Cart, line_id: int, **changes: object) -> Cart:
 
 
 def set_qty(cart: Cart, line_id: int, qty: Decimal) -> Cart:
-    return _replace_line(cart, line_id, qty=_check_qty(qty, cart.is_return))
+    return _replace_line(cart, line_id, qty=_check_qty(cart.line(line_id), qty, cart.is_return))
 
 
 def remove_line(cart: Cart, line_id: int) -> Cart:

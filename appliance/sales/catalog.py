@@ -60,12 +60,17 @@ class CatalogItem:
     max_discount: Decimal = ZERO
     uoms: Mapping[str, Decimal] = field(default_factory=dict)
     taxes: tuple[ItemTaxRow, ...] = ()
+    # Its units ERPNext counts in whole numbers (UOM "Must be Whole Number"): no 0.5 of a bag.
+    whole_uoms: frozenset[str] = frozenset()
 
     def conversion_factor(self, uom: str) -> Decimal | None:
         """Stock units in one ``uom``; None when the item has no conversion for it."""
         if not uom or uom == self.stock_uom:
             return ONE
         return self.uoms.get(uom)
+
+    def must_be_whole(self, uom: str) -> bool:
+        return (uom or self.stock_uom) in self.whole_uoms
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,17 @@ class ItemResult:
     margin_rate_or_amount: Decimal
 
 
+def discount_after_taxes(apply_discount_on: str, discount_amount: Decimal) -> bool:
+    """Whether a whole-sale discount is shown after the taxes, as ERPNext prints an invoice.
+
+    On Grand Total the discount comes off the taxed total: the taxes are shown before it
+    (``tax_amount``), then the discount. On Net Total it comes first and the taxes shown are
+    those on the discounted net (``tax_amount_after_discount_amount``). Either way the figures
+    shown add up to the grand total (docs/totals.md, "On the receipt").
+    """
+    return bool(discount_amount) and apply_discount_on == DiscountOn.GRAND_TOTAL
+
+
 @dataclass(frozen=True)
 class TaxResult:
     charge_type: ChargeType

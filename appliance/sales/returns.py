@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from appliance.sales.cart import Cart, CartError, CartLine, recompute
+from appliance.sales.cart import Cart, CartError, CartLine, check_whole, recompute
 from appliance.sales.model import ZERO, ChargeType
 
 
@@ -39,6 +39,7 @@ def make_return(
                 f"{source.item_name}: at most {left.normalize()} can be returned "
                 f"(sold {source.qty.normalize()}, returned {returned.normalize()})"
             )
+        check_whole(source, qty)  # half a bag of coffee cannot come back either
         lines.append(
             replace(source, line_id=len(lines) + 1, qty=-qty, return_of=f"{original_id}:{line_id}")
         )

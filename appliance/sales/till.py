@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from appliance.sales import cart as carts
-from appliance.sales.barcode import LineRequest, ScanConfig, lookup_scan
+from appliance.sales.barcode import LineRequest, ScanConfig, label_weights, lookup_scan
 from appliance.sales.cart import Cart, CartError, CartLine
 from appliance.sales.catalog import Catalog, CatalogItem, CustomerInfo
 from appliance.sales.model import DiscountOn, TaxLine, TotalsSettings
@@ -23,6 +23,8 @@ from appliance.sales.tax_rules import (
     resolve_tax_category,
     tax_context,
 )
+
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -189,9 +191,13 @@ class Till:
             pricing_rules=priced.pricing_rules,
             barcode=barcode,
             is_weighed=item.is_weighed,
+            whole_uom=item.must_be_whole(uom),
+            whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
         )
 
     def add_request(self, cart: Cart, request: LineRequest) -> Cart:
+        if request.rate is not None and self.profile.scan.is_weight_uom(request.uom):
+            return self._add_price_label(cart, request, request.rate)
         line = self._priced(
             cart,
             request.item,
@@ -204,6 +210,34 @@ class Till:
             # A price-embedded label fixes this line's price, like a manual price.
             line = replace(line, rate_override=request.rate)
         return self._after_qty_change(carts.add_line(cart, line), line.item_code)
+
+    def _add_price_label(self, cart: Cart, request: LineRequest, price: Decimal) -> Cart:
+        """A scale's price label on an item sold by weight: the weight at the till's price per
+        kg that costs exactly the label (``barcode.label_weights``), so stock moves by the
+        weight and the receipt says "0.412 Kg x 12.10 = 4.99"."""
+        priced = self._priced(
+            cart,
+            request.item,
+            request.uom,
+            request.conversion_factor,
+            ONE,
+            barcode=request.scan.code,
+        )
+        # The label fixes the price: no promotion takes anything off what the customer saw.
+        base = replace(priced, discount_percentage=Decimal(0), is_weighed=True)
+        refused: CartError | None = None
+        for weight, rate in label_weights(price, priced.base_rate):
+            try:
+                added = carts.add_line(cart, replace(base, qty=weight, rate_override=rate))
+            except CartError as exc:  # e.g. a weight that is not a whole number of pieces
+                refused = refused or exc
+                continue
+            if added.totals is not None and added.totals.items[-1].amount == price:
+                return added
+        raise refused or CartError(
+            f"{request.item.item_name}: the label's price {price} cannot be sold by weight; "
+            "key the item and its weight"
+        )
 
     def scan(self, cart: Cart, code: str) -> Cart:
         """A scanned code becomes a line, or a CartError the cashier can act on."""

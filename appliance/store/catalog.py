@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -99,6 +100,7 @@ def _t(name: str) -> Table:
 ITEMS = _t("items")
 BARCODES = _t("item_barcodes")
 UOMS = _t("uom_conversion_details")
+UNITS = _t("units_of_measure")
 ITEM_TAXES = _t("item_taxes")
 PRICES = _t("item_prices")
 CUSTOMERS = _t("customers")
@@ -165,6 +167,19 @@ _ITEM_COLUMNS = (
     .scalar_subquery()
     .label("uoms"),
     _tax_rows_json(ITEM_TAXES, ITEMS.c.name).label("taxes"),
+    # Which of the item's units ERPNext counts in whole numbers (UOM.must_be_whole_number).
+    select(func.json_group_array(UNITS.c.name))
+    .where(
+        UNITS.c.must_be_whole_number.is_(True),
+        or_(
+            UNITS.c.name == ITEMS.c.stock_uom,
+            UNITS.c.name.in_(
+                select(UOMS.c.uom).where(UOMS.c.parent == ITEMS.c.name).correlate(ITEMS)
+            ),
+        ),
+    )
+    .scalar_subquery()
+    .label("whole_uoms"),
 )
 
 
@@ -185,6 +200,7 @@ def _item(row: Any) -> CatalogItem:
         max_discount=row.max_discount or ZERO,
         uoms={uom: Decimal(factor) for _idx, uom, factor in uoms},
         taxes=_tax_rows(row.taxes),
+        whole_uoms=frozenset(json.loads(row.whole_uoms or "[]")),
     )
 
 

@@ -463,6 +463,12 @@ SPECS: dict[str, MasterSpec] = {
                 ),
             ),
         ),
+        # Before Item: a unit's "must be whole number" is there when its items arrive.
+        MasterSpec(
+            "UOM",
+            "units_of_measure",
+            (_b("must_be_whole_number"), _b("enabled", default=True), _s("modified")),
+        ),
         MasterSpec(
             "Item",
             "items",

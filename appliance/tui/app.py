@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import WorkerFailed
 
+from appliance.counter.clock import store_time
 from appliance.drivers.peripherals import DrawerOpening, PrintNotice
 from appliance.provision_status import refusal
 from appliance.tui import heap
@@ -381,7 +382,9 @@ class PosApp(LockedDownApp):
             shift_open=status.shift_open,
             online=status.link == "up",
             sync_problem=status.problem,
-            last_sync=f"sync {status.last_sync:%H:%M}" if status.last_sync else "",
+            last_sync=f"sync {store_time(status.last_sync, self.ctx.facts.time_zone)}"
+            if status.last_sync
+            else "",
             unsynced=status.unsynced,
             quarantined=status.quarantined,
             devices=tuple(self.ctx.devices.states()),

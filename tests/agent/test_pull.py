@@ -11,7 +11,7 @@ from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller
 from appliance.fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.models import Item, ItemBarcode, ItemPrice
+from appliance.store.models import Item, ItemBarcode, ItemPrice, Uom
 from tests.agent.conftest import SMALL
 
 
@@ -53,3 +53,21 @@ def test_full_then_incremental(client: ERPNextClient, db_path: Path, erp: FakeER
         ).all()
         assert list(codes) == ["2999999999999"]
     assert puller.pull().total == 0
+
+
+def test_units_come_with_their_whole_number_flag(
+    client: ERPNextClient, db_path: Path, erp: FakeERPNext
+) -> None:
+    puller = _puller(client, db_path)
+    puller.pull()
+    factory = make_session_factory(create_db_engine(db_path), read_only=True)
+    with factory() as session:
+        rows = session.execute(select(Uom.name, Uom.must_be_whole_number))
+        whole = {name: flag for name, flag in rows}
+    assert whole["Nos"] is True and whole["Box"] is True and whole["Kg"] is False
+    # A back office that makes kilograms whole (or a piece fractional) is followed.
+    erp.site.touch("UOM", "Nos", must_be_whole_number=0)
+    assert puller.pull().applied == {"UOM": 1}
+    with factory() as session:
+        nos = session.get(Uom, "Nos")
+        assert nos is not None and nos.must_be_whole_number is False

@@ -153,7 +153,7 @@ def test_fuel_carries_the_per_litre_carbon_levy(checkout: Checkout) -> None:
 
 
 def test_an_unknown_barcode_says_what_to_do(checkout: Checkout) -> None:
-    with pytest.raises(CartError, match="search for the item by name"):
+    with pytest.raises(CartError, match="Unknown barcode 4006381333931: search by name"):
         checkout.read(lambda till: till.scan(checkout.new_cart(), "4006381333931"))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from appliance.counter import auth, pin_limits
 from appliance.counter.auth import AuthResult, Outcome
 from appliance.counter.cashier import ApprovalRequest
+from appliance.counter.clock import on_the_minute
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.journal import verify
 from appliance.store.models import JournalEntry
@@ -108,7 +109,10 @@ def test_wrong_approval_pins_block_the_asking_cashier_not_the_supervisor(
     ]
     assert [r.outcome for r in results[:-1]] == [Outcome.WRONG_PIN] * (len(results) - 1)
     blocked = results[-1]
-    ends = T0 + timedelta(seconds=len(results) - 1, minutes=pin_limits.APPROVAL_BLOCK_MINUTES)
+    # The block ends on the whole minute it is said to end on.
+    ends = on_the_minute(
+        T0 + timedelta(seconds=len(results) - 1, minutes=pin_limits.APPROVAL_BLOCK_MINUTES)
+    )
     assert blocked.outcome is Outcome.BLOCKED and blocked.locked_until == ends
     assert f"until {_store_time(ends)}" in blocked.message
 

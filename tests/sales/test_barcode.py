@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appliance.sales.barcode import (
+    MESSAGE_WIDTH,
     EmbeddedKind,
     EmbeddedLayout,
     LineRequest,
@@ -252,11 +253,27 @@ def test_weighed_item_scanned_by_its_own_gtin_asks_to_weigh_it() -> None:
 def test_unknown_barcode_mentions_the_last_sync() -> None:
     error = _error("5901234123457", datetime(2025, 11, 20, 14, 5))
     assert error.problem is ScanProblem.UNKNOWN
-    assert error.message.startswith(
-        "Unknown barcode 5901234123457 — not in this till's catalog (last catalog sync "
-        "2025-11-20 14:05)"
-    )
-    assert "never been synced" in _error("5901234123457").message
+    assert error.message == "Unknown 5901234123457 (catalog 11-20 14:05): search by name"
+    assert _error("5901234123457").message == "Unknown barcode 5901234123457: search by name"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "5901234123457",
+        "X" * 60,
+        WEIGHT_21.encode("99999", Decimal("1.234")),
+        PRICE_22.encode("9999", Decimal("12.34")),
+    ],
+)
+@pytest.mark.parametrize("synced", [None, datetime(2025, 11, 20, 14, 5)])
+def test_an_unknown_code_is_said_whole_on_the_counters_message_line(
+    code: str, synced: datetime | None
+) -> None:
+    error = _error(code, synced)
+    assert error.problem is ScanProblem.UNKNOWN
+    assert len(error.message) <= MESSAGE_WIDTH, error.message
+    assert error.message.endswith("by name")
 
 
 def test_unknown_embedded_item() -> None:

@@ -108,6 +108,7 @@ def memory_catalog(docs: list[dict[str, Any]]) -> MemoryCatalog:
     kind: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
         kind.setdefault(doc["doctype"], []).append(doc)
+    whole = {u["name"] for u in kind.get("UOM", []) if u["must_be_whole_number"]}
     return MemoryCatalog(
         items=[
             CatalogItem(
@@ -124,6 +125,7 @@ def memory_catalog(docs: list[dict[str, Any]]) -> MemoryCatalog:
                 max_discount=_dec(d["max_discount"]),
                 uoms={u["uom"]: _dec(u["conversion_factor"]) for u in d["uoms"]},
                 taxes=_tax_rows(d["taxes"]),
+                whole_uoms=frozenset({d["stock_uom"], *(u["uom"] for u in d["uoms"])} & whole),
             )
             for d in kind["Item"]
         ],

@@ -149,10 +149,14 @@ async def start_selling(
 ) -> None:
     """Sign in as the cashier on that row of the list (Ana, Bo the supervisor, Cy) with their
     PIN; open the shift if asked (every float empty)."""
+    from textual.widgets import OptionList
+
     from appliance.tui.screens.sell import SellScreen
     from appliance.tui.screens.shift import OpenShiftScreen
 
-    await pilot.press(*["down"] * row, "enter", *pin, "enter")
+    # After a sign-out nobody is highlighted: the first Down reaches the first row.
+    unmarked = app.screen.query_one("#cashiers", OptionList).highlighted is None
+    await pilot.press(*["down"] * (row + unmarked), "enter", *pin, "enter")
     await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen | SellScreen))
     while isinstance(app.screen, OpenShiftScreen):
         await pilot.press("enter")

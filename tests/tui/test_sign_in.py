@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import select
-from textual.widgets import Static
+from textual.widgets import Input, OptionList, Static
 
 from appliance.config import load_config
 from appliance.counter.door import Counter
@@ -129,3 +129,77 @@ def test_a_new_terminal_says_what_it_needs(tmp_path: Path) -> None:
     assert not state.ready
     text = " ".join(state.needs)
     assert "No database" in text and "appliance sync --once" in text and "appliance demo" in text
+
+
+def _rows(app) -> list[str]:  # type: ignore[no-untyped-def]
+    cashiers = app.screen.query_one("#cashiers", OptionList)
+    return [str(cashiers.get_option_at_index(i).prompt) for i in range(cashiers.option_count)]
+
+
+def _said(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#sign-in-message", Static).render())
+
+
+@run_async
+async def test_whose_pin_is_typed_is_said_and_marked_without_colour(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    async with counter() as (app, pilot):
+        # The highlighted name carries a marker an 8-colour console shows; the others do not.
+        assert [r[0] for r in _rows(app)] == [">", " ", " "]
+        await pilot.press("down")
+        assert [r[0] for r in _rows(app)] == [" ", ">", " "]
+        pin = app.screen.query_one("#pin", Input)
+        assert pin.disabled  # no name chosen: no PIN can be typed for anyone
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.focused is pin)
+        assert "PIN for Bo (supervisor)" in _said(app) and pin.placeholder.startswith("PIN for Bo")
+        await human(pilot, "0000", gap=0.01)
+        await pilot.press("enter")
+        await until(pilot, functools.partial(failures_are, backend, 1))
+        assert "Wrong PIN" in _said(app) and "PIN for Bo" in _said(app)
+        # Up goes back to the names; another name unchooses Bo: his PIN box closes.
+        await pilot.press("up")
+        await until(pilot, lambda: isinstance(app.screen.focused, OptionList))
+        assert not pin.disabled  # still Bo's until another name is highlighted
+        await pilot.press("up")
+        assert pin.disabled and "PIN for" not in _said(app)
+    assert [e.actor for e in journal(backend, "sign_in_failed")] == ["bo@example.com"]
+
+
+@run_async
+async def test_a_pin_typed_before_choosing_a_name_costs_nobody_a_try(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    async with counter() as (app, pilot):
+        await human(pilot, "9999", gap=0.01)  # Bo types at once: Ana is only highlighted
+        await pilot.press("enter")  # ...this Enter chooses Ana, it checks no PIN
+        await pilot.pause(0.2)
+        assert "PIN for Ana" in _said(app)
+        assert not journal(backend, "sign_in_failed") and not journal(backend, "sign_in")
+
+
+@run_async
+async def test_after_sign_out_nobody_is_selected_or_welcomed(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    from .test_day import menu
+
+    async with counter() as (app, pilot):
+        await pilot.press("down", "enter", *"9999", "enter")  # Bo
+        await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen | SellScreen))
+        while isinstance(app.screen, OpenShiftScreen):
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        await menu(app, pilot, "Sign out")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        screen = app.screen
+        assert screen.query_one("#cashiers", OptionList).highlighted is None
+        assert all(row.startswith(" ") for row in _rows(app))
+        assert "Welcome" not in _said(app) and "Bo" not in _said(app)
+        assert screen.query_one("#pin", Input).disabled
+        await human(pilot, "1234", gap=0.01)
+        await pilot.press("enter")  # nobody chosen: nothing is checked
+        await pilot.pause(0.2)
+        assert not journal(backend, "sign_in_failed")

@@ -6,6 +6,7 @@ exact cash and finds the sale in the database.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -140,3 +141,70 @@ def test_a_terminal_without_config_stays_on_the_not_ready_screen(tmp_path: Path)
         time.sleep(6)  # past the next check: still up, still saying it
         screen = session.screen()
         assert "EXITED" not in screen and "This till cannot sell yet" in screen
+
+
+def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Issue 17 (3, 4, 8, 9) on TERM=linux 80x25: the marked name and whose PIN, an unknown code
+    said whole, half a piece refused, a price label sold as its weight, no one kept after
+    sign-out."""
+    screen = tmux.wait_for("sign in", timeout=60)
+    rows = [line for line in screen.splitlines() if "(cashier)" in line or "(supervisor)" in line]
+    assert any("> Ana" in r for r in rows) and not any("> Bo" in r for r in rows), screen
+    tmux.keys("Enter")
+    tmux.wait_for("PIN for Ana (cashier)")
+    tmux.keys("1234", "Enter")
+    tmux.wait_for("OPEN SHIFT")
+    for _ in range(6):
+        tmux.keys("Enter")
+        time.sleep(0.3)
+        if "Scan, or type" in tmux.screen():
+            break
+    tmux.wait_for("Scan, or type")
+
+    tmux.keys("5901234123457", "Enter")
+    screen = tmux.wait_for("Unknown barcode 5901234123457")
+    (said,) = [line for line in screen.splitlines() if "Unknown barcode" in line]
+    assert said.rstrip(" │▎").endswith("search by name"), said  # whole, not cut at 80
+
+    db = tmp_path / "demo" / "pos.db"
+    tmux.keys(shelf_barcode(db), "Enter")
+    tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    tmux.keys("F2")
+    tmux.wait_for("New quantity")
+    for key in ("End", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "1.5"):
+        tmux.keys(key)
+    tmux.wait_for(lambda s: "1.5" in s.split("New quantity", 1)[1])
+    tmux.keys("Enter")
+    tmux.wait_for("is sold in whole Nos: 1.5 is not a whole number")
+
+    tmux.keys("2204011002505", "Enter")  # a scale's price label: PLU 4011 for 2.50
+    # The line: a weight below a kilogram, the price per kg, and the label's 2.50.
+    tmux.wait_for(lambda s: re.search(r" 0\.\d{3} +\d+\.\d{2} +2\.50 ", s) is not None)
+    tmux.keys("F10")
+    tmux.wait_for("Amount due")
+    tmux.keys("F7")
+    tmux.wait_for("next customer")
+    tmux.keys("Enter")
+    tmux.wait_for("Scan, or type")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        lines = conn.execute("SELECT qty, uom, rate, amount FROM pos_invoice_items").fetchall()
+    piece, label = lines
+    assert piece[0] in ("1", "1.000", 1)  # the refused 1.5 changed nothing
+    qty, uom, _rate, amount = label
+    assert uom == "Kg" and float(qty) < 1 and str(amount) in ("2.5", "2.50"), label
+    receipt = tmp_path / "demo" / "receipts" / "DEMO1-000001.txt"
+    deadline = time.monotonic() + 20
+    while not receipt.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any(
+        "Kg x" in line and line.rstrip().endswith("2.50")
+        for line in receipt.read_text().splitlines()
+    )
+
+    tmux.keys("F12")
+    tmux.wait_for("Sign out")
+    tmux.keys(*["Down"] * 6, "Enter")
+    screen = tmux.wait_for("sign in")
+    assert "Welcome" not in screen and "> " not in screen.split("sign in", 1)[1], screen

@@ -74,8 +74,9 @@ class ReceiptLayout:
                 ops.append(self._pair(f"{label} x {money(line.rate)}", money(line.amount)))
         ops.append(self._rule())
         ops.append(self._pair("Subtotal", money(r.total)))
-        if r.discount_amount:
-            ops.append(self._pair("Discount", money(-r.discount_amount)))
+        discount = [self._pair("Discount", money(-r.discount_amount))] if r.discount_amount else []
+        if not r.discount_after_taxes:
+            ops += discount
         for tax in r.taxes:
             if not tax.amount:
                 continue  # a row that charged nothing (a zero-rated levy) is noise on paper
@@ -88,6 +89,8 @@ class ReceiptLayout:
             if tax.included_in_print_rate:
                 name += " (incl.)"
             ops.append(self._pair(name, money(tax.amount)))
+        if r.discount_after_taxes:
+            ops += discount
         ops.append(self._pair("Total", money(r.grand_total), bold=True))
         if r.rounding_adjustment:
             ops.append(self._pair("Rounding", money(r.rounding_adjustment)))

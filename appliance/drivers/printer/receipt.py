@@ -43,7 +43,9 @@ class ReceiptLine:
 class ReceiptTax:
     description: str  # ERPNext's tax row description, e.g. "GST"
     rate: Decimal
-    amount: Decimal  # tax_amount_after_discount_amount
+    # What the receipt shows: tax_amount_after_discount_amount, or tax_amount (before the
+    # discount) when the discount is printed after the taxes (``ReceiptData.discount_after_taxes``).
+    amount: Decimal
     included_in_print_rate: bool = False
     per_unit: bool = False  # "On Item Quantity": a levy per litre/unit, not a percentage
 
@@ -67,6 +69,9 @@ class ReceiptData:
     total: Decimal  # sum of line amounts
     grand_total: Decimal
     discount_amount: Decimal = ZERO  # the invoice-level (additional) discount
+    # A discount on the Grand Total is taken off the taxed total, so it is printed after the
+    # taxes (which are then their amounts before it), as ERPNext's print of the invoice does.
+    discount_after_taxes: bool = False
     rounding_adjustment: Decimal = ZERO
     rounded_total: Decimal | None = None  # None when rounding is disabled
     paid_amount: Decimal = ZERO

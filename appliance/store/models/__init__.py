@@ -23,6 +23,7 @@ from appliance.store.models.items import (
     ItemPrice,
     ItemTax,
     PriceList,
+    Uom,
     UomConversionDetail,
 )
 from appliance.store.models.journal import JournalEntry
@@ -122,6 +123,7 @@ __all__ = [
     "TaxRule",
     "Territory",
     "TotalsSettingsRow",
+    "Uom",
     "UomConversionDetail",
     "UtcDateTime",
 ]

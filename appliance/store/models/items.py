@@ -78,6 +78,18 @@ class UomConversionDetail(Base):
     item: Mapped[Item] = relationship(back_populates="uoms")
 
 
+class Uom(Base):
+    """A Unit of Measure. ``must_be_whole_number``: ERPNext refuses a fraction of it on a sale
+    (``validate_uom_is_integer``), so the till refuses it at the counter first."""
+
+    __tablename__ = "units_of_measure"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    must_be_whole_number: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    modified: Mapped[str | None] = mapped_column(String)
+
+
 class ItemTax(Base):
     """An Item's ``taxes`` row: which Item Tax Template applies, by category, date and net rate."""
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 
-from appliance.counter.carts import Cart, CartError
+from appliance.counter.carts import Cart, CartError, check_whole
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.returns import preview_return
@@ -156,6 +156,11 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
             return
         if value < 0 or value > left:
             self.say(f"At most {qty(left)} can come back", error=True)
+            return
+        try:
+            check_whole(line, value)  # half a bag of coffee cannot come back
+        except CartError as exc:
+            self.say(str(exc), error=True)
             return
         self.back[line_id] = value
         self.unsaved = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from appliance.counter import carts
 from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
+from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
@@ -456,7 +457,7 @@ class SellScreen(CounterScreen[None]):
                 return
             backend = self.ctx.backend
             fresh = await backend.run(Counter.new_cart)
-            now = datetime.now()
+            now = store_local(datetime.now(UTC), self.ctx.facts.time_zone)  # as on receipts
             label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
             counter = carts.hold(self.counter, label, now.isoformat(), fresh)
             try:  # in the store first: only a cart on disk leaves the screen

@@ -6,7 +6,7 @@ from rich.table import Table
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from appliance.counter.carts import Cart
+from appliance.counter.carts import Cart, discount_after_taxes
 from appliance.tui.format import money
 
 
@@ -26,12 +26,18 @@ class TotalsPanel(Static):
             grid.add_row("[b]DUE[/b]", "[b]0.00[/b]")
             return grid
         grid.add_row("Items", f"{t.total_qty.normalize():f}")
-        grid.add_row("Net", money(t.net_total))
+        # With a whole-sale discount the rows add up as the receipt's do (ERPNext's print):
+        # the subtotal, then the discount before or after the taxes, never counted twice.
+        after = discount_after_taxes(cart.apply_discount_on, t.discount_amount)
+        discount = [("Discount", f"-{money(t.discount_amount)}")] if t.discount_amount else []
+        grid.add_row(*(("Subtotal", money(t.total)) if discount else ("Net", money(t.net_total))))
+        rows = [] if after else list(discount)
         for tax in t.taxes:
             label = (tax.description or tax.account_head).split(" - ")[0][:12]
-            grid.add_row(f" {label}", money(tax.tax_amount_after_discount_amount))
-        if t.discount_amount:
-            grid.add_row("Discount", f"-{money(t.discount_amount)}")
+            amount = tax.tax_amount if after else tax.tax_amount_after_discount_amount
+            rows.append((f" {label}", money(amount)))
+        for row in rows + (discount if after else []):
+            grid.add_row(*row)
         grid.add_row("Total", money(t.grand_total))
         if t.rounding_adjustment:
             grid.add_row("Rounding", money(t.rounding_adjustment))

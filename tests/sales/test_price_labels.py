@@ -1,0 +1,108 @@
+"""A scale's price label: the line carries the weight the price stands for, and costs the label."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from appliance.sales.barcode import EmbeddedLayout, ScanConfig
+from appliance.sales.cart import CartError
+from appliance.sales.catalog import Barcode, CatalogItem, ItemPrice, MemoryCatalog
+from appliance.sales.model import TotalsSettings
+from appliance.sales.till import Till, TillProfile
+
+PRICE = EmbeddedLayout.from_pattern("22IIIIIPPPPPC")
+
+
+def _till(rate: D, stock_uom: str = "Kg", uoms: dict[str, D] | None = None) -> Till:
+    catalog = MemoryCatalog(
+        items=[CatalogItem("STEAK", "Striploin", "Meat", stock_uom, uoms=uoms or {})],
+        barcodes=[Barcode("42", "STEAK")],
+        prices=[ItemPrice("STEAK", "Std", stock_uom, rate)],
+    )
+    profile = TillProfile(
+        name="Main POS",
+        company="PPC",
+        currency="CAD",
+        price_list="Std",
+        warehouse="Stores",
+        walk_in_customer="",
+        settings=TotalsSettings(),
+        scan=ScanConfig(layouts=(PRICE,)),
+    )
+    return Till(catalog, profile, date(2026, 12, 7))
+
+
+def test_a_price_label_is_the_weight_at_the_price_per_kg() -> None:
+    till = _till(D("12.10"))
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", D("4.99")))
+    line = cart.lines[0]
+    assert (line.qty, line.uom, line.base_rate) == (D("0.412"), "Kg", D("12.10"))
+    assert cart.totals is not None
+    assert cart.totals.items[0].amount == D("4.99") and cart.totals.grand_total == D("4.99")
+
+
+def test_an_item_sold_per_piece_keeps_one_piece_at_the_label_price() -> None:
+    till = _till(D("3.50"), stock_uom="Nos")
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", D("4.99")))
+    line = cart.lines[0]
+    assert (line.qty, line.uom, line.base_rate) == (D(1), "Nos", D("4.99"))
+
+
+def test_an_item_with_a_kg_unit_beside_its_pieces_is_sold_by_weight() -> None:
+    till = _till(D("2.00"), stock_uom="Nos", uoms={"Kg": D(4)})  # 4 pieces to the kg
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", D("6.00")))
+    line = cart.lines[0]
+    assert (line.uom, line.conversion_factor) == ("Kg", D(4))
+    assert line.qty * line.base_rate == D("6.00")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    price=st.integers(min_value=1, max_value=99_999).map(lambda c: D(c).scaleb(-2)),
+    rate=st.integers(min_value=1, max_value=20_000).map(lambda c: D(c).scaleb(-2)),
+)
+def test_the_line_always_costs_exactly_the_label(price: D, rate: D) -> None:
+    assume(price / rate <= 30)  # what a counter scale weighs
+    till = _till(rate)
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", price))
+    assert cart.totals is not None
+    assert cart.totals.items[0].amount == price, cart.lines[0]
+    assert cart.lines[0].qty > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    grams=st.integers(min_value=1, max_value=30_000),
+    rate=st.integers(min_value=1, max_value=20_000).map(lambda c: D(c).scaleb(-2)),
+)
+def test_a_label_the_scale_printed_keeps_the_shelf_price(grams: int, rate: D) -> None:
+    # What a scale set to the till's own price per kg prints: some whole gram gives it back.
+    price = (D(grams).scaleb(-3) * rate).quantize(D("0.01"), ROUND_HALF_UP)
+    assume(D(0) < price < 1000)  # what the label's five price digits hold
+    till = _till(rate)
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", price))
+    assert cart.lines[0].base_rate == rate
+    assert cart.totals is not None and cart.totals.items[0].amount == price
+
+
+def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+    catalog = MemoryCatalog(
+        items=[
+            CatalogItem(
+                "BUN", "Bun", "Bakery", "Nos", uoms={"Kg": D(4)}, whole_uoms=frozenset({"Nos"})
+            )
+        ],
+        barcodes=[Barcode("42", "BUN")],
+        prices=[ItemPrice("BUN", "Std", "Nos", D("0.50"))],  # 2.00 per kg
+    )
+    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    cart = till.scan(till.new_cart(), PRICE.encode("00042", D("1.50")))  # 0.75 kg: 3 buns
+    assert (cart.lines[0].qty, cart.lines[0].uom) == (D("0.75"), "Kg")
+    with pytest.raises(CartError, match="which is counted in whole numbers"):
+        till.scan(till.new_cart(), PRICE.encode("00042", D("1.37")))
