@@ -334,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail after N failed sync cycles in a row (default 3; 0: never fail on these)",
     )
     p.add_argument(
+        "--max-link-down",
+        type=float,
+        default=900.0,
+        metavar="S",
+        help="fail when ERPNext was unreachable (or never reached) this long (900; 0: never)",
+    )
+    p.add_argument(
         "--min-free-mb", type=int, default=500, metavar="N", help="free space under the data dir"
     )
     p.add_argument(

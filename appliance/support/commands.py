@@ -45,6 +45,7 @@ def health(args: argparse.Namespace) -> int:
         max_sync_age=args.max_sync_age,
         max_failed_cycles=args.max_failed_cycles,
         min_free_mb=args.min_free_mb,
+        max_link_down=args.max_link_down,
         units_from=_path(args.units_from),
     )
     try:
