@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appliance import paths
 from appliance.agent import anchors, server_mode, state
 from appliance.agent.client import ERPNextClient, ERPNextError
+from appliance.agent.fleet import reporter_for
 from appliance.agent.problems import problem_of
 from appliance.agent.service import (
     AgentService,
@@ -77,6 +78,7 @@ def _prepare(args: argparse.Namespace) -> tuple[ERPNextConfig, Path]:
 
 
 def _syncer(args: argparse.Namespace, erpnext: ERPNextConfig, db: Path) -> Syncer:
+    cfg = _config(args)
     return Syncer(
         erpnext,
         db,
@@ -84,6 +86,7 @@ def _syncer(args: argparse.Namespace, erpnext: ERPNextConfig, db: Path) -> Synce
         stop_retry=args.stop_retry,
         batch_size=args.batch_size,
         page_size=args.page_size,
+        fleet=reporter_for(cfg.terminal.id, cfg.source),
     )
 
 
