@@ -268,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("provision", _provision, "Provision this till from a provision.toml (root)")
     p.add_argument("--from", dest="file", metavar="FILE", help="the provision.toml to apply")
     p.add_argument("--check", action="store_true", help="only validate FILE; write nothing")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="with --check: ask ERPNext (the file's URL and key) for the key and POS Profile",
+    )
     p.add_argument("--scrub", action="store_true", help="remove the secrets from FILE once applied")
     p.add_argument("--source", default="", help="where FILE came from (for the log)")
     p.add_argument("--status-only", action="store_true", help="only record --reason for the till")
