@@ -43,7 +43,7 @@ from appliance.agent.schema import (
     SUPPORT_REQUEST,
     TERMINAL_DOCTYPE,
 )
-from appliance.store.models import TotalsSettingsRow
+from appliance.agent.server_mode import store_time_zone
 from appliance.support.commands import default_bundle_name, support_dir
 from appliance.support.health import HealthOptions, run_health
 from appliance.support.redact import redact_personal
@@ -210,12 +210,7 @@ def reporter_for(terminal_id: str, config: Path | None) -> FleetReporter | None:
 
 # -- values as Frappe stores them --------------------------------------------------------------
 def _site_zone(read: sessionmaker[Session]) -> ZoneInfo | None:
-    with read() as session:
-        try:
-            row = session.get(TotalsSettingsRow, 1)
-            name = (row.time_zone if row else None) or ""
-        finally:
-            session.rollback()
+    name = store_time_zone(read)
     try:
         return ZoneInfo(name) if name else None
     except (ZoneInfoNotFoundError, ValueError):

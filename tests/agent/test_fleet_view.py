@@ -62,12 +62,17 @@ def puts(erp: FakeERPNext) -> int:
     return sum(1 for e in erp.log if e.method == "PUT" and e.path == path)
 
 
+def _till_sold(checkout: Checkout, db_path: Path, erp: FakeERPNext, mp: pytest.MonkeyPatch) -> None:
+    """The till's config points at ``erp``; a shift is open with one sale in it."""
+    mp.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sell(checkout, 10)
+
+
 def test_each_sync_reports_the_till_into_its_record_only_when_something_changed(
     checkout: Checkout, db_path: Path, site: FakeERPNext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, site)))
-    checkout.open_shift(CASHIER, {"Cash": D(0)})
-    sell(checkout, 10)
+    _till_sold(checkout, db_path, site, monkeypatch)
     poison = sell(checkout, 11).offline_id
     site.reject(poison, "Row #1: Rate cannot be zero for this item (call ana@example.com)")
 
@@ -100,9 +105,7 @@ def test_each_sync_reports_the_till_into_its_record_only_when_something_changed(
 def test_support_bundle_requested_in_erpnext_is_attached_and_the_request_cleared(
     checkout: Checkout, db_path: Path, site: FakeERPNext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, site)))
-    checkout.open_shift(CASHIER, {"Cash": D(0)})
-    sell(checkout, 10)
+    _till_sold(checkout, db_path, site, monkeypatch)
     assert main(["sync", "--once"]) == 0
     assert record(site)[SUPPORT_FILE] in (None, "")
 
@@ -144,9 +147,7 @@ def test_a_site_without_the_write_grant_refuses_the_report_until_setup_runs(
         erp.site.load(
             [{"doctype": TERMINAL_DOCTYPE, "name": TILL, "terminal_id": TILL, "enabled": 1}]
         )
-        monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
-        checkout.open_shift(CASHIER, {"Cash": D(0)})
-        sell(checkout, 10)
+        _till_sold(checkout, db_path, erp, monkeypatch)
         assert main(["sync", "--once"]) == 0  # the sale went through
         assert len(erp.posts("POS Invoice")) == 1
         assert record(erp).get(F.last_seen) is None
