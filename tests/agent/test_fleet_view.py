@@ -5,6 +5,7 @@ by `appliance erpnext setup` (ERPNext 15 in POS Invoice mode, 16 in both modes).
 from __future__ import annotations
 
 import io
+import sqlite3
 import tarfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 
 from appliance import __version__
 from appliance.agent.client import ERPNextClient
+from appliance.agent.fleet import FleetReporter
 from appliance.agent.schema import (
     REPORT_FIELDS,
     SUPPORT_AT,
@@ -22,8 +24,10 @@ from appliance.agent.schema import (
     SUPPORT_REQUEST,
     TERMINAL_DOCTYPE,
 )
+from appliance.agent.service import Syncer
 from appliance.agent.setup import Status, run_setup
 from appliance.cli import main
+from appliance.config import load_config
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
@@ -187,10 +191,6 @@ def test_a_record_missing_the_fleet_fields_is_said_once_and_not_rewritten_every_
         doctype["fields"] = [f for f in doctype["fields"] if f["fieldname"] != F.last_seen]
         erp.site.load([{"doctype": TERMINAL_DOCTYPE, "name": TILL, "terminal_id": TILL}])
         monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
-        from appliance.agent.fleet import FleetReporter
-        from appliance.agent.service import Syncer
-        from appliance.config import load_config
-
         cfg = load_config()
         assert cfg.erpnext is not None
         syncer = Syncer(cfg.erpnext, db_path, fleet=FleetReporter(TILL, cfg.source))
@@ -206,3 +206,17 @@ def test_a_record_missing_the_fleet_fields_is_said_once_and_not_rewritten_every_
         assert "run `appliance erpnext setup`" in first.problem
         assert second is not None and second.sent == {}
         assert puts(erp) == 1
+
+
+def test_the_slow_store_check_runs_hourly_and_its_verdict_is_reported_in_between(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """`appliance db check` reads the whole store (2 s for 5,000 sales on the test machine):
+    the fleet view runs it once an hour and reports that verdict until the next run."""
+    reporter = FleetReporter(TILL, None, db_check_every=3600)
+    assert "database" not in str(reporter.report(None)[F.problems])
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM alembic_version")
+    assert "database" not in str(reporter.report(None)[F.problems])  # not due yet
+    restarted = FleetReporter(TILL, None)  # (or an hour later)
+    assert "database: " in str(restarted.report(None)[F.problems])
