@@ -3,9 +3,9 @@
 Each check answers ok/not ok with a one-line status; the verdict is ok when every check is.
 What cannot be known here (unit states off systemd) is reported as such and does not fail the
 verdict: a rollout must not roll back for a fact nobody can see. A till that never synced fails
-once its agent has tried for longer than ``max_link_down`` (or never ran a cycle at all); a link
-down past that limit fails too; so does any quarantined document, each named with ERPNext's
-reason (the ``queue`` check).
+once its agent has tried for longer than ``max_link_down`` (an agent that never runs fails the
+``agent`` check); a link down past that limit fails too; so does any quarantined document, each
+named with ERPNext's reason (the ``queue`` check).
 Whether a sale is in progress is reported beside the checks, never as one: a busy till is
 healthy.
 """
@@ -201,8 +201,10 @@ def _minutes(seconds: float) -> str:
 
 def _never_synced(detail: dict[str, Any], down_for: float | None, limit: float) -> Check:
     if detail["link"] == state.Link.UNKNOWN.value:
-        # No cycle recorded: the agent never ran, or cannot write the store.
-        return Check(False, "never synced with ERPNext: no agent cycle yet", detail)
+        # No cycle recorded yet: an agent that does not run fails the `agent` check; one that
+        # just started has its first cycle within seconds. Failing here would roll back a
+        # rollout that ran before the first cycle, for nothing the release did.
+        return Check(True, "never synced yet: no agent cycle recorded", detail)
     if down_for is None or not limit or down_for <= limit:
         why = f" (link {detail['link']}: {detail['last_error']})" if detail["last_error"] else ""
         return Check(True, f"never synced yet{why}", detail)
