@@ -130,6 +130,7 @@ def sync_once(args: argparse.Namespace) -> int:
                     "recovered": recovered,
                     **result.as_dict(),
                     "queue": _queue(syncer),
+                    "fleet": syncer.last_visit.as_dict() if syncer.last_visit else None,
                 }
             finally:
                 syncer.close()

@@ -25,6 +25,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from appliance.agent.schema import (
     TERMINAL_DOCTYPE,
 )
 from appliance.agent.server_mode import store_time_zone
-from appliance.support.commands import default_bundle_name, support_dir
+from appliance.support.commands import default_bundle_name
 from appliance.support.health import HealthOptions, run_health
 from appliance.support.redact import redact_personal
 from appliance.support.vault import vault_state
@@ -59,6 +60,7 @@ DISK_STEP_MB = 100
 DB_CHECK_EVERY = 3600.0
 BUNDLE_TIMEOUT = 300.0  # the child process building a support bundle is killed after this
 TEXT_LIMIT = 1000  # a Small Text cell IT reads in a list, not a log
+DATA_LIMIT = 140  # Frappe's Data column
 DATETIME = "%Y-%m-%d %H:%M:%S"
 F = REPORT_FIELDS
 # Moves with every pull: written with any other change and the heartbeat, never on its own.
@@ -73,6 +75,10 @@ class FleetVisit:
     bundle: str | None = None  # the attached File's url
     problem: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """For ``sync --once``: what was written to the record (field names), the bundle."""
+        return {"reported": sorted(self.sent), "bundle": self.bundle, "problem": self.problem}
+
 
 @dataclass
 class FleetReporter:
@@ -84,6 +90,7 @@ class FleetReporter:
     _said: set[str] = field(default_factory=set)
     _quiet_until: float = 0.0
     _next_db_check: float = 0.0
+    _bundle_after: float = 0.0
     _db_check: Mapping[str, Any] | None = None
 
     def visit(
@@ -127,17 +134,25 @@ class FleetReporter:
             if k not in RIDE_ALONG and not _same(k, record.get(k), v)
         }
         visit = FleetVisit()
-        if _checked(record.get(SUPPORT_REQUEST)):
+        if _checked(record.get(SUPPORT_REQUEST)) and time.monotonic() >= self._bundle_after:
             try:
                 made = self._bundle(client, keep_going)
             except (OSError, subprocess.SubprocessError, RuntimeError, ERPNextError) as exc:
+                # Tried again after the heartbeat, not every minute (a bundle takes a while);
+                # support reads why in the record.
+                self._bundle_after = time.monotonic() + self.heartbeat
                 log.warning("support bundle requested in ERPNext, not attached: %s", exc)
                 visit.problem = f"support bundle: {exc}"
+                changes[SUPPORT_FILE] = _data(f"not made ({_at(now, zone)}): {exc}")
             else:
                 visit.bundle = str(made.get("file_url") or made.get("name"))
                 log.info("support bundle attached to %s as %s", self.terminal_id, visit.bundle)
                 changes.update(
-                    {SUPPORT_REQUEST: 0, SUPPORT_FILE: visit.bundle, SUPPORT_AT: _at(now, zone)}
+                    {
+                        SUPPORT_REQUEST: 0,
+                        SUPPORT_FILE: _data(visit.bundle),
+                        SUPPORT_AT: _at(now, zone),
+                    }
                 )
         seen = _parse(record.get(F.last_seen), zone)
         if not changes and seen is not None and (now - seen).total_seconds() < self.heartbeat:
@@ -176,18 +191,26 @@ class FleetReporter:
             F.release: __version__,
             F.healthy: int(healthy),
             F.problems: _text("\n".join(failing)),
-            F.link: str(sync.get("link") or "unknown"),
+            F.link: _data(str(sync.get("link") or "unknown")),
             F.unsent: int(queue.get("unsent") or 0),
             F.quarantined: int(queue.get("quarantined") or 0),
             F.quarantine_reasons: _text("\n".join(queue.get("reasons") or [])),
             F.last_pull: _at(pulled, zone) if pulled else None,
             F.disk_free_mb: free // DISK_STEP_MB * DISK_STEP_MB if isinstance(free, int) else None,
-            F.vault: vault_state(paths.data_dir()),
+            F.vault: _data(vault_state(paths.data_dir())),
         }
 
     # -- support on request ----------------------------------------------------------------------
     def _bundle(self, client: ERPNextClient, keep_going: Callable[[], bool]) -> dict[str, Any]:
-        out = support_dir() / default_bundle_name(self.config)
+        # A directory of its own (0700; the unit's PrivateTmp): the data directory's support/
+        # may be root's, made by a bundle taken over SSH.
+        with tempfile.TemporaryDirectory(prefix="appliance-support-") as work:
+            return self._bundle_in(Path(work), client, keep_going)
+
+    def _bundle_in(
+        self, work: Path, client: ERPNextClient, keep_going: Callable[[], bool]
+    ) -> dict[str, Any]:
+        out = work / default_bundle_name(self.config)
         command = [sys.executable, "-m", "appliance.cli", "support-bundle", "--out", str(out)]
         if self.config is not None:
             command += ["--config", str(self.config)]
@@ -206,13 +229,9 @@ class FleetReporter:
         if child.returncode != 0:
             why = (child.stderr.read() if child.stderr else "").strip().splitlines()
             raise RuntimeError(f"appliance support-bundle exited {child.returncode}: {why[:1]}")
-        try:
-            return client.upload_file(
-                TERMINAL_DOCTYPE, self.terminal_id, out.name, out.read_bytes()
-            )
-        finally:
-            # ERPNext holds it now (or the next visit makes a fresh one): no copies pile up.
-            out.unlink(missing_ok=True)
+        # Removed with its directory either way: ERPNext holds it now, or the next visit makes
+        # a fresh one.
+        return client.upload_file(TERMINAL_DOCTYPE, self.terminal_id, out.name, out.read_bytes())
 
 
 def reporter_for(terminal_id: str, config: Path | None) -> FleetReporter | None:
@@ -261,6 +280,11 @@ def _text(text: str) -> str:
     # reads.
     text = redact_personal(text)
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
+
+
+def _data(text: str) -> str:
+    """A Data field holds 140 characters (varchar(140)); a longer value is refused by the site."""
+    return text if len(text) <= DATA_LIMIT else text[: DATA_LIMIT - 3] + "..."
 
 
 def _checked(value: Any) -> bool:

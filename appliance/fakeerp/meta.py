@@ -72,6 +72,7 @@ _CUSTOM_FIELD_FLAGS = [
     "length",
 ]
 _INT_TYPES = {"Check", "Int"}
+DATA_LENGTH = 140  # a Data column's varchar length unless the field sets `length`
 _LAYOUT_TYPES = {"Section Break", "Column Break", "Tab Break"}
 # The integration user's roles on a fake site unless a test sets others: what FACTS §5.6 asks
 # for, and System Manager so the agent's own key can set up a bare fake.
@@ -279,6 +280,14 @@ class Meta:
             if fieldtype in _INT_TYPES and value is not None:
                 doc[fieldname] = _int(value)
             label = str(df.get("label") or errors.label(fieldname))
+            limit = _int(df.get("length")) or DATA_LENGTH
+            if fieldtype == "Data" and isinstance(value, str) and len(value) > limit:
+                # varchar(140): Frappe's _validate_length refuses rather than truncating.
+                raise errors.FrappeError(
+                    417,
+                    "CharacterLengthExceededError",
+                    f"{label}: Value too big: {len(value)} characters, at most {limit}",
+                )
             if _int(df.get("reqd")) and value in (None, ""):
                 missing.append(fieldname)
             elif fieldtype == "Select" and value not in (None, ""):

@@ -5,8 +5,10 @@ by `appliance erpnext setup` (ERPNext 15 in POS Invoice mode, 16 in both modes).
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal as D
@@ -107,14 +109,23 @@ def test_each_sync_reports_the_till_into_its_record_only_when_something_changed(
 
 
 def test_support_bundle_requested_in_erpnext_is_attached_and_the_request_cleared(
-    checkout: Checkout, db_path: Path, site: FakeERPNext, monkeypatch: pytest.MonkeyPatch
+    checkout: Checkout,
+    db_path: Path,
+    site: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _till_sold(checkout, db_path, site, monkeypatch)
     assert main(["sync", "--once"]) == 0
     assert record(site)[SUPPORT_FILE] in (None, "")
 
     site.site.touch(TERMINAL_DOCTYPE, TILL, **{SUPPORT_REQUEST: 1})  # support ticks it
+    # Root took a bundle over SSH before: the data directory's support/ is not the agent's.
+    (db_path.parent / "support").mkdir(mode=0o500)
+    capsys.readouterr()
     assert main(["sync", "--once"]) == 0
+    said = json.loads(capsys.readouterr().out)["fleet"]
+    assert said["bundle"].startswith("/private/files/") and SUPPORT_REQUEST in said["reported"]
     got = record(site)
     assert got[SUPPORT_REQUEST] == 0 and got[SUPPORT_AT]
     url = str(got[SUPPORT_FILE])
@@ -128,7 +139,7 @@ def test_support_bundle_requested_in_erpnext_is_attached_and_the_request_cleared
         texts = [tar.extractfile(m).read() for m in tar.getmembers()]  # type: ignore[union-attr]
     assert {"manifest.json", "health.json", "sync-state.json"} <= names
     assert not any(site.api_secret.encode() in t for t in texts)
-    assert not list((db_path.parent / "support").glob("*.tar.gz"))  # no copy left on the till
+    assert not list(db_path.parent.rglob("*.tar.gz"))  # no copy left on the till
 
     # Cleared: the next cycle makes no second bundle.
     assert main(["sync", "--once"]) == 0
@@ -220,3 +231,22 @@ def test_the_slow_store_check_runs_hourly_and_its_verdict_is_reported_in_between
     assert "database" not in str(reporter.report(None)[F.problems])  # not due yet
     restarted = FleetReporter(TILL, None)  # (or an hour later)
     assert "database: " in str(restarted.report(None)[F.problems])
+
+
+def test_a_bundle_that_cannot_be_made_says_why_in_the_record_and_keeps_the_request(
+    checkout: Checkout,
+    db_path: Path,
+    site: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _till_sold(checkout, db_path, site, monkeypatch)
+    site.site.touch(TERMINAL_DOCTYPE, TILL, **{SUPPORT_REQUEST: 1})
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # no room to build it in
+    assert main(["sync", "--once"]) == 0  # the sync itself is not affected
+    got = record(site)
+    assert got[SUPPORT_REQUEST] == 1  # support's request stands
+    assert str(got[SUPPORT_FILE]).startswith("not made (")
+    assert "No such file or directory" in str(got[SUPPORT_FILE])
+    assert len(str(got[SUPPORT_FILE])) <= 140  # a Data field
+    assert site.site.all("File") == []
