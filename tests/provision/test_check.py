@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import struct
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,12 @@ def test_a_real_key_of_each_kind_ssh_keygen_makes_is_accepted(
     ids=["utf8-bom", "utf16", "utf16-be", "utf16-crlf"],
 )
 def test_a_file_saved_with_a_bom_or_as_utf16_is_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], till: Targets, encode: object
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    till: Targets,
+    encode: Callable[[str], bytes],
 ) -> None:
-    content = encode(GOOD)  # type: ignore[operator]
+    content = encode(GOOD)
     code, said = _check(tmp_path, content, capsys)
     assert code == APPLIED, said
     f = tmp_path / "provision.toml"
@@ -117,14 +121,16 @@ def test_hostname_becomes_the_terminal_id(tmp_path: Path, till: Targets) -> None
 
 
 @pytest.fixture
-def erp() -> object:
+def erp() -> Iterator[FakeERPNext]:
     with FakeERPNext(
         all_masters(DemoSize(items=5, customers=2)), api_key="k3y", api_secret="s3cr3t-value"
     ) as fake:
         yield fake
 
 
-def _online(tmp_path: Path, erp: FakeERPNext, capsys: pytest.CaptureFixture[str], **swap: str):  # type: ignore[no-untyped-def]
+def _online(
+    tmp_path: Path, erp: FakeERPNext, capsys: pytest.CaptureFixture[str], **swap: str
+) -> tuple[int, str]:
     text = GOOD.replace("https://erp.example.com", erp.url)
     for old, new in swap.items():
         text = text.replace(old, new)
