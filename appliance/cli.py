@@ -268,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("provision", _provision, "Provision this till from a provision.toml (root)")
     p.add_argument("--from", dest="file", metavar="FILE", help="the provision.toml to apply")
     p.add_argument("--check", action="store_true", help="only validate FILE; write nothing")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="with --check: ask ERPNext (the file's URL and key) for the key and POS Profile",
+    )
     p.add_argument("--scrub", action="store_true", help="remove the secrets from FILE once applied")
     p.add_argument("--source", default="", help="where FILE came from (for the log)")
     p.add_argument("--status-only", action="store_true", help="only record --reason for the till")
@@ -332,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         metavar="N",
         help="fail after N failed sync cycles in a row (default 3; 0: never fail on these)",
+    )
+    p.add_argument(
+        "--max-link-down",
+        type=float,
+        default=900.0,
+        metavar="S",
+        help="fail when ERPNext was unreachable (or never reached) this long (900; 0: never)",
     )
     p.add_argument(
         "--min-free-mb", type=int, default=500, metavar="N", help="free space under the data dir"

@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import contextlib
 import grp
 import json
 import os
 import re
 import socket
-import struct
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,6 +65,7 @@ from appliance.provision_signing import (
 )
 from appliance.provision_status import STATUS, shown
 from appliance.secret_file import unfit_secret
+from appliance.ssh_keys import SSHKeyError, check_blob
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -101,6 +102,11 @@ class Targets:
     @property
     def config(self) -> Path:
         return self.etc / "appliance.toml"
+
+    @property
+    def hostname(self) -> Path:
+        """``/etc/hostname`` beside ``/etc/appliance`` (under a test's root in tests)."""
+        return self.etc.parent / "hostname"
 
     @property
     def secret(self) -> Path:
@@ -155,12 +161,12 @@ def fingerprint(line: str, source: str, where: str) -> str:
         raise _err(source, where, "must be an SSH public key line ('ssh-ed25519 AAAA... comment')")
     try:
         blob = base64.b64decode(parts[1], validate=True)
-        (n,) = struct.unpack(">I", blob[:4])
-        kind = blob[4 : 4 + n].decode("ascii")
-    except (binascii.Error, struct.error, UnicodeDecodeError):
-        raise _err(source, where, "the key's base64 part is damaged") from None
-    if kind != parts[0]:
-        raise _err(source, where, f"the key says {kind!r} inside but {parts[0]!r} in front")
+    except binascii.Error:
+        raise _err(source, where, "the key's base64 part is damaged (cut short?)") from None
+    try:
+        check_blob(parts[0], blob)
+    except SSHKeyError as exc:
+        raise _err(source, where, f"the key {exc}") from None
     return blob_fingerprint(blob)
 
 
@@ -393,6 +399,18 @@ def apply(plan: Plan, targets: Targets, source: str, signing_key: str | None) ->
     }
     _write(targets.record, json.dumps(record, indent=1) + "\n", 0o640, "appliance")
     _write(targets.config, plan.config_text, 0o640, "appliance")
+    # The journal, the DHCP lease, the bundle and IT's SSH prompt then name the till; the
+    # provisioning service sets the running hostname from it.
+    host = hostname_for(plan.terminal_id)
+    _write(targets.hostname, host + "\n", 0o644)
+    hosts = targets.hostname.with_name("hosts")
+    if hosts.is_file():  # Debian's 127.0.1.1 line names the machine itself
+        lines = [
+            ln
+            for ln in hosts.read_text(encoding="utf-8").splitlines()
+            if ln.split()[:1] != ["127.0.1.1"]
+        ]
+        _write(hosts, "\n".join([*lines, f"127.0.1.1\t{host}"]) + "\n", 0o644)
 
 
 def _record(targets: Targets) -> dict[str, Any]:
@@ -479,7 +497,8 @@ def scrub(path: Path, plan: Plan) -> str:
     Line by line (the comments and layout IT wrote stay), then checked by parsing: if the result
     still holds a secret or lost anything else, the file is replaced by a note instead.
     """
-    original = path.read_text(encoding="utf-8")
+    # Written back as UTF-8 whatever it was read as (a BOM or UTF-16 is no use to anyone).
+    original = decode_text(path.read_bytes())
     before = tomllib.loads(original)
     table = ""
     removed = []
@@ -536,13 +555,29 @@ def load(file: Path) -> tuple[bytes, Plan]:
         if len(raw) > MAX_FILE:
             limit = MAX_FILE // 1024
             raise ProvisionError(f"{file.name}: larger than {limit} KiB: not a provision.toml")
-        return raw, parse_provision(tomllib.loads(raw.decode("utf-8")), file.name)
+        return raw, parse_provision(tomllib.loads(decode_text(raw)), file.name)
     except OSError as exc:
         raise ProvisionError(f"{file.name}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ProvisionError(f"{file.name}: not UTF-8 text") from None
+        raise ProvisionError(f"{file.name}: not UTF-8 (or UTF-16 with a BOM) text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProvisionError(f"{file.name}: not valid TOML: {exc}") from None
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8, with or without the BOM Windows editors write, or UTF-16 with its BOM (Notepad's
+    "Unicode"). The signature covers the bytes as they are; only the reading changes."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8")
+
+
+def hostname_for(terminal_id: str) -> str:
+    """The till's hostname: its terminal id, lower case, ``_`` as ``-`` (no hostname character;
+    terminal ids never hold ``-``, so the two map one to one)."""
+    return terminal_id.lower().replace("_", "-")
 
 
 def provision(
@@ -596,7 +631,8 @@ def _provision(
     log.append(
         f"provisioned terminal {plan.terminal_id} (branch {plan.branch or '-'}, provision id "
         f"{plan.provision_id}) from {source}: /etc/appliance/appliance.toml, "
-        f"erpnext.secret (root 0600), {len(plan.authorized_keys)} SSH key(s) for root: "
+        f"erpnext.secret (root 0600), hostname {hostname_for(plan.terminal_id)}, "
+        f"{len(plan.authorized_keys)} SSH key(s) for root: "
         f"{', '.join(plan.fingerprints) or '-'}"
         + ("; transfer key" if plan.transfer_key is not None else "")
         + (f"; provisioning key {key_fingerprint(pin)}" if pin else "; no provisioning key")

@@ -6,8 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from appliance.provision import INVALID, ProvisionError, Targets, load, provision, write_status
+from appliance.provision import (
+    APPLIED,
+    INVALID,
+    ProvisionError,
+    Targets,
+    load,
+    provision,
+    write_status,
+)
+from appliance.provision_check import deep_check
 from appliance.provision_signing import SignatureError, key_fingerprint, new_key, sign, signer
+from appliance.provision_status import shown
 
 
 def _targets(root: str) -> Targets:
@@ -30,11 +40,20 @@ def provision_command(args: argparse.Namespace) -> int:
     if not args.file:
         print("appliance provision: --from FILE is required", file=sys.stderr)
         return INVALID
+    if args.online and not args.check:
+        print("appliance provision: --online goes with --check", file=sys.stderr)
+        return INVALID
     status, log = provision(
         Path(args.file), targets, source=args.source, do_scrub=args.scrub, check=args.check
     )
+    if args.check and status == APPLIED:
+        _, plan = load(Path(args.file))
+        report = deep_check(plan, online=args.online)
+        log += report.lines
+        if report.problems:
+            status = INVALID
     for line in log:
-        print(f"appliance-provision: {line}", flush=True)
+        print(f"appliance-provision: {shown(line)}", flush=True)
     return status
 
 

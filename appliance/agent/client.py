@@ -314,6 +314,7 @@ class ERPNextClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         read_only: bool | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         """One bounded exchange; ``read_only`` (default: a GET) says a lost answer cannot
         have changed anything in ERPNext."""
@@ -332,8 +333,12 @@ class ERPNextClient:
                     method,
                     url,
                     params=params,
-                    data=None if body is None else json.dumps(body),
-                    headers={"Content-Type": "application/json"} if body is not None else None,
+                    # A multipart upload sends ``body`` as its form fields beside ``files``.
+                    data=body if files is not None else None if body is None else json.dumps(body),
+                    files=files,
+                    headers={"Content-Type": "application/json"}
+                    if body is not None and files is None
+                    else None,
                     timeout=self.timeout,
                     allow_redirects=False,
                     stream=True,
@@ -532,6 +537,22 @@ class ERPNextClient:
         if request_line_length("GET", self._base + path, params) <= REQUEST_LINE_BUDGET:
             return self._request("GET", path, params=params).get("message")
         return self._request("POST", path, body=params, read_only=True).get("message")
+
+    def upload_file(
+        self, doctype: str, name: str, filename: str, content: bytes, *, private: bool = True
+    ) -> dict[str, Any]:
+        """Attach a file to a document (multipart ``upload_file``): the File document."""
+        form = {"doctype": doctype, "docname": name, "is_private": "1" if private else "0"}
+        payload = self._request(
+            "POST",
+            "/api/method/upload_file",
+            body=form,
+            files={"file": (filename, content, "application/octet-stream")},
+        )
+        made = payload.get("message")
+        if not isinstance(made, dict) or not made.get("name"):
+            raise ERPNextError(ErrorKind.RETRY, f"upload of {filename}: no File in the answer")
+        return made
 
     def logged_user(self) -> str:
         user = self.call("frappe.auth.get_logged_user")

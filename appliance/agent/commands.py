@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appliance import paths
 from appliance.agent import anchors, server_mode, shift_notices
 from appliance.agent.client import ERPNextClient, ERPNextError
+from appliance.agent.fleet import reporter_for
 from appliance.agent.problems import problem_of
 from appliance.agent.service import (
     AgentService,
@@ -79,6 +80,7 @@ def _prepare(args: argparse.Namespace) -> tuple[ERPNextConfig, Path]:
 
 
 def _syncer(args: argparse.Namespace, erpnext: ERPNextConfig, db: Path) -> Syncer:
+    cfg = _config(args)
     return Syncer(
         erpnext,
         db,
@@ -86,6 +88,7 @@ def _syncer(args: argparse.Namespace, erpnext: ERPNextConfig, db: Path) -> Synce
         stop_retry=args.stop_retry,
         batch_size=args.batch_size,
         page_size=args.page_size,
+        fleet=reporter_for(cfg.terminal.id, cfg.source),
     )
 
 
@@ -129,6 +132,7 @@ def sync_once(args: argparse.Namespace) -> int:
                     "recovered": recovered,
                     **result.as_dict(),
                     "queue": _queue(syncer),
+                    "fleet": syncer.last_visit.as_dict() if syncer.last_visit else None,
                 }
             finally:
                 syncer.close()

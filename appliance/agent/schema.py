@@ -103,6 +103,29 @@ SYSTEM_MANAGER = "System Manager"
 TERMINAL_READER = "Accounts User"
 
 
+@dataclass(frozen=True)
+class _ReportFields:
+    """The terminal record's fields the agent reports into (its fleet view)."""
+
+    release: str = "reported_release"
+    last_seen: str = "last_seen"
+    healthy: str = "healthy"
+    problems: str = "health_problems"
+    link: str = "link_state"
+    unsent: str = "unsent_documents"
+    quarantined: str = "quarantined_documents"
+    quarantine_reasons: str = "quarantine_reasons"
+    last_pull: str = "last_pull"
+    disk_free_mb: str = "disk_free_mb"
+    vault: str = "vault_state"
+
+
+REPORT_FIELDS = _ReportFields()
+SUPPORT_REQUEST = "support_bundle_requested"
+SUPPORT_FILE = "support_bundle_file"
+SUPPORT_AT = "support_bundle_at"
+
+
 def _df(fieldname: str, label: str, fieldtype: str, **props: Any) -> dict[str, Any]:
     return {"fieldname": fieldname, "label": label, "fieldtype": fieldtype, **props}
 
@@ -121,12 +144,34 @@ TERMINAL_FIELDS: tuple[dict[str, Any], ...] = (
     # A JSON object mirroring the terminal's TOML [devices] section.
     _df("device_settings", "Device Settings", "Code", options="JSON"),
     _df("inactivity_lock_seconds", "Inactivity Lock (seconds)", "Int"),
+    # The fleet view (docs/agent.md, "Fleet view"): written by the till's agent, read-only on
+    # the form, so IT sees every till, NAT or not, in one list.
+    _df("fleet_section", "Fleet View", "Section Break"),
+    _df(REPORT_FIELDS.release, "Running Release", "Data", read_only=1, in_list_view=1),
+    _df(REPORT_FIELDS.last_seen, "Last Seen", "Datetime", read_only=1, in_list_view=1),
+    _df(REPORT_FIELDS.healthy, "Healthy", "Check", read_only=1, in_list_view=1),
+    _df(REPORT_FIELDS.problems, "Health Problems", "Small Text", read_only=1),
+    _df(REPORT_FIELDS.link, "ERPNext Link", "Data", read_only=1),
+    _df(REPORT_FIELDS.unsent, "Unsent Documents", "Int", read_only=1),
+    _df(REPORT_FIELDS.quarantined, "Quarantined Documents", "Int", read_only=1),
+    _df(REPORT_FIELDS.quarantine_reasons, "Quarantine Reasons", "Small Text", read_only=1),
+    _df(REPORT_FIELDS.last_pull, "Last Pull", "Datetime", read_only=1),
+    _df(REPORT_FIELDS.disk_free_mb, "Disk Free (MiB)", "Int", read_only=1),
+    _df(REPORT_FIELDS.vault, "Vault", "Data", read_only=1),
+    # Support ticks the request; the agent attaches a bundle and clears it (docs/agent.md).
+    _df("support_section", "Support", "Section Break"),
+    _df(SUPPORT_REQUEST, "Support Bundle Requested", "Check", default="0"),
+    _df(SUPPORT_FILE, "Last Support Bundle", "Data", read_only=1),
+    _df(SUPPORT_AT, "Support Bundle Attached At", "Datetime", read_only=1),
 )
 # Compared on an existing DocType's fields (labels and list-view flags are cosmetic).
 FIELD_PROPS = ("fieldtype", "options", "reqd", "unique", "default")
 TERMINAL_PERMISSIONS: tuple[dict[str, Any], ...] = (
     {"role": SYSTEM_MANAGER, "permlevel": 0, **dict.fromkeys(ALL_RIGHTS, 1)},
-    {"role": TERMINAL_READER, "permlevel": 0, "read": 1},
+    # Write: each till's agent reports into its own record (the fleet view) and clears a
+    # support request it answered. Frappe has no per-record rights for a role; a till's key can
+    # change other records too (docs/agent.md, "Fleet view", says what that means).
+    {"role": TERMINAL_READER, "permlevel": 0, "read": 1, "write": 1},
 )
 TERMINAL_DOCTYPE_PROPS: dict[str, Any] = {
     "custom": 1,

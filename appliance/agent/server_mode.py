@@ -244,17 +244,21 @@ def erpnext_payment_account(client: ERPNextClient) -> PaymentAccount:
 
 
 # -- what the terminal's store knows -------------------------------------------------------------
+def store_time_zone(read: sessionmaker[Session]) -> str:
+    """The site's System Settings time zone as pulled ("" before the first pull)."""
+    with read() as session:
+        try:
+            row = session.get(TotalsSettingsRow, 1)
+            return (row.time_zone if row else None) or ""
+        finally:
+            session.rollback()
+
+
 def store_site_now(read: sessionmaker[Session]) -> Callable[[], datetime]:
     """The site's wall clock (System Settings time zone, as pulled), read on each call."""
 
     def now() -> datetime:
-        with read() as session:
-            try:
-                row = session.get(TotalsSettingsRow, 1)
-                zone = (row.time_zone if row else None) or ""
-            finally:
-                session.rollback()
-        return site_clock(zone)()
+        return site_clock(store_time_zone(read))()
 
     return now
 

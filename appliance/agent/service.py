@@ -21,6 +21,9 @@ from the main loop and from the push/pull progress callbacks (only when ``WATCHD
 and ``STOPPING=1``. With no ``NOTIFY_SOCKET`` nothing is sent. Logs go to the journal with
 structured fields (OFFLINE_ID, DOCTYPE, ERPNEXT_NAME) under systemd, else to stderr.
 
+After each complete pull the terminal's fleet-view record in ERPNext is brought up to date and
+a support bundle asked for there is attached (:mod:`appliance.agent.fleet`).
+
 The link state, last push/pull, counts and last error go to ``sync_state`` (see
 :mod:`appliance.store.sync_state`) for ``appliance status`` and the counter's status bar.
 """
@@ -40,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +56,9 @@ from appliance.store import outbox
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.sync_state import Link
+
+if TYPE_CHECKING:
+    from appliance.agent.fleet import FleetReporter, FleetVisit
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +267,7 @@ class Syncer:
         max_batches: int = 20,
         page_size: int = 500,
         client_factory: Callable[[ERPNextConfig], ERPNextClient] = ERPNextClient.from_config,
+        fleet: FleetReporter | None = None,
     ) -> None:
         self.erpnext = erpnext
         self.interval = interval
@@ -278,6 +285,8 @@ class Syncer:
         self._puller: Puller | None = None
         self.failures = 0  # consecutive cycles with link trouble
         self.totals = Totals()
+        self.fleet = fleet  # reports into the terminal's record after each complete pull
+        self.last_visit: FleetVisit | None = None
 
     def close(self) -> None:
         self._drop_client()
@@ -344,6 +353,10 @@ class Syncer:
             with contextlib.suppress(Exception):  # the store is busy: the next cycle says it
                 result.shift_problem = self._pusher.shift_watch.problem()
         self._record(result)
+        complete = result.pull is not None and result.pull.complete
+        if self.fleet is not None and self._client is not None and complete:
+            # After the state is recorded, so the report says what this cycle did.
+            self.last_visit = self.fleet.visit(self._client, self.read, lambda: not should_stop())
         return result
 
     def _cycle(

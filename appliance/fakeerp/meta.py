@@ -72,6 +72,8 @@ _CUSTOM_FIELD_FLAGS = [
     "length",
 ]
 _INT_TYPES = {"Check", "Int"}
+DATA_LENGTH = 140  # a Data column's varchar length unless the field sets `length`
+_LAYOUT_TYPES = {"Section Break", "Column Break", "Tab Break"}
 # The integration user's roles on a fake site unless a test sets others: what FACTS §5.6 asks
 # for, and System Manager so the agent's own key can set up a bare fake.
 DEFAULT_ROLES = ("Accounts User", "Sales Manager", "Sales User", "Stock User", SYSTEM_MANAGER)
@@ -200,11 +202,29 @@ class Meta:
             self._permit(doctype, user)
             self._validate_doctype(doc, user, existing)
         elif self.custom_doctype(doctype) is not None:
+            self.permit_doc(doctype, user, "write" if existing else "create")
             self._validate_custom_doc(doctype, doc, existing)
 
     def _permit(self, doctype: str, user: str) -> None:
         if not self._may_customise(user):
             raise no_permission(user, doctype)
+
+    def permit_doc(self, doctype: str, user: str, right: str) -> None:
+        """A custom doctype's DocPerm rows at level 0 decide, as Frappe's has_permission does."""
+        if user == ADMINISTRATOR:
+            return
+        own = self.custom_doctype(doctype) or {}
+        held = {
+            r.get("role") for r in (self.docs.get("User", {}).get(user) or {}).get("roles") or []
+        }
+        for perm in own.get("permissions") or []:
+            if (
+                not _int(perm.get("permlevel"))
+                and perm.get("role") in held
+                and _int(perm.get(right))
+            ):
+                return
+        raise no_permission(user, doctype)
 
     def _shape_custom_field(self, doc: Doc) -> Doc:
         for flag in _CUSTOM_FIELD_FLAGS:
@@ -250,6 +270,9 @@ class Meta:
         missing = []
         for fieldname, df in fields.items():
             fieldtype = df.get("fieldtype")
+            if fieldtype in _LAYOUT_TYPES:  # no column: Frappe stores no value for these
+                doc.pop(fieldname, None)
+                continue
             if not existing and fieldname not in doc:
                 default = df.get("default")
                 doc[fieldname] = _int(default) if fieldtype in _INT_TYPES else default or None
@@ -257,6 +280,14 @@ class Meta:
             if fieldtype in _INT_TYPES and value is not None:
                 doc[fieldname] = _int(value)
             label = str(df.get("label") or errors.label(fieldname))
+            limit = _int(df.get("length")) or DATA_LENGTH
+            if fieldtype == "Data" and isinstance(value, str) and len(value) > limit:
+                # varchar(140): Frappe's _validate_length refuses rather than truncating.
+                raise errors.FrappeError(
+                    417,
+                    "CharacterLengthExceededError",
+                    f"{label}: Value too big: {len(value)} characters, at most {limit}",
+                )
             if _int(df.get("reqd")) and value in (None, ""):
                 missing.append(fieldname)
             elif fieldtype == "Select" and value not in (None, ""):

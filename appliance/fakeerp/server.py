@@ -1,7 +1,8 @@
 """The fake ERPNext over HTTP on 127.0.0.1, with fault switches for tests and the demo.
 
 Routes (FACTS §1.1): ``GET|POST /api/resource/<DocType>``, ``GET|PUT /api/resource/<DocType>/
-<name>`` (also under ``/api/v1``), and a few ``/api/method/...`` calls. Answers use the v1
+<name>`` (also under ``/api/v1``), and a few ``/api/method/...`` calls (``upload_file``:
+:mod:`appliance.fakeerp.files`). Answers use the v1
 envelopes (``{"data": ...}``, ``{"message": ...}``) and Frappe's error bodies.
 
 Faults:
@@ -36,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from appliance.fakeerp import errors, v16
+from appliance.fakeerp import errors, files, v16
 from appliance.fakeerp.errors import FrappeError, no_permission
 from appliance.fakeerp.site import OFFLINE_ID, Doc, Site
 
@@ -319,6 +320,11 @@ class _Handler(BaseHTTPRequestHandler):
         segments = path.strip("/").split("/", 3)
         site = self.fake.site
         if segments[:2] == ["api", "method"] and len(segments) >= 3:
+            if segments[2:] == ["upload_file"]:
+                if user is None:
+                    raise FrappeError(403, "PermissionError", "Not permitted")
+                content_type = self.headers.get("Content-Type") or ""
+                return 200, {"message": files.upload_file(site, content_type, raw, user)}
             if raw:  # Frappe reads a method's arguments from the JSON body as from the query
                 params = {**params, **_form(json.loads(raw))}
             return 200, {"message": self._method("/".join(segments[2:]), params, user)}

@@ -159,6 +159,7 @@ class Site:
         # api_key -> (api_secret, user)
         self.users = dict(users or {"agent-key": ("agent-secret", "pos-agent@example.com")})
         self.stock: dict[str, float] = {}
+        self.files: dict[str, bytes] = {}  # File name -> content (appliance.fakeerp.files)
         self.default_stock = default_stock
         self.meta = Meta(self.docs, self._known_doctype)
         self._series: dict[str, int] = {}

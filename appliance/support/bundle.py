@@ -34,9 +34,9 @@ from appliance.store import sync_state as state
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxEntry, PosInvoice
+from appliance.support import system
 from appliance.support.health import HealthOptions, run_health
 from appliance.support.redact import redact_personal, redact_toml_text, scrub, secret_values
-from appliance.support.units import UNITS
 
 RELEASES = Path("/opt/appliance")
 ENV_RELEASES = "APPLIANCE_RELEASES"
@@ -101,6 +101,7 @@ def make_bundle(out: Path, since_hours: float, config: Path | None) -> dict[str,
         bundle.notes.append(f"no database at {db}: no sync state, db check or receipts")
     bundle.add("devices.json", lambda: _devices(config_path))
     _journal(bundle, since_hours)
+    _system(bundle, config_path)
     manifest = {
         "terminal": health["terminal"],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -221,26 +222,44 @@ def _devices(config: Path) -> dict[str, Any]:
 
 
 def _journal(bundle: Bundle, since_hours: float) -> None:
-    journalctl = shutil.which("journalctl")
+    command = system.journal_args(since_hours)
+    journalctl = shutil.which(command[0])
     if journalctl is None:
         bundle.notes.append("journal: journalctl not found on this machine")
         return
-    units = [arg for unit in UNITS for arg in ("-u", unit)]
-    command = [
-        journalctl,
-        *units,
-        f"--since=-{max(1, round(since_hours * 3600))}s",
-        "--no-pager",
-        "-o",
-        "short-iso-precise",
-    ]
 
     def gather() -> str:
         run = subprocess.run(
-            command, capture_output=True, text=True, timeout=JOURNAL_TIMEOUT, check=False
+            [journalctl, *command[1:]],
+            capture_output=True,
+            text=True,
+            timeout=JOURNAL_TIMEOUT,
+            check=False,
         )
         if run.returncode != 0:
             raise RuntimeError(f"journalctl exited {run.returncode}: {run.stderr.strip()}")
         return run.stdout + (f"\n-- journalctl said: {run.stderr.strip()}\n" if run.stderr else "")
 
     bundle.add("journal.txt", gather)
+
+
+def _system(bundle: Bundle, config: Path) -> None:
+    """The machine: each part best-effort, a missing tool said in its member and the notes."""
+    missing: list[str] = []
+    cfg = ["--config", str(config)]
+    bundle.add("appliance-status.json", lambda: system.appliance(["status", *cfg]))
+    bundle.add("journal-verify.json", lambda: system.appliance(["journal", "verify", *cfg]))
+    bundle.add("provisioning.json", system.provisioning)
+    bundle.add("system/resources.json", system.resources)
+    bundle.add(
+        "system/boots-kernel-failed.txt",
+        lambda: system.run_sections(system.BOOTS_KERNEL_FAILED, missing),
+    )
+    bundle.add("system/clock.txt", lambda: system.run_sections(system.CLOCK, missing))
+    bundle.add("system/network.txt", lambda: system.run_sections(system.NETWORK, missing))
+    bundle.add(
+        "system/dns.txt",
+        lambda: system.dns_files() + system.run_sections(system.DNS, missing),
+    )
+    if missing:
+        bundle.notes.append("not installed: " + ", ".join(sorted(set(missing))))

@@ -45,6 +45,7 @@ def health(args: argparse.Namespace) -> int:
         max_sync_age=args.max_sync_age,
         max_failed_cycles=args.max_failed_cycles,
         min_free_mb=args.min_free_mb,
+        max_link_down=args.max_link_down,
         units_from=_path(args.units_from),
     )
     try:
@@ -67,7 +68,7 @@ def busy(args: argparse.Namespace) -> int:
 def support_bundle(args: argparse.Namespace) -> int:
     # By default beside the till's data (in its vault), never wherever the shell happened to be:
     # a bundle holds the shop's logs and receipts.
-    out = _path(args.out) or support_dir() / _default_name(_path(args.config))
+    out = _path(args.out) or support_dir() / default_bundle_name(_path(args.config))
     try:
         summary = make_bundle(out, args.since_hours, _path(args.config))
     except OSError as exc:
@@ -83,7 +84,7 @@ def support_dir() -> Path:
     return directory
 
 
-def _default_name(config: Path | None) -> str:
+def default_bundle_name(config: Path | None) -> str:
     try:
         terminal = load_config(config).terminal.id
     except ConfigError:

@@ -1,8 +1,11 @@
 """``appliance health``: is this terminal fit to sell and to sync? One JSON verdict.
 
 Each check answers ok/not ok with a one-line status; the verdict is ok when every check is.
-What cannot be known here (unit states off systemd, a till that never synced) is reported as
-such and does not fail the verdict: a rollout must not roll back for a fact nobody can see.
+What cannot be known here (unit states off systemd) is reported as such and does not fail the
+verdict: a rollout must not roll back for a fact nobody can see. A till that never synced fails
+once its agent has tried for longer than ``max_link_down`` (an agent that never runs fails the
+``agent`` check); a link down past that limit fails too; so does any quarantined document, each
+named with ERPNext's reason (the ``queue`` check).
 Whether a sale is in progress is reported beside the checks, never as one: a busy till is
 healthy.
 """
@@ -44,6 +47,10 @@ class HealthOptions:
     max_sync_age: float = 86_400.0  # seconds; 0: report the age, never fail on it
     max_failed_cycles: int = state.FAILING_CYCLES  # failed sync cycles in a row; 0: never fail
     min_free_mb: int = 500
+    max_link_down: float = 900.0  # seconds the link may be down (or never up); 0: never fail
+    # False: leave the database check out (it reads the whole store: seconds on a year of
+    # sales); the fleet view runs it hourly, not every minute.
+    database: bool = True
     units_from: Path | None = None
 
 
@@ -64,6 +71,7 @@ def run_health(options: HealthOptions) -> dict[str, Any]:
         missing = f"no database at {db}"
         checks["database"] = Check(False, missing)
         checks["sync"] = Check(False, missing)
+        checks["queue"] = Check(False, missing)
     checks["disk"] = _disk(data, options.min_free_mb)
     try:
         activity: dict[str, Any] = read_activity(data).as_dict()
@@ -104,13 +112,16 @@ def _with_store(db: Path, cfg: Config | None, options: HealthOptions) -> dict[st
     engine = create_db_engine(db)
     try:
         with unit_of_work(make_session_factory(engine, read_only=True)) as uow:
+            checks = {"database": _database(db, uow.session)} if options.database else {}
             return {
-                "database": _database(db, uow.session),
+                **checks,
                 "sync": _sync(uow.session, cfg, options),
+                "queue": _queue(uow.session),
             }
     except SQLAlchemyError as exc:
         reason = f"cannot read {db}: {type(exc).__name__}: {exc}".splitlines()[0]
-        return {"database": Check(False, reason), "sync": Check(False, reason)}
+        bad = Check(False, reason)
+        return {"database": bad, "sync": bad, "queue": bad}
     finally:
         engine.dispose()
 
@@ -171,11 +182,61 @@ def _sync(session: Session, cfg: Config | None, options: HealthOptions) -> Check
         # Pushes or pulls refused for several cycles: worth a look long before the age limit.
         status = f"sync failed {failing} cycles in a row: {detail['last_error']}"
         return Check(False, status, detail)
+    down_for = _down_for(agent)
+    limit_down = options.max_link_down
     if age is None:
-        return Check(True, "never synced yet", detail)
+        return _never_synced(detail, down_for, limit_down)
+    if limit_down and down_for is not None and down_for > limit_down:
+        status = f"link down for {_minutes(down_for)} (limit {_minutes(limit_down)})"
+        return Check(False, f"{status}: {detail['last_error']}", detail)
     if max_sync_age and age > max_sync_age:
         return Check(False, f"last sync {round(age)} s ago (limit {max_sync_age:g} s)", detail)
     return Check(True, f"last sync {round(age)} s ago", detail)
+
+
+def _down_for(agent: dict[str, Any]) -> float | None:
+    """Seconds since the link went down (or the agent first failed to reach ERPNext)."""
+    if agent.get("link") not in (state.Link.DOWN.value, state.Link.STOPPED.value):
+        return None
+    since = _parse_at({"at": agent.get("link_since")})
+    return (datetime.now(UTC) - since).total_seconds() if since else None
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"
+
+
+def _never_synced(detail: dict[str, Any], down_for: float | None, limit: float) -> Check:
+    if detail["link"] == state.Link.UNKNOWN.value:
+        # No cycle recorded yet: an agent that does not run fails the `agent` check; one that
+        # just started has its first cycle within seconds. Failing here would roll back a
+        # rollout that ran before the first cycle, for nothing the release did.
+        return Check(True, "never synced yet: no agent cycle recorded", detail)
+    if down_for is None or not limit or down_for <= limit:
+        why = f" (link {detail['link']}: {detail['last_error']})" if detail["last_error"] else ""
+        return Check(True, f"never synced yet{why}", detail)
+    return Check(
+        False,
+        f"never synced with ERPNext: link down for {_minutes(down_for)}: {detail['last_error']}",
+        detail,
+    )
+
+
+def _queue(session: Session) -> Check:
+    """Unsent documents are normal (offline is allowed); a quarantined one needs a person."""
+    depth = state.queue_depth(session)
+    held = state.quarantined(session)
+    detail: dict[str, Any] = {
+        "unsent": depth["ready"] + depth["in_flight"],
+        "quarantined": len(held),
+        "reasons": [f"{q['doctype']} {q['offline_id']}: {q['message']}" for q in held[:20]],
+    }
+    if not held:
+        return Check(True, f"{detail['unsent']} waiting to be sent, none quarantined", detail)
+    noun = "document" if len(held) == 1 else "documents"
+    return Check(
+        False, f"{len(held)} {noun} quarantined: " + "; ".join(detail["reasons"][:3]), detail
+    )
 
 
 def _disk(data: Path, min_free_mb: int) -> Check:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,13 @@ TERMINALS = [
     terminal("HB1", branch="Harbour Front (East)", ring="early", pos_profile="Harbour POS"),
     terminal("OLD1", enabled=0),
     terminal("BAD1", device_settings="{not json"),
+    # Records a till would refuse: each left out, named, with the reason.
+    terminal("MS-3"),
+    terminal("LOCK1", inactivity_lock_seconds=5),
+    terminal("DEV1", device_settings=json.dumps({"receipt": "printer"})),
+    terminal("DEV2", device_settings=json.dumps({"receipt": {"kind": "teleporter"}})),
 ]
+REFUSED = ("MS-3", "LOCK1", "DEV1", "DEV2", "BAD1")
 
 
 @pytest.fixture
@@ -118,3 +125,62 @@ def test_wrong_secret_fails_without_echoing_it(erp: FakeERPNext, tmp_path: Path)
     assert result.returncode != 0
     assert "HTTP 401" in result.stderr
     assert wrong not in result.stdout + result.stderr
+
+
+def _listed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout[result.stdout.index("{") :]))
+
+
+def test_records_the_till_would_refuse_are_named_with_the_reason(
+    erp: FakeERPNext, tmp_path: Path
+) -> None:
+    inventory = inventory_file(tmp_path, f"plugin: erpnext_terminals\nurl: {erp.url}\n")
+    env = ansible_env(tmp_path, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=SECRET)
+    result = run([tool("ansible-inventory"), "-i", str(inventory), "--list"], env)
+    listed = _listed(result)
+    assert not set(REFUSED) & set(listed["_meta"]["hostvars"])
+    said = " ".join(result.stderr.split())  # ansible wraps long warnings
+    assert "'MS-3' left out: a terminal id is 1-16 letters, digits or _ (no '-'" in said
+    assert "LOCK1 left out: inactivity_lock_seconds 5 is not between 10 and 3600" in said
+    assert "DEV1 left out: device_settings must be a JSON object of [devices.NAME] tables" in said
+    assert "DEV2 left out: device_settings: [devices.receipt]" in said
+
+    strict = inventory_file(
+        tmp_path, f"plugin: erpnext_terminals\nurl: {erp.url}\non_refused: fail\n"
+    )
+    failed = run(
+        [tool("ansible-inventory"), "-i", str(strict), "--list"],
+        {**env, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"},
+    )
+    assert failed.returncode != 0
+    assert "5 record(s) refused" in " ".join(failed.stderr.split())
+
+
+def test_url_from_the_environment_and_constructed_groups(erp: FakeERPNext, tmp_path: Path) -> None:
+    """The documented way: the file names no URL, ERPNEXT_URL does; keyed_groups, groups and
+    compose work as in ansible's own constructed inventories."""
+    inventory = inventory_file(
+        tmp_path,
+        "plugin: erpnext_terminals\n"
+        "compose:\n  ansible_user: \"'it'\"\n  till_name: appliance_terminal_id | lower\n"
+        "groups:\n  wide_lock: appliance_inactivity_lock_seconds > 200\n"
+        "keyed_groups:\n  - key: appliance_pos_profile\n    prefix: profile\n",
+    )
+    env = ansible_env(tmp_path, ERPNEXT_URL=erp.url, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=SECRET)
+    listed = _listed(run([tool("ansible-inventory"), "-i", str(inventory), "--list"], env))
+    hostvars = plain(listed["_meta"]["hostvars"])
+    assert hostvars["MS1"]["ansible_user"] == "it" and hostvars["MS1"]["till_name"] == "ms1"
+    assert listed["wide_lock"]["hosts"] == ["MS1"]
+    assert sorted(listed["profile_Main_POS"]["hosts"]) == ["MS1", "MS2"]
+    assert listed["profile_Harbour_POS"]["hosts"] == ["HB1"]
+
+    nowhere = run(
+        [tool("ansible-inventory"), "-i", str(inventory), "--list"],
+        {
+            **ansible_env(tmp_path, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=SECRET),
+            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+        },
+    )
+    assert nowhere.returncode != 0
+    assert "url" in nowhere.stderr

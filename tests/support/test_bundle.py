@@ -76,7 +76,24 @@ def test_bundle_has_state_receipts_and_no_secret(
         "db-check.json",
         "receipts.json",
         "devices.json",
+        "appliance-status.json",
+        "journal-verify.json",
+        "provisioning.json",
+        "system/resources.json",
+        "system/boots-kernel-failed.txt",
+        "system/clock.txt",
+        "system/network.txt",
+        "system/dns.txt",
     } <= set(files)
+    verify = json.loads(files["journal-verify.json"])
+    assert (verify["exit"], verify["output"]["status"]) == (0, "intact")
+    status = json.loads(files["appliance-status.json"])
+    assert status["exit"] == 0 and status["output"]["terminal"] == "DEMO1"
+    resources = json.loads(files["system/resources.json"])
+    assert resources["memory"]["MemTotal"].endswith("kB")
+    assert resources["root_filesystem"]["free_mb"] > 0 and resources["load"]
+    assert "== addresses: ip -brief address" in files["system/network.txt"]
+    assert "== /etc/resolv.conf" in files["system/dns.txt"]
 
     for name, text in files.items():
         for planted in (SECRET, API_KEY, TOKEN):
@@ -162,3 +179,23 @@ def test_bundle_redacts_url_credentials_and_customers_contacts_from_erpnext_mess
     (held,) = json.loads(files["sync-state.json"])["quarantined"]
     assert held["message"].startswith("Customer Jane Doe (")
     assert "already exists as CUST-00042" in held["message"]
+
+
+def test_a_machine_without_the_tools_still_gets_a_bundle_that_says_what_is_missing(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """No journalctl, systemctl, ip, timedatectl or resolvectl on PATH: each part says so."""
+    empty = tmp_path / "no-tools"
+    empty.mkdir()
+    out = tmp_path / "bundle.tar.gz"
+    code, summary, err = run_cli("support-bundle", "--out", str(out), env={"PATH": str(empty)})
+    assert code == 0, err
+    files = _extract(out, tmp_path / "x")
+    assert "-- timedatectl: not installed on this machine" in files["system/clock.txt"]
+    assert "-- ip: not installed on this machine" in files["system/network.txt"]
+    assert "journal: journalctl not found on this machine" in summary["notes"]
+    assert any(
+        n.startswith("not installed: ") and "journalctl" in n and "resolvectl" in n
+        for n in summary["notes"]
+    ), summary["notes"]
+    assert json.loads(files["system/resources.json"])["root_filesystem"]["free_mb"] > 0

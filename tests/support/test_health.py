@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 from appliance.cli import main
+from appliance.counter.checkout import Checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.support.health import HealthOptions, run_health
-from tests.agent.conftest import write_config
+from tests.agent.conftest import CASHIER, sell, write_config
 from tests.support.conftest import run_cli, units_file
 
 
@@ -31,7 +33,7 @@ def test_healthy_demo_till_exits_zero(db_path: Path, tmp_path: Path) -> None:
     assert code == 0, report
     assert report["ok"] is True
     assert report["terminal"] == "DEMO1"
-    assert set(report["checks"]) == {"config", "tui", "agent", "database", "sync", "disk"}
+    assert set(report["checks"]) == {"config", "tui", "agent", "database", "sync", "queue", "disk"}
     assert report["checks"]["tui"]["source"] == f"file {tmp_path / 'units.json'}"
     assert report["sale_in_progress"]["busy"] is False
 
@@ -104,7 +106,7 @@ def test_sync_age_and_stopped_link(db_path: Path, tmp_path: Path, erp: FakeERPNe
     config = write_config(tmp_path, erp)
     units = units_file(tmp_path)
     never = run_health(HealthOptions(config=config, units_from=units))["checks"]["sync"]
-    assert (never["ok"], never["status"]) == (True, "never synced yet")
+    assert (never["ok"], never["status"]) == (True, "never synced yet: no agent cycle recorded")
 
     two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
     _set_agent_state(db_path, link="up", last_push={"at": two_days_ago, "created": 1})
@@ -158,3 +160,45 @@ def test_too_little_disk_fails(db_path: Path, tmp_path: Path) -> None:
     report = run_health(HealthOptions(units_from=units_file(tmp_path), min_free_mb=free_mb + 10**6))
     assert report["ok"] is False
     assert report["checks"]["disk"]["ok"] is False
+
+
+def test_never_synced_link_down_past_the_limit_and_quarantine_fail_with_reasons(
+    checkout: Checkout, db_path: Path, tmp_path: Path, erp: FakeERPNext
+) -> None:
+    """A till that has tried for longer than --max-link-down without reaching ERPNext fails,
+    whether it ever synced or not; a quarantined document fails the queue check by name."""
+    config = write_config(tmp_path, erp)
+    units = units_file(tmp_path)
+    opts = HealthOptions(config=config, units_from=units, max_sync_age=0)
+    ago = (datetime.now(UTC) - timedelta(minutes=20)).isoformat(timespec="seconds")
+    _set_agent_state(db_path, link="down", last_error="connection refused")
+    fresh = run_health(opts)["checks"]["sync"]
+    assert fresh["ok"] is True, fresh  # a till just booted gets its grace time
+    assert fresh["status"] == "never synced yet (link down: connection refused)"
+    _set_agent_state(db_path, link_since=ago)
+    never = run_health(opts)["checks"]["sync"]
+    assert never["ok"] is False
+    assert never["status"].startswith("never synced with ERPNext: link down for 20 min")
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    _set_agent_state(db_path, link="up", last_pull={"at": now, "applied": 1})
+    _set_agent_state(db_path, link="down")
+    _set_agent_state(db_path, link_since=ago)  # (a change of link moves link_since itself)
+    down = run_health(opts)["checks"]["sync"]
+    assert down["ok"] is False
+    assert down["status"] == "link down for 20 min (limit 15 min): connection refused"
+    relaxed = run_health(HealthOptions(config=config, units_from=units, max_link_down=0))
+    assert relaxed["checks"]["sync"]["ok"] is True
+
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    sell(checkout, 10)
+    poison = sell(checkout, 11).offline_id
+    erp.reject(poison, "Row #1: Rate cannot be zero for this item")
+    code, _, err = run_cli("sync", "--once", "--config", str(config))
+    assert code == 0, err
+    queue = run_health(opts)["checks"]["queue"]
+    assert queue["ok"] is False
+    assert queue["status"] == (
+        f"1 document quarantined: POS Invoice {poison}: Row #1: Rate cannot be zero for this item"
+    )
+    assert queue["unsent"] == 0 and queue["quarantined"] == 1

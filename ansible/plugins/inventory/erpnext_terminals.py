@@ -1,8 +1,12 @@
 """Ansible inventory of POS appliance terminals, read from ERPNext's "POS Appliance Terminal".
 
 Hosts are named by terminal id; disabled terminals are left out. Groups: ``terminals`` (all),
-``branch_<slug>`` and ``ring_<ring>`` (canary, early, stable). The API key and secret never
-appear in host variables, in errors or in Ansible's output.
+``branch_<slug>`` and ``ring_<ring>`` (canary, early, stable), plus any ``groups``,
+``keyed_groups`` and ``compose`` (ansible's constructed options). A record the appliance would
+refuse (an id with ``-`` or over 16 characters, device settings that are not JSON or that the
+appliance's own config check refuses, an inactivity lock out of range) is left out with a
+warning that names it and why (``on_refused: fail`` makes it an error instead). The API key and
+secret never appear in host variables, in errors or in Ansible's output.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from urllib.parse import quote, urlencode
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.urls import open_url
-from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.display import Display
 
 DOCUMENTATION = r"""
@@ -25,15 +29,24 @@ description:
   - Reads the C(POS Appliance Terminal) records over ERPNext's REST API (token auth) and makes
     one host per enabled terminal, grouped by branch (C(branch_<slug>)) and ring (C(ring_<ring>)).
   - The inventory file must be named C(*erpnext_terminals.yml) or C(*erpnext_terminals.yaml).
+extends_documentation_fragment:
+  - constructed
 options:
   plugin:
     description: Must be C(erpnext_terminals).
     required: true
     choices: [erpnext_terminals]
   url:
-    description: ERPNext's base URL.
+    description: ERPNext's base URL (leave it out of the file to take it from ERPNEXT_URL).
     required: true
     env: [{name: ERPNEXT_URL}]
+  on_refused:
+    description:
+      - What to do with a record the appliance would refuse. C(warn) leaves it out with a
+        warning naming it and why; C(fail) stops the inventory.
+    type: str
+    choices: [warn, fail]
+    default: warn
   api_key:
     description: API key of an ERPNext user allowed to read POS Appliance Terminal.
     env: [{name: ERPNEXT_API_KEY}]
@@ -76,6 +89,9 @@ FIELDS = (
 )
 PAGE = 500
 RINGS = ("canary", "early", "stable")
+# appliance/config.py TERMINAL_ID: what a till accepts as its id (and its hostname's source).
+TERMINAL_ID = re.compile(r"\A[A-Za-z0-9_]{1,16}\Z")
+LOCK_RANGE = (10, 3600)  # [terminal] inactivity_lock_seconds, as the appliance checks it
 
 display = Display()
 
@@ -84,7 +100,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "none"
 
 
-class InventoryModule(BaseInventoryPlugin):  # type: ignore[misc]
+class RefusedError(ValueError):
+    """A record the appliance would refuse: the reason, without the record's secrets (none)."""
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
     NAME = "erpnext_terminals"
 
     def verify_file(self, path: str) -> bool:
@@ -98,8 +118,18 @@ class InventoryModule(BaseInventoryPlugin):  # type: ignore[misc]
         self.inventory.add_group("terminals")
         for group in RINGS:
             self.inventory.add_group(f"ring_{group}")
+        refused = []
         for record in self._records():
-            self._add(record)
+            try:
+                self._add(record)
+            except RefusedError as exc:
+                refused.append(str(exc))
+        if refused and self.get_option("on_refused") == "fail":
+            raise AnsibleParserError(
+                f"erpnext_terminals: {len(refused)} record(s) refused: " + "; ".join(refused)
+            )
+        for reason in refused:
+            display.warning(f"erpnext_terminals: {reason}")
 
     # -- ERPNext -----------------------------------------------------------------------------
     def _secret(self) -> str:
@@ -165,13 +195,26 @@ class InventoryModule(BaseInventoryPlugin):  # type: ignore[misc]
     # -- hosts -------------------------------------------------------------------------------
     def _add(self, record: dict[str, Any]) -> None:
         terminal = str(record.get("terminal_id") or record.get("name") or "")
-        if not terminal or not record.get("enabled"):
+        if not record.get("enabled"):
             return
+        if not TERMINAL_ID.match(terminal):
+            raise RefusedError(
+                f"{terminal!r} left out: a terminal id is 1-16 letters, digits or _ "
+                "(no '-' or spaces), as the till checks it"
+            )
         try:
             devices = _devices(record.get("device_settings"))
         except ValueError as exc:
-            display.warning(f"erpnext_terminals: {terminal} left out: device_settings {exc}")
-            return
+            raise RefusedError(f"{terminal} left out: device_settings {exc}") from None
+        lock = _int(record.get("inactivity_lock_seconds"), 120)
+        if not LOCK_RANGE[0] <= lock <= LOCK_RANGE[1]:
+            raise RefusedError(
+                f"{terminal} left out: inactivity_lock_seconds {lock} is not between "
+                f"{LOCK_RANGE[0]} and {LOCK_RANGE[1]}"
+            )
+        problem = _appliance_refuses(terminal, devices, lock)
+        if problem:
+            raise RefusedError(f"{terminal} left out: {problem}")
         host = self.inventory.add_host(terminal, group="terminals")
         ring = str(record.get("ring") or "stable")
         self.inventory.add_group(f"ring_{slug(ring)}")
@@ -189,12 +232,45 @@ class InventoryModule(BaseInventoryPlugin):  # type: ignore[misc]
             "appliance_pos_profile": record.get("pos_profile") or "",
             "appliance_release": record.get("target_release") or "",
             "appliance_devices": devices,
-            "appliance_inactivity_lock_seconds": int(record.get("inactivity_lock_seconds") or 120),
+            "appliance_inactivity_lock_seconds": lock,
         }
         if self.get_option("local"):
             variables["ansible_connection"] = "local"
         for name, value in variables.items():
             self.inventory.set_variable(host, name, value)
+        # ansible's constructed options, over the variables above (and the record's fields).
+        strict = self.get_option("strict")
+        hostvars = {**{f"erpnext_{k}": v for k, v in record.items()}, **variables}
+        self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+        hostvars = {**hostvars, **self.inventory.get_host(host).get_vars()}
+        self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+        self._add_host_to_keyed_groups(
+            self.get_option("keyed_groups"), hostvars, host, strict=strict
+        )
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return -1  # out of range: refused with its reason
+
+
+def _appliance_refuses(terminal: str, devices: dict[str, Any], lock: int) -> str | None:
+    """The appliance's own config check, where it is installed beside Ansible (IT's venv)."""
+    try:
+        from appliance.config import ConfigError, parse_config  # noqa: PLC0415
+    except ImportError:
+        return None
+    data = {
+        "terminal": {"id": terminal, "pos_profile": "-", "inactivity_lock_seconds": lock},
+        "devices": devices,
+    }
+    try:
+        parse_config(data, "device_settings")
+    except ConfigError as exc:
+        return str(exc)
+    return None
 
 
 def _devices(raw: Any) -> dict[str, Any]:
@@ -206,6 +282,6 @@ def _devices(raw: Any) -> dict[str, Any]:
         parsed = json.loads(raw)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"is not JSON: {exc}") from None
-    if not isinstance(parsed, dict):
+    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
         raise ValueError("must be a JSON object of [devices.NAME] tables")
     return parsed
