@@ -116,7 +116,7 @@ T = TypeVar("T")
 # PAGE_BYTES of answer at the size the last page's rows had (a real Item with every field is
 # ~2 KB, the fake's ~0.4 KB), so a request costs the same whatever the doctype, and a page in
 # memory stays a few MB (peak RSS stays flat at any catalog size).
-PAGE_BYTES = 2 * 1024 * 1024
+PAGE_BYTES = 1024 * 1024
 FIRST_PAGE = 1000  # rows asked for before the first answer tells their size
 MAX_PAGE = 10_000
 MIN_PAGE = 100
