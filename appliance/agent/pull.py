@@ -511,12 +511,14 @@ class Puller:
         cursor: Cursor | None,
         tables: list[tuple[str, str]],
     ) -> Iterator[_Page]:
-        """The pages after ``cursor`` with their child tables, ready to write. Child tables
-        that hold no row at all on the server are not listed page by page (an empty Item Tax
-        cost a request per page)."""
-        tables = [t for t in tables if self._has_rows(t[1], doctype)]
+        """The pages after ``cursor`` with their child tables, ready to write. On a pull from
+        the start, child tables that hold no row at all on the server are not listed page by
+        page (an empty Item Tax cost a request per page)."""
+        if cursor is None:  # from the start: worth one request to learn a table is empty
+            tables = [t for t in tables if self._has_rows(t[1], doctype)]
+        listed = cursor is None
         for rows, next_cursor in self._pages(doctype, filters, cursor, ["*"]):
-            self._attach_children(doctype, rows, tables, listed=True)
+            self._attach_children(doctype, rows, tables, listed=listed)
             for row in rows:
                 row["doctype"] = doctype
             page = _Page(doctype, rows, next_cursor)
