@@ -172,6 +172,7 @@ class Site:
         self._series: dict[str, int] = {}
         self._last_modified = datetime(2000, 1, 1)
         self._clock = clock
+        self._versions: dict[str, int] = {}  # doctype -> writes so far
         # (doctype, order_by) -> (what it was sorted from, the sorted documents)
         self._sorted: dict[tuple[str, str], tuple[tuple[Any, ...], list[Doc]]] = {}
         for doc in masters:
@@ -224,6 +225,11 @@ class Site:
         doc.setdefault("modified", self._stamp())
         self._seen(doc["modified"])
         self.docs.setdefault(doctype, {})[doc["name"]] = doc
+        self._changed(doctype)
+
+    def _changed(self, doctype: str) -> None:
+        """A document of ``doctype`` was written: its sorted copy is stale."""
+        self._versions[doctype] = self._versions.get(doctype, 0) + 1
 
     def load(self, docs: Iterable[Doc]) -> None:
         with self.lock:
@@ -237,6 +243,7 @@ class Site:
             doc = self._get(doctype, name)
             doc.update(copy.deepcopy(changes))
             doc["modified"] = self._stamp()
+            self._changed(doctype)
             return str(doc["modified"])
 
     def delete(self, doctype: str, name: str) -> None:
@@ -244,6 +251,7 @@ class Site:
         with self.lock:
             doc = self.docs.get(doctype, {}).pop(name, None)
             if doc is not None:
+                self._changed(doctype)
                 self._record_deletion(doctype, name, doc)
 
     def _record_deletion(self, doctype: str, name: str, doc: Doc) -> None:
@@ -413,7 +421,10 @@ class Site:
         if length <= 0:
             return None
         table = self.docs.get(doctype, {})
-        stamp = (doctype, order_by, len(table), self._last_modified)
+        # Masters change only through the methods above; documents the site changes as it
+        # works (submitting, closing) are re-sorted after any change anywhere.
+        changed_anywhere = self._last_modified if doctype in SUBMITTABLE else None
+        stamp = (doctype, order_by, len(table), self._versions.get(doctype, 0), changed_anywhere)
         ordered = self._sorted.get((doctype, order_by))
         if ordered is None or ordered[0] != stamp:
             ordered = (stamp, sort(list(table.values()), order_by))
@@ -480,6 +491,7 @@ class Site:
         with self.lock:
             if doctype in SINGLES or doctype in CHILD_PARENTS:
                 raise FrappeError(417, "ValidationError", f"Cannot insert {doctype}")
+            self._changed(doctype)
             doc = copy.deepcopy(dict(body))
             if doctype in SERIES or doctype == "Customer":
                 doc.pop("name", None)  # v1 REST ignores a client name for series (FACTS §1.11)
@@ -516,6 +528,7 @@ class Site:
     def update(self, doctype: str, name: str, body: Doc, user: str) -> Doc:
         """``PUT``: field changes; ``{"docstatus": 1}`` submits a draft."""
         with self.lock:
+            self._changed(doctype)
             current = self._get(doctype, name)
             if current.get("docstatus") == 2:
                 raise FrappeError(417, "ValidationError", "Cannot edit cancelled document")
