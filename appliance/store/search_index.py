@@ -133,7 +133,7 @@ def short_match_expression(needle: str) -> tuple[str | None, list[str]]:
 DEFERRED_KEY = "search.deferred_triggers"
 # Tables only the sync agent writes: their index can wait for the end of a first pull.
 DEFERRABLE_CONTENT = ("items", "item_barcodes")
-INDEX_CHUNK = 2000  # rows indexed per transaction when the deferred index is built
+INDEX_CHUNK = 500  # rows indexed per transaction when the deferred index is built
 
 
 def defer_item_index(session: Session) -> bool:
