@@ -242,7 +242,7 @@ def _sync_options(p: argparse.ArgumentParser, *, service: bool) -> None:
         help="seconds between tries after an auth, TLS or setup failure (default 300)",
     )
     p.add_argument("--batch-size", type=int, default=50, help=argparse.SUPPRESS)
-    p.add_argument("--page-size", type=int, default=500, help=argparse.SUPPRESS)
+    p.add_argument("--page-size", type=int, default=None, help=argparse.SUPPRESS)
     if service:
         p.add_argument(
             "--pull-interval",

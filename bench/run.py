@@ -224,9 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_tui_table(results["tui"])
     if args.agent_invoices:
         # Imported here: bench.agent_bench imports this module.
-        from bench.agent_bench import print_agent_table, run_agent_bench  # noqa: PLC0415
+        from bench.agent_bench import (  # noqa: PLC0415
+            print_agent_table,
+            run_agent_bench,
+            sizes_from_env,
+        )
 
-        results["agent"] = run_agent_bench(size, invoices=args.agent_invoices)
+        # The pull at 100,000 and 250,000 items unless BENCH_PULL_SIZES says otherwise.
+        results["agent"] = run_agent_bench(sizes_from_env(), invoices=args.agent_invoices)
         print_agent_table(results["agent"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -271,6 +272,7 @@ class ERPNextClient:
         self.timeout = timeout
         self.deadline = deadline
         self.max_answer = max_answer
+        self._answered = threading.local()  # .size: bytes of this thread's last answer
         self._session = requests.Session()
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, BoundedAdapter())
@@ -304,6 +306,11 @@ class ERPNextClient:
 
     def close(self) -> None:
         self._session.close()
+
+    def last_answer_size(self) -> int:
+        """Bytes of the last answer read on this thread (0 before any): the puller sizes its
+        pages by it."""
+        return int(getattr(self._answered, "size", 0))
 
     # -- transport -----------------------------------------------------------------------------
     def _request(
@@ -357,6 +364,7 @@ class ERPNextClient:
             if watch.expired:  # cut while reading headers: http.client took the cut for an end
                 raise self._too_slow(unsafe)
         resp._content = content  # what error_from_response reads
+        self._answered.size = len(content)
         if 300 <= resp.status_code < 400:
             raise ERPNextError(
                 ErrorKind.STOP,

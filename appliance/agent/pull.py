@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,7 +59,7 @@ from appliance.agent.scope import (
     store_scope,
     stored_scope,
 )
-from appliance.store import journal
+from appliance.store import journal, search_index
 from appliance.store import sync_state as state
 from appliance.store.cashiers import apply_profile_users
 from appliance.store.db import unit_of_work
@@ -108,6 +110,19 @@ CHILD_DOCTYPES: dict[tuple[str, str], str] = {
 _CHILD_META = ("parent", "parentfield", "parenttype", "doctype", "docstatus", "owner")
 
 Cursor = tuple[str, str]
+T = TypeVar("T")
+
+# Pages are sized by bytes, not rows: each listing asks for as many rows as make about
+# PAGE_BYTES of answer at the size the last page's rows had (a real Item with every field is
+# ~2 KB, the fake's ~0.4 KB), so a request costs the same whatever the doctype, and a page in
+# memory stays a few MB (peak RSS stays flat at any catalog size).
+PAGE_BYTES = 1024 * 1024
+FIRST_PAGE = 1000  # rows asked for before the first answer tells their size
+MAX_PAGE = 10_000
+MIN_PAGE = 100
+# Doctypes whose page is written while the next one is fetched (one page ahead). Not those
+# whose writing itself asks ERPNext (Customer: addresses of new customers; POS Profile).
+NO_PREFETCH = (CUSTOMER, POS_PROFILE)
 
 
 def cursor_key(doctype: str) -> str:
@@ -174,6 +189,67 @@ def _not_created_here(session: Session, doctype: str, names: list[str]) -> list[
     return [n for n in names if n not in mine]
 
 
+class _Ahead(Iterator[T]):
+    """``source`` run one item ahead in a thread: the next page is fetched while the last one
+    is written (HTTP waits release the GIL). At most one item waits, so at most two pages are
+    in memory. An error of the source is raised here, at the item it stopped at; ``close``
+    stops the thread after the item it is fetching."""
+
+    def __init__(self, source: Iterator[T]) -> None:
+        self._source = source
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._over = False
+        self._thread = threading.Thread(target=self._run, name="pull-ahead", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            # Wait until it is taken: the next fetch starts only when this page is being written.
+            self._queue.join()
+            return True
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._source:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:
+            self._put(("error", exc))
+
+    def __next__(self) -> T:
+        if self._over:
+            raise StopIteration
+        kind, value = self._queue.get()
+        self._queue.task_done()
+        if kind == "item":
+            return value  # type: ignore[no-any-return]
+        self._over = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:  # let a fetcher waiting on join() go
+                self._queue.get_nowait()
+                self._queue.task_done()
+            except queue.Empty:
+                pass
+            self._thread.join(timeout=0.1)
+
+
+def _ahead(source: Iterator[T]) -> Iterator[T]:
+    return _Ahead(source)
+
+
 class Puller:
     def __init__(
         self,
@@ -181,7 +257,7 @@ class Puller:
         read: sessionmaker[Session],
         write: sessionmaker[Session],
         *,
-        page_size: int = 500,
+        page_size: int | None = None,
         doctypes: Sequence[str] = DOCTYPES,
         pos_profile: str | None = None,
         reconcile_every: float = RECONCILE_EVERY,
@@ -189,6 +265,7 @@ class Puller:
         self.client = client
         self._read = read
         self._write = write
+        # None: each page sized to about PAGE_BYTES; a number: that many rows a page.
         self.page_size = page_size
         self.doctypes = tuple(doctypes)
         self.pos_profile = pos_profile or None
@@ -209,6 +286,8 @@ class Puller:
         self._on_page = on_page
         self._started = state.now_iso()
         report.first = self._begin()
+        if report.first:
+            self._defer_index()
         self._start_deletions()
         scoped = False
         for doctype in self._order():
@@ -289,7 +368,24 @@ class Puller:
         log.info("first full pull of the masters (POS Profile %s)", self.pos_profile)
         return True
 
+    def _defer_index(self) -> None:
+        """A first pull writes items and barcodes without indexing them row by row; the index
+        is built once at its end (``search_index.defer_item_index``)."""
+        with unit_of_work(self._write) as uow:
+            if search_index.defer_item_index(uow.session):
+                log.info("first pull: the item search index is built once at its end")
+            uow.commit()
+
     def _finish(self, report: PullReport) -> None:
+        if report.first:
+            started = time.perf_counter()
+            rebuilt = search_index.restore_item_index(self._write)
+            if rebuilt:
+                log.info(
+                    "search index of %s built in %.1f s",
+                    ", ".join(rebuilt),
+                    time.perf_counter() - started,
+                )
         with unit_of_work(self._write) as uow:
             self._progress(uow.session, "", report, running=False)
             if report.first:
@@ -336,7 +432,9 @@ class Puller:
         fields: Sequence[str],
         order_field: str = "modified",
     ) -> Iterator[tuple[list[dict[str, Any]], Cursor]]:
-        """Keyset pages after ``cursor``, each with the cursor it advances to."""
+        """Keyset pages after ``cursor``, each with the cursor it advances to; each page asks
+        for about ``PAGE_BYTES`` of rows, at the size the previous page's rows had."""
+        length = self.page_size or FIRST_PAGE
         while True:
             where = list(filters)
             or_filters: Any = None
@@ -349,14 +447,17 @@ class Puller:
                 filters=where or None,
                 or_filters=or_filters,
                 order_by=f"{order_field} asc, name asc",
-                limit_page_length=self.page_size,
+                limit_page_length=length,
             )
             if not rows:
                 return
+            asked, size = length, self.client.last_answer_size()
+            if self.page_size is None and size > 0:
+                length = max(MIN_PAGE, min(MAX_PAGE, len(rows) * PAGE_BYTES // size))
             last = rows[-1]
             cursor = (str(last[order_field]), str(last["name"]))
             yield rows, cursor
-            if len(rows) < self.page_size:
+            if len(rows) < asked:
                 return
 
     def _pull_single(self, doctype: str, report: PullReport) -> bool:
@@ -381,26 +482,54 @@ class Puller:
             self._pull_exits(doctype, cursor, report)
         elif doctype in DISABLED_DELETES:
             filters.append(["disabled", "=", 0])  # nothing held yet that could be disabled
+        pages = self._fetched(doctype, filters, cursor, tables)
+        if doctype not in NO_PREFETCH:
+            pages = _ahead(pages)
+        try:
+            for page in pages:
+                new_customers = self._apply(page, report)
+                if new_customers:
+                    self._pull_addresses_of(new_customers, report)
+                log.info(
+                    "pulled %d %s up to %s",
+                    len(page.docs),
+                    doctype,
+                    page.cursor[0] if page.cursor else "",
+                    extra={"DOCTYPE": doctype},
+                )
+                if self._on_page is not None and not self._on_page(doctype, report):
+                    return False
+        finally:
+            if isinstance(pages, _Ahead):
+                pages.close()
+        return True
+
+    def _fetched(
+        self,
+        doctype: str,
+        filters: list[list[Any]],
+        cursor: Cursor | None,
+        tables: list[tuple[str, str]],
+    ) -> Iterator[_Page]:
+        """The pages after ``cursor`` with their child tables, ready to write. On a pull from
+        the start, child tables that hold no row at all on the server are not listed page by
+        page (an empty Item Tax cost a request per page)."""
+        if cursor is None:  # from the start: worth one request to learn a table is empty
+            tables = [t for t in tables if self._has_rows(t[1], doctype)]
+        listed = cursor is None
         for rows, next_cursor in self._pages(doctype, filters, cursor, ["*"]):
-            self._attach_children(doctype, rows, tables)
+            self._attach_children(doctype, rows, tables, listed=listed)
             for row in rows:
                 row["doctype"] = doctype
             page = _Page(doctype, rows, next_cursor)
             if doctype == POS_PROFILE:
                 page.full_names = self._full_names(rows)
-            new_customers = self._apply(page, report)
-            if new_customers:
-                self._pull_addresses_of(new_customers, report)
-            log.info(
-                "pulled %d %s up to %s",
-                len(rows),
-                doctype,
-                next_cursor[0],
-                extra={"DOCTYPE": doctype},
-            )
-            if self._on_page is not None and not self._on_page(doctype, report):
-                return False
-        return True
+            yield page
+
+    def _has_rows(self, child: str, parent: str) -> bool:
+        return bool(
+            self.client.get_list(child, fields=["name"], limit_page_length=1, parent=parent)
+        )
 
     def _pull_exits(self, doctype: str, cursor: Cursor, report: PullReport) -> None:
         """Delete documents that changed since ``cursor`` and are now outside the scope."""
@@ -415,9 +544,21 @@ class Puller:
             report.count(report.removed, doctype, removed)
 
     def _attach_children(
-        self, doctype: str, rows: list[dict[str, Any]], tables: list[tuple[str, str]]
+        self,
+        doctype: str,
+        rows: list[dict[str, Any]],
+        tables: list[tuple[str, str]],
+        *,
+        listed: bool = False,
     ) -> None:
+        """Each row's child tables. ``listed``: ``tables`` are those with rows on the server;
+        the others are attached empty (the parents have none)."""
         names = [str(r["name"]) for r in rows]
+        if listed:
+            for (parent, field_name), child in CHILD_DOCTYPES.items():
+                if parent == doctype and (field_name, child) not in tables:
+                    for row in rows:
+                        row[field_name] = []
         for key, child in tables:
             children = self.client.get_list(
                 child,

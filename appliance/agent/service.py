@@ -265,7 +265,7 @@ class Syncer:
         backoff: Backoff | None = None,
         batch_size: int = 50,
         max_batches: int = 20,
-        page_size: int = 500,
+        page_size: int | None = None,  # None: pages sized by bytes (pull.py)
         client_factory: Callable[[ERPNextConfig], ERPNextClient] = ERPNextClient.from_config,
         fleet: FleetReporter | None = None,
     ) -> None:

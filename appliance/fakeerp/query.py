@@ -18,7 +18,7 @@ Doc = dict[str, Any]
 Condition = tuple[str, str, Any]
 
 DEFAULT_PAGE = 20
-_ORDER = re.compile(r"^\s*`?(?:tab[^`]*`\.`)?([a-z_][a-z0-9_]*)`?\s*(asc|desc)?\s*$", re.I)
+ORDER_CLAUSE = re.compile(r"^\s*`?(?:tab[^`]*`\.`)?([a-z_][a-z0-9_]*)`?\s*(asc|desc)?\s*$", re.I)
 
 
 class QueryError(FrappeError):
@@ -165,15 +165,15 @@ def _fast(op: str, value: Any) -> Callable[[Any], bool]:
 def sort(docs: list[Doc], order_by: str | None) -> list[Doc]:
     clauses = [c for c in (order_by or "modified desc").split(",") if c.strip()]
     for clause in reversed(clauses):
-        m = _ORDER.match(clause)
+        m = ORDER_CLAUSE.match(clause)
         if not m:
             raise _data_error(f"Invalid order_by: {order_by}")
         fieldname, direction = m.group(1), (m.group(2) or "asc").lower()
-        docs.sort(key=_key_of(fieldname), reverse=direction == "desc")
+        docs.sort(key=sort_key_of(fieldname), reverse=direction == "desc")
     return docs
 
 
-def _key_of(fieldname: str) -> Callable[[Doc], tuple[int, Any]]:
+def sort_key_of(fieldname: str) -> Callable[[Doc], tuple[int, Any]]:
     return lambda doc: _sort_key(doc.get(fieldname))
 
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Integer, Table, Text, cast, delete, select
@@ -623,24 +624,52 @@ def _where(doctype: str, name: str, key: str | None = None) -> str:
     return f"{doctype} {name!r}" + (f" field {key!r}" if key else "")
 
 
-def _values(doc: Doc, cols: Sequence[Col], where: str) -> list[Any]:
+# Per column, what _values needs, read once per spec rather than once per row and column.
+_Plan = tuple[tuple[str, tuple[str, ...], Convert, Any, bool], ...]
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(cols: Sequence[Col]) -> _Plan:
+    plan = _PLANS.get(id(cols))
+    if plan is None:
+        plan = tuple((c.key, c.fallback, c.convert, c.default, c.required) for c in cols)
+        _PLANS[id(cols)] = plan
+    return plan
+
+
+def _values(doc: Doc, cols: Sequence[Col], where: str | Callable[[], str]) -> list[Any]:
+    """The row of ``doc`` for ``cols``; ``where`` names the document in an error (a callable
+    is called only then: a first pull converts millions of values, and refuses few)."""
     out: list[Any] = []
-    for col in cols:
-        raw = doc.get(col.key)
-        for other in col.fallback:
-            if raw is not None and raw != "":
-                break
-            raw = doc.get(other)
-        try:
-            value = col.convert(raw)
-        except (TypeError, ValueError) as exc:
-            raise MasterError(f"{where} field {col.key!r}: {exc}") from None
+    get = doc.get
+    for key, fallback, convert, default, required in _plan(cols):
+        raw = get(key)
+        if fallback and (raw is None or raw == ""):
+            for other in fallback:
+                raw = get(other)
+                if raw is not None and raw != "":
+                    break
+        if convert is _text and (raw is None or (type(raw) is str and len(raw) <= MAX_TEXT)):
+            value = raw or None  # the common case of _text, without the call
+        else:
+            try:
+                value = convert(raw)
+            except (TypeError, ValueError) as exc:
+                raise MasterError(f"{_named(where)} field {key!r}: {exc}") from None
         if value is None:
-            if col.default is None and col.required:
-                raise MasterError(f"{where} field {col.key!r} is empty")
-            value = col.default
+            if default is None and required:
+                raise MasterError(f"{_named(where)} field {key!r} is empty")
+            value = default
         out.append(value)
     return out
+
+
+def _row_where(doctype: str, name: str, key: str, position: int) -> str:
+    return f"{doctype} {name!r} {key} row {position}"
+
+
+def _named(where: str | Callable[[], str]) -> str:
+    return where if isinstance(where, str) else where()
 
 
 def _doc_name(doc: Doc) -> str:
@@ -775,10 +804,13 @@ def _prepare(sql: _MasterSql, by_name: Mapping[str, Doc]) -> _Prepared:
                 raise MasterError(f"{where} is not a list of rows")
             rows = []
             for position, entry in enumerate(entries, 1):
-                where = f"{spec.doctype} {name!r} {child.spec.key} row {position}"
-                values = _values(entry, child.spec.cols, where)
+                row_where = partial(_row_where, spec.doctype, name, child.spec.key, position)
+                values = _values(entry, child.spec.cols, row_where)
                 if child.spec.has_idx:
-                    values.insert(0, _safe(_int, entry.get("idx"), where, "idx") or position)
+                    idx = entry.get("idx")
+                    if type(idx) is not int:
+                        idx = _safe(_int, idx, row_where(), "idx")
+                    values.insert(0, idx or position)
                 rows.append((name, *values))
             prepared.children[child.spec.table][name] = rows
     return prepared

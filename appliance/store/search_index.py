@@ -15,13 +15,16 @@ Alembic's autogenerate must not see them (they are not in the models): ``include
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, delete, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+
+from appliance.store.models.sync import SyncState
 
 ITEMS = "items_fts"
 BARCODES = "item_barcodes_fts"
@@ -123,3 +126,144 @@ def short_match_expression(needle: str) -> tuple[str | None, list[str]]:
         if kept:
             terms.append(_quote(kept) + ("*" if len(kept) == 1 else ""))
     return (" AND ".join(terms) if terms else None), odd
+
+
+# -- the item indexes during a first pull ----------------------------------------------------------
+# sync_state key holding the dropped triggers ([[name, sql], ...]) while the item indexes wait.
+DEFERRED_KEY = "search.deferred_triggers"
+# Tables only the sync agent writes: their index can wait for the end of a first pull.
+DEFERRABLE_CONTENT = ("items", "item_barcodes")
+INDEX_CHUNK = 500  # rows indexed per transaction when the deferred index is built
+
+
+def defer_item_index(session: Session) -> bool:
+    """Stop indexing items and barcodes row by row (their triggers cost two thirds of a first
+    pull's writes); :func:`restore_item_index` indexes them in one pass and puts the triggers
+    back. The triggers' own SQL is kept in ``sync_state`` in the same transaction, so a pull
+    killed meanwhile resumes deferred and restores the same triggers. Scanning is unaffected
+    (barcodes are looked up by their table's index); a name search does not see the items the
+    pull wrote until the index is back. True if this call deferred (False: already deferred).
+    Only the caller's transaction: it commits."""
+    if session.get(SyncState, DEFERRED_KEY) is not None:
+        return False
+    marks = ", ".join(f"'{t}'" for t in DEFERRABLE_CONTENT)
+    triggers = [
+        [str(name), str(sql)]
+        for name, sql in session.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                f"AND tbl_name IN ({marks}) ORDER BY name"
+            )
+        )
+        if _fts_of(str(name)) is not None
+    ]
+    for name, _sql in triggers:
+        session.execute(text(f'DROP TRIGGER IF EXISTS "{name}"'))
+    session.add(SyncState(key=DEFERRED_KEY, value=json.dumps(triggers)))
+    session.flush()
+    return True
+
+
+def index_deferred(session: Session) -> bool:
+    """Whether the item indexes are waiting for a first pull to end."""
+    return session.get(SyncState, DEFERRED_KEY) is not None
+
+
+def restore_item_index(factory: sessionmaker[Session], chunk: int = INDEX_CHUNK) -> list[str]:
+    """Index what the deferred tables hold and put their triggers back; returns the indexes
+    built. ``chunk`` rows per transaction, so a sale commit waits at most one chunk for the
+    write lock (one ``rebuild`` of 250,000 items held it for seconds). The last chunk's
+    transaction puts the triggers back: the sync agent is the only writer of these tables
+    and it is the one building. Nothing to do when nothing is deferred."""
+    with factory() as session, session.begin():
+        row = session.get(SyncState, DEFERRED_KEY)
+        raw = None if row is None else row.value
+    if raw is None:
+        return []
+    triggers: list[list[str]] = json.loads(raw)
+    by_index: dict[str, list[list[str]]] = {}
+    for name, sql in triggers:
+        by_index.setdefault(_fts_of(name) or "", []).append([name, sql])
+    for fts, own in by_index.items():
+        _index_in_chunks(factory, fts, own, chunk)
+    with factory() as session, session.begin():
+        session.execute(delete(SyncState).where(SyncState.key == DEFERRED_KEY))
+    return list(by_index)
+
+
+def _index_in_chunks(
+    factory: sessionmaker[Session], fts: str, triggers: list[list[str]], chunk: int
+) -> None:
+    with factory() as session:
+        source = _content_of(session, fts) if fts else None
+    with factory() as session, session.begin():
+        if source is not None:
+            session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')"))
+        elif fts:  # not external content: FTS5's own rebuild, in one go
+            session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
+    after: int | None = None
+    while True:
+        with factory() as session, session.begin():
+            if source is not None:
+                after = _index_next(session, fts, source, after, chunk)
+            if source is None or after is None:
+                present = set(
+                    session.execute(
+                        text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    ).scalars()
+                )
+                for name, sql in triggers:
+                    if name not in present:
+                        session.execute(text(sql))
+                return
+
+
+def _content_of(session: Session, fts: str) -> tuple[str, str, list[str]] | None:
+    """(content table, its rowid column, the indexed columns) of an external-content index."""
+    sql = str(
+        session.execute(
+            text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {"name": fts},
+        ).scalar()
+        or ""
+    )
+    content = re.search(r"content\s*=\s*'(\w+)'", sql)
+    rowid = re.search(r"content_rowid\s*=\s*'(\w+)'", sql)
+    if content is None:
+        return None
+    columns = [str(r[1]) for r in session.execute(text(f"PRAGMA table_info({fts})"))]
+    return content.group(1), rowid.group(1) if rowid else "rowid", columns
+
+
+def _index_next(
+    session: Session, fts: str, source: tuple[str, str, list[str]], after: int | None, n: int
+) -> int | None:
+    """Index the next ``n`` rows after rowid ``after``; the last rowid indexed, None at the end."""
+    content, rowid, columns = source
+    start = -(2**63) if after is None else after
+    last = session.execute(
+        text(
+            f"SELECT max(r) FROM (SELECT {rowid} AS r FROM {content} WHERE {rowid} > :start "
+            f"ORDER BY {rowid} LIMIT :n)"
+        ),
+        {"start": start, "n": n},
+    ).scalar()
+    if last is None:
+        return None
+    cols = ", ".join(columns)
+    session.execute(
+        text(
+            f"INSERT INTO {fts}(rowid, {cols}) SELECT {rowid}, {cols} FROM {content} "
+            f"WHERE {rowid} > :start AND {rowid} <= :last"
+        ),
+        {"start": start, "last": last},
+    )
+    return int(last)
+
+
+def _fts_of(trigger: str) -> str | None:
+    """The search table a trigger keeps (``items_fts_ai`` -> ``items_fts``), or None."""
+    for table in sorted(FTS_TABLES, key=len, reverse=True):
+        if trigger.startswith(table + "_"):
+            return table
+    return None

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from appliance.fakeerp import FakeERPNext
+from appliance.fakeerp import site as fake_site
 from tests.shared import RECORDED
 
 
@@ -344,3 +345,43 @@ def test_closing_consolidates_and_closes_the_opening(erp: FakeERPNext) -> None:
     # No open opening entry any more: a sale is refused.
     r = s.post(f"{erp.url}/api/resource/POS Invoice", json=_invoice(offline_id="later"))
     assert r.status_code == 417
+
+
+def test_a_big_list_read_through_the_index_gives_the_rows_a_full_scan_gives() -> None:
+    """Lists of 2,000 rows or more are read from the first row a keyset condition admits, as
+    MariaDB reads through its index on ``modified``; the rows must be exactly those of
+    filtering and sorting the whole list, across shared ``modified`` values and edits."""
+    stamps = [f"2026-01-0{d} 10:00:00.000000" for d in range(1, 6)]
+    items = [
+        {"doctype": "Item", "name": f"I{n:05d}", "modified": stamps[n % 5], "item_group": "G"}
+        for n in range(3000)
+    ]
+    site = fake_site.Site(items)
+    site.list_docs("Item", {"order_by": "modified asc, name asc"})  # sorted before the edits
+    site.touch("Item", "I00007", item_name="changed")  # the newest now, out of its old place
+    site.delete("Item", "I00011")
+    queries: list[dict[str, str]] = [
+        {"order_by": "modified asc, name asc", "limit_page_length": "700"},
+        {
+            "order_by": "modified asc, name asc",
+            "filters": json.dumps([["modified", ">=", stamps[2]]]),
+            "or_filters": json.dumps([["modified", ">", stamps[2]], ["name", ">", "I01500"]]),
+            "limit_page_length": "500",
+        },
+        {
+            "order_by": "modified asc, name asc",
+            "filters": json.dumps([["modified", ">", stamps[3]], ["item_group", "=", "G"]]),
+            "limit_start": "10",
+            "limit_page_length": "100",
+        },
+    ]
+    indexed = [site.list_docs("Item", {**q, "fields": '["name"]'}) for q in queries]
+    original = fake_site.INDEXED_FROM
+    fake_site.INDEXED_FROM = 10**9  # every list filtered and sorted whole
+    try:
+        scanned = [site.list_docs("Item", {**q, "fields": '["name"]'}) for q in queries]
+    finally:
+        fake_site.INDEXED_FROM = original
+    assert indexed == scanned
+    assert [len(rows) for rows in indexed] == [700, 500, 100]
+    assert indexed[1][-1] != indexed[1][0]
