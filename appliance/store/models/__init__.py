@@ -35,6 +35,7 @@ from appliance.store.models.parties import (
     Territory,
 )
 from appliance.store.models.pricing import (
+    CouponCode,
     PricingRule,
     PricingRuleBrand,
     PricingRuleItemCode,
@@ -74,6 +75,7 @@ __all__ = [
     "Base",
     "Cashier",
     "CashierRole",
+    "CouponCode",
     "Currency",
     "Customer",
     "CustomerGroup",
