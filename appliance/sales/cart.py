@@ -101,6 +101,8 @@ class Cart:
     return_against: str | None = None
     # The Coupon Code document name (not the printed code) the sale's coupon rules came from.
     coupon_code: str | None = None
+    # The supervisor who let the coupon's last use be taken offline (counter.offers).
+    coupon_approved_by: str | None = None
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 

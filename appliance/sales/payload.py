@@ -155,6 +155,10 @@ def invoice_payload(
         # The Coupon Code document's name (not its printed code): ERPNext checks it and counts
         # its use when the invoice is submitted (features/NOTES.md §2).
         body["coupon_code"] = cart.coupon_code
+        if cart.coupon_approved_by:
+            body["remarks"] += (
+                f"; coupon {cart.coupon_code} taken offline, approved by {cart.coupon_approved_by}"
+            )
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}
