@@ -114,6 +114,10 @@ class Till:
     def _coupon(self, cart: Cart) -> CouponCode | None:
         return self.catalog.coupon(cart.coupon_code) if cart.coupon_code else None
 
+    def pricing(self, cart: Cart) -> PricingContext:
+        """What prices a line of ``cart``: its customer's price list, rules and coupon."""
+        return self._pricing(cart)
+
     def _pricing(self, cart: Cart) -> PricingContext:
         return pricing_context(
             self.catalog,
