@@ -23,6 +23,7 @@ from appliance.sales.catalog import (
 from appliance.sales.payload import InvoiceContext, invoice_payload
 from appliance.sales.pricing import PricedLine, free_item, price_line, pricing_context
 from appliance.store.db import make_session_factory
+from appliance.store.held import dumps_cart, loads_cart
 from tests.sales.offers_golden import recording, ring_up, till_for
 from tests.store.factories import migrated_engine
 
@@ -170,3 +171,19 @@ def test_the_free_line_is_sent_as_the_accepted_sale_sent_it(session: Session) ->
     assert free_sent == free_recorded
     assert "coupon_code" not in body
     assert body["paid_amount"] == sale.request["paid_amount"]
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        "233_v15_coupon_explicit_plr_discount_rate_submit",
+        "307_v15_product_rule_client_sends_free_line_submit",
+    ],
+)
+def test_a_held_sale_keeps_its_coupon_and_free_line(session: Session, stem: str) -> None:
+    """Parked and recalled (store/held.py), the sale comes back with its offers intact."""
+    cart = ring_up(till_for(session, recording(stem)), recording(stem))
+    back = loads_cart(dumps_cart(cart))
+    assert back == cart
+    assert back.coupon_code == cart.coupon_code
+    assert [line.is_free_item for line in back.lines] == [line.is_free_item for line in cart.lines]
