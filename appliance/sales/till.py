@@ -236,7 +236,7 @@ class Till:
     def _with_free_lines(self, cart: Cart) -> Cart:
         """The free lines the bought lines earn, one per (item, rule) as ERPNext keeps them
         (a later line's figure replaces an earlier one's, as its apply_pricing_rule_for_free_items
-        does); a free line that stays keeps its place and id."""
+        does), after the bought lines as ERPNext appends them; one that stays keeps its id."""
         wanted: dict[tuple[str, str], FreeItem] = {}
         for line in cart.lines:
             if not line.is_free_item and not line.return_of:

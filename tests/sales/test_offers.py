@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from appliance.sales.cart import CartError
 from appliance.sales.catalog import (
     ApplyOn,
     CatalogItem,
@@ -187,3 +188,19 @@ def test_a_held_sale_keeps_its_coupon_and_free_line(session: Session, stem: str)
     assert back == cart
     assert back.coupon_code == cart.coupon_code
     assert [line.is_free_item for line in back.lines] == [line.is_free_item for line in cart.lines]
+
+
+def test_a_free_line_follows_the_bought_quantity_and_cannot_be_keyed(session: Session) -> None:
+    sale = recording("303_v15_product_rule_draft_two_paid_items")
+    till = till_for(session, sale)
+    cart = ring_up(till, sale)
+    bought, free = cart.lines
+    assert free.is_free_item and free.qty == 1
+    with pytest.raises(CartError, match="free with promotion PRLE-0003"):
+        till.set_qty(cart, free.line_id, D(2))
+    fewer = till.set_qty(cart, bought.line_id, D(1))  # below the rule's min_qty 2
+    assert [line.is_free_item for line in fewer.lines] == [False]
+    more = till.set_qty(fewer, bought.line_id, D(3))
+    assert [(line.item_code, line.qty) for line in more.lines if line.is_free_item] == [
+        (free.item_code, D(1))
+    ]
