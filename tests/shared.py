@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from appliance.sales.cart import Cart
+    from appliance.sales.till import Till
 
 DATA = Path(__file__).resolve().parent / "data" / "erpnext"
 GOLDEN = DATA / "golden" / "cases"
@@ -35,3 +41,8 @@ def appliance(
         timeout=timeout,
         check=False,
     )
+
+
+def scan_on(cart: Cart, code: str) -> Callable[[Till], Cart]:
+    """A scan of ``code`` onto ``cart``, for ``Checkout.read`` (typed: mypy checks tests)."""
+    return lambda till: till.scan(cart, code)

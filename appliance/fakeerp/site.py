@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.fakeerp import errors, returns, v16
+from appliance.fakeerp import errors, offers, returns, v16
 from appliance.fakeerp.closing import Consolidation
 from appliance.fakeerp.errors import FrappeError
 from appliance.fakeerp.meta import Meta
@@ -92,7 +92,7 @@ TABLES: dict[str, dict[str, str]] = {
 }
 CHILD_PARENTS = {child: parent for parent, tables in TABLES.items() for child in tables.values()}
 # Doctypes every site has, listable (empty) before the first document exists.
-ALWAYS_LISTABLE = {"Deleted Document", "Address", "User"}
+ALWAYS_LISTABLE = {"Deleted Document", "Address", "User", "Coupon Code"}
 # Lists this long are read through a sorted copy, as a database reads through its index on
 # ``modified``/``creation``/``name`` (Frappe indexes them); shorter ones are filtered whole.
 INDEXED_FROM = 2000
@@ -536,7 +536,9 @@ class Site:
             if current.get("docstatus") == 2:
                 raise FrappeError(417, "ValidationError", "Cannot edit cancelled document")
             changed = {**copy.deepcopy(current), **copy.deepcopy(body)}
-            submit = current.get("docstatus") == 0 and int(body.get("docstatus") or 0) == 1
+            # A draft posted without ``docstatus`` is a draft too (Frappe stores 0).
+            was = int(current.get("docstatus") or 0)
+            submit = was == 0 and int(body.get("docstatus") or 0) == 1
             if current.get("docstatus") == 1 and body.get("docstatus") not in (None, 1):
                 raise FrappeError(417, "ValidationError", "Use cancel to cancel a document")
             handler = getattr(self, "_validate_" + doctype.lower().replace(" ", "_"), None)
@@ -702,6 +704,7 @@ class Site:
         profile = self.docs.get("POS Profile", {}).get(doc.get("pos_profile") or "")
         if profile is None:
             raise errors.validation("No POS Profile found. Please create a New POS Profile first")
+        offers.add_free_items(self, doc)
         for n, row in enumerate(doc["items"], 1):
             code = row.get("item_code")
             if code not in self.docs.get("Item", {}):
@@ -725,6 +728,7 @@ class Site:
             self._link("POS Invoice", doc.get("return_against"), "Return Against")
         if self.version >= 16:
             v16.check_pos_sale(self, doctype, doc, profile["name"])
+        offers.check_coupon(self, doc)
         if self._open_opening(profile["name"]) is None:
             raise errors.validation(
                 f"No open POS Opening Entry found for POS Profile <strong>{profile['name']}"
@@ -863,6 +867,9 @@ class Site:
                     f"Available quantity {available}.",
                     "Item Unavailable",
                 )
+
+    def _on_submit_pos_invoice(self, doc: Doc, user: str) -> None:
+        offers.count_coupon(self, doc)
 
     # -- ERPNext 16 only (a v15 site takes these as they come) --------------------------------
     def _validate_sales_invoice(self, doc: Doc, user: str, existing: bool = False) -> None:

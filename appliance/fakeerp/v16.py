@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import errors, returns
+from appliance.fakeerp import errors, offers, returns
 from appliance.fakeerp.errors import FrappeError
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
     is_return = bool(int(doc.get("is_return") or 0))
     submit = int(doc.get("docstatus") or 0) == 1
     profile = site.docs.get("POS Profile", {}).get(str(doc.get("pos_profile") or ""), {})
+    offers.add_free_items(site, doc)
     for n, row in enumerate(doc["items"], 1):
         code = row.get("item_code")
         if code not in site.docs.get("Item", {}):
@@ -151,6 +152,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
         site._link("Account", row.get("account_head"), f"Row #{n}: Account Head")
     if is_return:
         site._link(SALES_INVOICE, doc.get("return_against"), "Return Against")
+    offers.check_coupon(site, doc)
     if int(doc.get("is_created_using_pos") or 0) and profile:
         check_pos_sale(site, SALES_INVOICE, doc, str(profile["name"]))
     if int(doc.get("set_posting_time") or 0) != 1:
@@ -193,6 +195,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
 
 def on_submit_sales_invoice(site: Site, doc: Doc) -> None:
     """Stock moves at submit; the stored document says Paid/Return, the answer still Draft."""
+    offers.count_coupon(site, doc)
     if int(doc.get("update_stock") or 0):
         for row in doc.get("items") or []:
             code = str(row.get("item_code"))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from appliance.sales.model import (
     ZERO,
     DiscountOn,
+    FreeItem,
     InvoiceInput,
     InvoiceTotals,
     ItemLine,
@@ -56,6 +57,10 @@ class CartLine:
     # (qty) and in the stock unit (qty x conversion factor): the counter refuses it first.
     whole_uom: bool = False
     whole_stock_uom: str = ""  # the stock unit's name when it must be whole
+    # A line a product-discount rule gives (ERPNext's is_free_item); ``free_items`` are the
+    # lines this bought line earns, as pricing found them.
+    is_free_item: bool = False
+    free_items: tuple[FreeItem, ...] = ()
 
     @property
     def base_rate(self) -> Decimal:
@@ -98,6 +103,10 @@ class Cart:
     payments: tuple[PaymentLine, ...] = ()
     is_return: bool = False
     return_against: str | None = None
+    # The Coupon Code document name (not the printed code) the sale's coupon rules came from.
+    coupon_code: str | None = None
+    # The supervisor who let the coupon's last use be taken offline (counter.offers).
+    coupon_approved_by: str | None = None
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 
@@ -206,11 +215,14 @@ def add_line(cart: Cart, line: CartLine, *, merge: bool = True) -> Cart:
     label and each exception stays visible on the receipt.
     """
     qty = _check_qty(line, line.qty, cart.is_return)
-    mergeable = merge and not (line.is_weighed or line.rate_override is not None or line.return_of)
+    mergeable = merge and not (
+        line.is_weighed or line.rate_override is not None or line.return_of or line.is_free_item
+    )
     if mergeable:
         for existing in cart.lines:
             if (
-                existing.item_code == line.item_code
+                not existing.is_free_item
+                and existing.item_code == line.item_code
                 and existing.uom == line.uom
                 and existing.base_rate == line.base_rate
                 and existing.discount_percentage == line.discount_percentage

@@ -272,6 +272,16 @@ class PricingRule:
     is_cumulative: bool = False
     coupon_code_based: bool = False
     condition: str = ""
+    # Product discount ("buy 2, get 1 free"): what goes out free and how many.
+    free_item: str = ""
+    free_qty: Decimal = ZERO
+    same_item: bool = False
+    free_item_rate: Decimal = ZERO
+    free_item_uom: str = ""
+    is_recursive: bool = False
+    recurse_for: Decimal = ZERO
+    apply_recursion_over: Decimal = ZERO
+    round_free_qty: bool = False
 
     def targets(self) -> tuple[RuleTarget, ...]:
         """The child rows that ``apply_on`` reads."""
@@ -282,6 +292,28 @@ class PricingRule:
         if self.apply_on is ApplyOn.BRAND:
             return self.brands
         return ()
+
+
+@dataclass(frozen=True)
+class CouponCode:
+    """A Coupon Code. ``name`` is what an invoice's ``coupon_code`` links to; ``coupon_code`` is
+    the printed code, which ERPNext may have derived from the name (NOTES surprise 6).
+    ``maximum_use`` 0 means no limit; ``creation`` orders coupons that share one rule, because
+    ERPNext honours only the newest of them (Coupon Code sorts by creation, descending)."""
+
+    name: str
+    pricing_rule: str
+    coupon_code: str = ""
+    coupon_type: str = "Promotional"
+    maximum_use: int = 0
+    used: int = 0
+    valid_from: date | None = None
+    valid_upto: date | None = None
+    creation: str = ""
+
+    @property
+    def single_use(self) -> bool:
+        return self.maximum_use == 1
 
 
 class Catalog(Protocol):
@@ -327,6 +359,16 @@ class Catalog(Protocol):
         """Enabled selling rules that name the item, one of the groups, or the brand."""
         ...
 
+    def coupon(self, text: str) -> CouponCode | None:
+        """The Coupon Code whose name or printed code is ``text`` (case-insensitive)."""
+        ...
+
+    def coupons_of_rule(self, pricing_rule: str) -> tuple[CouponCode, ...]:
+        """Every Coupon Code linked to the rule, newest (by creation) first."""
+        ...
+
+    def pricing_rule(self, name: str) -> PricingRule | None: ...
+
 
 _Node = TypeVar("_Node", ItemGroup, CustomerGroup, Territory)
 
@@ -360,6 +402,7 @@ class MemoryCatalog:
         tax_templates: Iterable[TaxTemplate] = (),
         item_tax_templates: Iterable[ItemTaxTemplate] = (),
         pricing_rules: Iterable[PricingRule] = (),
+        coupons: Iterable[CouponCode] = (),
     ) -> None:
         self._items = {i.item_code: i for i in items}
         self._barcodes = {b.barcode: b for b in barcodes}
@@ -377,6 +420,7 @@ class MemoryCatalog:
         self._tax_templates = {t.name: t for t in tax_templates}
         self._item_tax_templates = {t.name: t for t in item_tax_templates}
         self._pricing_rules = tuple(pricing_rules)
+        self._coupons = tuple(coupons)
 
     def item(self, item_code: str) -> CatalogItem | None:
         return self._items.get(item_code)
@@ -452,6 +496,32 @@ class MemoryCatalog:
             if any(t.value in wanted[rule.apply_on] for t in rule.targets()):
                 found.append(rule)
         return tuple(found)
+
+    def coupon(self, text: str) -> CouponCode | None:
+        return find_coupon(self._coupons, text)
+
+    def coupons_of_rule(self, pricing_rule: str) -> tuple[CouponCode, ...]:
+        return newest_first(c for c in self._coupons if c.pricing_rule == pricing_rule)
+
+    def pricing_rule(self, name: str) -> PricingRule | None:
+        return next((r for r in self._pricing_rules if r.name == name), None)
+
+
+def find_coupon(coupons: Iterable[CouponCode], text: str) -> CouponCode | None:
+    """The coupon named ``text``, else the one whose printed code it is (both case-insensitive):
+    a cashier types what is printed, ERPNext wants the name."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return None
+    pool = tuple(coupons)
+    for c in pool:
+        if c.name.casefold() == wanted:
+            return c
+    return next((c for c in pool if c.coupon_code.casefold() == wanted), None)
+
+
+def newest_first(coupons: Iterable[CouponCode]) -> tuple[CouponCode, ...]:
+    return tuple(sorted(coupons, key=lambda c: (c.creation, c.name), reverse=True))
 
 
 def chain_names(

@@ -68,6 +68,17 @@ class ItemLine:
 
 
 @dataclass(frozen=True)
+class FreeItem:
+    """A line a product-discount Pricing Rule adds: ``uom`` "" means the item's stock UOM."""
+
+    item_code: str
+    qty: Decimal
+    pricing_rule: str
+    rate: Decimal = ZERO
+    uom: str = ""
+
+
+@dataclass(frozen=True)
 class TaxLine:
     """One Sales Taxes and Charges row. ``row_id`` is 1-based, as in ERPNext."""
 

@@ -79,6 +79,11 @@ def invoice_payload(
         }
         if line.barcode:
             row["barcode"] = line.barcode
+        if line.is_free_item:
+            # Exactly as ERPNext builds a free line (features/NOTES.md §3): marked free and
+            # naming its rule, so the server keeps it and never adds a second one.
+            row["is_free_item"] = 1
+            row["pricing_rules"] = ",".join(line.pricing_rules)
         if ctx.income_account:
             row["income_account"] = ctx.income_account
         if ctx.cost_center:
@@ -146,6 +151,14 @@ def invoice_payload(
     }
     if cart.is_return and cart.return_against:
         body[RETURN_AGAINST_OFFLINE_FIELD] = cart.return_against
+    if cart.coupon_code and not cart.is_return:
+        # The Coupon Code document's name (not its printed code): ERPNext checks it and counts
+        # its use when the invoice is submitted (features/NOTES.md §2).
+        body["coupon_code"] = cart.coupon_code
+        if cart.coupon_approved_by:
+            body["remarks"] += (
+                f"; coupon {cart.coupon_code} taken offline, approved by {cart.coupon_approved_by}"
+            )
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}

@@ -1,13 +1,15 @@
 """Item prices and Pricing Rules, as ERPNext applies them to one invoice line (FACTS.md §3.5, §3.9).
 
 Nothing here rounds: a ``PricedLine`` carries the unrounded ``price_list_rate`` and discount and
-the totals engine rounds them the way ERPNext does.
+the totals engine rounds them the way ERPNext does. Product-discount rules give free items
+(``PricedLine.free_items``); coupon-based rules apply only with the coupon that unlocks them
+(features/NOTES.md §2, §3; docs/totals.md "Offers").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from appliance.sales.catalog import (
     ApplyOn,
     Catalog,
     CatalogItem,
+    CouponCode,
     CustomerInfo,
     ItemPrice,
     PriceOrProduct,
@@ -22,7 +25,7 @@ from appliance.sales.catalog import (
     RateOrDiscount,
     chain_names,
 )
-from appliance.sales.model import ItemLine
+from appliance.sales.model import FreeItem, ItemLine
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -56,6 +59,16 @@ class PricingContext:
     territory_chain: tuple[str, ...] = ()
     warehouse_chain: tuple[str, ...] = ()
     ignore_pricing_rule: bool = False
+    # The Coupon Code document on the sale, and the one rule it unlocks ("" when ERPNext would
+    # honour another coupon of that rule: only the newest coupon of a rule gives its discount).
+    coupon_code: str = ""
+    coupon_rule: str = ""
+
+
+def coupon_rule(catalog: Catalog, coupon: CouponCode) -> str:
+    """The rule ``coupon`` unlocks, or "" when the rule has a newer coupon (NOTES surprise 4)."""
+    newest = catalog.coupons_of_rule(coupon.pricing_rule)
+    return coupon.pricing_rule if newest and newest[0].name == coupon.name else ""
 
 
 def pricing_context(
@@ -68,6 +81,7 @@ def pricing_context(
     company: str = "",
     warehouse_chain: tuple[str, ...] = (),
     ignore_pricing_rule: bool = False,
+    coupon: CouponCode | None = None,
 ) -> PricingContext:
     """Build the context for a sale to ``customer`` (None: no customer chosen yet)."""
     groups: tuple[str, ...] = ()
@@ -87,6 +101,8 @@ def pricing_context(
         territory_chain=territories,
         warehouse_chain=warehouse_chain,
         ignore_pricing_rule=ignore_pricing_rule,
+        coupon_code=coupon.name if coupon is not None else "",
+        coupon_rule=coupon_rule(catalog, coupon) if coupon is not None else "",
     )
 
 
@@ -191,7 +207,7 @@ class PricedLine:
     Send ``price_list_rate`` + ``discount_percentage``; ``rate`` is set only when a Rate rule or a
     Discount Amount fixes it (``price_list_rate - discount_amount``). ``unsupported_rules`` were
     candidates this engine cannot evaluate offline (Python conditions, cart-wide cumulative
-    thresholds, free-item rules) and were not applied.
+    thresholds) and were not applied. ``free_items`` are the lines product-discount rules add.
     """
 
     item_code: str
@@ -207,6 +223,7 @@ class PricedLine:
     margin_type: str = ""
     margin_rate_or_amount: Decimal = ZERO
     unsupported_rules: tuple[str, ...] = ()
+    free_items: tuple[FreeItem, ...] = ()
 
     def item_line(
         self,
@@ -274,7 +291,7 @@ def price_line(
     chosen = select_pricing_rules(catalog, ctx, item, uom=uom, qty=qty, price_list_rate=plr)
     if isinstance(chosen, PricingConflict):
         return chosen
-    return _apply(base, chosen, ctx)
+    return _apply(base, chosen, ctx, qty)
 
 
 def select_pricing_rules(
@@ -354,9 +371,10 @@ def select_pricing_rules(
 def _applies(rule: PricingRule, ctx: PricingContext) -> bool:
     """Everything ERPNext puts in the rule query except apply_on, UOM and quantities."""
     return (
+        # A coupon rule is a candidate with or without its coupon: it takes part in conflicts
+        # and priorities like any rule (NOTES surprise 5); _apply decides whether it applies.
         not rule.disable
         and rule.selling
-        and not rule.coupon_code_based
         and rule.company in ("", ctx.company)
         and rule.customer in ("", ctx.customer)
         and (not rule.customer_group or rule.customer_group in ctx.customer_group_chain)
@@ -402,7 +420,28 @@ def _within_limits(
     return not (rule.max_amt and amount > rule.max_amt * amount_factor)
 
 
-def _apply(base: PricedLine, selection: RuleSelection, ctx: PricingContext) -> PricedLine:
+def free_item(rule: PricingRule, item_code: str, line_qty: Decimal) -> FreeItem | None:
+    """What a product-discount rule gives for a line of ``line_qty`` (ERPNext's
+    get_product_discount_rule): ``free_qty`` (empty counts as 1) of the free item, or of the
+    line's own item with ``same_item``; a recursive rule gives it per ``recurse_for`` bought
+    beyond ``apply_recursion_over``, in whole steps when ``round_free_qty`` is set."""
+    qty = rule.free_qty or Decimal(1)
+    if rule.is_recursive and rule.recurse_for:
+        bought = line_qty - rule.apply_recursion_over
+        if bought > 0:
+            if rule.round_free_qty:
+                qty = (bought // rule.recurse_for) * (rule.free_qty or Decimal(1))
+            else:
+                qty = bought * qty / rule.recurse_for
+    code = item_code if rule.same_item else rule.free_item
+    if not qty or not code:
+        return None
+    return FreeItem(code, qty, rule.name, rule.free_item_rate, rule.free_item_uom)
+
+
+def _apply(
+    base: PricedLine, selection: RuleSelection, ctx: PricingContext, qty: Decimal
+) -> PricedLine:
     plr = base.price_list_rate
     pct = ZERO
     amount = ZERO
@@ -410,11 +449,25 @@ def _apply(base: PricedLine, selection: RuleSelection, ctx: PricingContext) -> P
     margin_type = ""
     margin = ZERO
     applied: list[str] = []
+    free: list[FreeItem] = []
     skipped = list(selection.unsupported)
     for m in selection.matches:
         rule = m.rule
+        if rule.coupon_code_based:
+            if not ctx.coupon_code:
+                # ERPNext stops at a coupon rule when the sale has no coupon: no rule applies.
+                return replace(base, unsupported_rules=tuple(dict.fromkeys(skipped)))
+            if rule.name != ctx.coupon_rule:
+                continue
         if rule.price_or_product_discount is PriceOrProduct.PRODUCT:
-            skipped.append(rule.name)
+            if not (rule.free_item or rule.same_item):
+                # ERPNext refuses the sale ("Free item not set in the pricing rule").
+                skipped.append(rule.name)
+                continue
+            applied.append(rule.name)
+            given = free_item(rule, base.item_code, qty)
+            if given is not None:
+                free.append(given)
             continue
         applied.append(rule.name)
         if rule.margin_rate_or_amount:
@@ -456,6 +509,7 @@ def _apply(base: PricedLine, selection: RuleSelection, ctx: PricingContext) -> P
         margin_type=margin_type,
         margin_rate_or_amount=margin,
         unsupported_rules=tuple(dict.fromkeys(skipped)),
+        free_items=tuple(free),
     )
 
 

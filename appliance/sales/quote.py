@@ -338,6 +338,11 @@ def needs_taxes(doc: object) -> bool:
     return isinstance(doc, dict) and bool(doc.get("customer")) and "taxes" not in doc
 
 
+def needs_store(doc: object) -> bool:
+    """Taxes to resolve, or a ``coupon_code`` to look up and apply (docs/totals.md "Offers")."""
+    return needs_taxes(doc) or (isinstance(doc, dict) and bool(doc.get("coupon_code")))
+
+
 def quote(payload: object, resolve: TaxResolver | None = None) -> dict[str, Any]:
     body = _object(payload, "input")
     for key, value in body.items():
@@ -346,7 +351,7 @@ def quote(payload: object, resolve: TaxResolver | None = None) -> dict[str, Any]
     if "doc" not in body:
         raise _fail("doc", "is required")
     invoice = parse_invoice(body["doc"])  # the caller's doc is checked before anything reads it
-    if resolve is not None and needs_taxes(body["doc"]):
+    if resolve is not None and needs_store(body["doc"]):
         body = {**body, "doc": resolve(dict(body["doc"]))}
         invoice = parse_invoice(body["doc"])
     try:

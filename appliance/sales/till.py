@@ -14,8 +14,8 @@ from decimal import Decimal
 from appliance.sales import cart as carts
 from appliance.sales.barcode import LineRequest, ScanConfig, label_weights, lookup_scan
 from appliance.sales.cart import Cart, CartError, CartLine
-from appliance.sales.catalog import Catalog, CatalogItem, CustomerInfo
-from appliance.sales.model import DiscountOn, TaxLine, TotalsSettings
+from appliance.sales.catalog import Catalog, CatalogItem, CouponCode, CustomerInfo
+from appliance.sales.model import DiscountOn, FreeItem, TaxLine, TotalsSettings
 from appliance.sales.pricing import PricingConflict, PricingContext, price_line, pricing_context
 from appliance.sales.tax_rules import (
     choose_item_tax_template,
@@ -113,6 +113,13 @@ class Till:
             ctx.tax_category,
         )
 
+    def _coupon(self, cart: Cart) -> CouponCode | None:
+        return self.catalog.coupon(cart.coupon_code) if cart.coupon_code else None
+
+    def pricing(self, cart: Cart) -> PricingContext:
+        """What prices a line of ``cart``: its customer's price list, rules and coupon."""
+        return self._pricing(cart)
+
     def _pricing(self, cart: Cart) -> PricingContext:
         return pricing_context(
             self.catalog,
@@ -122,6 +129,7 @@ class Till:
             pos_profile_price_list=self.profile.price_list,
             company=self.profile.company,
             ignore_pricing_rule=self.profile.ignore_pricing_rule,
+            coupon=self._coupon(cart),
         )
 
     def _tax_category(self, cart: Cart) -> str:
@@ -193,7 +201,69 @@ class Till:
             is_weighed=item.is_weighed,
             whole_uom=item.must_be_whole(uom),
             whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
+            free_items=priced.free_items,
         )
+
+    # -- offers -------------------------------------------------------------------------------
+    def set_coupon(self, cart: Cart, coupon: CouponCode | None) -> Cart:
+        """Put ``coupon`` on the sale (None takes it off): every line is priced again, so the
+        rule it unlocks applies, or stops applying (checking it is counter.offers' job)."""
+        return self._repriced(replace(cart, coupon_code=coupon.name if coupon else None))
+
+    def _free_line(self, cart: Cart, free: FreeItem, line_id: int) -> CartLine | None:
+        item = self.catalog.item(free.item_code)
+        if item is None:
+            return None  # not in this till's scope: the till cannot hand it out
+        uom = free.uom or item.stock_uom
+        tax = choose_item_tax_template(
+            self.catalog,
+            item,
+            posting_date=self.today,
+            tax_category=self._tax_category(cart),
+            net_rate=free.rate,
+        )
+        return CartLine(
+            line_id=line_id,
+            item_code=item.item_code,
+            item_name=item.item_name,
+            qty=free.qty,
+            price_list_rate=free.rate,
+            uom=uom,
+            conversion_factor=item.conversion_factor(uom) or Decimal(1),
+            fixed_rate=free.rate,
+            item_tax_template=tax.template,
+            item_tax_rate=tax.rates,
+            pricing_rules=(free.pricing_rule,),
+            is_free_item=True,
+        )
+
+    def _with_free_lines(self, cart: Cart) -> Cart:
+        """The free lines the bought lines earn, one per (item, rule) as ERPNext keeps them
+        (a later line's figure replaces an earlier one's, as its apply_pricing_rule_for_free_items
+        does), after the bought lines as ERPNext appends them; one that stays keeps its id."""
+        wanted: dict[tuple[str, str], FreeItem] = {}
+        for line in cart.lines:
+            if not line.is_free_item and not line.return_of:
+                for free in line.free_items:
+                    wanted[(free.item_code, free.pricing_rule)] = free
+        had = {
+            (line.item_code, line.pricing_rules[0]): line
+            for line in cart.lines
+            if line.is_free_item and line.pricing_rules
+        }
+        if not wanted and not had:
+            return cart
+        lines = [line for line in cart.lines if not line.is_free_item]
+        next_id = cart.next_line_id
+        for key, free in wanted.items():
+            old = had.get(key)
+            made = self._free_line(cart, free, old.line_id if old else next_id)
+            if made is None:
+                continue
+            if old is None:
+                next_id += 1
+            lines.append(made)
+        return carts.recompute(replace(cart, lines=tuple(lines), next_line_id=next_id))
 
     def add_request(self, cart: Cart, request: LineRequest) -> Cart:
         if request.rate is not None and self.profile.scan.is_weight_uom(request.uom):
@@ -265,6 +335,12 @@ class Till:
         return self._after_qty_change(carts.add_line(cart, line), item_code)
 
     def set_qty(self, cart: Cart, line_id: int, qty: Decimal) -> Cart:
+        line = cart.line(line_id)
+        if line.is_free_item:
+            raise CartError(
+                f"{line.item_name} is free with promotion {', '.join(line.pricing_rules)}: "
+                "change the quantity bought instead"
+            )
         cart = carts.set_qty(cart, line_id, qty)
         return self._after_qty_change(cart, cart.line(line_id).item_code)
 
@@ -277,7 +353,7 @@ class Till:
         for line in cart.lines:
             item = self.catalog.item(line.item_code)
             keep = (only and line.item_code != only) or line.rate_override is not None
-            if keep or line.return_of or item is None:
+            if keep or line.return_of or line.is_free_item or item is None:
                 lines.append(line)
                 continue
             fresh = self._priced(
@@ -288,4 +364,4 @@ class Till:
                     fresh, discount_percentage=line.discount_percentage, manual_discount=True
                 )
             lines.append(replace(fresh, line_id=line.line_id))
-        return carts.recompute(replace(cart, lines=tuple(lines)))
+        return self._with_free_lines(carts.recompute(replace(cart, lines=tuple(lines))))

@@ -44,6 +44,7 @@ from appliance.sales.barcode import ScanConfig
 from appliance.sales.catalog import (
     ApplyOn,
     CatalogItem,
+    CouponCode,
     CustomerGroup,
     CustomerInfo,
     ItemGroup,
@@ -58,6 +59,8 @@ from appliance.sales.catalog import (
     TaxRule,
     TaxTemplate,
     Territory,
+    find_coupon,
+    newest_first,
 )
 from appliance.sales.model import ZERO, ChargeType, DiscountOn, TaxLine
 from appliance.sales.till import PaymentMode, TillProfile
@@ -353,6 +356,7 @@ class SqlCatalog:
         self._templates: dict[str, TaxTemplate] = {}
         self._item_tax_templates: dict[str, ItemTaxTemplate] | None = None
         self._rules_by_target: dict[tuple[ApplyOn, str], list[PricingRule]] | None = None
+        self._coupons: tuple[CouponCode, ...] | None = None
         self._tokenizer: Tokenizer | None = None
         self._items: dict[str, CatalogItem | None] = {}
         self._barcodes: dict[str, tuple[str, str] | None] = {}  # barcode -> item code, uom
@@ -795,6 +799,44 @@ class SqlCatalog:
                 found.setdefault(rule.name, rule)
         return tuple(sorted(found.values(), key=lambda r: r.name))
 
+    def pricing_rule(self, name: str) -> PricingRule | None:
+        """An enabled selling rule by name (None: unknown here, disabled, or not for selling)."""
+        self._current()
+        if self._rules_by_target is None:
+            self._rules_by_target = self._load_pricing_rules()
+        for rules in self._rules_by_target.values():
+            for rule in rules:
+                if rule.name == name:
+                    return rule
+        return None
+
+    # -- coupons ----------------------------------------------------------------------------------
+    def _all_coupons(self) -> tuple[CouponCode, ...]:
+        self._current()
+        if self._coupons is None:
+            t = _t("coupon_codes")
+            self._coupons = tuple(
+                CouponCode(
+                    name=r.name,
+                    pricing_rule=_str(r.pricing_rule),
+                    coupon_code=_str(r.coupon_code),
+                    coupon_type=_str(r.coupon_type) or "Promotional",
+                    maximum_use=r.maximum_use or 0,
+                    used=r.used or 0,
+                    valid_from=r.valid_from,
+                    valid_upto=r.valid_upto,
+                    creation=_str(r.creation),
+                )
+                for r in self.session.execute(select(t).order_by(t.c.name))
+            )
+        return self._coupons
+
+    def coupon(self, text: str) -> CouponCode | None:
+        return find_coupon(self._all_coupons(), text)
+
+    def coupons_of_rule(self, pricing_rule: str) -> tuple[CouponCode, ...]:
+        return newest_first(c for c in self._all_coupons() if c.pricing_rule == pricing_rule)
+
     def _load_pricing_rules(self) -> dict[tuple[ApplyOn, str], list[PricingRule]]:
         rules_t = _t("pricing_rules")
         children = {
@@ -904,6 +946,15 @@ def _pricing_rule(r: Row[Any], targets: Mapping[str, tuple[RuleTarget, ...]]) ->
         mixed_conditions=r.mixed_conditions,
         is_cumulative=r.is_cumulative,
         coupon_code_based=r.coupon_code_based,
+        free_item=_str(r.free_item),
+        free_qty=r.free_qty or ZERO,
+        same_item=r.same_item,
+        free_item_rate=r.free_item_rate or ZERO,
+        free_item_uom=_str(r.free_item_uom),
+        is_recursive=r.is_recursive,
+        recurse_for=r.recurse_for or ZERO,
+        apply_recursion_over=r.apply_recursion_over or ZERO,
+        round_free_qty=r.round_free_qty,
     )
 
 

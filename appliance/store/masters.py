@@ -445,6 +445,15 @@ SPECS: dict[str, MasterSpec] = {
                 ),
                 _s("condition"),
                 _s("modified"),
+                _s("free_item"),
+                _n("free_qty"),
+                _b("same_item"),
+                _n("free_item_rate"),
+                _s("free_item_uom"),
+                _b("is_recursive"),
+                _n("recurse_for"),
+                _n("apply_recursion_over"),
+                _b("round_free_qty"),
             ),
             (
                 ChildSpec(
@@ -469,6 +478,21 @@ SPECS: dict[str, MasterSpec] = {
             "UOM",
             "units_of_measure",
             (_b("must_be_whole_number"), _b("enabled", default=True), _s("modified")),
+        ),
+        MasterSpec(
+            "Coupon Code",
+            "coupon_codes",
+            (
+                _s("coupon_code"),
+                _s("coupon_type"),
+                _s("pricing_rule"),
+                _i("maximum_use"),
+                _i("used"),
+                _d("valid_from"),
+                _d("valid_upto"),
+                _s("creation"),
+                _s("modified"),
+            ),
         ),
         MasterSpec(
             "Item",

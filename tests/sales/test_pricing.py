@@ -357,6 +357,7 @@ def test_ignore_pricing_rule() -> None:
 
 def test_rules_we_cannot_evaluate_are_reported_not_applied() -> None:
     scripted = _rule("PR-COND", discount_percentage=D(10), condition="doc.total > 100")
+    # A product rule that names no free item: ERPNext refuses the sale, the till skips it.
     free = _rule("PR-FREE", price_or_product_discount=PriceOrProduct.PRODUCT, priority=3)
     assert _price(scripted).unsupported_rules == ("PR-COND",)
     line = _price(free)

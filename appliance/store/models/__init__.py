@@ -36,6 +36,7 @@ from appliance.store.models.parties import (
     Territory,
 )
 from appliance.store.models.pricing import (
+    CouponCode,
     PricingRule,
     PricingRuleBrand,
     PricingRuleItemCode,
@@ -75,6 +76,7 @@ __all__ = [
     "Base",
     "Cashier",
     "CashierRole",
+    "CouponCode",
     "Currency",
     "Customer",
     "CustomerGroup",

@@ -1,4 +1,5 @@
-"""Pricing Rule with its item code, item group and brand child tables (FACTS §3.9)."""
+"""Pricing Rule with its item code, item group and brand child tables (FACTS §3.9), and the
+Coupon Codes that unlock coupon-based rules (features/NOTES.md §2)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ class PricingRule(Base):
     validate_applied_rule: Mapped[bool] = mapped_column(default=False)
     condition: Mapped[str | None] = mapped_column(Text)
     modified: Mapped[str | None] = mapped_column(String)
+    # Product discount: the free item a rule gives (features/NOTES.md §3).
+    free_item: Mapped[str | None] = mapped_column(String)
+    free_qty: Mapped[Decimal | None]
+    same_item: Mapped[bool] = mapped_column(default=False)
+    free_item_rate: Mapped[Decimal | None]
+    free_item_uom: Mapped[str | None] = mapped_column(String)
+    is_recursive: Mapped[bool] = mapped_column(default=False)
+    recurse_for: Mapped[Decimal | None]
+    apply_recursion_over: Mapped[Decimal | None]
+    round_free_qty: Mapped[bool] = mapped_column(default=False)
 
     items: Mapped[list[PricingRuleItemCode]] = relationship(
         back_populates="rule", cascade="all, delete-orphan"
@@ -104,3 +115,21 @@ class PricingRuleBrand(Base):
     uom: Mapped[str | None] = mapped_column(String)
 
     rule: Mapped[PricingRule] = relationship(back_populates="brands")
+
+
+class CouponCode(Base):
+    """A Coupon Code. ``used`` is ERPNext's count when pulled: sales this till made since are
+    not in it (docs/agent.md, "Coupons on several tills")."""
+
+    __tablename__ = "coupon_codes"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    coupon_code: Mapped[str | None] = mapped_column(String, index=True)
+    coupon_type: Mapped[str | None] = mapped_column(String)
+    pricing_rule: Mapped[str | None] = mapped_column(String, index=True)
+    maximum_use: Mapped[int | None]
+    used: Mapped[int | None]
+    valid_from: Mapped[date | None]
+    valid_upto: Mapped[date | None]
+    creation: Mapped[str | None] = mapped_column(String)
+    modified: Mapped[str | None] = mapped_column(String)
