@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from appliance import paths
+from appliance import config_error, paths
 from appliance.drivers.config import DevicesConfig, parse_devices
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
 from appliance.untrusted import read_file, reason, shown
@@ -24,9 +24,8 @@ from appliance.untrusted import read_file, reason, shown
 TERMINAL_ID = re.compile(r"\A[A-Za-z0-9_]{1,16}\Z")
 CONFIG_SIZE_LIMIT = 1 << 20  # a real config is a few hundred bytes
 
-
-class ConfigError(ValueError):
-    """``<file>: [section] key: problem``."""
+# Defined apart (no import cycle with drivers.config); callers catch it here.
+ConfigError = config_error.ConfigError
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,11 @@ from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller
 from appliance.agent.push import Pusher
 from appliance.demo.masters import POS_PROFILE, DemoSize, all_masters
+from appliance.demo.seed import seed_demo
 from appliance.fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode
 from bench.run import bench_commits, checkout_for, percentiles

@@ -27,10 +27,11 @@ from appliance.config import load_config
 from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
+from appliance.demo.seed import seed_demo
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
-from appliance.store.masters import apply_masters, seed_demo
+from appliance.store.masters import apply_masters
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Customer, Item, ItemBarcode
 

@@ -30,9 +30,10 @@ from typing import Any
 from sqlalchemy import event, select
 
 from appliance.demo.masters import DemoSize, all_masters
+from appliance.demo.seed import seed_demo
 from appliance.store.catalog import SqlCatalog
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
-from appliance.store.masters import apply_masters, seed_demo
+from appliance.store.masters import apply_masters
 from appliance.store.migrate import head_revision, upgrade_to_head
 from appliance.store.models import Customer, Item, ItemBarcode
 

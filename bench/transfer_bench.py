@@ -25,9 +25,9 @@ from appliance.counter.commands import open_checkout
 from appliance.counter.simulate import Simulator
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
+from appliance.demo.seed import seed_demo
 from appliance.fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 from appliance.transfer import bundle as bundles
 from appliance.transfer.export import export_bundle

@@ -42,11 +42,11 @@ from textual.screen import Screen
 from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.fakeerp import FakeERPNext
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.sell import SellScreen
 from appliance.tui.screens.shift import OpenShiftScreen

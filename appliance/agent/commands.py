@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appliance import paths
-from appliance.agent import anchors, server_mode, state
+from appliance.agent import anchors, server_mode
 from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.problems import problem_of
 from appliance.agent.service import (
@@ -29,12 +29,13 @@ from appliance.agent.service import (
     agent_running,
     setup_logging,
 )
-from appliance.agent.state import Link
 from appliance.config import Config, ConfigError, ERPNextConfig, load_config
 from appliance.scrub import scrub
+from appliance.store import sync_state as state
 from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import MigrationError, upgrade_to_head
+from appliance.store.sync_state import Link
 
 EXIT_OK = 0
 EXIT_LINK = 1

@@ -43,7 +43,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.agent import state
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.agent.scope import (
     ADDRESS,
@@ -59,6 +58,7 @@ from appliance.agent.scope import (
     stored_scope,
 )
 from appliance.store import journal
+from appliance.store import sync_state as state
 from appliance.store.cashiers import apply_profile_users
 from appliance.store.db import unit_of_work
 from appliance.store.masters import (

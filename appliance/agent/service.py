@@ -22,7 +22,7 @@ and ``STOPPING=1``. With no ``NOTIFY_SOCKET`` nothing is sent. Logs go to the jo
 structured fields (OFFLINE_ID, DOCTYPE, ERPNEXT_NAME) under systemd, else to stderr.
 
 The link state, last push/pull, counts and last error go to ``sync_state`` (see
-:mod:`appliance.agent.state`) for ``appliance status`` and the counter's status bar.
+:mod:`appliance.store.sync_state`) for ``appliance status`` and the counter's status bar.
 """
 
 from __future__ import annotations
@@ -44,15 +44,15 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.agent import state
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.agent.pull import Puller, PullReport
 from appliance.agent.push import Backoff, Pusher, PushReport
-from appliance.agent.state import Link
 from appliance.config import ERPNextConfig
 from appliance.scrub import ScrubFilter, scrub_optional
 from appliance.store import outbox
+from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
+from appliance.store.sync_state import Link
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from appliance.config import Config, ConfigError, load_config
 from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.simulate import Simulator
 from appliance.demo.masters import DemoSize
+from appliance.demo.seed import seed_demo
 from appliance.sales.cart import CartError
 from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from appliance.sales.cart import Cart, CartError, CartLine
-from appliance.sales.model import ChargeType, DiscountOn, TaxLine, TotalsSettings
+from appliance.sales.cart import Cart, CartError, CartLine, add_payment
+from appliance.sales.model import ChargeType, DiscountOn, PaymentLine, TaxLine, TotalsSettings
+from appliance.sales.returns import make_return
 from appliance.store.models import PosInvoice, PosInvoiceItem
 
 
@@ -78,3 +81,65 @@ def sale_as_cart(sale: PosInvoice, settings: TotalsSettings) -> Cart:
         additional_discount_percentage=sale.additional_discount_percentage,
         discount_amount=Decimal(0) if sale.additional_discount_percentage else sale.discount_amount,
     )
+
+
+@dataclass(frozen=True)
+class PaidBy:
+    """One payment of the original sale, as a refund may give it back."""
+
+    mode_of_payment: str
+    type: str  # Cash, Bank, General, Phone
+    account: str | None
+    amount: Decimal  # what the customer left with that mode (cash: after the change)
+
+
+def original_payments(sale: PosInvoice) -> list[PaidBy]:
+    """How ``sale`` was paid, the change taken off the cash it was given from."""
+    out = []
+    change = sale.change_amount
+    for p in sale.payments:
+        amount = p.amount
+        if p.type == "Cash" and change:
+            taken = min(change, amount)
+            amount, change = amount - taken, change - taken
+        out.append(PaidBy(p.mode_of_payment, p.type or "", p.account, amount))
+    return out
+
+
+def refund_plan(refund: Decimal, paid: Sequence[PaidBy]) -> list[PaymentLine]:
+    """Refund by the original modes: card and others first, up to what each paid, then cash.
+
+    The last mode takes whatever is left, so the plan always covers the refund.
+    """
+    left = refund
+    plan: list[PaymentLine] = []
+    ordered = [p for p in paid if p.type != "Cash"] + [p for p in paid if p.type == "Cash"]
+    for n, p in enumerate(ordered):
+        last = n == len(ordered) - 1
+        take = left if last else min(left, p.amount)
+        if take > 0:
+            plan.append(PaymentLine(p.mode_of_payment, -take, p.type, p.account))
+            left -= take
+    return plan
+
+
+def preview_return(
+    original: Cart, back: Mapping[int, Decimal], already: Mapping[int, Decimal]
+) -> Cart | None:
+    """What the return of ``back`` (quantity per line) would refund, before anyone approves it;
+    None while nothing (or nothing that can come back) is chosen."""
+    if not any(back.values()):
+        return None
+    try:
+        return make_return(original, original.offline_id, back, already)
+    except CartError:
+        return None
+
+
+def paid_back(session: Session, cart: Cart, code: str) -> Cart:
+    """The return ``cart`` for sale ``code`` paid back by that sale's own modes
+    (`refund_plan`): the one way a refund is tendered, at the screen or in `appliance simulate`."""
+    paid = original_payments(find_sale_for_return(session, code))
+    for payment in refund_plan(-cart.amount_due, paid):
+        cart = add_payment(cart, payment)
+    return cart

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from appliance.counter.checkout import Checkout
+from appliance.counter.returns import paid_back
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import DiscountOn, PaymentLine
@@ -149,7 +150,8 @@ class Simulator:
         if left <= 0:
             return None
         back = self.checkout.start_return(receipt, {line.line_id: left})
-        return carts.add_payment(back, PaymentLine("Cash", back.amount_due, type="Cash"))
+        with self.checkout.reading() as session:  # by the original modes, as at the screen
+            return paid_back(session, back, receipt)
 
     def run(self, sales: int) -> SimulationResult:
         self.result = SimulationResult()

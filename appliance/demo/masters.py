@@ -120,6 +120,7 @@ def settings_docs() -> list[Doc]:
             float_precision="3",
             number_format="#,###.##",
             time_zone="America/Vancouver",
+            country="Canada",
         ),
         _meta(
             "Global Defaults", "Global Defaults", disable_rounded_total=0, default_currency=CURRENCY

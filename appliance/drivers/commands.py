@@ -36,9 +36,9 @@ from appliance.drivers.config import (
     ScannerConfig,
 )
 from appliance.drivers.display import VfdDisplay
-from appliance.drivers.drawer import DrawerOpening, OpeningHook, PrinterDrawer, SerialDrawer
+from appliance.drivers.drawer import PrinterDrawer, SerialDrawer
 from appliance.drivers.errors import DeviceError
-from appliance.drivers.interfaces import Device
+from appliance.drivers.interfaces import Device, DrawerOpening, OpeningHook
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.printer.layout import printer_test_page
 from appliance.drivers.registry import build_devices

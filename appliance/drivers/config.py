@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from appliance.config_error import ConfigError
 from appliance.untrusted import shown
 
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -138,10 +139,6 @@ class DevicesConfig:
 
 
 def _config_error(message: str) -> Exception:
-    # Imported here: appliance.config imports this module to validate [devices], so a
-    # top-level import would be circular.
-    from appliance.config import ConfigError  # noqa: PLC0415
-
     return ConfigError(message)
 
 

@@ -9,33 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from appliance.drivers.config import DrawerConfig
 from appliance.drivers.errors import DeviceOfflineError
-from appliance.drivers.interfaces import ReceiptPrinter
+from appliance.drivers.interfaces import DrawerOpening, OpeningHook, ReceiptPrinter
 from appliance.drivers.serial_port import SerialDevice
 from appliance.drivers.state import DeviceState, DeviceStatus, StatusCell
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DrawerOpening:
-    device: str
-    reason: str
-    at: float  # time.time()
-
-
-OpeningHook = Callable[[DrawerOpening], None]
-
-
-def _journal(device: str, reason: str, hook: OpeningHook | None) -> None:
+def _journal(device: str, reason: str, ref: str, hook: OpeningHook | None) -> None:
     # Upper-case extras become journal fields: `journalctl DRAWER_REASON=no-sale`.
     log.info("drawer %s opened: %s", device, reason, extra={"DRAWER_REASON": reason})
     if hook is not None:
-        hook(DrawerOpening(device, reason, time.time()))
+        hook(DrawerOpening(device, reason, time.time(), ref))
 
 
 class PrinterDrawer:
@@ -73,9 +61,9 @@ class PrinterDrawer:
     def close(self) -> None:
         pass
 
-    def kick(self, reason: str) -> None:
+    def kick(self, reason: str, ref: str = "") -> None:
         self.printer.kick_drawer(self.pin)
-        _journal(self.name, reason, self.on_opening)
+        _journal(self.name, reason, ref, self.on_opening)
 
     def is_open(self) -> bool | None:
         if self.open_level is None:
@@ -95,9 +83,9 @@ class SerialDrawer(SerialDevice):
         self.kick_bytes = config.kick_bytes
         self.on_opening = on_opening
 
-    def kick(self, reason: str) -> None:
+    def kick(self, reason: str, ref: str = "") -> None:
         self.write(self.kick_bytes)
-        _journal(self.name, reason, self.on_opening)
+        _journal(self.name, reason, ref, self.on_opening)
 
     def is_open(self) -> bool | None:
         return None  # these interfaces report nothing back

@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from appliance.drivers.state import StatusCell
 
 
+@dataclass(frozen=True)
+class DrawerOpening:
+    """One opening of a cash drawer, told to its ``on_opening`` hook (the till journals it)."""
+
+    device: str
+    reason: str
+    at: float  # time.time()
+    ref: str = ""  # the sale (offline id) it opened for, if any
+
+
+OpeningHook = Callable[[DrawerOpening], None]
+
+
 @runtime_checkable
 class Device(Protocol):
     name: str  # the config table name, e.g. "printer" for [devices.printer]
@@ -47,8 +60,9 @@ class ReceiptPrinter(Device, Protocol):
 
 
 class CashDrawer(Device, Protocol):
-    def kick(self, reason: str) -> None:
-        """Open the drawer; `reason` is journaled with every opening (sale, no-sale, float)."""
+    def kick(self, reason: str, ref: str = "") -> None:
+        """Open the drawer; `reason` is journaled with every opening (sale, no-sale, float),
+        with `ref`, the sale it opened for, if any."""
 
     def is_open(self) -> bool | None:
         """True/False where the hardware reports it, None where it cannot."""

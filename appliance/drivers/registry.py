@@ -16,8 +16,8 @@ from appliance.drivers.config import (
     ScannerConfig,
 )
 from appliance.drivers.display import VfdDisplay
-from appliance.drivers.drawer import OpeningHook, PrinterDrawer, SerialDrawer
-from appliance.drivers.interfaces import Device
+from appliance.drivers.drawer import PrinterDrawer, SerialDrawer
+from appliance.drivers.interfaces import Device, OpeningHook
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.scale import ToledoScale
 from appliance.drivers.scanner.hid_scanner import HidScanner

@@ -33,19 +33,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import ColumnElement, Connection, Integer, Table, Text, cast, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from appliance.demo.cashiers import DEMO_CASHIERS, DemoCashier
-from appliance.demo.masters import DemoSize, all_masters
 from appliance.sales.erpnext_float import RoundingMethod
 from appliance.store import addresses
-from appliance.store.db import unit_of_work
 from appliance.store.models import (
     Base,
-    Cashier,
     CustomerSyncState,
     TotalsSettingsRow,
 )
@@ -793,8 +788,8 @@ def apply_masters(
     statement, so a bad document changes nothing and the write lock is held only for writing.
     A row whose values did not change is not rewritten, nor are child rows that did not change.
     With ``skip_unchanged`` a document whose ``modified`` equals the stored one is not even
-    compared (``seed_demo`` uses it; a sync repairing rows that ERPNext changed without bumping
-    ``modified`` must not).
+    compared (the demo seeding uses it; a sync repairing rows that ERPNext changed without
+    bumping ``modified`` must not).
     """
     grouped: dict[str, dict[str, Doc]] = {}
     for doc in docs:
@@ -958,6 +953,7 @@ def _settings_values(docs: Mapping[str, Mapping[str, Doc]]) -> dict[str, Any]:
         values["float_precision"] = floats if floats is not None else DEFAULT_FLOAT_PRECISION
         values["number_format"] = number_format
         values["time_zone"] = _text(doc.get("time_zone"))
+        values["country"] = _text(doc.get("country"))
         values["site_currency"] = _text(doc.get("currency"))  # used until Global Defaults says
         values["modified"] = _text(doc.get("modified"))
     for doc in docs.get(GLOBAL_DEFAULTS, {}).values():
@@ -1051,75 +1047,3 @@ def delete_masters(session: Session, doctype: str, names: Iterable[str]) -> int:
     if removed:
         bump_masters_version(session)
     return removed
-
-
-# -- the demo store --------------------------------------------------------------------------------
-
-
-def _chunks(docs: Iterable[Doc], size: int) -> Iterator[list[Doc]]:
-    it = iter(docs)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
-
-
-def seed_demo(
-    session_factory: sessionmaker[Session],
-    size: DemoSize,
-    chunk: int = 500,
-    *,
-    hasher: PasswordHasher | None = None,
-) -> ApplyStats:
-    """Load the demo masters (``all_masters(size)``) and the demo cashiers; idempotent.
-
-    Each chunk of ``chunk`` documents is its own short transaction, as the sync agent applies
-    a pull. Documents already stored with the same ``modified`` are skipped, and cashiers that
-    exist are left alone, so a second run writes nothing. PINs are stored as argon2id hashes.
-    """
-    if chunk < 1:
-        raise ValueError("chunk must be at least 1")
-    stats = ApplyStats()
-    for docs in _chunks(all_masters(size), chunk):
-        with unit_of_work(session_factory) as uow:
-            stats.add(apply_masters(uow.session, docs, skip_unchanged=True))
-            uow.commit()
-    stats.cashiers = seed_cashiers(session_factory, DEMO_CASHIERS, hasher=hasher)
-    return stats
-
-
-def seed_cashiers(
-    session_factory: sessionmaker[Session],
-    cashiers: Iterable[DemoCashier],
-    *,
-    hasher: PasswordHasher | None = None,
-) -> int:
-    """Add the cashiers that do not exist yet, with argon2id PIN hashes; returns how many.
-
-    Hashing is slow on purpose (about 0.1 s a PIN), so it happens between two short
-    transactions, never while holding the write lock.
-    """
-    wanted = {c.user: c for c in cashiers}
-
-    def existing(session: Session) -> set[str]:
-        return set(session.scalars(select(Cashier.user).where(Cashier.user.in_(list(wanted)))))
-
-    with unit_of_work(session_factory) as uow:
-        missing = [c for user, c in wanted.items() if user not in existing(uow.session)]
-    if not missing:
-        return 0
-    ph = hasher or PasswordHasher()
-    hashes = {c.user: ph.hash(c.pin) for c in missing}
-    with unit_of_work(session_factory) as uow:
-        present = existing(uow.session)
-        added = [c for c in missing if c.user not in present]
-        uow.session.add_all(
-            Cashier(
-                user=c.user,
-                full_name=c.full_name,
-                pin_hash=hashes[c.user],
-                role=c.role,
-                enabled=True,
-            )
-            for c in added
-        )
-        uow.commit()
-    return len(added)

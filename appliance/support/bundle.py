@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance import __version__, paths
-from appliance.agent import state
+from appliance.store import sync_state as state
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxEntry, PosInvoice

@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from appliance import __version__, paths
-from appliance.agent import state
 from appliance.config import Config, ConfigError, load_config
+from appliance.store import sync_state as state
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.support.activity import read_activity

@@ -26,12 +26,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import WorkerFailed
 
+from appliance.drivers.peripherals import DrawerOpening, PrintNotice
 from appliance.provision_status import refusal
 from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
-from appliance.tui.peripherals import PrintNotice
 from appliance.tui.screens.sign_in import SignInScreen
 from appliance.tui.wedge import MAX_GAP, Release, Scan, WedgeDetector
 from appliance.tui.widgets.status_bar import StatusBar, StatusLine
@@ -130,7 +130,9 @@ class PosApp(LockedDownApp):
     # -- start --------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(SignInScreen(self.ctx))
-        self.ctx.devices.watch(self._devices_changed, self._device_scan, self._printed)
+        self.ctx.devices.watch(
+            self._devices_changed, self._device_scan, self._printed, self._drawer_opened
+        )
         self.set_interval(1.0, self.check_inactivity)
         self.set_interval(self.status_every, self.refresh_status)
         # The store (SQLAlchemy and all) loads once sign-in is on screen, not before it.
@@ -147,7 +149,14 @@ class PosApp(LockedDownApp):
         except Exception:  # `run_counter` says why (`Backend.open_error`)
             self.exit(return_code=1)
             return
+        await self._learn_facts()
         self.refresh_status()
+
+    async def _learn_facts(self) -> None:
+        """The till's facts as data for the screens (profile, modes, cashiers): at open and at
+        each sign-in, so a profile the agent pulled meanwhile is what the next cashier sees."""
+        # Lambdas, not `Counter.facts`: the counter's module loads behind the sign-in screen.
+        self.ctx.facts = await self.ctx.backend.run(lambda counter: counter.facts())
 
     def _handle_exception(self, error: Exception) -> None:
         """A worker the store or the disk failed under: a notice, never the end of the till.
@@ -181,6 +190,19 @@ class PosApp(LockedDownApp):
 
     def _printed(self, notice: PrintNotice) -> None:
         self.post_message(_Printed(notice))
+
+    def _drawer_opened(self, opening: DrawerOpening) -> None:
+        """The drawer's own hook, on the thread that kicked it: journal the opening, once.
+
+        Waits for the journal entry, so a drawer whose opening could not be recorded says so
+        (the screen that opened it shows the failure).
+        """
+        actor = self.ctx.user
+        self.ctx.backend.call(
+            lambda counter: counter.drawer_opened(
+                actor, opening.reason, opening.ref or None, opening.device
+            )
+        )
 
     def on__devices_changed(self, message: _DevicesChanged) -> None:
         self.refresh_status()
@@ -270,14 +292,15 @@ class PosApp(LockedDownApp):
         from appliance.tui.screens.shift import OpenShiftScreen  # noqa: PLC0415
 
         backend = self.ctx.backend
-        shift_open = await backend.run(backend.shift_open)
+        await self._learn_facts()
+        shift_open = await backend.run(lambda counter: counter.shift_open())
         self.show_status(shift_open=shift_open)
         if not shift_open:
             opened = await self.push_screen_wait(OpenShiftScreen(self.ctx))
             if not opened:
                 await self._sign_out("shift not opened")
                 return
-        cart = await backend.run(backend.new_cart)
+        cart = await backend.run(lambda counter: counter.new_cart())
         self.sell_screen = SellScreen(self.ctx, cart)
         await self.push_screen(self.sell_screen)
         self.refresh_status()
@@ -288,13 +311,9 @@ class PosApp(LockedDownApp):
         await self._sign_out("sign out")
 
     async def _sign_out(self, reason: str) -> None:
-        from appliance.store.journal import JournalKind  # noqa: PLC0415 - open by now
-
         if self.ctx.cashier is not None:
-            backend = self.ctx.backend
-            await backend.run(
-                backend.record, JournalKind.SIGN_OUT, self.ctx.user, None, {"reason": reason}
-            )
+            user = self.ctx.user
+            await self.ctx.backend.run(lambda counter: counter.sign_out(user, reason))
         self.ctx.cashier = None
         self.sell_screen = None
         while len(self.screen_stack) > 2:
@@ -317,15 +336,9 @@ class PosApp(LockedDownApp):
 
     @work(group="route")
     async def on_shut_down(self, message: ShutDown) -> None:
-        from appliance.store.journal import JournalKind  # noqa: PLC0415 - open by now
-
-        backend = self.ctx.backend
-        await backend.run(
-            backend.record,
-            JournalKind.SIGN_OUT,
-            message.supervisor,
-            None,
-            {"reason": "shut down by supervisor"},
+        supervisor = message.supervisor
+        await self.ctx.backend.run(
+            lambda counter: counter.sign_out(supervisor, "shut down by supervisor")
         )
         self.allow_exit = True
         self.exit()
@@ -359,7 +372,7 @@ class PosApp(LockedDownApp):
         so a stale read never overwrites what the bar was just told.
         """
         backend = self.ctx.backend
-        status = await backend.run(backend.status)
+        status = await backend.run(lambda counter: counter.status())
         where = self.ctx.provisioning_status
         refused = await asyncio.to_thread(refusal, where) if where else ""
         self.show_status(

@@ -20,17 +20,18 @@ from typing import TYPE_CHECKING
 from appliance import paths
 from appliance.config import Config, ConfigError, load_config
 from appliance.counter.cashier import read_cashiers
+from appliance.counter.readiness import Readiness, readiness, unconfigured
 from appliance.demo import DEMO_CONFIG
+from appliance.drivers.peripherals import Peripherals, StandInPeripherals
 from appliance.provision_status import STATUS
 from appliance.support.activity import TillActivity
 from appliance.tui.app import PosApp
-from appliance.tui.backend import Backend, Readiness, readiness, unconfigured
+from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import Peripherals, StandInPeripherals
 
 if TYPE_CHECKING:
-    from appliance.tui.demo_devices import DemoTwins
-    from appliance.tui.devices import DevicePeripherals
+    from appliance.drivers.demo_devices import DemoTwins
+    from appliance.drivers.devices import DevicePeripherals
 
 DEMO_DATA = Path("var/demo")
 VAULT_NOTICE = Path("/run/motd.d/50-appliance-vault")  # image/rootfs/.../vault-setup writes it
@@ -77,13 +78,13 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     real: DevicePeripherals | None = None
     devices: Peripherals
     if demo and not cfg.devices.devices:
-        from appliance.tui.demo_devices import DemoTwins
+        from appliance.drivers.demo_devices import DemoTwins
 
         # The demo's printer, display and scale: twins in this process, real drivers.
         twins = DemoTwins(paths.data_dir() / "devices", paths.data_dir() / "receipts").start()
         cfg = replace(cfg, devices=twins.devices_config())
     if cfg.devices.devices:
-        from appliance.tui.devices import DevicePeripherals
+        from appliance.drivers.devices import DevicePeripherals
 
         # Not waited for: a printer that is off must not hold up sign-in; the status bar shows
         # each device as it comes online (`PosApp` watches them).
@@ -110,7 +111,7 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
         backend.close()
     error = backend.open_error
     if error is not None:  # the app ended at once: nothing was sold
-        from appliance.store.catalog import StoreNotReadyError
+        from appliance.counter.door import StoreNotReadyError
 
         if not isinstance(error, StoreNotReadyError):
             raise error
@@ -147,19 +148,10 @@ def prepare_demo() -> Config:
     db = paths.db_path()
     if not readiness(db, cfg).ready:
         # Seeding tools (Alembic, the demo generator) load only on the first run.
-        from appliance.demo.masters import DemoSize
-        from appliance.store.db import create_db_engine, make_session_factory
-        from appliance.store.masters import seed_demo
-        from appliance.store.migrate import upgrade_to_head
+        from appliance.demo.seed import seed_demo_store
 
         print(f"Seeding the demo store in {db.parent} (first run only)...", file=sys.stderr)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(db)
-        engine = create_db_engine(db)
-        try:
-            seed_demo(make_session_factory(engine), DemoSize())
-        finally:
-            engine.dispose()
+        seed_demo_store(db)
     return cfg
 
 

@@ -1,14 +1,16 @@
-"""What every screen is handed when it is made: the backend, the devices, who is signed in."""
+"""What every screen is handed when it is made: the store's thread, the devices, who is signed
+in and the facts of the till (as data: screens never read the counter's live objects)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from appliance.counter.cashier import CashierCard
+from appliance.counter.facts import CounterFacts
+from appliance.drivers.peripherals import Peripherals
 from appliance.support.activity import TillActivity
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import Peripherals
 
 
 @dataclass
@@ -25,6 +27,14 @@ class Context:
     # The image's vault-setup writes this on a till without a TPM (also shown at SSH login):
     # its presence is said on sign-in for IT.
     vault_notice: Path | None = None
+    # Until the store is open: the terminal and who may sign in; the rest once it is (the app
+    # asks `Counter.facts` when the store opens and at each sign-in).
+    facts: CounterFacts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = CounterFacts(
+            self.backend.cfg.terminal.id, cashiers=tuple(self.backend.cashiers)
+        )
 
     @property
     def user(self) -> str:

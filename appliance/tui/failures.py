@@ -54,7 +54,7 @@ def environmental(exc: BaseException) -> bool:
 
 def failure(exc: BaseException) -> Failure:
     """The cashier's words for ``exc``; anything but a cart refusal is logged for IT."""
-    from appliance.sales.cart import CartError  # noqa: PLC0415 - not on the sign-in screen's path
+    from appliance.counter.carts import CartError  # noqa: PLC0415 - not on the sign-in screen's path
 
     if isinstance(exc, CartError):
         return Failure(str(exc), "", refused=True)

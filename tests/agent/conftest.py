@@ -7,6 +7,7 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal as D
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,12 @@ from appliance.counter.checkout import Checkout
 from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters, ean13
+from appliance.demo.seed import seed_demo
 from appliance.fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 
 SMALL = DemoSize(items=60, extra_barcodes=20, customers=10)
@@ -101,7 +103,7 @@ def sell(
     cart = checkout.new_cart(customer)
     for n in codes:
         code = barcode(n)
-        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+        cart = checkout.read(partial(_scan, cart, code))
     tender = cart.amount_due + change
     cart = carts.add_payment(cart, PaymentLine("Cash", tender, type="Cash"))
     checkout.commit(cart, CASHIER)
@@ -140,3 +142,7 @@ weight_uoms = ["Kg"]
         encoding="utf-8",
     )
     return config
+
+
+def _scan(cart: carts.Cart, code: str, till: Till) -> carts.Cart:
+    return till.scan(cart, code)

@@ -293,22 +293,21 @@ def test_child_tables_need_parent(erp: FakeERPNext) -> None:
     url = f"{erp.url}/api/resource/Item Barcode"
     fields = json.dumps(["parent", "barcode"])
     _same_shape(s.get(url, params={"fields": fields}), "05_list_child_table_needs_parent")
-    rows = s.get(url, params={"fields": fields, "parent": "Item", "limit_page_length": 2})
+    params: dict[str, str | int] = {"fields": fields, "parent": "Item", "limit_page_length": 2}
+    rows = s.get(url, params=params)
     assert rows.status_code == 200 and len(rows.json()["data"]) == 2
 
 
 def test_incremental_listing_by_modified(erp: FakeERPNext) -> None:
     s = _session(erp)
     stamp = erp.site.touch("Item Price", "PRICE-000005", price_list_rate=9.99)
-    rows = s.get(
-        f"{erp.url}/api/resource/Item Price",
-        params={
-            "fields": json.dumps(["name", "price_list_rate", "modified"]),
-            "filters": json.dumps([["modified", ">", "2026-11-01 08:00:00.000000"]]),
-            "order_by": "modified asc, name asc",
-            "limit_page_length": 0,
-        },
-    ).json()["data"]
+    params: dict[str, str | int] = {
+        "fields": json.dumps(["name", "price_list_rate", "modified"]),
+        "filters": json.dumps([["modified", ">", "2026-11-01 08:00:00.000000"]]),
+        "order_by": "modified asc, name asc",
+        "limit_page_length": 0,
+    }
+    rows = s.get(f"{erp.url}/api/resource/Item Price", params=params).json()["data"]
     assert rows == [{"name": "PRICE-000005", "price_list_rate": 9.99, "modified": stamp}]
 
 

@@ -70,7 +70,7 @@ def _huge(h: _Hostile) -> None:
         h.wfile.write(row)
 
 
-BEHAVIOURS: dict[str, Callable[[_Hostile], None]] = {
+BEHAVIOURS: dict[str, Callable[[_Hostile], object]] = {
     "gunicorn 400": lambda h: h.wfile.write(_answer("400 Bad Request", GUNICORN_400, "text/html")),
     "nginx 502": lambda h: h.wfile.write(_answer("502 Bad Gateway", NGINX_502, "text/html")),
     "html 200": lambda h: h.wfile.write(

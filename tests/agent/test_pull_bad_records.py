@@ -28,7 +28,7 @@ from tests.agent.test_pull import _puller
 from tests.support.conftest import run_cli
 
 # (doctype, name, field changes, the words the skip must carry)
-BAD = [
+BAD: list[tuple[str, str, dict[str, object], str]] = [
     ("Item Price", "PRICE-000011", {"price_list_rate": "abc"}, "'abc' is not a number"),
     ("Item Price", "PRICE-000012", {"price_list_rate": float("nan")}, "not a finite number"),
     ("Item Price", "PRICE-000013", {"price_list_rate": -4}, "negative"),

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.agent import state
 from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller, PullReport
 from appliance.cli import main
@@ -25,6 +25,7 @@ from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
 from appliance.sales.tax_rules import choose_sales_taxes, tax_context
 from appliance.store import search_index
+from appliance.store import sync_state as state
 from appliance.store.catalog import SqlCatalog
 from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
@@ -344,7 +345,7 @@ def test_an_offline_customer_renamed_by_erpnext_is_one_customer_under_its_name(
         )
         row.billing_state, row.billing_country = "Quebec", "Canada"
         uow.commit()
-    checkout.open_shift(CASHIER, {"Cash": 0})
+    checkout.open_shift(CASHIER, {"Cash": Decimal(0)})
     sell(checkout, 10, customer=offline_id)
     make_pusher(client, db_path).push()
     (pushed,) = erp.site.find("Customer", offline_id=offline_id)
@@ -362,7 +363,8 @@ def test_an_offline_customer_renamed_by_erpnext_is_one_customer_under_its_name(
     assert rows[1].billing_state == "Quebec"  # what the till knew survives the pull
     read, _ = _factories(db_path)
     with read() as session:  # the first sale still finds its customer by the offline id
-        assert SqlCatalog(session).customer(offline_id).name == f"{taken} - 1"
+        found = SqlCatalog(session).customer(offline_id)
+        assert found is not None and found.name == f"{taken} - 1"
 
     later = sell(checkout, 11, customer=f"{taken} - 1")
     make_pusher(client, db_path).push()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from appliance.agent import state
 from appliance.agent.push import Backoff
 from appliance.agent.service import (
     MIN_DELAY,
@@ -26,11 +25,12 @@ from appliance.agent.service import (
     agent_lock,
     agent_running,
 )
-from appliance.agent.state import Link
 from appliance.cli import main
 from appliance.config import load_config
 from appliance.counter.checkout import Checkout
 from appliance.fakeerp import FakeERPNext
+from appliance.store import sync_state as state
+from appliance.store.sync_state import Link
 from tests.agent.conftest import CASHIER, sell, write_config
 
 

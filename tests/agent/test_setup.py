@@ -284,7 +284,7 @@ def _set_pin(monkeypatch: pytest.MonkeyPatch, config: Path, pin: str, *args: str
 def _row(erp: FakeERPNext, user: str) -> dict[str, object]:
     profile = erp.site.get("POS Profile", "Main POS")
     (row,) = [r for r in profile["applicable_for_users"] if r["user"] == user]
-    return row
+    return dict(row)
 
 
 def test_set_pin_stores_a_hash_the_till_verifies(

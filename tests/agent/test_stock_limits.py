@@ -124,7 +124,7 @@ def test_first_pull_of_a_10000_item_catalog(tmp_path: Path) -> None:
             assert session.scalar(select(func.count()).select_from(Item)) == size.items
             barcodes = session.scalar(select(func.count()).select_from(ItemBarcode))
             assert barcodes == size.items + size.extra_barcodes
-            assert session.scalar(select(func.count()).select_from(ItemPrice)) >= size.items
+            assert (session.scalar(select(func.count()).select_from(ItemPrice)) or 0) >= size.items
         engine.dispose()
 
 

@@ -13,8 +13,8 @@ from appliance.counter.checkout import Checkout
 from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize
+from appliance.demo.seed import seed_demo
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 
 SMALL = DemoSize(items=300, extra_barcodes=100, customers=60)

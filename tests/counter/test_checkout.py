@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal as D
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from appliance.demo.masters import ean13
 from appliance.sales import cart as carts
 from appliance.sales.cart import CartError
 from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
 from appliance.store.check import check_database
 from appliance.store.journal import verify
 from appliance.store.models import OutboxEntry, PosInvoice
@@ -31,7 +33,7 @@ def _barcode(n: int) -> str:
 def _paid_cart(checkout: Checkout, *codes: str, cash: D | None = None) -> carts.Cart:
     cart = checkout.new_cart()
     for code in codes:
-        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+        cart = checkout.read(partial(_scan, cart, code))
     tender = cash if cash is not None else cart.amount_due
     return carts.add_payment(cart, PaymentLine("Cash", tender, type="Cash"))
 
@@ -153,3 +155,7 @@ def test_fuel_carries_the_per_litre_carbon_levy(checkout: Checkout) -> None:
 def test_an_unknown_barcode_says_what_to_do(checkout: Checkout) -> None:
     with pytest.raises(CartError, match="search for the item by name"):
         checkout.read(lambda till: till.scan(checkout.new_cart(), "4006381333931"))
+
+
+def _scan(cart: carts.Cart, code: str, till: Till) -> carts.Cart:
+    return till.scan(cart, code)

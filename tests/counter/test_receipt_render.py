@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from appliance.counter.receipts import ReceiptNotFoundError, ReceiptSource, rece
 from appliance.demo.masters import ean13
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
 from appliance.store.db import create_db_engine
 from appliance.store.models import OutboxEntry, OutboxState
 
@@ -26,7 +28,7 @@ def _sell(checkout: Checkout) -> str:
     checkout.open_shift(CASHIER, {"Cash": D(100)})
     cart = checkout.new_cart()
     for code in (ean13(f"06{n:010d}") for n in (10, 11)):
-        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+        cart = checkout.read(partial(_scan, cart, code))
     cart = carts.add_payment(cart, PaymentLine("Cash", D(500), type="Cash"))
     return checkout.commit(cart, CASHIER).receipt_no
 
@@ -90,3 +92,7 @@ def test_an_unknown_receipt_is_one_line_and_non_zero(
     code, out, err = _render(capsys, "DEMO1-424242")
     assert code == 1 and out == ""
     assert err == "receipt: no sale 'DEMO1-424242' on this till\n"
+
+
+def _scan(cart: carts.Cart, code: str, till: Till) -> carts.Cart:
+    return till.scan(cart, code)

@@ -13,9 +13,9 @@ import sqlite3
 from pathlib import Path
 
 from appliance.config import load_config
+from appliance.counter.readiness import readiness
 from appliance.demo import DEMO_CONFIG
 from appliance.store import watermark
-from appliance.tui.backend import readiness
 from tests.shared import appliance as _appliance
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.drivers.config import DrawerBackend, DrawerConfig, SerialSettings
-from appliance.drivers.drawer import DrawerOpening, PrinterDrawer, SerialDrawer
+from appliance.drivers.drawer import PrinterDrawer, SerialDrawer
+from appliance.drivers.interfaces import DrawerOpening
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.virtual.printer import VirtualPrinter
 from appliance.drivers.virtual.pty_device import PtyDevice

@@ -108,7 +108,7 @@ def test_inclusive_price_equals_its_exclusive_twin(
     tax_set: tuple[tuple[str, Decimal], ...],
     method: RoundingMethod,
 ) -> None:
-    total_rate = sum(r for _, r in tax_set)
+    total_rate = sum((r for _, r in tax_set), Decimal(0))
     exclusive = InvoiceInput(
         items=tuple(ItemLine(f"I{n}", q, r) for n, (q, r) in enumerate(lines)),
         taxes=_taxes(tax_set, inclusive=False),

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from appliance.demo.masters import DemoSize, all_masters
+from appliance.demo.seed import seed_demo
 from appliance.sales.catalog import (
     ApplyOn,
     Barcode,
@@ -32,7 +33,6 @@ from appliance.sales.catalog import (
 )
 from appliance.sales.model import ChargeType, TaxLine
 from appliance.store.db import make_session_factory
-from appliance.store.masters import seed_demo
 from tests.store.factories import migrated_engine
 
 SMALL = DemoSize(items=300, extra_barcodes=150, customers=60)

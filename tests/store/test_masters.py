@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.demo.masters import ACC_LEVY, DemoSize
+from appliance.demo.seed import seed_demo
 from appliance.sales.erpnext_float import RoundingMethod
 from appliance.store.db import make_session_factory, unit_of_work
 from appliance.store.masters import (
@@ -24,7 +25,6 @@ from appliance.store.masters import (
     apply_masters,
     delete_masters,
     number_format_decimals,
-    seed_demo,
 )
 from appliance.store.models import (
     Base,

@@ -12,10 +12,10 @@ import tarfile
 from decimal import Decimal as D
 from pathlib import Path
 
-from appliance.agent import state
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
 from appliance.fakeerp import FakeERPNext
+from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from tests.agent.conftest import CASHIER, SMALL, sell, write_config
 from tests.support.conftest import run_cli

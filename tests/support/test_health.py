@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.agent import state
 from appliance.cli import main
 from appliance.demo import DEMO_CONFIG
 from appliance.fakeerp import FakeERPNext
+from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.support.health import HealthOptions, run_health
 from tests.agent.conftest import write_config

@@ -19,13 +19,13 @@ from textual.pilot import Pilot
 from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize
+from appliance.demo.seed import seed_demo
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.masters import seed_demo
 from appliance.store.migrate import upgrade_to_head
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend, open_backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.wedge import MAX_GAP
 from appliance.tui.widgets.status_bar import StatusBar
 

@@ -21,13 +21,13 @@ from appliance.config import load_config
 from appliance.counter import auth
 from appliance.counter.cashier import read_cashiers
 from appliance.demo import DEMO_CONFIG
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.store.catalog import StoreNotReadyError
 from appliance.store.db import unit_of_work
 from appliance.store.models import Cashier
 from appliance.tui.app import LockedDownApp, PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.shift import OpenShiftScreen
 from appliance.tui.screens.sign_in import SignInScreen
 
@@ -56,7 +56,7 @@ def test_the_sign_in_screen_loads_neither_sqlalchemy_nor_the_store() -> None:
 
 def test_sign_in_lists_whom_the_store_lists(data_dir: Path, backend: Backend) -> None:
     """`read_cashiers` (sqlite3, at start) and the backend (SQLAlchemy) agree with the model."""
-    with unit_of_work(backend.write) as uow:
+    with unit_of_work(backend.counter.write) as uow:
         cy = uow.session.get(Cashier, "cy@example.com")
         assert cy is not None
         cy.enabled = False
@@ -65,7 +65,7 @@ def test_sign_in_lists_whom_the_store_lists(data_dir: Path, backend: Backend) ->
         bo.max_discount_percentage = Decimal("12.5")
         bo.max_return_amount = Decimal("250.00")
         uow.commit()
-    with backend.read() as session:
+    with backend.counter.read() as session:
         by_model = [
             auth.card(row)
             for row in session.scalars(

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import select, text
 from textual.widgets import Input, Static
 
+from appliance.counter.door import Counter
 from appliance.demo.masters import ean13
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.store.check import check_database
 from appliance.store.journal import verify
 from appliance.store.models import (
@@ -28,7 +30,6 @@ from appliance.store.models import (
 )
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog, PromptDialog
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.returns import ReturnScreen
@@ -43,7 +44,7 @@ SUPERVISOR_PIN = "9999"
 
 def shelf_barcodes(backend: Backend, count: int) -> list[str]:
     """Barcodes of ordinary priced items (not weighed, not fuel) in the seeded store."""
-    with backend.read() as session:
+    with backend.counter.read() as session:
         rows = session.execute(
             text(
                 "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
@@ -61,7 +62,7 @@ def scale_label(plu: str, grams: int) -> str:
 
 
 def weighed_plu(backend: Backend) -> str:
-    with backend.read() as session:
+    with backend.counter.read() as session:
         return str(
             session.execute(
                 text(
@@ -133,7 +134,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
         await pilot.press("enter", *"1234", "enter")
         await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen))
         await human(pilot, "150", gap=0.01)
-        for _ in backend.checkout.profile.modes:
+        for _ in backend.counter.checkout.profile.modes:
             await pilot.press("enter")
             await pilot.pause(0.1)
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
@@ -246,11 +247,11 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
 
         # -- close the shift: counted cash 1.00 short -----------------------------------------
         expected = {
-            m.mode_of_payment: m.expected_amount for m in backend.call(backend.shift_totals).modes
+            m.mode_of_payment: m.expected_amount for m in backend.call(Counter.shift_totals).modes
         }
         await menu(app, pilot, "Close shift (Z report)")
         await until(pilot, lambda: isinstance(app.screen, CloseShiftScreen))
-        for mode in [m.mode_of_payment for m in backend.checkout.profile.modes]:
+        for mode in [m.mode_of_payment for m in backend.counter.checkout.profile.modes]:
             counted = expected.get(mode, D(0)) - (D(1) if mode == "Cash" else D(0))
             box = app.screen.focused
             assert isinstance(box, Input)
@@ -265,7 +266,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
         await until(pilot, lambda: isinstance(app.screen, SignInScreen))
 
     # -- the database tells the day's story ------------------------------------------------------
-    with backend.read() as session:
+    with backend.counter.read() as session:
         sales = session.scalars(select(PosInvoice).order_by(PosInvoice.id)).all()
         plain = [s for s in sales if not s.is_return]
         refunds = [s for s in sales if s.is_return]
@@ -319,7 +320,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
 async def test_a_printer_failure_keeps_the_sale_and_offers_a_reprint(
     counter: Any, backend: Backend, devices: StandInPeripherals, data_dir: Path
 ) -> None:
-    backend.call(backend.open_shift, "ana@example.com", {"Cash": D(100)})
+    backend.call(Counter.open_shift, "ana@example.com", {"Cash": D(100)})
     devices.fail_printer = True
     async with counter() as (app, pilot):
         await pilot.press("enter", *"1234", "enter")
@@ -335,7 +336,7 @@ async def test_a_printer_failure_keeps_the_sale_and_offers_a_reprint(
         message = screen.query_one("#pay-message", Static)
         await until(pilot, lambda: "not printed" in str(message.render()))
         assert screen.result is not None and not screen.result.printed
-        with backend.read() as session:  # committed, whatever the printer did
+        with backend.counter.read() as session:  # committed, whatever the printer did
             assert session.scalar(select(PosInvoice.receipt_no)) == screen.result.receipt_no
         devices.fail_printer = False
         await pilot.press("f12")

@@ -11,14 +11,15 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from appliance.counter.door import Counter
+from appliance.drivers.demo_devices import DemoTwins
+from appliance.drivers.devices import DevicePeripherals
 from appliance.drivers.state import DeviceState
 from appliance.drivers.supervisor import Supervisor
 from appliance.store.models import PosInvoice
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.demo_devices import DemoTwins
-from appliance.tui.devices import DevicePeripherals
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.sell import SellScreen
 from tests.drivers.sample import sample_receipt
@@ -110,12 +111,12 @@ def test_a_sale_committed_while_the_printer_is_unplugged_prints_when_it_returns(
     assert _until(lambda: devices.states()[0].state is DeviceState.OFFLINE)
 
     # The sale is taken and committed with the printer gone: nothing waits for paper.
-    backend.call(backend.checkout.open_shift, "ana@example.com", {"Cash": Decimal(0)})
-    cart = backend.call(backend.new_cart)
-    cart = backend.call(backend.on_till, lambda till: till.scan(cart, ean13("060000000010")))
+    backend.call(Counter.open_shift, "ana@example.com", {"Cash": Decimal(0)})
+    cart = backend.call(Counter.new_cart)
+    cart = backend.call(Counter.on_till, lambda till: till.scan(cart, ean13("060000000010")))
     cart = carts.add_payment(cart, PaymentLine("Cash", cart.amount_due, type="Cash"))
-    sale = backend.call(backend.commit, cart, "ana@example.com")
-    assert devices.print_receipt(backend.call(backend.receipt, cart.offline_id)) is None
+    sale = backend.call(Counter.commit, cart, "ana@example.com")
+    assert devices.print_receipt(backend.call(Counter.receipt, cart.offline_id)) is None
 
     twins.printer.plug()
     assert _until(lambda: devices.states()[0].state is DeviceState.ONLINE)
@@ -129,14 +130,14 @@ async def test_the_cashier_hears_when_the_printer_holds_a_receipt_back(
     devices: DevicePeripherals, twins: DemoTwins, tmp_path: Path, backend: Backend
 ) -> None:
     """The printer's cable is pulled (its pty closed) before a sale is paid."""
-    backend.call(backend.open_shift, "ana@example.com", {"Cash": Decimal(0)})
+    backend.call(Counter.open_shift, "ana@example.com", {"Cash": Decimal(0)})
     code = shelf_barcodes(backend, 1)[0]
     app = PosApp(Context(backend, devices, demo=True))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("enter", *"1234", "enter")
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
-        sell = app.screen
-        assert isinstance(sell, SellScreen)
+        assert isinstance(app.screen, SellScreen)
+        sell: SellScreen = app.screen
         await wedge_scan(pilot, code)
         await until(pilot, lambda: len(sell.cart.lines) == 1)
 
@@ -152,7 +153,7 @@ async def test_the_cashier_hears_when_the_printer_holds_a_receipt_back(
         held = f"{receipt_no} not printed: printer offline. It prints when the printer is back."
         await until(pilot, lambda: held in notices(app))
         await until(pilot, lambda: "P:OFF(1)" in status_bar(app))
-        with backend.read() as session:  # the sale is saved whatever the paper does
+        with backend.counter.read() as session:  # the sale is saved whatever the paper does
             assert session.scalar(select(PosInvoice.receipt_no)) == receipt_no
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is sell and not sell.cart.lines)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.drivers.printer.receipt import ReceiptData
 from appliance.store.models import JournalEntry, PosInvoice
 from appliance.tui.backend import Backend
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.pay import PayScreen
 from appliance.tui.screens.sell import SellScreen
 
@@ -33,9 +33,9 @@ class SlowDevices(StandInPeripherals):
 
     seconds: float = 0.2
 
-    def open_drawer(self, reason: str) -> None:
+    def open_drawer(self, reason: str, ref: str = "") -> None:
         time.sleep(self.seconds)
-        super().open_drawer(reason)
+        super().open_drawer(reason, ref)
 
     def print_receipt(self, receipt: ReceiptData) -> Path | None:
         time.sleep(self.seconds)
@@ -48,7 +48,7 @@ def devices(data_dir: Path) -> StandInPeripherals:
 
 
 def count(backend: Backend, query: object) -> int:
-    with backend.read() as session:
+    with backend.counter.read() as session:
         return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
 

@@ -35,7 +35,7 @@ from appliance.demo import DEMO_CONFIG
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
+from appliance.drivers.peripherals import StandInPeripherals
 from tests.tui.conftest import SIZE, start_selling, until, wedge_scan
 
 async def main(db: Path, codes: list[str]) -> None:
@@ -58,7 +58,7 @@ asyncio.run(main(Path(sys.argv[1]), sys.argv[2:]))
 
 
 def held_rows(backend: Backend) -> int:
-    with backend.read() as session:
+    with backend.counter.read() as session:
         return int(session.scalar(select(func.count()).select_from(HeldSale)) or 0)
 
 
@@ -95,7 +95,7 @@ async def test_sales_held_on_a_killed_till_are_recalled_after_the_restart(  # ty
             assert held_rows(backend) == len(sell.counter.held)
             await pay(app, pilot, "f7")
         assert not sell.counter.held and held_rows(backend) == 0
-        with backend.read() as session:
+        with backend.counter.read() as session:
             sold = session.scalars(select(PosInvoice.offline_id)).all()
         assert len(sold) == 2 and len(set(sold)) == 2
 
@@ -114,7 +114,7 @@ async def test_holding_writes_the_store_at_once_and_recalling_removes_it(  # typ
         await pilot.press("f6")
         await until(pilot, lambda: not sell.cart.lines)
         assert held_rows(backend) == 1
-        with backend.read() as session:
+        with backend.counter.read() as session:
             assert session.scalar(select(HeldSale.offline_id)) == held_id
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from appliance.counter.readiness import Readiness
 from appliance.demo import DEMO_CONFIG
 from appliance.tui.commands import configured_readiness
 from appliance.tui.host_identity import addresses, describe_host_key, identify
@@ -92,7 +93,7 @@ async def test_no_config_shows_the_screen_until_provisioned(data_dir: Path, tmp_
     config = tmp_path / "etc" / "appliance.toml"
     db = data_dir / "pos.db"
 
-    def check():  # type: ignore[no-untyped-def]
+    def check() -> Readiness:
         return configured_readiness(config, db)
 
     app = NotReadyApp(check(), check, host_key=pub, every=0.3)

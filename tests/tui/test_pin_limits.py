@@ -25,7 +25,7 @@ NO_SALE = 3  # "No sale (open drawer)" in the F12 menu
 
 
 def _store_time(backend: Backend, iso: str) -> str:
-    zone = ZoneInfo(backend.checkout.profile.time_zone)
+    zone = ZoneInfo(backend.counter.checkout.profile.time_zone)
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%H:%M")
 
 
@@ -55,7 +55,7 @@ async def test_wrong_pins_across_cashiers_pause_sign_in_with_its_end_on_screen( 
         for n, place in enumerate(guesses, 1):
             await _choose(pilot, place)
             await _pin(pilot, "0000")
-            await until(pilot, lambda n=n: len(journal(backend, "sign_in_failed")) == n)
+            await until(pilot, lambda: len(journal(backend, "sign_in_failed")) == n)  # noqa: B023
         (paused,) = journal(backend, "sign_in_paused")
         ends = _store_time(backend, json.loads(paused.data)["until"])
         await until(pilot, lambda: "paused" in _said(app, "#sign-in-message"))
@@ -81,7 +81,7 @@ async def test_a_cashier_guessing_in_the_approval_dialog_cannot_lock_the_supervi
         await pilot.press("enter")  # Ana, highlighted first
         await _pin(pilot, "1234")
         await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen))
-        for _ in range(len(backend.checkout.profile.modes)):
+        for _ in range(len(backend.counter.checkout.profile.modes)):
             await pilot.press("enter")
             await pilot.pause(0.1)
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
@@ -95,7 +95,7 @@ async def test_a_cashier_guessing_in_the_approval_dialog_cannot_lock_the_supervi
         # More wrong PINs than the supervisor's own lock-out allows (five).
         for n in range(1, 7):
             await _pin(pilot, "0000")
-            await until(pilot, lambda n=n: len(journal(backend, "approval_failed")) == n)
+            await until(pilot, lambda: len(journal(backend, "approval_failed")) == n)  # noqa: B023
         (block,) = journal(backend, "approval_blocked")
         ends = _store_time(backend, json.loads(block.data)["until"])
         assert "Approvals are paused" in _said(app, "#error")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.provision import Targets, write_status
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.sign_in import SignInScreen
 
 from .conftest import SIZE, run_async, status_bar, until
@@ -29,7 +29,7 @@ def screen_text(app: PosApp) -> str:
 
 
 @run_async
-async def test_a_refused_file_is_said_on_sign_in_and_in_the_status_bar(  # type: ignore[no-untyped-def]
+async def test_a_refused_file_is_said_on_sign_in_and_in_the_status_bar(
     tmp_path: Path, backend: Backend, devices: StandInPeripherals
 ) -> None:
     targets = Targets(etc=tmp_path / "etc", status=tmp_path / "run/status.json")
@@ -66,7 +66,7 @@ def test_a_damaged_status_file_shows_nothing(tmp_path: Path) -> None:
 def test_an_unprovisioned_till_says_why_its_file_was_not_applied(tmp_path: Path) -> None:
     """The "cannot sell yet" screen's needs: e.g. the image has a key and the file is unsigned."""
     from appliance.config import load_config
-    from appliance.tui.backend import readiness
+    from appliance.counter.readiness import readiness
 
     placeholder = load_config(REPO / "image/rootfs/etc/appliance/appliance.toml")
     status = tmp_path / "status.json"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from appliance.store.models import OutboxEntry, PosInvoice
@@ -73,7 +74,7 @@ def fill(disk: Path) -> Path:
 
 def sales_with_id(backend: Backend, offline_id: str) -> tuple[int, int]:
     """(POS Invoices, outbox entries) stored under this sale id."""
-    with backend.read() as session:
+    with backend.counter.read() as session:
         sales = session.scalar(
             select(func.count()).select_from(PosInvoice).where(PosInvoice.offline_id == offline_id)
         )
@@ -94,8 +95,8 @@ def still_running(app: PosApp) -> bool:
 
 
 async def to_pay_screen(
-    app: PosApp, pilot, backend: Backend, supervisor: bool = False
-) -> PayScreen:  # type: ignore[no-untyped-def]
+    app: PosApp, pilot: Pilot[None], backend: Backend, supervisor: bool = False
+) -> PayScreen:
     if supervisor:
         await start_selling(app, pilot, SUPERVISOR_PIN, row=1)
     else:
@@ -279,7 +280,7 @@ async def test_a_refund_on_a_full_disk_stays_on_screen_and_the_retry_saves_it(  
         filler.unlink()
         await pilot.press("f10")  # the same approved refund, saved now
         await until(pilot, lambda: isinstance(app.screen, SellScreen), timeout=10)
-        with backend.read() as session:
+        with backend.counter.read() as session:
             refunds = session.scalar(
                 select(func.count()).select_from(PosInvoice).where(PosInvoice.is_return)
             )

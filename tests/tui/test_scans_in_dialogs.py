@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from textual.widgets import DataTable, Input
 
+from appliance.counter.door import Counter
 from appliance.store.models import JournalEntry
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import PromptDialog
@@ -23,7 +24,7 @@ from .test_day import sell_screen, shelf_barcodes
 
 
 def journal_count(backend: Backend, kind: str) -> int:
-    with backend.read() as session:
+    with backend.counter.read() as session:
         return int(
             session.scalar(
                 select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == kind)
@@ -36,7 +37,7 @@ def journal_count(backend: Backend, kind: str) -> int:
 async def test_a_scan_is_refused_by_dialogs_and_taken_by_the_sale(  # type: ignore[no-untyped-def]
     counter, backend: Backend
 ) -> None:
-    backend.call(backend.open_shift, "ana@example.com", {"Cash": Decimal(0)})
+    backend.call(Counter.open_shift, "ana@example.com", {"Cash": Decimal(0)})
     code, other = shelf_barcodes(backend, 2)
     async with counter() as (app, pilot):
         # At sign-in: not a PIN typed by nobody (five of those would lock Ana out).

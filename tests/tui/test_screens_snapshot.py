@@ -116,7 +116,7 @@ async def test_main_screens_at_80x25(counter, backend: Backend) -> None:  # type
         await human(pilot, "150", gap=0.01)
         await settle(pilot)
         check_snapshot(app, "open_shift")
-        for _ in backend.checkout.profile.modes:
+        for _ in backend.counter.checkout.profile.modes:
             await pilot.press("enter")
             await pilot.pause(0.1)
         await until(pilot, lambda: isinstance(app.screen, SellScreen))

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from textual.widgets import Static
 
 from appliance.config import load_config
+from appliance.counter.door import Counter
+from appliance.counter.readiness import readiness
 from appliance.demo import DEMO_CONFIG
 from appliance.store.journal import verify
 from appliance.store.models import JournalEntry
-from appliance.tui.backend import Backend, readiness
+from appliance.tui.backend import Backend
 from appliance.tui.screens.sell import SellScreen
 from appliance.tui.screens.shift import OpenShiftScreen
 from appliance.tui.screens.sign_in import SignInScreen
@@ -22,7 +24,7 @@ from .conftest import human, run_async, until, wedge_scan
 
 
 def journal(backend: Backend, kind: str) -> list[JournalEntry]:
-    with backend.read() as session:
+    with backend.counter.read() as session:
         return list(
             session.scalars(
                 select(JournalEntry).where(JournalEntry.kind == kind).order_by(JournalEntry.seq)
@@ -64,7 +66,7 @@ async def test_five_wrong_pins_lock_the_cashier_and_everything_is_journaled(  # 
     assert [f.get("failures") for f in failed[:5]] == [1, 2, 3, 4, 5]
     assert "locked_until" in failed[4] and failed[5]["reason"] == "locked"
     assert all(e.actor == "ana@example.com" for e in journal(backend, "sign_in_failed"))
-    with backend.read() as session:
+    with backend.counter.read() as session:
         assert verify(session).intact
 
 
@@ -73,7 +75,7 @@ async def test_sign_in_opens_the_shift_then_sells(counter, backend: Backend) -> 
     async with counter() as (app, pilot):
         await pilot.press("enter", *"1234", "enter")
         await until(pilot, lambda: isinstance(app.screen, OpenShiftScreen))
-        for _ in range(len(backend.checkout.profile.modes)):
+        for _ in range(len(backend.counter.checkout.profile.modes)):
             await pilot.press("enter")
             await pilot.pause(0.1)
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
@@ -93,7 +95,7 @@ async def test_no_key_combination_leaves_the_app(counter) -> None:  # type: igno
 
 @run_async
 async def test_inactivity_locks_the_till_and_keeps_the_cart(counter, backend: Backend) -> None:  # type: ignore[no-untyped-def]
-    backend.call(backend.open_shift, "bo@example.com", {})
+    backend.call(Counter.open_shift, "bo@example.com", {})
     async with counter(lock_seconds=1.5) as (app, pilot):
         await pilot.press("enter", *"1234", "enter")
         await until(pilot, lambda: isinstance(app.screen, SellScreen))

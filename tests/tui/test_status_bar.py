@@ -9,7 +9,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Input
 
-from appliance.agent import state
+from appliance.counter.door import Counter
+from appliance.store import sync_state as state
 from appliance.tui.backend import Backend
 from appliance.tui.screens.sell import SellScreen
 from appliance.tui.screens.shift import CloseShiftScreen, OpenShiftScreen, ReportDialog
@@ -64,15 +65,15 @@ async def test_the_bar_changes_with_the_cashier_not_at_the_next_poll(  # type: i
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SignInScreen))
         await until(pilot, lambda: says(app, "signed out", "NO SHIFT"), SOON)
-    assert not backend.call(backend.shift_open)
+    assert not backend.call(Counter.shift_open)
 
 
 @run_async
 async def test_the_bar_names_the_sync_problem(counter, backend: Backend) -> None:  # type: ignore[no-untyped-def]
     """What `appliance status` calls the failure, the cashier sees too (and tells IT)."""
     refused = "request too large: the server refused it (Bad Request: Request Line is too large)"
-    state.write_state(backend.write, {"link": "stopped", "last_error": refused})
+    state.write_state(backend.counter.write, {"link": "stopped", "last_error": refused})
     async with counter(status_every=0.2) as (app, pilot):
         await until(pilot, lambda: "OFFLINE: request too large " in status_bar(app))
-        state.write_state(backend.write, {"link": "up", "last_error": None})
+        state.write_state(backend.counter.write, {"link": "up", "last_error": None})
         await until(pilot, lambda: says(app, "online") and "too large" not in status_bar(app))

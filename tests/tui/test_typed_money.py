@@ -43,9 +43,9 @@ async def test_a_comma_tender_is_seventy_not_seven_thousand(counter, backend: Ba
 
 
 @run_async
-async def test_a_tender_far_above_the_amount_due_is_confirmed_first(
+async def test_a_tender_far_above_the_amount_due_is_confirmed_first(  # type: ignore[no-untyped-def]
     counter, backend: Backend
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     async with counter() as (app, pilot):
         pay = await to_pay_screen(app, pilot, backend)
         _typed(pay)

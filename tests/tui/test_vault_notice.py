@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appliance.drivers.peripherals import StandInPeripherals
 from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.context import Context
-from appliance.tui.peripherals import StandInPeripherals
 from appliance.tui.screens.sign_in import SignInScreen
 
 from .conftest import SIZE, run_async, until
@@ -22,7 +22,7 @@ WARNING = (
 
 
 @run_async
-async def test_no_tpm_is_said_on_the_sign_in_screen(  # type: ignore[no-untyped-def]
+async def test_no_tpm_is_said_on_the_sign_in_screen(
     tmp_path: Path, backend: Backend, devices: StandInPeripherals
 ) -> None:
     notice = tmp_path / "50-appliance-vault"
@@ -40,7 +40,7 @@ async def test_no_tpm_is_said_on_the_sign_in_screen(  # type: ignore[no-untyped-
 
 
 @run_async
-async def test_a_till_with_a_tpm_says_nothing(  # type: ignore[no-untyped-def]
+async def test_a_till_with_a_tpm_says_nothing(
     tmp_path: Path, backend: Backend, devices: StandInPeripherals
 ) -> None:
     app = PosApp(Context(backend, devices, vault_notice=tmp_path / "absent"))

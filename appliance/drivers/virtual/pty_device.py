@@ -8,6 +8,7 @@ import select
 import threading
 import tty
 from pathlib import Path
+from typing import Self
 
 
 class PtyDevice:
@@ -64,7 +65,7 @@ class PtyDevice:
     def close(self) -> None:
         self.unplug()
 
-    def __enter__(self) -> PtyDevice:
+    def __enter__(self) -> Self:
         self.plug()
         return self
 

@@ -155,6 +155,8 @@ class TotalsSettingsRow(Base):
     smallest_currency_fraction_value: Mapped[Decimal] = mapped_column(default=Decimal(0))
     number_format: Mapped[str | None] = mapped_column(String)
     time_zone: Mapped[str | None] = mapped_column(String)
+    # System Settings country: where the site is (a till-made customer's address country).
+    country: Mapped[str | None] = mapped_column(String)
     modified: Mapped[str | None] = mapped_column(String)
     # The major version the agent last found on the server (sales.totals follows its rules).
     erpnext_version: Mapped[int] = mapped_column(default=15, server_default="15")

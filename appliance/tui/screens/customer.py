@@ -9,8 +9,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from appliance.sales.catalog import CustomerInfo
-from appliance.tui.backend import NewCustomer
+from appliance.counter.carts import CustomerInfo
+from appliance.counter.customers import NewCustomer
+from appliance.counter.door import Counter
 from appliance.tui.context import Context
 from appliance.tui.screens.counter_screen import CounterModal
 from appliance.tui.screens.dialogs import ChoiceDialog, PromptDialog
@@ -48,7 +49,7 @@ class CustomerDialog(CounterModal[Chosen | None]):
     @work(exclusive=True, group="customer-search")
     async def search(self, text: str) -> None:
         backend = self.ctx.backend
-        found = await backend.run(backend.search_customers, text, 8) if text.strip() else ()
+        found = await backend.run(Counter.search_customers, text, 8) if text.strip() else ()
         if self.query_one("#customer-search", Input).value != text:
             return
         self.found = found
@@ -95,11 +96,11 @@ class CustomerDialog(CounterModal[Chosen | None]):
         phone = await self.app.push_screen_wait(PromptDialog("New customer", "Phone (optional)"))
         if phone is None:
             return
-        provinces = await backend.run(backend.provinces)
+        provinces = await backend.run(Counter.provinces)
         pick = await self.app.push_screen_wait(ChoiceDialog("Province", provinces))
         if pick is None:
             return
-        categories = ["(none)", *await backend.run(backend.tax_categories)]
+        categories = ["(none)", *await backend.run(Counter.tax_categories)]
         cat = await self.app.push_screen_wait(ChoiceDialog("Tax category", categories))
         if cat is None:
             return
@@ -109,7 +110,7 @@ class CustomerDialog(CounterModal[Chosen | None]):
             province=provinces[pick],
             tax_category="" if cat == 0 else categories[cat],
         )
-        created = await backend.run(backend.create_customer, new, self.ctx.user)
+        created = await backend.run(Counter.create_customer, new, self.ctx.user)
         self.dismiss((created, new.name))
 
     def action_cancel(self) -> None:

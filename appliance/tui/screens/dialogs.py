@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from appliance.counter.cashier import ApprovalRequest, CashierCard
+from appliance.counter.door import Counter
 from appliance.tui.context import Context
 
 
@@ -86,7 +87,7 @@ class ChoiceDialog(ModalScreen[int | None]):
 class OverrideDialog(ModalScreen[CashierCard | None]):
     """A supervisor approves what the cashier's role does not allow: PIN and a reason.
 
-    The approval (or each failed try) is journaled by the backend; the dialog returns the
+    The approval (or each failed try) is journaled by the counter; the dialog returns the
     approving supervisor, or None if it was cancelled.
     """
 
@@ -98,7 +99,7 @@ class OverrideDialog(ModalScreen[CashierCard | None]):
         self.action = action
         self.what = what
         self.detail = detail
-        self.supervisors = [c for c in ctx.backend.cashiers if c.supervises]
+        self.supervisors = [c for c in ctx.facts.cashiers if c.supervises]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -135,7 +136,7 @@ class OverrideDialog(ModalScreen[CashierCard | None]):
     @work(exclusive=True, group="approve")
     async def approve(self, supervisor: str, pin: str, reason: str) -> None:
         request = ApprovalRequest(self.ctx.user, self.action, reason, self.detail)
-        result = await self.ctx.backend.run(self.ctx.backend.approve, supervisor, pin, request)
+        result = await self.ctx.backend.run(Counter.approve, supervisor, pin, request)
         if result.ok:
             self.dismiss(result.cashier)
             return

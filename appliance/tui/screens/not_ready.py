@@ -19,8 +19,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from appliance.counter.readiness import Readiness
 from appliance.tui.app import LockedDownApp
-from appliance.tui.backend import Readiness
 from appliance.tui.host_identity import SSH_HOST_KEY, HostIdentity, identify
 
 

@@ -18,17 +18,17 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
+from appliance.counter import carts
+from appliance.counter.carts import Cart, CartError, PaymentLine, PaymentMode
+from appliance.counter.door import Counter
+from appliance.counter.selling import SaleDone
 from appliance.counter.typed_numbers import TypedNumberError, tender_needs_confirming
 from appliance.drivers.display import payment_lines
-from appliance.sales import cart as carts
-from appliance.sales.cart import Cart, CartError
-from appliance.sales.model import PaymentLine
-from appliance.sales.till import PaymentMode
-from appliance.store.journal import JournalKind
 from appliance.tui import heap
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
 from appliance.tui.format import money, read_amount
+from appliance.tui.screens.after_sale import hand_over
 from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.widgets.status_bar import StatusBar
 
@@ -71,7 +71,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         super().__init__(classes="pay")
         self.ctx = ctx
         self.cart = cart
-        self.modes: tuple[PaymentMode, ...] = ctx.backend.checkout.profile.modes[: len(MODE_KEYS)]
+        self.modes: tuple[PaymentMode, ...] = ctx.facts.modes[: len(MODE_KEYS)]
         self.result: PayResult | None = None
         self.committing = False
         self.unconfirmed: tuple[str, Decimal] | None = None  # a large tender awaiting its Enter
@@ -110,7 +110,7 @@ class PayScreen(CounterScreen[PayResult | None]):
             f"{k.upper()} {money(a)}"
             for k, a in zip(QUICK_KEYS, quick_tenders(cart.remaining), strict=False)
         )
-        cash = self.ctx.backend.checkout.profile.cash_mode
+        cash = self.ctx.facts.cash_mode
         self.query_one("#pay-keys", Static).update(
             f"{keys}\nF7 exact {cash}  {quick}\nEnter: {cash} for the amount typed"
         )
@@ -131,7 +131,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         if not box.value.strip():
             return self.cart.remaining
         try:
-            value = read_amount(box.value, self.ctx.backend.number_style)
+            value = read_amount(box.value, self.ctx.facts.number_style)
         except TypedNumberError as exc:
             self.say(f"{exc}. Nothing was taken.", error=True)
             return None
@@ -156,10 +156,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         return False
 
     def mode(self, name: str) -> PaymentMode:
-        for m in self.ctx.backend.checkout.profile.modes:
-            if m.mode_of_payment == name:
-                return m
-        return PaymentMode(name, "Cash")
+        return self.ctx.facts.mode(name)
 
     def pay(self, mode: PaymentMode, amount: Decimal) -> None:
         if self.result is not None or self.committing:
@@ -202,12 +199,12 @@ class PayScreen(CounterScreen[PayResult | None]):
 
     def action_exact(self) -> None:
         self.query_one("#amount", Input).value = ""
-        self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), self.cart.remaining)
+        self.pay(self.mode(self.ctx.facts.cash_mode), self.cart.remaining)
 
     def action_quick(self, index: int) -> None:
         amounts = quick_tenders(self.cart.remaining)
         if index < len(amounts):
-            self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), amounts[index])
+            self.pay(self.mode(self.ctx.facts.cash_mode), amounts[index])
 
     @on(Input.Submitted, "#amount")
     def amount_entered(self) -> None:
@@ -221,7 +218,7 @@ class PayScreen(CounterScreen[PayResult | None]):
             return
         amount = self.typed_amount()
         if amount is not None:
-            self.pay(self.mode(self.ctx.backend.checkout.profile.cash_mode), amount)
+            self.pay(self.mode(self.ctx.facts.cash_mode), amount)
 
     def action_back(self) -> None:
         if self.result is not None:
@@ -236,7 +233,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         self.say("Saving the sale...")
         backend = self.ctx.backend
         try:
-            committed = await backend.run(backend.commit, self.cart, self.ctx.user)
+            done = await backend.run(Counter.commit, self.cart, self.ctx.user)
         except Exception as exc:
             self.committing = False
             problem = failure(exc)
@@ -253,48 +250,24 @@ class PayScreen(CounterScreen[PayResult | None]):
                 error=True,
             )
             return
-        change = self.cart.totals.change_amount if self.cart.totals else Decimal(0)
-        self.result = PayResult(committed.offline_id, committed.receipt_no, change, printed=False)
+        self.result = PayResult(done.offline_id, done.receipt_no, done.change, printed=False)
         self.committing = False
-        self.say(f"Sale {committed.receipt_no} saved. Enter: next customer")
+        self.say(f"Sale {done.receipt_no} saved. Enter: next customer")
         self.app.call_after_refresh(heap.collect_if_due)  # no scans here: a quiet moment
         # The cashier may press Enter for the next customer at once: the display, drawer and
         # receipt belong to the sale, not to this screen, and must not end with it.
-        self.run_on_app(self.after_sale(committed.offline_id, change), group="after-sale")
+        self.run_on_app(self.after_sale(done), group="after-sale")
 
-    async def after_sale(self, offline_id: str, change: Decimal) -> None:
-        lines = payment_lines(self.cart.amount_due, change)
-        await asyncio.gather(
+    async def after_sale(self, done: SaleDone) -> None:
+        lines = payment_lines(done.amount_due, done.change)
+        _, problems = await asyncio.gather(
             asyncio.to_thread(self.ctx.devices.show_on_display, *lines),
-            self.drawer_and_receipt(offline_id),
+            hand_over(self.ctx.devices, done),
         )
-
-    async def drawer_and_receipt(self, offline_id: str) -> None:
-        backend = self.ctx.backend
-        devices = self.ctx.devices
-        cash = self.ctx.backend.checkout.profile.cash_mode
-        problems: list[str] = []
-        if any(p.mode_of_payment == cash for p in self.cart.payments):
-            try:
-                await asyncio.to_thread(devices.open_drawer, f"sale {self.result_no}")
-                await backend.run(
-                    backend.record,
-                    JournalKind.DRAWER_OPEN,
-                    self.ctx.user,
-                    offline_id,
-                    {"reason": "sale"},
-                )
-            except Exception as exc:  # a device failure never undoes the sale
-                problems.append(f"drawer: {exc}")
-        try:
-            receipt = await backend.run(backend.receipt, offline_id)
-            await asyncio.to_thread(devices.print_receipt, receipt)
-            if self.result is not None:
-                self.result = PayResult(
-                    self.result.offline_id, self.result.receipt_no, self.result.change, True
-                )
-        except Exception as exc:
-            problems.append(f"receipt not printed ({exc}); F12 reprints")
+        if self.result is not None and not any(p.startswith("receipt") for p in problems):
+            self.result = PayResult(
+                self.result.offline_id, self.result.receipt_no, self.result.change, True
+            )
         text = f"Sale {self.result_no} saved. Enter: next customer"
         if problems:
             self.say(f"{text}. " + "; ".join(problems), error=True)
@@ -312,7 +285,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         backend = self.ctx.backend
         try:
             receipt = await backend.run(
-                backend.receipt, self.result.offline_id, reprint=self.result.printed
+                Counter.receipt, self.result.offline_id, reprint=self.result.printed
             )
             await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
         except Exception as exc:

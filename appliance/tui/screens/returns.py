@@ -4,7 +4,6 @@ refund by the original modes of payment, with a supervisor's approval.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,15 +13,15 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 
-from appliance.sales import cart as carts
-from appliance.sales.cart import Cart, CartError
-from appliance.sales.model import PaymentLine
-from appliance.sales.returns import make_return
-from appliance.store.journal import JournalKind
+from appliance.counter.carts import Cart, CartError
+from appliance.counter.door import Counter
+from appliance.counter.policy import Action, may
+from appliance.counter.returns import preview_return
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount, qty
 from appliance.tui.messages import Scanned
+from appliance.tui.screens.after_sale import hand_over
 from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.dialogs import OverrideDialog, PromptDialog
 from appliance.tui.widgets.status_bar import StatusBar
@@ -35,22 +34,6 @@ class ReturnResult:
     offline_id: str
     receipt_no: str
     refunded: Decimal  # negative: money handed back
-
-
-def refund_plan(
-    refund: Decimal, paid: list[tuple[str, str, str | None, Decimal]]
-) -> list[PaymentLine]:
-    """Refund by the original modes: card and others first, up to what each paid, then cash."""
-    left = refund
-    plan: list[PaymentLine] = []
-    ordered = [p for p in paid if p[1] != "Cash"] + [p for p in paid if p[1] == "Cash"]
-    for n, (mode, kind, account, amount) in enumerate(ordered):
-        last = n == len(ordered) - 1
-        take = left if last else min(left, amount)
-        if take > 0:
-            plan.append(PaymentLine(mode, -take, kind, account))
-            left -= take
-    return plan
 
 
 class ReturnScreen(CounterScreen[ReturnResult | None]):
@@ -108,7 +91,7 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
     async def load(self, code: str) -> None:
         backend = self.ctx.backend
         try:
-            original, already = await backend.run(backend.return_source, code)
+            original, already = await backend.run(Counter.return_source, code)
         except CartError as exc:
             self.say(str(exc), error=True)
             return
@@ -139,12 +122,9 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
         )
 
     def preview(self) -> Cart | None:
-        if self.original is None or not any(self.back.values()):
+        if self.original is None:
             return None
-        try:
-            return make_return(self.original, self.original.offline_id, self.back, self.already)
-        except CartError:
-            return None
+        return preview_return(self.original, self.back, self.already)
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#return-lines", DataTable)
@@ -171,7 +151,7 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
                 f"Return: {line.item_name}", f"Quantity back (at most {qty(left)})", qty(left)
             )
         )
-        value = parse_amount(typed or "", self.ctx.backend.number_style)
+        value = parse_amount(typed or "", self.ctx.facts.number_style)
         if value is None:
             return
         if value < 0 or value > left:
@@ -209,16 +189,16 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
         backend = self.ctx.backend
         quantities = {k: v for k, v in self.back.items() if v}
         try:
-            cart = await backend.run(backend.start_return, self.code, quantities)
+            cart = await backend.run(Counter.start_return, self.code, quantities)
         except CartError as exc:
             self.say(str(exc), error=True)
             return
         refund = -cart.amount_due
-        if cashier is not None and not cashier.may_approve_returns:
+        if not may(cashier, Action.RETURN):
             approver = await self.app.push_screen_wait(
                 OverrideDialog(
                     self.ctx,
-                    "return",
+                    Action.RETURN,
                     f"refund {money(refund)} on {self.code}",
                     {"receipt_no": self.code, "refund": str(refund)},
                 )
@@ -226,17 +206,14 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
             if approver is None:
                 self.say("Return not approved", error=True)
                 return
-        paid = await backend.run(backend.original_payments, self.code)
-        for payment in refund_plan(refund, paid):
-            cart = carts.add_payment(cart, payment)
-        await self.save(cart)
+        await self.save(await backend.run(Counter.refund, cart, self.code))
 
     async def save(self, cart: Cart) -> None:
         backend = self.ctx.backend
         self.busy = True
         self.say("Saving the refund...")
         try:
-            committed = await backend.run(backend.commit, cart, self.ctx.user)
+            done = await backend.run(Counter.commit, cart, self.ctx.user)
         except Exception as exc:
             self.busy = False
             problem = failure(exc)
@@ -245,27 +222,7 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
             self.say(problem.sentence(what, "press F10 to try again"), error=True)
             return
         self.unsaved = None
-        problems = []
-        cash = backend.checkout.profile.cash_mode
-        if any(p.mode_of_payment == cash for p in cart.payments):
-            try:
-                await asyncio.to_thread(
-                    self.ctx.devices.open_drawer, f"refund {committed.receipt_no}"
-                )
-                await backend.run(
-                    backend.record,
-                    JournalKind.DRAWER_OPEN,
-                    self.ctx.user,
-                    committed.offline_id,
-                    {"reason": "refund"},
-                )
-            except Exception as exc:  # never undoes the committed refund
-                problems.append(f"drawer: {exc}")
-        try:
-            receipt = await backend.run(backend.receipt, committed.offline_id)
-            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
-        except Exception as exc:
-            problems.append(f"receipt not printed: {exc}")
+        problems = await hand_over(self.ctx.devices, done)
         if problems:
             self.app.notify("; ".join(problems), severity="error")
-        self.dismiss(ReturnResult(committed.offline_id, committed.receipt_no, cart.amount_due))
+        self.dismiss(ReturnResult(done.offline_id, done.receipt_no, done.amount_due))

@@ -20,14 +20,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from appliance.counter import carts
+from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
+from appliance.counter.door import Counter
+from appliance.counter.policy import Action, may
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
 from appliance.drivers.display import idle_lines, selling_lines
-from appliance.sales import cart as carts
-from appliance.sales.cart import Cart, Counter
-from appliance.sales.catalog import CatalogItem
-from appliance.sales.model import DiscountOn
-from appliance.sales.till import Till
-from appliance.store.journal import JournalKind
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount, qty, read_amount
@@ -44,6 +42,7 @@ from appliance.tui.widgets.status_bar import StatusBar
 from appliance.tui.widgets.totals_panel import TotalsPanel
 
 CartChange = Callable[[Cart], Cart]
+TillChange = Callable[[Till, Cart], Cart]  # needs the catalog: runs on the store's thread
 MENU = (
     ("X report", "x_report"),
     ("Return / refund", "returns"),
@@ -97,18 +96,18 @@ class SellScreen(CounterScreen[None]):
     def __init__(self, ctx: Context, cart: Cart) -> None:
         super().__init__(classes="sell")
         self.ctx = ctx
-        self._counter = Counter(active=cart)
+        self._counter = carts.Counter(active=cart)
         self._lock = asyncio.Lock()
         self._results: tuple[CatalogItem, ...] = ()
         self.customer_names: dict[str, str] = {}
         self.last_sale: str | None = None
 
     @property
-    def counter(self) -> Counter:
+    def counter(self) -> carts.Counter:
         return self._counter
 
     @counter.setter
-    def counter(self, value: Counter) -> None:
+    def counter(self, value: carts.Counter) -> None:
         self._counter = value
         if self.ctx.activity is not None:
             # Parked carts do not count: they are in the store, and a restart recalls them.
@@ -141,11 +140,11 @@ class SellScreen(CounterScreen[None]):
     async def load_held(self) -> None:
         """Sales held before a restart (or by the cashier before) are there to recall."""
         backend = self.ctx.backend
-        held = await backend.run(backend.held_carts)
+        held = await backend.run(Counter.held_carts)
         if not held:
             return
         async with self._lock:
-            self.counter = Counter(active=self.cart, held=held)
+            self.counter = carts.Counter(active=self.cart, held=held)
         self.say(f"{len(held)} held sale(s) waiting: F7 recalls")
 
     def on_screen_resume(self) -> None:
@@ -170,9 +169,9 @@ class SellScreen(CounterScreen[None]):
     # -- changing the cart --------------------------------------------------------------------
     async def change(
         self,
-        op: CartChange,
+        op: CartChange | None = None,
         *,
-        on_till: bool = False,
+        at_till: TillChange | None = None,
         follow: bool = False,
         what: str = "Not changed",
     ) -> bool:
@@ -184,29 +183,29 @@ class SellScreen(CounterScreen[None]):
         async with self._lock:
             before = self.cart
             try:
-                if on_till:
-                    backend = self.ctx.backend
-                    after = await backend.run(backend.on_till, lambda _till: op(before))
+                if at_till is not None:
+                    change_at_till = at_till
+                    after = await self.ctx.backend.run(
+                        Counter.on_till, lambda till: change_at_till(till, before)
+                    )
                 else:
+                    assert op is not None, "a change to the cart, or one at the till"
                     after = op(before)
             except Exception as exc:
                 self.say(failure(exc).sentence(what, "try again"), error=True)
                 return False
             if self.gone:
                 return False  # signed out meanwhile: this cart is no longer on a screen
-            self.counter = Counter(active=after, held=self.counter.held)
+            self.counter = carts.Counter(active=after, held=self.counter.held)
             self.show_cart(follow=follow)
             self.to_display()
             return True
-
-    def till(self) -> Till:
-        return self.ctx.backend.checkout.till
 
     def to_display(self) -> None:
         """The customer display: a welcome when idle, else the last line and the running total."""
         cart = self.cart
         if cart.totals is None:
-            store = self.ctx.backend.checkout.profile.company
+            store = self.ctx.facts.company
             line1, line2 = idle_lines(("Welcome to", store))
         else:
             last = cart.totals.items[-1]
@@ -236,9 +235,8 @@ class SellScreen(CounterScreen[None]):
 
     @work(group="cart")
     async def scan(self, code: str) -> None:
-        till = self.till()
         scanned = await self.change(
-            lambda cart: till.scan(cart, code), on_till=True, follow=True, what="Scan not added"
+            at_till=lambda till, cart: till.scan(cart, code), follow=True, what="Scan not added"
         )
         if scanned:
             line = self.cart.lines[-1]
@@ -256,7 +254,7 @@ class SellScreen(CounterScreen[None]):
             results.display = False
             return
         backend = self.ctx.backend
-        found = await backend.run(backend.search_items, text, 8)
+        found = await backend.run(Counter.search_items, text, 8)
         if self.query_one("#search", Input).value != text:
             return  # typed on meanwhile: a newer search is on its way
         self._results = found
@@ -298,18 +296,17 @@ class SellScreen(CounterScreen[None]):
                     PromptDialog(
                         f"Weigh {item.item_name}",
                         "No weight from the scale: key the weight (kg)",
-                        check=_number_check(self.ctx.backend.number_style, Decimal("0.001")),
+                        check=_number_check(self.ctx.facts.number_style, Decimal("0.001")),
                     )
                 )
                 if typed is None:
                     return
-                weight = parse_amount(typed, self.ctx.backend.number_style)
+                weight = parse_amount(typed, self.ctx.facts.number_style)
             assert weight is not None
             amount = weight
-        till = self.till()
         code = item.item_code
         if await self.change(
-            lambda cart: till.add_item(cart, code, amount), on_till=True, follow=True
+            at_till=lambda till, cart: till.add_item(cart, code, amount), follow=True
         ):
             self.say(f"{item.item_name}  {qty(amount)}")
 
@@ -333,7 +330,7 @@ class SellScreen(CounterScreen[None]):
     ) -> Decimal | None:
         """Prompt for one number; None when the cashier backs out."""
         typed = await self.app.push_screen_wait(PromptDialog(title, label, start, check=check))
-        return parse_amount(typed or "", self.ctx.backend.number_style)
+        return parse_amount(typed or "", self.ctx.facts.number_style)
 
     @work(group="cart")
     async def action_quantity(self) -> None:
@@ -349,12 +346,11 @@ class SellScreen(CounterScreen[None]):
             f"Quantity: {line.item_name}",
             "New quantity" + (" (kg, from the scale)" if line.is_weighed else ""),
             start,
-            _number_check(self.ctx.backend.number_style, Decimal("0.001"), Decimal(9999)),
+            _number_check(self.ctx.facts.number_style, Decimal("0.001"), Decimal(9999)),
         )
         if value is None:
             return
-        till = self.till()
-        await self.change(lambda cart: till.set_qty(cart, line_id, value), on_till=True)
+        await self.change(at_till=lambda till, cart: till.set_qty(cart, line_id, value))
 
     @work(group="cart")
     async def action_line_discount(self) -> None:
@@ -366,14 +362,14 @@ class SellScreen(CounterScreen[None]):
             f"Line discount: {line.item_name}",
             f"Discount % (your limit: {qty(self.ctx.cashier.discount_limit)}%)",
             qty(line.discount_percentage),
-            _number_check(self.ctx.backend.number_style, Decimal(0), Decimal(100)),
+            _number_check(self.ctx.facts.number_style, Decimal(0), Decimal(100)),
         )
         if pct is None:
             return
-        if pct > self.ctx.cashier.discount_limit:
+        if not may(self.ctx.cashier, Action.LINE_DISCOUNT, pct):
             detail = {"item_code": line.item_code, "discount_percentage": str(pct)}
             if not await self.approved(
-                "line_discount", f"{qty(pct)}% off {line.item_name}", detail
+                Action.LINE_DISCOUNT, f"{qty(pct)}% off {line.item_name}", detail
             ):
                 return
         await self.change(lambda cart: carts.set_line_discount(cart, line_id, pct))
@@ -388,14 +384,14 @@ class SellScreen(CounterScreen[None]):
             f"Price: {line.item_name}",
             f"New unit price (list {money(line.price_list_rate)})",
             money(line.base_rate).replace(",", ""),
-            _number_check(self.ctx.backend.number_style, Decimal(0)),
+            _number_check(self.ctx.facts.number_style, Decimal(0)),
         )
         if rate is None:
             return
-        if not self.ctx.cashier.may_override_price:
+        if not may(self.ctx.cashier, Action.PRICE_OVERRIDE):
             detail = {"item_code": line.item_code, "rate": str(rate), "was": str(line.base_rate)}
             if not await self.approved(
-                "price_override", f"{line.item_name} at {money(rate)}", detail
+                Action.PRICE_OVERRIDE, f"{line.item_name} at {money(rate)}", detail
             ):
                 return
         await self.change(lambda cart: carts.override_price(cart, line_id, rate))
@@ -416,19 +412,21 @@ class SellScreen(CounterScreen[None]):
             PromptDialog(
                 "Discount on the whole sale",
                 f"Percent (5%) or amount (2.50); your limit {qty(cashier.discount_limit)}%",
-                check=_number_check(self.ctx.backend.number_style, Decimal(0), suffix="%"),
+                check=_number_check(self.ctx.facts.number_style, Decimal(0), suffix="%"),
             )
         )
         if typed is None:
             return
         is_pct = typed.strip().endswith("%")
-        value = parse_amount(typed.strip().rstrip("%"), self.ctx.backend.number_style)
+        value = parse_amount(typed.strip().rstrip("%"), self.ctx.facts.number_style)
         assert value is not None
         base = self.cart.totals.grand_total
         pct = value if is_pct else (value * 100 / base if base else Decimal(100))
-        if pct > cashier.discount_limit:
+        if not may(cashier, Action.CART_DISCOUNT, pct):
             detail = {"cart_discount": typed.strip(), "grand_total": str(base)}
-            if not await self.approved("cart_discount", f"{typed.strip()} off the sale", detail):
+            if not await self.approved(
+                Action.CART_DISCOUNT, f"{typed.strip()} off the sale", detail
+            ):
                 return
         if is_pct:
             op: CartChange = lambda cart: carts.set_cart_discount(cart, percentage=value)  # noqa: E731
@@ -446,8 +444,7 @@ class SellScreen(CounterScreen[None]):
             return
         name, label = chosen
         self.customer_names[name] = label
-        till = self.till()
-        if await self.change(lambda cart: till.set_customer(cart, name), on_till=True):
+        if await self.change(at_till=lambda till, cart: till.set_customer(cart, name)):
             self.say(f"Customer: {label}")
 
     # -- hold, recall, void -------------------------------------------------------------------
@@ -458,12 +455,12 @@ class SellScreen(CounterScreen[None]):
                 self.say("Nothing to hold: the cart is empty", error=True)
                 return
             backend = self.ctx.backend
-            fresh = await backend.run(backend.new_cart)
+            fresh = await backend.run(Counter.new_cart)
             now = datetime.now()
             label = f"{now:%H:%M} {len(self.cart.lines)} lines {money(self.cart.amount_due)}"
             counter = carts.hold(self.counter, label, now.isoformat(), fresh)
             try:  # in the store first: only a cart on disk leaves the screen
-                await backend.run(backend.hold, counter.held[-1], self.ctx.user)
+                await backend.run(Counter.hold, counter.held[-1], self.ctx.user)
             except Exception as exc:
                 self.say(failure(exc).sentence("Not held", "try again"), error=True)
                 return
@@ -489,7 +486,7 @@ class SellScreen(CounterScreen[None]):
             backend = self.ctx.backend
             try:
                 counter = carts.recall(self.counter, index)
-                await backend.run(backend.recall, counter.active.offline_id)
+                await backend.run(Counter.recall, counter.active.offline_id)
             except Exception as exc:
                 self.say(failure(exc).sentence("Not recalled", "try again"), error=True)
                 return
@@ -510,20 +507,8 @@ class SellScreen(CounterScreen[None]):
         if choice != 1:
             return
         async with self._lock:
-            cart = self.cart
-            backend = self.ctx.backend
-            await backend.run(
-                backend.record,
-                JournalKind.VOID,
-                self.ctx.user,
-                cart.offline_id,
-                {
-                    "lines": [[x.item_code, str(x.qty)] for x in cart.lines],
-                    "amount_due": str(cart.amount_due),
-                },
-            )
-            fresh = await backend.run(backend.new_cart)
-            self.counter = Counter(active=fresh, held=self.counter.held)
+            fresh = await self.ctx.backend.run(Counter.void, self.cart, self.ctx.user)
+            self.counter = carts.Counter(active=fresh, held=self.counter.held)
             self.show_cart()
             self.to_display()
             self.say("Sale voided")
@@ -541,9 +526,9 @@ class SellScreen(CounterScreen[None]):
         if result is None:
             self.say("Payment cancelled: the sale is still open")
             return
-        fresh = await self.ctx.backend.run(self.ctx.backend.new_cart)
+        fresh = await self.ctx.backend.run(Counter.new_cart)
         async with self._lock:
-            self.counter = Counter(active=fresh, held=self.counter.held)
+            self.counter = carts.Counter(active=fresh, held=self.counter.held)
             self.last_sale = result.offline_id
             self.show_cart()
         change = f"  change {money(result.change)}" if result.change else ""
@@ -560,8 +545,8 @@ class SellScreen(CounterScreen[None]):
     @work(group="menu")
     async def action_x_report(self) -> None:
         backend = self.ctx.backend
-        totals = await backend.run(backend.shift_totals)
-        report = await backend.run(backend.printed_report, totals, self.ctx.user, closing=False)
+        totals = await backend.run(Counter.shift_totals)
+        report = await backend.run(Counter.printed_report, totals, self.ctx.user, closing=False)
         await self.app.push_screen_wait(ReportDialog(self.ctx, report, totals))
 
     @work(group="menu")
@@ -579,7 +564,7 @@ class SellScreen(CounterScreen[None]):
             self.say("No sale on this screen yet", error=True)
             return
         backend = self.ctx.backend
-        receipt = await backend.run(backend.receipt, self.last_sale, reprint=True)
+        receipt = await backend.run(Counter.receipt, self.last_sale, reprint=True)
         try:
             await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
         except Exception as exc:  # any device failure is shown, never fatal
@@ -589,14 +574,10 @@ class SellScreen(CounterScreen[None]):
 
     @work(group="menu")
     async def action_no_sale(self) -> None:
-        if self.ctx.cashier is not None and not self.ctx.cashier.supervises:  # noqa: SIM102
-            if not await self.approved("no_sale", "open the drawer without a sale", {}):
+        if not may(self.ctx.cashier, Action.NO_SALE):  # noqa: SIM102
+            if not await self.approved(Action.NO_SALE, "open the drawer without a sale", {}):
                 return
-        backend = self.ctx.backend
-        await backend.run(
-            backend.record, JournalKind.DRAWER_OPEN, self.ctx.user, None, {"reason": "no sale"}
-        )
-        try:
+        try:  # the drawer journals its own opening
             await asyncio.to_thread(self.ctx.devices.open_drawer, "no sale")
         except Exception as exc:
             self.say(f"Drawer: {exc}", error=True)
@@ -624,8 +605,8 @@ class SellScreen(CounterScreen[None]):
 
     @work(group="menu")
     async def action_supervisor(self) -> None:
-        if self.ctx.cashier is not None and not self.ctx.cashier.supervises:  # noqa: SIM102
-            if not await self.approved("supervisor_menu", "open the supervisor menu", {}):
+        if not may(self.ctx.cashier, Action.SUPERVISOR_MENU):  # noqa: SIM102
+            if not await self.approved(Action.SUPERVISOR_MENU, "open the supervisor menu", {}):
                 return
         await self.app.push_screen_wait(SupervisorScreen(self.ctx))
 

@@ -12,10 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Label, Static
 
-from appliance.drivers.printer.layout import ShiftReportLayout
+from appliance.counter.carts import CartError, ShiftTotals
+from appliance.counter.door import Counter
+from appliance.drivers.peripherals import report_text
 from appliance.drivers.printer.receipt import ShiftReport
-from appliance.sales.cart import CartError
-from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.tui.context import Context
 from appliance.tui.format import money, parse_amount
 from appliance.tui.messages import ShiftChanged
@@ -33,7 +33,7 @@ class _AmountsScreen(CounterScreen[bool]):
     def __init__(self, ctx: Context) -> None:
         super().__init__(classes="amounts")
         self.ctx = ctx
-        self.modes = [m.mode_of_payment for m in ctx.backend.checkout.profile.modes]
+        self.modes = [m.mode_of_payment for m in ctx.facts.modes]
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -62,7 +62,7 @@ class _AmountsScreen(CounterScreen[bool]):
         out: dict[str, Decimal] = {}
         for n, mode in enumerate(self.modes):
             value = parse_amount(
-                self.query_one(f"#mode-{n}", Input).value or "0", self.ctx.backend.number_style
+                self.query_one(f"#mode-{n}", Input).value or "0", self.ctx.facts.number_style
             )
             if value is None or value < 0:
                 self.say(f"{mode}: type an amount (0 or more)")
@@ -102,7 +102,7 @@ class OpenShiftScreen(_AmountsScreen):
     async def _open(self, amounts: dict[str, Decimal]) -> None:
         backend = self.ctx.backend
         try:
-            await backend.run(backend.open_shift, self.ctx.user, amounts)
+            await backend.run(Counter.open_shift, self.ctx.user, amounts)
         except (CartError, ValueError) as exc:
             self.busy = False
             self.say(f"Not opened: {exc}")
@@ -121,13 +121,13 @@ class CloseShiftScreen(_AmountsScreen):
     async def _close(self, amounts: dict[str, Decimal]) -> None:
         backend = self.ctx.backend
         try:
-            totals = await backend.run(backend.close_shift, self.ctx.user, amounts)
+            totals = await backend.run(Counter.close_shift, self.ctx.user, amounts)
         except (CartError, ValueError) as exc:
             self.busy = False
             self.say(f"Not closed: {exc}")
             return
         self.post_message(ShiftChanged(open=False))
-        report = await backend.run(backend.printed_report, totals, self.ctx.user, closing=True)
+        report = await backend.run(Counter.printed_report, totals, self.ctx.user, closing=True)
         problem = ""
         try:
             await asyncio.to_thread(self.ctx.devices.print_report, report)
@@ -184,7 +184,7 @@ class ReportDialog(CounterModal[None]):
             if self.report.closing:
                 yield Static(f"[b]Over/short: {money(t.over_short)}[/b]", id="over-short")
             with VerticalScroll(id="report-text"):
-                text = ShiftReportLayout(columns=42).render_report(self.report).as_text()
+                text = report_text(self.report)
                 yield Static(text, markup=False)
             yield Static(self.problem or "Enter: close  F12: print", id="report-message")
 

@@ -41,7 +41,7 @@ class SignInScreen(Screen[None]):
             if self.locked_by:
                 title = f"LOCKED - {self.locked_by.full_name}'s sale is kept"
             else:
-                title = f"Terminal {self.ctx.backend.terminal_id} - sign in"
+                title = f"Terminal {self.ctx.facts.terminal_id} - sign in"
             yield Static(title, id="sign-in-title")
             yield OptionList(
                 *[Option(f"{c.full_name}  ({c.role.value})", id=c.user) for c in self.allowed()],
@@ -58,7 +58,7 @@ class SignInScreen(Screen[None]):
         yield Footer()
 
     def allowed(self) -> list[CashierCard]:
-        everyone = self.ctx.backend.cashiers
+        everyone = list(self.ctx.facts.cashiers)
         if self.locked_by is None:
             return everyone
         return [c for c in everyone if c.user == self.locked_by.user or c.supervises]
@@ -84,7 +84,9 @@ class SignInScreen(Screen[None]):
         message = self.query_one("#sign-in-message", Static)
         message.update("Checking...")
         pin_box = self.query_one("#pin", Input)
-        result = await self.ctx.backend.run(self.ctx.backend.sign_in, who.user, pin)
+        user = who.user
+        # A lambda, not `Counter.sign_in`: the counter's module loads behind this screen.
+        result = await self.ctx.backend.run(lambda counter: counter.sign_in(user, pin))
         pin_box.value = ""
         if not result.ok or result.cashier is None:
             message.update(result.message)

@@ -8,6 +8,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
+from appliance.counter.door import Counter
+from appliance.counter.supervisor import Quarantined
 from appliance.tui.context import Context
 from appliance.tui.messages import ShutDown
 from appliance.tui.screens.counter_screen import CounterScreen
@@ -25,7 +27,7 @@ class SupervisorScreen(CounterScreen[None]):
     def __init__(self, ctx: Context) -> None:
         super().__init__(classes="supervisor")
         self.ctx = ctx
-        self.entries: list[tuple[int, str, str, str]] = []
+        self.entries: list[Quarantined] = []
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -43,11 +45,11 @@ class SupervisorScreen(CounterScreen[None]):
     @work(exclusive=True)
     async def load(self) -> None:
         backend = self.ctx.backend
-        self.entries = await backend.run(backend.quarantined)
+        self.entries = await backend.run(Counter.quarantined)
         table = self.query_one("#quarantine", DataTable)
         table.clear()
-        for _id, doctype, offline_id, error in self.entries:
-            table.add_row(doctype, offline_id[:8], error[:40])
+        for entry in self.entries:
+            table.add_row(entry.doctype, entry.offline_id[:8], entry.message[:40])
         detail = self.query_one("#supervisor-detail", Static)
         detail.update("Nothing quarantined." if not self.entries else "F2 retries the selected one")
         table.focus()
@@ -57,9 +59,9 @@ class SupervisorScreen(CounterScreen[None]):
         if not self.entries:
             return
         row = self.query_one("#quarantine", DataTable).cursor_row
-        entry_id = self.entries[row][0]
+        entry_id = self.entries[row].id
         backend = self.ctx.backend
-        await backend.run(backend.retry, entry_id, self.ctx.user)
+        await backend.run(Counter.retry, entry_id, self.ctx.user)
         self.load()
 
     @work(exclusive=True)

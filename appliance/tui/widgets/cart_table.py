@@ -7,7 +7,7 @@ from decimal import Decimal
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
-from appliance.sales.cart import Cart
+from appliance.counter.carts import Cart
 from appliance.tui.format import money, qty
 
 

@@ -8,8 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from appliance.drivers.state import DeviceState
-from appliance.tui.peripherals import DeviceView
+from appliance.drivers.peripherals import DeviceState, DeviceView
 
 MARK = {
     DeviceState.ONLINE: "ok",

@@ -6,7 +6,7 @@ from rich.table import Table
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from appliance.sales.cart import Cart
+from appliance.counter.carts import Cart
 from appliance.tui.format import money
 
 

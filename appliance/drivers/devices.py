@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import cast
 
 from appliance.drivers.config import DevicesConfig
-from appliance.drivers.drawer import OpeningHook
+from appliance.drivers.drawer import PrinterDrawer, SerialDrawer
 from appliance.drivers.errors import DeviceError
-from appliance.drivers.interfaces import CashDrawer, CustomerDisplay, Device, Scale, Scanner
+from appliance.drivers.interfaces import (
+    CashDrawer,
+    CustomerDisplay,
+    Device,
+    OpeningHook,
+    Scale,
+    Scanner,
+)
+from appliance.drivers.peripherals import DeviceView, PeripheralError, PrintNotice
 from appliance.drivers.printer.document import Document
 from appliance.drivers.printer.driver import EscposPrinter
 from appliance.drivers.printer.layout import ReceiptLayout, ShiftReportLayout
@@ -29,7 +37,6 @@ from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
 from appliance.drivers.registry import build_devices
 from appliance.drivers.state import DeviceState, DeviceStatus
 from appliance.drivers.supervisor import Supervisor
-from appliance.tui.peripherals import DeviceView, PeripheralError, PrintNotice
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +151,17 @@ class DevicePeripherals:
         on_change: Callable[[], None],
         on_scan: Callable[[str], None] | None = None,
         on_print: Callable[[PrintNotice], None] | None = None,
+        on_drawer: OpeningHook | None = None,
     ) -> None:
         """`on_change` on any device state change; `on_scan` with each serial/HID scan;
         `on_print` when a queued document waits for the printer, fails, or prints after
-        waiting. All are called on driver threads.
+        waiting; `on_drawer` by each drawer, once per opening (its own `on_opening` hook).
+        All are called on driver threads (a drawer's: the thread that kicked it).
         """
+        if on_drawer is not None:
+            for device in self.devices.values():
+                if isinstance(device, PrinterDrawer | SerialDrawer):
+                    device.on_opening = on_drawer
 
         def changed(_: DeviceStatus) -> None:
             on_change()
@@ -187,11 +200,11 @@ class DevicePeripherals:
         self._submit(document, document.title)
         return None
 
-    def open_drawer(self, reason: str) -> None:
+    def open_drawer(self, reason: str, ref: str = "") -> None:
         if self.drawer is None:
             return
         try:
-            self.drawer.kick(reason)
+            self.drawer.kick(reason, ref)
         except DeviceError as exc:
             raise PeripheralError(str(exc)) from exc
 

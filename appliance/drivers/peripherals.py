@@ -2,8 +2,9 @@
 
 The screens never talk to a driver. They ask this facade to print a receipt, kick the drawer,
 show two lines on the customer display or read the scale, and they read each device's state for
-the status bar. `DevicePeripherals` (`appliance.tui.devices`) drives the configured `[devices.*]`;
-`StandInPeripherals` is the in-process stand-in for a till without devices and for tests:
+the status bar. `DevicePeripherals` (`appliance.drivers.devices`) drives the configured
+`[devices.*]`; `StandInPeripherals` is the in-process stand-in for a till without devices and
+for tests:
 receipts become text files under ``$APPLIANCE_DATA/receipts/``, the drawer and display keep
 their last state in memory.
 
@@ -14,12 +15,14 @@ callers run them in a worker, after the sale is committed, and never undo a sale
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from appliance.drivers.interfaces import DrawerOpening, OpeningHook
 from appliance.drivers.state import DeviceState
 
 if TYPE_CHECKING:
@@ -65,7 +68,8 @@ class Peripherals(Protocol):
 
     def print_report(self, report: ShiftReport) -> Path | None: ...
 
-    def open_drawer(self, reason: str) -> None: ...
+    def open_drawer(self, reason: str, ref: str = "") -> None:
+        """Kick the drawer; the drawer journals the opening (`watch`'s `on_drawer`)."""
 
     def show_on_display(self, line1: str, line2: str = "") -> None: ...
 
@@ -79,10 +83,19 @@ class Peripherals(Protocol):
         on_change: Callable[[], None],
         on_scan: Callable[[str], None] | None = None,
         on_print: Callable[[PrintNotice], None] | None = None,
+        on_drawer: OpeningHook | None = None,
     ) -> None:
         """Call `on_change` when a device's state changes, `on_scan` with each code a
-        serial/HID scanner reads, and `on_print` when a queued document is held up, fails or
-        prints after all; all from a driver's thread."""
+        serial/HID scanner reads, `on_print` when a queued document is held up, fails or
+        prints after all, and `on_drawer` once per drawer opening; all from a driver's
+        thread."""
+
+
+def report_text(report: ShiftReport, columns: int = 42) -> str:
+    """The shift report as it prints, for the screen to show it too."""
+    from appliance.drivers.printer.layout import ShiftReportLayout  # noqa: PLC0415 - cold start
+
+    return ShiftReportLayout(columns=columns).render_report(report).as_text()
 
 
 def _safe_name(text: str) -> str:
@@ -102,6 +115,7 @@ class StandInPeripherals:
     weight: Decimal | None = None
     drawer_openings: list[str] = field(default_factory=list)
     display: tuple[str, str] = ("", "")
+    on_drawer: OpeningHook | None = None  # set by `watch`: the till journals each opening
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _write(self, stem: str, text: str) -> Path:
@@ -133,9 +147,11 @@ class StandInPeripherals:
         with self._lock:
             return self._write(stem, document.as_text())
 
-    def open_drawer(self, reason: str) -> None:
+    def open_drawer(self, reason: str, ref: str = "") -> None:
         with self._lock:
             self.drawer_openings.append(reason)
+        if self.on_drawer is not None:  # outside the lock: the hook writes the journal
+            self.on_drawer(DrawerOpening("drawer", reason, time.time(), ref))
 
     def show_on_display(self, line1: str, line2: str = "") -> None:
         with self._lock:
@@ -149,9 +165,11 @@ class StandInPeripherals:
         on_change: Callable[[], None],
         on_scan: Callable[[str], None] | None = None,
         on_print: Callable[[PrintNotice], None] | None = None,
+        on_drawer: OpeningHook | None = None,
     ) -> None:
         """Nothing here changes state by itself (the screen polls `states`), and a failed
-        print raises at once."""
+        print raises at once; the drawer tells `on_drawer` of each opening."""
+        self.on_drawer = on_drawer
 
     def states(self) -> list[DeviceView]:
         printer = DeviceState.ERROR if self.fail_printer else DeviceState.ONLINE
@@ -163,3 +181,18 @@ class StandInPeripherals:
                 "scale", DeviceState.ONLINE if self.weight is not None else DeviceState.UNKNOWN
             ),
         ]
+
+
+# What the screens may use of the drivers (the import contracts in pyproject.toml): this
+# facade, and the data in its signatures.
+__all__ = [
+    "DeviceState",
+    "DeviceView",
+    "DrawerOpening",
+    "OpeningHook",
+    "PeripheralError",
+    "Peripherals",
+    "PrintNotice",
+    "StandInPeripherals",
+    "report_text",
+]
