@@ -25,7 +25,7 @@ from appliance.store.models import (
     PosItemGroup,
 )
 
-PAGE = 12  # keys 1-9, 0, - and = on the grid
+PAGE = 10  # keys 1-9 and 0 on the grid
 FAVOURITES_DAYS = 28
 
 

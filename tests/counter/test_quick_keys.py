@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal as D
+from functools import partial
 
 from sqlalchemy import select
 
@@ -11,17 +12,23 @@ from appliance.counter.checkout import Checkout
 from appliance.counter.quick_keys import favourites, group_page, quick_groups
 from appliance.demo.masters import ean13
 from appliance.sales import cart as carts
+from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
 from appliance.store.models import Item, ItemBarcode, PosItemGroup
 
 CASHIER = "ana@example.com"
 TODAY = datetime(2026, 12, 7, 10, 0)
 
 
+def _scan(cart: Cart, code: str, till: Till) -> Cart:
+    return till.scan(cart, code)
+
+
 def _sell(checkout: Checkout, codes: list[str]) -> None:
     cart = checkout.new_cart()
     for code in codes:
-        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+        cart = checkout.read(partial(_scan, cart, code))
     cart = carts.add_payment(cart, PaymentLine("Cash", D(900), type="Cash"))
     checkout.commit(cart, CASHIER)
 

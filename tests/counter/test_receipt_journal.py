@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal as D
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from appliance.counter.receipts import find_sale
 from appliance.counter.typed_numbers import NumberStyle
 from appliance.demo.masters import ean13
 from appliance.sales import cart as carts
+from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
 from appliance.store.db import create_db_engine
 from appliance.store.models import Customer, OutboxEntry, OutboxState, PosInvoice
 
@@ -32,11 +35,19 @@ def _sell(checkout: Checkout, at: datetime, codes: tuple[str, ...], customer: st
     checkout.clock = lambda: at
     cart = checkout.new_cart()
     if customer:
-        cart = checkout.read(lambda till, c=cart: till.set_customer(c, customer))
+        cart = checkout.read(partial(_customer, cart, customer))
     for code in codes:
-        cart = checkout.read(lambda till, c=cart, b=code: till.scan(c, b))
+        cart = checkout.read(partial(_scan, cart, code))
     cart = carts.add_payment(cart, PaymentLine("Cash", D(500), type="Cash"))
     return checkout.commit(cart, CASHIER).receipt_no
+
+
+def _scan(cart: Cart, code: str, till: Till) -> Cart:
+    return till.scan(cart, code)
+
+
+def _customer(cart: Cart, name: str, till: Till) -> Cart:
+    return till.set_customer(cart, name)
 
 
 @pytest.fixture
