@@ -90,6 +90,12 @@ def _receipt_render(args: argparse.Namespace) -> int:
     return receipt_render(args)
 
 
+def _receipt_find(args: argparse.Namespace) -> int:
+    from appliance.counter.receipt_commands import receipt_find
+
+    return receipt_find(args)
+
+
 def _devices(args: argparse.Namespace) -> int:
     from appliance.drivers.commands import devices_list
 
@@ -383,6 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--width", type=int, choices=(58, 80), help="paper width in mm (default: the printer's)"
     )
     p.add_argument("--copy", action="store_true", help="render it as a reprint (COPY)")
+    p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
+    p = receipt.add_parser(
+        "find",
+        help="Past sales on this till by receipt number, date, time, amount, customer or item",
+    )
+    p.set_defaults(handler=_receipt_find)
+    p.add_argument(
+        "terms", nargs="*", metavar="TERM", help="every term must match (none: the latest sales)"
+    )
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="list at most N (50)")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.add_argument("--config", help="config file (default $APPLIANCE_CONFIG)")
 
     p = command("devices", _devices, "Configured and detected devices with their state (JSON)")

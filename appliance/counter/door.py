@@ -10,6 +10,7 @@ factories and the open `Checkout`) and gives them one name each:
 - shifts (`checkout`): open, X report totals, close;
 - people (`people`): sign-in, sign-out, a supervisor's approval; authority is `policy.may`;
 - customers (`customers`), supervisor (`supervisor`), reports and status (`reports`);
+- the receipt journal (`receipt_journal`), price check (`price_check`), quick keys (`quick_keys`);
 - readiness (`readiness`) is read before the store opens, so it is a module, not a method.
 """
 
@@ -23,7 +24,15 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.counter import customers, people, reports, selling, supervisor
+from appliance.counter import (
+    customers,
+    people,
+    quick_keys,
+    receipt_journal,
+    reports,
+    selling,
+    supervisor,
+)
 from appliance.counter import returns as returning
 from appliance.counter.auth import AuthResult
 from appliance.counter.cashier import ApprovalRequest, CashierCard
@@ -31,6 +40,9 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.clock import Clock
 from appliance.counter.customers import NewCustomer
 from appliance.counter.facts import CounterFacts
+from appliance.counter.price_check import PriceCheck, price_check
+from appliance.counter.quick_keys import QuickItem, QuickPage
+from appliance.counter.receipt_journal import JournalPage
 from appliance.counter.receipts import ReceiptSource, receipt_for
 from appliance.counter.reports import Status
 from appliance.counter.selling import SaleDone
@@ -171,6 +183,37 @@ class Counter:
 
     def recall(self, offline_id: str) -> None:
         selling.recall(self.write, offline_id)
+
+    # -- the receipt journal, price check, quick keys -----------------------------------------
+    def find_receipts(self, text: str, limit: int = receipt_journal.DEFAULT_LIMIT) -> JournalPage:
+        """Past sales on this till matching every term the cashier typed (newest first)."""
+        p = self.checkout.profile
+        with self.checkout.reading() as session:
+            return receipt_journal.find_receipts(
+                session,
+                text,
+                style=style_of(p.number_format),
+                today=self.checkout.clock().date(),
+                rounded=not p.settings.disable_rounded_total,
+                limit=limit,
+            )
+
+    def price_check(self, code: str, customer: str | None = None) -> PriceCheck:
+        """An item's prices per unit and quantity break; nothing is added to any cart."""
+        return self.checkout.read(lambda till: price_check(till, code, customer))
+
+    def quick_groups(self) -> tuple[str, ...]:
+        with self.checkout.reading() as session:
+            return quick_keys.quick_groups(session, self.checkout.profile.name)
+
+    def favourites(self, limit: int = quick_keys.PAGE) -> tuple[QuickItem, ...]:
+        with self.checkout.reading() as session:
+            today = self.checkout.clock().date()
+            return quick_keys.favourites(session, self.terminal_id, today, limit=limit)
+
+    def quick_page(self, group: str, page: int = 0) -> QuickPage:
+        with self.checkout.reading() as session:
+            return quick_keys.group_page(session, group, page)
 
     # -- returns ------------------------------------------------------------------------------
     def return_source(self, code: str) -> tuple[Cart, dict[int, Decimal]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from appliance.drivers.printer.receipt import (
@@ -58,6 +58,12 @@ def find_sale(session: Session, code: str) -> PosInvoice:
     sale = session.scalar(
         select(PosInvoice).where(or_(PosInvoice.receipt_no == code, PosInvoice.offline_id == code))
     )
+    if sale is None:
+        # Typed from the paper in the wrong case ("demo1-000054"): the index can't help, the
+        # journal is small enough to scan.
+        sale = session.scalar(
+            select(PosInvoice).where(func.upper(PosInvoice.receipt_no) == code.upper())
+        )
     if sale is None:
         raise ReceiptNotFoundError(f"no sale {code!r} on this till")
     return sale

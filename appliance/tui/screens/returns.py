@@ -47,9 +47,10 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
         Binding("down", "cursor(1)", show=False),
     ]
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, code: str = "") -> None:
         super().__init__(classes="returns")
         self.ctx = ctx
+        self.start_with = code  # a sale picked in the receipt journal
         self.code = ""
         self.original: Cart | None = None
         self.already: dict[int, Decimal] = {}
@@ -74,6 +75,9 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
         for title, width in (("Item", 28), ("Sold", 7), ("Back before", 11), ("Return", 7)):
             table.add_column(title, width=width)
         self.query_one("#receipt", Input).focus()
+        if self.start_with:
+            self.query_one("#receipt", Input).value = self.start_with
+            self.load(self.start_with)
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.tell("#return-message", text, error=error)

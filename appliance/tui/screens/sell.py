@@ -25,6 +25,7 @@ from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
 from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
+from appliance.counter.quick_keys import QuickItem
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
 from appliance.drivers.display import idle_lines, selling_lines
 from appliance.tui.context import Context
@@ -34,7 +35,10 @@ from appliance.tui.messages import LockNow, Scanned, SignOut
 from appliance.tui.screens.counter_screen import CounterScreen
 from appliance.tui.screens.customer import CustomerDialog
 from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog, PromptDialog
+from appliance.tui.screens.journal import JournalScreen
 from appliance.tui.screens.pay import PayResult, PayScreen
+from appliance.tui.screens.price_check import PriceCheckDialog
+from appliance.tui.screens.quick_keys import QuickKeysScreen
 from appliance.tui.screens.returns import ReturnScreen
 from appliance.tui.screens.shift import CloseShiftScreen, ReportDialog
 from appliance.tui.screens.supervisor import SupervisorScreen
@@ -46,6 +50,9 @@ CartChange = Callable[[Cart], Cart]
 TillChange = Callable[[Till, Cart], Cart]  # needs the catalog: runs on the store's thread
 MENU = (
     ("X report", "x_report"),
+    ("Find a receipt (Ctrl+F)", "journal"),
+    ("Price check (Ctrl+T)", "price_check"),
+    ("Quick keys (Ctrl+G)", "quick_keys"),
     ("Return / refund", "returns"),
     ("Reprint last receipt", "reprint"),
     ("No sale (open drawer)", "no_sale"),
@@ -88,6 +95,9 @@ class SellScreen(CounterScreen[None]):
         Binding("f11", "cart_discount", "C%"),
         Binding("f12", "menu", "Menu"),
         Binding("ctrl+r", "returns", "Return", show=False),
+        Binding("ctrl+f", "journal", "Find", show=False),
+        Binding("ctrl+t", "price_check", "Price", show=False),
+        Binding("ctrl+g", "quick_keys", "Keys", show=False),
         Binding("ctrl+l", "lock", "Lock", show=False),
         Binding("up", "cursor(-1)", show=False),
         Binding("down", "cursor(1)", show=False),
@@ -288,7 +298,7 @@ class SellScreen(CounterScreen[None]):
         self.clear_search()
 
     @work(group="cart")
-    async def add_item(self, item: CatalogItem) -> None:
+    async def add_item(self, item: CatalogItem | QuickItem) -> None:
         amount = Decimal(1)
         if item.is_weighed:
             weight = await asyncio.to_thread(self.ctx.devices.read_weight)
@@ -551,13 +561,29 @@ class SellScreen(CounterScreen[None]):
         await self.app.push_screen_wait(ReportDialog(self.ctx, report, totals))
 
     @work(group="menu")
-    async def action_returns(self) -> None:
+    async def action_returns(self, code: str = "") -> None:
         if self.cart.lines:
             self.say("Finish or hold the current sale first", error=True)
             return
-        result = await self.app.push_screen_wait(ReturnScreen(self.ctx))
+        result = await self.app.push_screen_wait(ReturnScreen(self.ctx, code))
         if result is not None:
             self.say(f"Refund {result.receipt_no} done: {money(-result.refunded)} handed back")
+
+    @work(group="menu")
+    async def action_journal(self) -> None:
+        code = await self.app.push_screen_wait(JournalScreen(self.ctx))
+        if code is not None:
+            self.action_returns(code)
+
+    @work(group="menu")
+    async def action_price_check(self) -> None:
+        await self.app.push_screen_wait(PriceCheckDialog(self.ctx, self.cart.customer))
+
+    @work(group="menu")
+    async def action_quick_keys(self) -> None:
+        item = await self.app.push_screen_wait(QuickKeysScreen(self.ctx))
+        if item is not None:
+            self.add_item(item)
 
     @work(group="menu")
     async def action_reprint(self) -> None:

@@ -1,0 +1,178 @@
+"""The receipt journal finds a past sale the way a cashier remembers it (issue 19, item 1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal as D
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from appliance.cli import main
+from appliance.counter.checkout import Checkout
+from appliance.counter.receipt_journal import JournalPage, find_receipts
+from appliance.counter.receipts import find_sale
+from appliance.counter.typed_numbers import NumberStyle
+from appliance.demo.masters import ean13
+from appliance.sales import cart as carts
+from appliance.sales.cart import Cart
+from appliance.sales.model import PaymentLine
+from appliance.sales.till import Till
+from appliance.store.db import create_db_engine
+from appliance.store.models import Customer, OutboxEntry, OutboxState, PosInvoice
+
+CASHIER = "ana@example.com"
+SOAP = ean13("060000000010")  # SKU-000010 Pure Dish Soap #10
+COFFEE = ean13("060000000011")  # SKU-000011 Pure Coffee Beans #11
+ONTARIO = NumberStyle()
+QUEBEC = NumberStyle.from_format("# ###,##")
+
+
+def _sell(checkout: Checkout, at: datetime, codes: tuple[str, ...], customer: str = "") -> str:
+    checkout.clock = lambda: at
+    cart = checkout.new_cart()
+    if customer:
+        cart = checkout.read(partial(_customer, cart, customer))
+    for code in codes:
+        cart = checkout.read(partial(_scan, cart, code))
+    cart = carts.add_payment(cart, PaymentLine("Cash", D(500), type="Cash"))
+    return checkout.commit(cart, CASHIER).receipt_no
+
+
+def _scan(cart: Cart, code: str, till: Till) -> Cart:
+    return till.scan(cart, code)
+
+
+def _customer(cart: Cart, name: str, till: Till) -> Cart:
+    return till.set_customer(cart, name)
+
+
+@pytest.fixture
+def day(checkout: Checkout, data_dir: Path) -> dict[str, str]:
+    """Four sales over two days; one to a named customer."""
+    checkout.clock = lambda: datetime(2026, 12, 6, 8, 0)
+    checkout.open_shift(CASHIER, {"Cash": D(100)})
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        customer = session.scalars(
+            select(Customer).where(Customer.customer_name.like("% 00007"))
+        ).one()
+        who = customer.name
+    engine.dispose()
+    return {
+        "yesterday": _sell(checkout, datetime(2026, 12, 6, 17, 40), (SOAP,)),
+        "morning": _sell(checkout, datetime(2026, 12, 7, 9, 5), (SOAP, COFFEE)),
+        "customer": _sell(checkout, datetime(2026, 12, 7, 9, 5, 30), (COFFEE,), customer=who),
+        "noon": _sell(checkout, datetime(2026, 12, 7, 12, 30), (COFFEE, COFFEE)),
+        "who": who,
+    }
+
+
+def _find(data_dir: Path, text: str, style: NumberStyle = ONTARIO, limit: int = 50) -> JournalPage:
+    engine = create_db_engine(data_dir / "pos.db")
+    try:
+        with Session(engine) as session:
+            return find_receipts(session, text, style=style, today=date(2026, 12, 7), limit=limit)
+    finally:
+        engine.dispose()
+
+
+def _numbers(page: JournalPage) -> list[str]:
+    return [hit.receipt_no for hit in page.hits]
+
+
+def test_by_receipt_number_in_any_case_or_just_its_number(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    assert _numbers(_find(data_dir, day["noon"].lower())) == [day["noon"]]
+    number = str(int(day["morning"].rsplit("-", 1)[1]))  # "2", as a cashier reads it
+    assert day["morning"] in _numbers(_find(data_dir, number))
+
+
+def test_by_date_time_and_newest_first(day: dict[str, str], data_dir: Path) -> None:
+    assert _numbers(_find(data_dir, "")) == [
+        day["noon"],
+        day["customer"],
+        day["morning"],
+        day["yesterday"],
+    ]
+    assert _numbers(_find(data_dir, "yesterday")) == [day["yesterday"]]
+    assert _numbers(_find(data_dir, "2026-12-06")) == [day["yesterday"]]
+    assert _numbers(_find(data_dir, "today 09:05")) == [day["customer"], day["morning"]]
+    assert _numbers(_find(data_dir, "12h")) == [day["noon"]]
+    assert _numbers(_find(data_dir, "2026-12-07 17:40")) == []
+
+
+def test_by_amount_typed_in_the_stores_style(day: dict[str, str], data_dir: Path) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        paid = session.scalar(
+            select(PosInvoice.rounded_total).where(PosInvoice.receipt_no == day["noon"])
+        )
+    engine.dispose()
+    assert paid is not None
+    assert day["noon"] in _numbers(_find(data_dir, f"{paid:.2f}"))
+    quebec = f"{paid:.2f}".replace(".", ",")
+    assert day["noon"] in _numbers(_find(data_dir, quebec, QUEBEC))
+
+
+def test_by_customer_or_item_and_every_term_must_match(day: dict[str, str], data_dir: Path) -> None:
+    page = _find(data_dir, "00007")
+    assert _numbers(page) == [day["customer"]]
+    assert page.hits[0].customer.endswith("00007")  # the name, never an id
+    assert _numbers(_find(data_dir, "soap")) == [day["morning"], day["yesterday"]]
+    assert _numbers(_find(data_dir, "today soap")) == [day["morning"]]
+    assert _numbers(_find(data_dir, "today 09:05 coffee")) == [day["customer"], day["morning"]]
+    assert _numbers(_find(data_dir, "yesterday coffee")) == []
+
+
+def test_by_item_code(day: dict[str, str], data_dir: Path) -> None:
+    assert _numbers(_find(data_dir, "sku-000011")) == [day["noon"], day["customer"], day["morning"]]
+    assert _numbers(_find(data_dir, "SKU-000010")) == [day["morning"], day["yesterday"]]
+
+
+def test_by_a_scanned_barcode(day: dict[str, str], data_dir: Path) -> None:
+    assert _numbers(_find(data_dir, SOAP)) == [day["morning"], day["yesterday"]]
+
+
+def test_a_short_number_is_a_receipt_or_an_amount_not_every_name_with_it(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    # "#10" and "#11" are in the items' names and "00007" in the customer's: "1" is receipt 1.
+    assert _numbers(_find(data_dir, "1")) == [day["yesterday"]]
+
+
+def test_more_than_a_page_says_so(day: dict[str, str], data_dir: Path) -> None:
+    page = _find(data_dir, "", limit=2)
+    assert len(page.hits) == 2 and page.more
+    assert not _find(data_dir, "yesterday", limit=2).more
+
+
+def test_synced_sales_are_marked(day: dict[str, str], data_dir: Path) -> None:
+    assert not any(hit.synced for hit in _find(data_dir, "").hits)
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        session.execute(update(OutboxEntry).values(state=OutboxState.DONE))
+        session.commit()
+    engine.dispose()
+    assert all(hit.synced for hit in _find(data_dir, "").hits)
+
+
+def test_a_receipt_number_in_lower_case_opens_the_sale(day: dict[str, str], data_dir: Path) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        assert find_sale(session, day["noon"].lower()).receipt_no == day["noon"]
+    engine.dispose()
+
+
+def test_the_cli_lists_them(
+    day: dict[str, str], data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["receipt", "find", "2026-12-07"]) == 0
+    out = capsys.readouterr().out
+    assert day["noon"] in out and day["yesterday"] not in out
+    assert main(["receipt", "find", "no-such-thing-anywhere"]) == 1
+    assert "no sale" in capsys.readouterr().err

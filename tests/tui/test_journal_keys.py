@@ -1,0 +1,109 @@
+"""The receipt journal, price check and quick keys in the real app, driven by keys (issue 19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from appliance.drivers.peripherals import StandInPeripherals
+from appliance.tui.backend import Backend
+from appliance.tui.screens.journal import JournalScreen
+from appliance.tui.screens.price_check import PriceCheckDialog
+from appliance.tui.screens.quick_keys import QuickKeysScreen
+from appliance.tui.screens.returns import ReturnScreen
+from appliance.tui.screens.sell import SellScreen
+
+from .conftest import human, run_async, start_selling, until, wedge_scan
+from .test_day import pay, sell_screen, shelf_barcodes
+
+
+def shown(app: object, selector: str) -> str:
+    screen = app.screen  # type: ignore[attr-defined]
+    return str(screen.query_one(selector, Static).render())
+
+
+@run_async
+async def test_find_a_past_sale_reprint_it_and_return_from_it(  # type: ignore[no-untyped-def]
+    counter, backend: Backend, devices: StandInPeripherals, data_dir: Path
+) -> None:
+    first, second = shelf_barcodes(backend, 2)
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        for code in (first, second):
+            await wedge_scan(pilot, code)
+            await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
+            await pay(app, pilot, "f7")
+
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, JournalScreen))
+        journal = app.screen
+        assert isinstance(journal, JournalScreen)
+        await until(pilot, lambda: len(journal.page.hits) == 2)  # the latest, untyped
+        await human(pilot, "demo1-000001", gap=0.01)  # as read off the paper, any case
+        await pilot.press("enter")
+        await until(pilot, lambda: [h.receipt_no for h in journal.page.hits] == ["DEMO1-000001"])
+        await until(pilot, lambda: "DEMO1-000001" in shown(app, "#journal-receipt"))
+        assert "not sent to ERPNext yet" in shown(app, "#journal-receipt")
+        assert journal.query_one("#journal-hits", DataTable).row_count == 1
+
+        printed = set(devices.receipts_dir.iterdir())
+        await pilot.press("f4")
+        await until(pilot, lambda: "Reprinted DEMO1-000001" in shown(app, "#journal-message"))
+        (copy,) = set(devices.receipts_dir.iterdir()) - printed
+        assert "COPY" in copy.read_text(encoding="utf-8")
+
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
+        returns = app.screen
+        assert isinstance(returns, ReturnScreen)
+        await until(pilot, lambda: returns.original is not None)
+        assert returns.code == "DEMO1-000001"
+
+
+@run_async
+async def test_a_price_check_adds_nothing(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    (code,) = shelf_barcodes(backend, 1)
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, PriceCheckDialog))
+        await wedge_scan(pilot, code)
+        await until(pilot, lambda: "SKU-" in shown(app, "#price-result"))
+        assert "Nos:" in shown(app, "#price-result")
+        await wedge_scan(pilot, "0000000000000")
+        await until(pilot, lambda: "SKU-" not in shown(app, "#price-result"))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        assert sell_screen(app).cart.lines == ()
+
+
+@run_async
+async def test_quick_keys_sell_an_item_with_one_key(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
+        keys = app.screen
+        assert isinstance(keys, QuickKeysScreen)
+        # Nothing sold on this till yet: it opens on the first group, not on empty favourites.
+        await until(pilot, lambda: keys.tab == 1 and bool(keys.page.items))
+        assert "[Bakery]" in shown(app, "#quick-tabs")
+        wanted = keys.page.items[1]
+        assert f"2 {wanted.item_name}" in shown(app, "#quick-grid")
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
+        assert sell_screen(app).cart.lines[0].item_code == wanted.item_code
+        await pay(app, pilot, "f7")
+
+        await pilot.press("ctrl+g")  # now it has a favourite
+        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
+        keys = app.screen
+        assert isinstance(keys, QuickKeysScreen)
+        await until(pilot, lambda: [i.item_code for i in keys.page.items] == [wanted.item_code])
+        assert keys.tab == 0
