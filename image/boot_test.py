@@ -38,8 +38,7 @@ Power cuts (issue 15, power_cut.py): the provisioned boot ends with the power cu
 `appliance simulate --each` sells over SSH; power-cut-2 and -3 (--power-cuts) boot the same disk,
 check that every sale the host had read before the cut is there and the store clean (db check,
 journal verify, the high-water mark), then sell and cut again; provisioned-again checks the last.
-The demo boot also signs in, opens the shift, scans an item and opens the pay screen (tty1 dumped
-on each). Every screen the probe reports in every boot must have no character the console font
+Every screen the probe reports in every boot must have no character the console font
 cannot draw (the replacement glyph: issue 17 item 10).
 
 The image's appliance-boot-probe.service reports tty1's text (/dev/vcs1) and the units' states on
@@ -61,7 +60,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -637,57 +635,6 @@ class Runner:
             g.kill()
 
 
-def shelf_barcode(out: Path) -> str:
-    """A barcode the image's demo store sells by the piece (read from the image's tree)."""
-    db = out / "rootfs/usr/share/appliance/demo/pos.db"
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        row = conn.execute(
-            "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
-            "WHERE i.is_weighed = 0 AND i.disabled = 0 AND i.item_group != 'Fuel' "
-            "AND b.barcode LIKE '06%' "
-            "ORDER BY b.barcode LIMIT 1"
-        ).fetchone()
-    if row is None:
-        raise AssertionError(f"demo: no barcode to sell in {db}")
-    return str(row[0])
-
-
-def sell_and_pay(g: Guest, barcode: str, timeout: float) -> dict[str, Any]:
-    """In the demo boot, from the sign-in screen with digits typed in the PIN box: sign in as
-    Ana, open the shift, scan an item, go to the pay screen; tty1 is dumped on the sell and pay
-    screens (their glyphs are checked like every screen's)."""
-
-    def shown(text: str) -> bool:
-        g.serial.poll()
-        return bool(g.serial.screens) and text in g.serial.screens[-1].text.lower()
-
-    for _ in range(16):  # the digits the scan left in the PIN box
-        g.press(["backspace"])
-    g.type_text("1234", enter=True, gap=0.05)
-    g.wait("the open-shift screen", lambda: shown("open shift"), timeout)
-    g.type_text("100", gap=0.05)
-    for _ in range(8):  # one Enter per mode of payment
-        g.type_text("", enter=True)
-        time.sleep(1.0)
-        if shown("scan, or type"):
-            break
-    g.wait("the sell screen", lambda: shown("scan, or type"), 60)
-    g.type_text(barcode, enter=True, gap=0.05)
-    due = re.compile(r"DUE\s+(?!0\.00\b)\d")  # a line in the cart: something is due
-    g.wait("the scanned line", lambda: bool(due.search(g.serial.screens[-1].text)), 60)
-    _, sell_tries = g.painted_screendump("sell", "due")
-    sell_rows = [r.strip() for r in g.serial.screens[-1].rows if r.strip()]
-    g.press(["f10"])
-    g.wait("the pay screen", lambda: shown("amount due"), 60)
-    _, pay_tries = g.painted_screendump("pay", "amount due")
-    return {
-        "sell_screen": sell_rows[:12],
-        "sell_screendump_tries": sell_tries,
-        "pay_screen": [r.strip() for r in g.serial.screens[-1].rows if r.strip()][:12],
-        "pay_screendump_tries": pay_tries,
-    }
-
-
 def glyph_check(g: Guest) -> dict[str, Any]:
     """Issue 17 item 10: no screen tty1 showed in this boot (every one the probe reported,
     the dumped ones among them) has a character its console font lacks, drawn as the font's
@@ -1149,8 +1096,8 @@ def run(
         if not any(s.startswith("not provisioned: no provision.toml on") for s in said):
             raise AssertionError(f"pos: provisioning did not say why it applied nothing: {said}")
 
-    # 4. Demo mode: sign-in, a scan typed on the USB keyboard lands, a sale to the pay screen,
-    # clean power-down. (Before the provisioned boots: it is short, and a failure shows early.)
+    # 4. Demo mode: sign-in, a scan typed on the USB keyboard lands, clean power-down. (Before
+    # the provisioned boots: it is short, and a failure shows early.)
     with runner.guest(Boot("demo", "appliance.demo")) as g:
         g.wait("the sign-in screen", lambda: g.serial.first_screen_with(SIGN_IN_TEXT), timeout)
         g.wait("end of boot", lambda: g.serial.booted is not None, timeout)
@@ -1170,7 +1117,6 @@ def run(
         )
         time.sleep(1.0)
         after_img = g.screendump("typed")
-        sell_pay = sell_and_pay(g, shelf_barcode(out), timeout)
 
         result["demo"] = {
             "sign_in_uptime_s": g.serial.first_screen_with(SIGN_IN_TEXT).up,  # type: ignore[union-attr]
@@ -1178,7 +1124,6 @@ def run(
             "sign_in_screendump_tries": tries,
             "typed_screendump_change": round(changed(before_img, after_img), 4),
             "screen_after_typing": g.serial.screens[-1].rows,
-            **sell_pay,
         }
         if changed(before_img, after_img) <= 0:
             raise AssertionError("demo: the screendump did not change after typing")
