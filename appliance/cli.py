@@ -306,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sales", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
+        "--each",
+        action="store_true",
+        help="print one JSON line per sale as soon as it is durable (before the summary)",
+    )
+    p.add_argument(
         "--close-shift",
         action="store_true",
         help="then count the drawer as expected and close the shift (a whole shift, headless)",

@@ -15,10 +15,11 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.simulate import Simulator
 from appliance.demo.masters import DemoSize
 from appliance.demo.seed import seed_demo
-from appliance.sales.cart import CartError
+from appliance.sales.cart import Cart, CartError
 from appliance.store import watermark
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
+from appliance.store.sales import CommittedSale
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -65,6 +66,19 @@ def demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acknowledge(committed: CommittedSale, cart: Cart) -> None:
+    """`simulate --each`: one line per sale, written and flushed only once the sale is durable:
+    a reader that has the line has an acknowledged sale (image/boot-test's power cuts)."""
+    assert cart.totals is not None
+    line = {
+        "sale": committed.receipt_no,
+        "grand_total": str(cart.totals.grand_total),
+        "journal_seq": committed.journal_seq,
+        "return": cart.is_return,
+    }
+    print(json.dumps(line), flush=True)
+
+
 def simulate(args: argparse.Namespace) -> int:
     """Commit N realistic sales through the counter's own path and print a JSON summary."""
     if args.sales < 0 or (args.sales == 0 and not args.close_shift):
@@ -76,7 +90,7 @@ def simulate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         simulator = Simulator(checkout, seed=args.seed)
-        result = simulator.run(args.sales)
+        result = simulator.run(args.sales, _acknowledge if args.each else None)
         if args.close_shift:
             simulator.close_shift()
     except CartError as exc:

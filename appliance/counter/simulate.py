@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import DiscountOn, PaymentLine
 from appliance.sales.shift import ShiftReport
 from appliance.store.models import Customer, Item, ItemBarcode
+from appliance.store.sales import CommittedSale
 
 CASH_NOTES = (Decimal(5), Decimal(10), Decimal(20), Decimal(50), Decimal(100))
 
@@ -153,7 +155,11 @@ class Simulator:
         with self.checkout.reading() as session:  # by the original modes, as at the screen
             return paid_back(session, back, receipt)
 
-    def run(self, sales: int) -> SimulationResult:
+    def run(
+        self, sales: int, on_commit: Callable[[CommittedSale, Cart], None] | None = None
+    ) -> SimulationResult:
+        """Commit `sales` sales; `on_commit` is called after each one is durable (the store's
+        commit and its high-water mark returned)."""
         self.result = SimulationResult()
         if sales and self.checkout.current_shift() is None:
             self.checkout.open_shift(self.cashier, {"Cash": Decimal(200)})
@@ -166,6 +172,8 @@ class Simulator:
             committed = self.checkout.commit(cart, self.cashier)
             self.result.commit_ms.append((time.perf_counter() - started) * 1000)
             assert cart.totals is not None
+            if on_commit:
+                on_commit(committed, cart)
             self.result.grand_total += cart.totals.grand_total
             if cart.is_return:
                 self.result.returns += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
 from textual.worker import WorkerFailed
 
@@ -30,6 +33,7 @@ from appliance.counter.clock import store_time
 from appliance.drivers.peripherals import DrawerOpening, PrintNotice
 from appliance.provision_status import refusal
 from appliance.tui import heap
+from appliance.tui.console_glyphs import console_driver
 from appliance.tui.context import Context
 from appliance.tui.failures import environmental, failure
 from appliance.tui.messages import LockNow, Scanned, ShiftChanged, ShutDown, SignedIn, SignOut
@@ -99,6 +103,13 @@ class LockedDownApp(App[None]):
         self.allow_exit = False
         if os.environ.get("TERM") == "linux":
             self.theme = "ansi-dark"
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if os.environ.get("TERM") == "linux" and driver is LinuxDriver and sys.__stderr__:
+            # Textual draws on stderr: the console's font decides what it may draw.
+            return console_driver(sys.__stderr__.fileno())
+        return driver
 
     def on_mount(self) -> None:
         self.call_after_refresh(resume_gc)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from appliance.demo import DEMO_CONFIG
+from appliance.store import watermark
 
 
 def _appliance(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,3 +52,21 @@ def test_simulate_without_a_config_names_the_file(tmp_path: Path) -> None:
     run = _run_with({"APPLIANCE_DATA": str(tmp_path), "APPLIANCE_CONFIG": str(tmp_path / "x.toml")})
     assert run.returncode == 2
     assert f"{tmp_path / 'x.toml'}: not found" in run.stderr
+
+
+def test_each_sale_is_acknowledged_on_its_own_line_once_durable(data_dir: Path) -> None:
+    """--each: one JSON line per committed sale, printed (and flushed) only after the store's
+    commit and its high-water mark returned: what the power-cut test counts as acknowledged."""
+    run = _appliance("simulate", "--sales", "12", "--seed", "5", "--each")
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith('{"sale"')]
+    assert len(lines) == 12
+    seqs = [line["journal_seq"] for line in lines]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 12
+    receipts = [line["sale"] for line in lines]
+    assert len(set(receipts)) == 12
+    assert all(line["grand_total"] for line in lines)
+    summary = json.loads(run.stdout[run.stdout.index("\n{\n") :])
+    assert summary["sales"] == 12
+    mark = watermark.read(data_dir / "pos.db")
+    assert mark is not None and mark.journal_seq >= seqs[-1]
