@@ -35,7 +35,7 @@ from appliance.agent.client import ERPNextClient, Inserted
 from appliance.agent.push import Pusher
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.demo.seed import seed_demo
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.cart import CartError
 from appliance.sales.model import PaymentLine

@@ -26,7 +26,7 @@ from appliance.counter.simulate import Simulator
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.demo.seed import seed_demo
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.transfer import bundle as bundles

@@ -43,7 +43,7 @@ from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.drivers.peripherals import StandInPeripherals
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context

@@ -72,7 +72,7 @@ import power_cut
 from PIL import Image, ImageChops
 
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "image" / "out"

@@ -42,7 +42,7 @@ from release_wheel import release_wheel
 
 from appliance import __version__
 from appliance.demo.masters import POS_PROFILE, DemoSize, all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 
 REPO = Path(__file__).resolve().parent.parent
 ANSIBLE_DIR = REPO / "ansible"

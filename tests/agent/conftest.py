@@ -20,7 +20,7 @@ from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters, ean13
 from appliance.demo.seed import seed_demo
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import Till

@@ -20,7 +20,7 @@ from appliance.agent.client import (
     read_secret,
 )
 from appliance.config import ERPNextConfig
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, make_client
 from tests.shared import RECORDED
 

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from appliance.counter.checkout import Checkout
 from appliance.counter.simulate import Simulator
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import (
     ItemPrice,

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from appliance.fakeerp import FakeERPNext
-from appliance.fakeerp import site as fake_site
+from fakeerp import FakeERPNext
+from fakeerp import site as fake_site
 from tests.shared import RECORDED
 
 

@@ -20,7 +20,7 @@ from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
 from appliance.counter.offers import CouponVerdict, apply_coupon
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine

@@ -32,7 +32,7 @@ from appliance.cli import main
 from appliance.config import load_config
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, make_client, sell, write_config
 
 F = REPORT_FIELDS

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, write_config
 from tests.shared import appliance as _appliance
 

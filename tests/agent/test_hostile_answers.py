@@ -15,7 +15,7 @@ import pytest
 
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.cli import main
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import write_config
 
 GUNICORN_400 = (

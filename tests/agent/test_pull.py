@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import Item, ItemBarcode, ItemPrice, Uom
 from tests.agent.conftest import SMALL

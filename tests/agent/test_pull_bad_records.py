@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from appliance.agent.pull import Puller
 from appliance.cli import main
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.journal import JournalKind
 from appliance.store.masters import MAX_AMOUNT, MAX_TEXT

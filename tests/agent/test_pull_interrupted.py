@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from appliance.agent.pull import FIRST_DONE_KEY
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store import search_index
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head

@@ -22,7 +22,7 @@ from appliance.cli import main
 from appliance.counter.auth import authenticate
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.sales.tax_rules import choose_sales_taxes, tax_context
 from appliance.store import search_index
 from appliance.store import sync_state as state

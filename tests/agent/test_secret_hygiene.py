@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.counter.checkout import Checkout
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import PosInvoice
 from tests.agent.conftest import CASHIER, sell, write_config

@@ -28,7 +28,7 @@ from appliance.agent.service import (
 from appliance.cli import main
 from appliance.config import load_config
 from appliance.counter.checkout import Checkout
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.sync_state import Link
 from tests.agent.conftest import CASHIER, sell, write_config

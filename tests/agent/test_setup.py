@@ -19,7 +19,7 @@ from appliance.cli import main
 from appliance.counter.auth import verify_pin
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, make_client, sell, write_config
 
 ADMIN_KEY, ADMIN_SECRET = "admin-key", "admin-secret-value"

@@ -16,7 +16,7 @@ import requests
 
 from appliance.agent.schema import TERMINAL_DOCTYPE
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, make_client, write_config
 
 EXIT_MISSING = 4

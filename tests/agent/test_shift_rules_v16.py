@@ -20,7 +20,7 @@ from sqlalchemy import select
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry
 from tests.agent.conftest import CASHIER, SMALL, sell, write_config

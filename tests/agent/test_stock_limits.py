@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode, ItemPrice, OutboxEntry, OutboxState

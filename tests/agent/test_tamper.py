@@ -12,7 +12,7 @@ import pytest
 
 from appliance.agent.push import Pusher
 from appliance.counter.checkout import Checkout
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxState

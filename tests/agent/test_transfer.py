@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from appliance.counter.checkout import Checkout
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store import journal
 from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 from appliance.counter.checkout import Checkout
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.transfer import bundle as bundles
 from appliance.transfer.keys import fingerprint, read_key
 from tests.agent.conftest import CASHIER, sell

@@ -19,7 +19,7 @@ from appliance.counter.checkout import Checkout
 from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import ModeOfPaymentAccount
 from tests.agent.conftest import CASHIER, SMALL, sell

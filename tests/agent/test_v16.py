@@ -19,7 +19,7 @@ from appliance.agent.push import Pusher
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice

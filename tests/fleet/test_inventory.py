@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.fleet.conftest import ansible_env, run, terminal, tool
 
 KEY = "it-inventory-key"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from tests.fleet.conftest import (
     ANSIBLE_DIR,
     DOCTYPE,

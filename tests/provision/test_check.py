@@ -14,7 +14,7 @@ import pytest
 
 from appliance.cli import main
 from appliance.demo.masters import DemoSize, all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.provision import APPLIED, INVALID, Targets, hostname_for, provision
 from tests.provision.test_provision import GOOD, KEY
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from appliance.cli import main
 from appliance.demo.masters import all_masters
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.transfer import bundle as bundles
 from appliance.transfer.keys import fingerprint
 from tests.agent.conftest import SMALL, write_config

@@ -12,7 +12,7 @@ import pytest
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo import DEMO_CONFIG
-from appliance.fakeerp import FakeERPNext
+from fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.support.health import HealthOptions, run_health

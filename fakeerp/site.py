@@ -27,11 +27,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.fakeerp import errors, offers, returns, v16
-from appliance.fakeerp.closing import Consolidation
-from appliance.fakeerp.errors import FrappeError
-from appliance.fakeerp.meta import Meta
-from appliance.fakeerp.query import (
+from fakeerp import errors, offers, returns, v16
+from fakeerp.closing import Consolidation
+from fakeerp.errors import FrappeError
+from fakeerp.meta import Meta
+from fakeerp.query import (
     DEFAULT_PAGE,
     ORDER_CLAUSE,
     conditions,
@@ -163,12 +163,12 @@ class Site:
         invoice_type: str = "Sales Invoice",
     ) -> None:
         self.lock = threading.RLock()
-        self.version = version  # 15, or 16 with ERPNext 16's POS rules (appliance.fakeerp.v16)
+        self.version = version  # 15, or 16 with ERPNext 16's POS rules (fakeerp.v16)
         self.docs: dict[str, dict[str, Doc]] = {}
         # api_key -> (api_secret, user)
         self.users = dict(users or {"agent-key": ("agent-secret", "pos-agent@example.com")})
         self.stock: dict[str, float] = {}
-        self.files: dict[str, bytes] = {}  # File name -> content (appliance.fakeerp.files)
+        self.files: dict[str, bytes] = {}  # File name -> content (fakeerp.files)
         self.default_stock = default_stock
         self.meta = Meta(self.docs, self._known_doctype)
         self._series: dict[str, int] = {}

@@ -24,8 +24,8 @@ from appliance.agent.schema import (
     SYSTEM_MANAGER,
     terminal_doctype_body,
 )
-from appliance.fakeerp import errors
-from appliance.fakeerp.errors import no_permission
+from fakeerp import errors
+from fakeerp.errors import no_permission
 
 Doc = dict[str, Any]
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import errors, offers, returns
-from appliance.fakeerp.errors import FrappeError
+from fakeerp import errors, offers, returns
+from fakeerp.errors import FrappeError
 
 if TYPE_CHECKING:
-    from appliance.fakeerp.site import Doc, Site
+    from fakeerp.site import Doc, Site
 
 POS_INVOICE = "POS Invoice"
 SALES_INVOICE = "Sales Invoice"

@@ -14,10 +14,10 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import errors
+from fakeerp import errors
 
 if TYPE_CHECKING:
-    from appliance.fakeerp.site import Site
+    from fakeerp.site import Site
 
 Doc = dict[str, Any]
 COUPON = "Coupon Code"

@@ -2,7 +2,7 @@
 
 Routes (FACTS §1.1): ``GET|POST /api/resource/<DocType>``, ``GET|PUT /api/resource/<DocType>/
 <name>`` (also under ``/api/v1``), and a few ``/api/method/...`` calls (``upload_file``:
-:mod:`appliance.fakeerp.files`). Answers use the v1
+:mod:`fakeerp.files`). Answers use the v1
 envelopes (``{"data": ...}``, ``{"message": ...}``) and Frappe's error bodies.
 
 Faults:
@@ -15,7 +15,7 @@ Faults:
 - ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks);
 - ``hold_consolidation()`` / ``fail_consolidation(message)``: a POS Closing Entry answered
   ``Queued`` stays so, or its background consolidation ends ``Failed`` with that
-  ``error_message`` (:mod:`appliance.fakeerp.closing`; the worker runs before each request).
+  ``error_message`` (:mod:`fakeerp.closing`; the worker runs before each request).
 
 Limits: like a stock production ERPNext (gunicorn's defaults, ../shared/erpnext/README.md "Stock
 deployments"), a request line over 4,094 bytes answers 400 and more than 100 header fields or a
@@ -37,9 +37,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from appliance.fakeerp import errors, files, v16
-from appliance.fakeerp.errors import FrappeError, no_permission
-from appliance.fakeerp.site import OFFLINE_ID, Doc, Site
+from fakeerp import errors, files, v16
+from fakeerp.errors import FrappeError, no_permission
+from fakeerp.site import OFFLINE_ID, Doc, Site
 
 
 @dataclass

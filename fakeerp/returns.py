@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from appliance.fakeerp.errors import FrappeError
+from fakeerp.errors import FrappeError
 
 Doc = dict[str, Any]
 ITEM_LINK = {"Sales Invoice": "sales_invoice_item", "POS Invoice": "pos_invoice_item"}

@@ -15,8 +15,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from appliance.fakeerp import errors
-from appliance.fakeerp.site import Site
+from fakeerp import errors
+from fakeerp.site import Site
 
 FILE = "File"
 

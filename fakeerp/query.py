@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from appliance.fakeerp.errors import FrappeError
+from fakeerp.errors import FrappeError
 
 Doc = dict[str, Any]
 Condition = tuple[str, str, Any]

@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from appliance.fakeerp import errors, v16
+from fakeerp import errors, v16
 
 if TYPE_CHECKING:
-    from appliance.fakeerp.site import Doc, Site
+    from fakeerp.site import Doc, Site
 
 QUEUE_FROM = 10  # pos_invoice_merge_log.consolidate_pos_invoices: 10 or more are enqueued
 QUEUED_NOTE = {
