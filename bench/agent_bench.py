@@ -35,7 +35,6 @@ from appliance.agent.client import ERPNextClient, Inserted
 from appliance.agent.push import Pusher
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.demo.seed import seed_demo
-from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.cart import CartError
 from appliance.sales.model import PaymentLine
@@ -43,6 +42,7 @@ from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode, ItemPrice
 from bench.run import bench_commits, bench_search, checkout_for, percentiles
+from fakeerp import FakeERPNext
 
 SMALL = DemoSize(items=500, extra_barcodes=100, customers=50)
 DEFAULT_SIZES = (100_000, 250_000)

@@ -26,12 +26,12 @@ from appliance.counter.simulate import Simulator
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.demo.seed import seed_demo
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.transfer import bundle as bundles
 from appliance.transfer.export import export_bundle
 from appliance.transfer.importer import import_bundle
+from fakeerp import FakeERPNext
 
 SIZE = DemoSize(items=600, extra_barcodes=100, customers=60)
 

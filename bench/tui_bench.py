@@ -43,7 +43,6 @@ from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.drivers.peripherals import StandInPeripherals
-from fakeerp import FakeERPNext
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context
@@ -52,6 +51,7 @@ from appliance.tui.screens.sell import SellScreen
 from appliance.tui.screens.shift import OpenShiftScreen
 from appliance.tui.widgets.cart_table import CartTable
 from appliance.tui.widgets.totals_panel import TotalsPanel
+from fakeerp import FakeERPNext
 
 TMUX = shutil.which("tmux")
 REPO = Path(__file__).resolve().parents[1]

@@ -27,6 +27,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance.sales.quote import QuoteInputError, fill_document, parse_invoice, parse_settings
+from appliance.sales.totals import TotalsError, compute_totals
 from fakeerp import errors, offers, returns, v16
 from fakeerp.closing import Consolidation
 from fakeerp.errors import FrappeError
@@ -42,8 +44,6 @@ from fakeerp.query import (
     sort,
     sort_key_of,
 )
-from appliance.sales.quote import QuoteInputError, fill_document, parse_invoice, parse_settings
-from appliance.sales.totals import TotalsError, compute_totals
 
 Doc = dict[str, Any]
 

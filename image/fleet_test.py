@@ -7,14 +7,22 @@ at 10.0.2.100:8000 (QEMU guestfwd) and SSH forwarded to a loopback port. ERPNext
 `appliance erpnext setup` and a `POS Appliance Terminal` record (hostname 127.0.0.1, ssh_port =
 the forwarded port, ring canary), which the inventory plugin reads. Then, with ansible/:
 
-1. provision.yml twice: the second run must change nothing (idempotent on the image);
-2. rollout.yml to <version>.post1 (a wheelhouse built from this repository): current -> it, the
-   till and the agent active, `appliance health` ok;
-3. rollout.yml to <version>.post2, whose till crashes at start: the role's check fails, it rolls
+ERPNext also holds a second canary, FT0, that is off (its SSH port is closed): every rollout
+reports it as unreachable and goes on.
+
+1. provision.yml twice, while ERPNext already names .post1 as the target: the second run must
+   change nothing (idempotent on the image), and neither moves the till off its release;
+2. rollout.yml to <version>.post1 while a sale is in progress on the till: the till is left on
+   its release, not restarted (the till's process is the same), and reported busy; rc 0;
+3. rollout.yml to <version>.post1 (a wheelhouse built from this repository) with only the
+   variables a rollout needs (no ERPNext URL, no transfer table) and a problem the till had
+   before (its disk below a minimum): current -> it, the till and the agent active,
+   `appliance health` ok, [erpnext] and [transfer] kept, FT0 reported unreachable;
+4. rollout.yml to <version>.post2, whose till crashes at start: the role's check fails, it rolls
    back to .post1 by itself, the play fails for the host; current -> .post1, the till active;
-4. collect-logs.yml: the support bundle is fetched and holds neither the ERPNext secret nor the
-   transfer key;
-5. a clean ACPI power-down.
+5. collect-logs.yml: the support bundle (FT1-<time>.tar.gz, 0600) is fetched and holds neither
+   the ERPNext secret nor the transfer key;
+6. a clean ACPI power-down.
 
 Prints a JSON summary (each step's seconds and pass/fail) and writes it to
 <out>/fleet-test/result.json; ansible's output goes to <out>/fleet-test/ansible.log. Exit status
@@ -28,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -50,6 +59,7 @@ BIN = Path(sys.executable).parent
 DEFAULT_OUT = REPO / "image" / "out"
 DOCTYPE = "POS Appliance Terminal"
 TERMINAL = "FT1"
+OFF = "FT0"  # a till that is off: its record names a port nothing listens on
 API_KEY, API_SECRET = "fleet-agent-key", "fleet-agent-secret-7c1d9e"
 TRANSFER_KEY = "5e" * 32 + "a1b2c3d4"
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -101,8 +111,38 @@ def erp_request(erp: FakeERPNext, method: str, path: str, body: dict[str, Any]) 
         return json.loads(response.read())["data"]
 
 
-def set_record(erp: FakeERPNext, **fields: Any) -> None:
-    erp_request(erp, "PUT", f"/api/resource/{DOCTYPE.replace(' ', '%20')}/{TERMINAL}", fields)
+def add_record(erp: FakeERPNext, terminal: str, ssh_port: int) -> None:
+    """A POS Appliance Terminal record for a till at 127.0.0.1:ssh_port, canary ring."""
+    erp_request(
+        erp,
+        "POST",
+        f"/api/resource/{DOCTYPE.replace(' ', '%20')}",
+        {
+            "doctype": DOCTYPE,
+            "name": terminal,
+            "terminal_id": terminal,
+            "enabled": 1,
+            "hostname": "127.0.0.1",
+            "ssh_port": ssh_port,
+            "branch": "Fleet test",
+            "pos_profile": POS_PROFILE,
+            "ring": "canary",
+            "target_release": __version__,
+            "device_settings": "{}",
+            "inactivity_lock_seconds": 120,
+        },
+    )
+
+
+def set_record(erp: FakeERPNext, terminal: str = TERMINAL, **fields: Any) -> None:
+    erp_request(erp, "PUT", f"/api/resource/{DOCTYPE.replace(' ', '%20')}/{terminal}", fields)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (the till that is off)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def make_stick(work: Path, key_pub: str) -> Path:
@@ -156,12 +196,17 @@ class Ansible:
         self.env.pop("ERPNEXT_API_SECRET_FILE", None)
         self.env.pop("ERPNEXT_URL", None)
 
-    def play(self, playbook: str, label: str, extra: dict[str, Any]) -> dict[str, Any]:
-        """Run one playbook; {"rc", "s", "recap": {host: {ok, changed, failed, ...}}}."""
+    def play(
+        self, playbook: str, label: str, extra: dict[str, Any], limit: str | None = None
+    ) -> dict[str, Any]:
+        """Run one playbook; {"rc", "s", "recap": {host: {ok, changed, failed, ...}}, "report":
+        rollout.yml's closing lines, one per till}."""
         extra_file = self.work / f"vars-{label}.json"
         extra_file.write_text(json.dumps(extra), "utf-8")
         argv = [str(BIN / "ansible-playbook"), "-i", str(self.inventory), playbook]
         argv += ["-e", f"@{extra_file}"]
+        if limit:
+            argv += ["--limit", limit]
         lines: list[str] = []
         t0 = time.monotonic()
         # Streamed with each line's seconds since the play started: follow it with tail -f, and
@@ -202,6 +247,7 @@ class Ansible:
             "recap": recap,
             "changed_tasks": changed_tasks,
             "failures": re.findall(r"^fatal: \[[^\]]*\]: FAILED! => (.*)$", output, re.M),
+            "report": re.findall(r'^\s*"msg": "(FT\d+: .*)"$', output, re.M),
         }
 
 
@@ -326,61 +372,86 @@ def run(
                 )
                 check(bool(scan.stdout.strip()), f"ssh-keyscan: {scan.stderr.strip()}")
                 known_hosts.write_text(scan.stdout, "utf-8")
-                erp_request(
-                    erp,
-                    "POST",
-                    f"/api/resource/{DOCTYPE.replace(' ', '%20')}",
-                    {
-                        "doctype": DOCTYPE,
-                        "name": TERMINAL,
-                        "terminal_id": TERMINAL,
-                        "enabled": 1,
-                        "hostname": "127.0.0.1",
-                        "ssh_port": g.ssh_port,
-                        "branch": "Fleet test",
-                        "pos_profile": POS_PROFILE,
-                        "ring": "canary",
-                        "target_release": __version__,
-                        "device_settings": "{}",
-                        "inactivity_lock_seconds": 120,
-                    },
-                )
+                add_record(erp, TERMINAL, g.ssh_port)
                 r["ssh_port"] = g.ssh_port
+                # A canary that is off: ordered before FT1, it must not stop the rollout.
+                add_record(erp, OFF, free_port())
+                # ERPNext already names the next release: provisioning must not move to it.
+                set_record(erp, target_release=post1)
+                set_record(erp, OFF, target_release=post1)
 
             steps.run("boot_provisioned", booted)
             ansible = Ansible(work, erp, key, known_hosts)
             common = {
-                "appliance_erpnext_url": f"http://{ERP_GUEST}",
-                "appliance_erpnext_api_key": API_KEY,
-                "appliance_erpnext_verify_tls": False,
-                "appliance_transfer": {"key_file": "/etc/appliance/transfer.key"},
                 "kiosk_ssh_authorized_keys": [key_pub],
                 "support_bundle_dest": str(work / "bundles"),
+                # FT0 is off: found out quickly.
+                "appliance_reach_timeout": 10,
+                "appliance_soak_seconds": 0,
             }
 
             def provision(r: dict[str, Any]) -> None:
                 extra = {
                     **common,
+                    "appliance_erpnext_url": f"http://{ERP_GUEST}",
+                    "appliance_erpnext_api_key": API_KEY,
+                    "appliance_erpnext_verify_tls": False,
+                    "appliance_transfer": {"key_file": "/etc/appliance/transfer.key"},
                     "appliance_wheelhouse": str(out / "wheels"),
                     "appliance_erpnext_api_secret": API_SECRET,
                 }
-                first = ansible.play("provision.yml", "provision-1", extra)
+                first = ansible.play("provision.yml", "provision-1", extra, limit=TERMINAL)
                 r["first"] = first
                 check(first["rc"] == 0, f"provision.yml failed (rc {first['rc']}): see ansible.log")
-                second = ansible.play("provision.yml", "provision-2", extra)
+                second = ansible.play("provision.yml", "provision-2", extra, limit=TERMINAL)
                 r["second"] = second
                 check(second["rc"] == 0, f"provision.yml 2nd run: rc {second['rc']}")
                 changed = second["recap"].get(TERMINAL, {}).get("changed")
                 check(changed == 0, f"provision.yml not idempotent: 2nd run changed={changed}")
+                now = g.ssh("readlink /opt/appliance/current").stdout.strip()
+                r["current"] = now
+                check(now == __version__, f"provisioning moved the till to {now} (no rings)")
 
             if provision_runs:
                 steps.run("provision", provision, fatal=False)
 
-            def roll_to(release: str, label: str) -> dict[str, Any]:
-                """ERPNext's target_release set to `release`, then rollout.yml with its wheels."""
+            def roll_to(release: str, label: str, **more: Any) -> dict[str, Any]:
+                """ERPNext's target_release set to `release`, then rollout.yml with its wheels
+                and the variables the docs list for a rollout (no ERPNext URL, no transfer)."""
                 set_record(erp, target_release=release)
-                extra = {**common, "appliance_wheelhouse": str(houses[release])}
+                extra = {**common, "appliance_wheelhouse": str(houses[release]), **more}
                 return ansible.play("rollout.yml", label, extra)
+
+            def reported(play: dict[str, Any], host: str, what: str) -> None:
+                said = [line for line in play["report"] if line.startswith(f"{host}: {what}")]
+                check(bool(said), f"the report does not say {host}: {what}: {play['report']}")
+
+            def busy(r: dict[str, Any]) -> None:
+                """A sale in progress (the till's own process says so): skipped, not restarted."""
+                tui = "systemctl show --property=MainPID --value appliance-tui.service"
+                pid = g.ssh(tui).stdout.strip()
+                check(pid.isdigit() and pid != "0", f"no till process: {pid!r}")
+                activity = json.dumps({"busy": True, "lines": 2, "pid": int(pid)})
+                made = g.ssh(
+                    f"printf '%s' '{activity}' > /var/lib/appliance/till-activity.json"
+                    " && /opt/appliance/current/bin/appliance busy"
+                )
+                check(made.returncode == 0, f"the till does not look busy: {made.stdout}")
+                try:
+                    play = roll_to(
+                        post1, "rollout-busy", appliance_idle_retries=2, appliance_idle_delay=3
+                    )
+                finally:
+                    g.ssh("rm -f /var/lib/appliance/till-activity.json")
+                r["play"] = play
+                check(play["rc"] == 0, f"rollout.yml with a busy till: rc {play['rc']}")
+                reported(play, TERMINAL, "busy (a sale in progress")
+                reported(play, OFF, "unreachable")
+                got = current_state(g)
+                r["after"] = got
+                check(got["current"]["out"] == __version__, f"current -> {got['current']['out']}")
+                after = g.ssh(tui).stdout.strip()
+                check(after == pid, f"the busy till was restarted: pid {pid} -> {after}")
 
             def runs(r: dict[str, Any], release: str) -> None:
                 """Over SSH: current -> release, both units active, `appliance health` ok."""
@@ -391,11 +462,29 @@ def run(
                 check(got["agent"]["out"] == "active", f"appliance-agent {got['agent']['out']}")
                 check(got["health"]["rc"] == 0, f"appliance health: {got['health']['out']}")
 
+            steps.run("rollout_busy_till", busy, fatal=False)
+
             def rollout(r: dict[str, Any]) -> None:
-                play = roll_to(post1, "rollout-post1")
+                # A problem from before the rollout: the disk is below the minimum asked for,
+                # on the running release as on the new one. Not the release's fault.
+                play = roll_to(
+                    post1,
+                    "rollout-post1",
+                    appliance_health_args=["--min-free-mb", str(10**9)],
+                )
                 r["play"] = play
                 check(play["rc"] == 0, f"rollout.yml to {post1}: rc {play['rc']}")
+                reported(play, TERMINAL, f"now on {post1} (failing before the switch as well")
+                reported(play, OFF, "unreachable")
                 runs(r, post1)
+                config = g.ssh("cat /etc/appliance/appliance.toml").stdout
+                r["config_tables"] = re.findall(r"^\[.*\]$", config, re.M)
+                check(
+                    f'url = "http://{ERP_GUEST}"' in config
+                    or f'"url" = "http://{ERP_GUEST}"' in config,
+                    "the rollout dropped [erpnext] url",
+                )
+                check("[transfer]" in config, "the rollout dropped [transfer]")
 
             steps.run("rollout_post1", rollout)
 
@@ -416,11 +505,15 @@ def run(
             steps.run("rollout_broken_post2", broken)
 
             def logs(r: dict[str, Any]) -> None:
-                play = ansible.play("collect-logs.yml", "collect-logs", common)
+                play = ansible.play("collect-logs.yml", "collect-logs", common, limit=TERMINAL)
                 r["play"] = play
                 check(play["rc"] == 0, f"collect-logs.yml: rc {play['rc']}")
-                bundle = work / "bundles" / f"{TERMINAL}.tar.gz"
-                check(bundle.is_file(), f"no {bundle}")
+                found_bundles = sorted((work / "bundles").glob(f"{TERMINAL}-*.tar.gz"))
+                check(len(found_bundles) == 1, f"bundles: {found_bundles}")
+                bundle = found_bundles[0]
+                mode = bundle.stat().st_mode & 0o777
+                r["bundle"] = {"name": bundle.name, "mode": oct(mode)}
+                check(mode == 0o600, f"{bundle.name} is {oct(mode)}, not 0600")
                 found: list[str] = []
                 with tarfile.open(bundle) as tar:
                     members = tar.getmembers()

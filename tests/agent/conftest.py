@@ -20,12 +20,12 @@ from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters, ean13
 from appliance.demo.seed import seed_demo
-from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import Till
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
+from fakeerp import FakeERPNext
 
 SMALL = DemoSize(items=60, extra_barcodes=20, customers=10)
 CASHIER = "ana@example.com"

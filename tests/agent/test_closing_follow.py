@@ -19,10 +19,10 @@ from sqlalchemy import select
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, sell, write_config
 from tests.support.conftest import units_file
 

@@ -31,7 +31,6 @@ from sqlalchemy import select
 
 from appliance.counter.checkout import Checkout
 from appliance.counter.simulate import Simulator
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import (
     ItemPrice,
@@ -40,6 +39,7 @@ from appliance.store.models import (
     OutboxState,
     PosInvoice,
 )
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, write_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,13 +20,13 @@ from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
 from appliance.counter.offers import CouponVerdict, apply_coupon
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
 from appliance.store import outbox
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxEntry, OutboxState
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
 from tests.shared import DATA, scan_on
 

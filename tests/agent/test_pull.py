@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient
 from appliance.agent.pull import Puller
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import Item, ItemBarcode, ItemPrice, Uom
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL
 
 

@@ -17,12 +17,12 @@ from sqlalchemy import Engine, func, select
 from appliance.agent.pull import Puller
 from appliance.cli import main
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.journal import JournalKind
 from appliance.store.masters import MAX_AMOUNT, MAX_TEXT
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemPrice, JournalEntry
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, make_client, write_config
 from tests.agent.test_pull import _puller
 from tests.support.conftest import run_cli

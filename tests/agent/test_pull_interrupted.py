@@ -20,11 +20,11 @@ from sqlalchemy import func, select, text
 
 from appliance.agent.pull import FIRST_DONE_KEY
 from appliance.demo.masters import DemoSize, all_masters
-from fakeerp import FakeERPNext
 from appliance.store import search_index
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Customer, Item, ItemBarcode, ItemPrice, SyncState
+from fakeerp import FakeERPNext
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = DemoSize(items=3000, extra_barcodes=600, customers=300)

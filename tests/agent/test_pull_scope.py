@@ -22,7 +22,6 @@ from appliance.cli import main
 from appliance.counter.auth import authenticate
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.sales.tax_rules import choose_sales_taxes, tax_context
 from appliance.store import search_index
 from appliance.store import sync_state as state
@@ -42,6 +41,7 @@ from appliance.store.models import (
     PricingRule,
     TaxRule,
 )
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, sell, write_config
 
 BRANCH = "Branch POS"

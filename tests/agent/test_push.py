@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from appliance.agent.push import MISMATCH_PREFIX, Pusher
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, make_client, make_pusher, return_all, sell
 
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import PosInvoice
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, sell, write_config
 from tests.agent.test_e2e import AgentProcess, _env, _status, _wait
 from tests.support.conftest import run_cli

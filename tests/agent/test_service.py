@@ -28,9 +28,9 @@ from appliance.agent.service import (
 from appliance.cli import main
 from appliance.config import load_config
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.sync_state import Link
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, sell, write_config
 
 

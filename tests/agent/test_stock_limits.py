@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import DemoSize, all_masters
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode, ItemPrice, OutboxEntry, OutboxState
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, sell
 from tests.agent.test_pull import _puller
 

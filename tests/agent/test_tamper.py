@@ -12,10 +12,10 @@ import pytest
 
 from appliance.agent.push import Pusher
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxState
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, sell
 from tests.agent.test_push import _entries
 

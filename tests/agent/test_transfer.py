@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy import select
 
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.store import journal
 from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
 from appliance.transfer import bundle as bundles
 from appliance.transfer.keys import fingerprint, read_key
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, make_client, make_pusher, return_all, sell, write_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 from appliance.counter.checkout import Checkout
-from fakeerp import FakeERPNext
 from appliance.transfer import bundle as bundles
 from appliance.transfer.keys import fingerprint, read_key
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, sell
 from tests.agent.test_transfer import Site, _cli, _export, _new_key, site  # noqa: F401 (fixture)
 

@@ -19,9 +19,9 @@ from appliance.counter.checkout import Checkout
 from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import ModeOfPaymentAccount
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, sell
 from tests.agent.test_transfer import Site, _cli, _export, site  # noqa: F401 (the fixture)
 

@@ -19,10 +19,10 @@ from appliance.agent.push import Pusher
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.sales import cart as carts
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
+from fakeerp import FakeERPNext
 from tests.agent.conftest import (
     CASHIER,
     SMALL,

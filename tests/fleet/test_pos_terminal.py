@@ -61,6 +61,7 @@ def _inventory(path: Path, wheels: Path, roots: dict[str, Path], **per_host: Any
                 "appliance_health_delay": 1,
                 "appliance_idle_retries": 2,
                 "appliance_idle_delay": 1,
+                "appliance_soak_seconds": 0,
             },
             "children": {
                 "terminals": {"children": {"ring_canary": {}, "ring_stable": {}}},
@@ -115,8 +116,12 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     #    before the stable ring.
     crash = tmp_path / "units-crashing.json"
     crash.write_text(json.dumps({"appliance-tui.service": "failed"}), encoding="utf-8")
+    fine = tmp_path / "units-fine.json"
+    fine.write_text(json.dumps({"appliance-tui.service": "active"}), encoding="utf-8")
     failing = {
         "canary1": {
+            # Up before the switch (OLD), crash-looping after it (NEW).
+            "appliance_health_before_environment": {"APPLIANCE_UNITS_FROM": str(fine)},
             "appliance_health_environment": {"APPLIANCE_UNITS_FROM": str(crash)},
             "appliance_inactivity_lock_seconds": 300,
         }
@@ -138,12 +143,13 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
     assert current_release(canary) == OLD
     assert (canary / "etc/appliance/appliance.toml").read_text() == config
 
-    # 4. A sale in progress on the canary (this process plays the till): nothing switches.
+    # 4. A sale in progress on the canary (this process plays the till): it is left on OLD,
+    #    reported busy; the stable ring goes on.
     activity = canary / "var/lib/appliance/till-activity.json"
     activity.write_text(json.dumps({"busy": True, "lines": 3, "pid": os.getpid()}), "utf-8")
     code, out = rollout(NEW)
-    assert code != 0 and "Wait until no sale is in progress" in out
-    assert current_release(canary) == OLD and current_release(stable) == OLD
+    assert code == 0 and "canary1: busy (a sale in progress" in out
+    assert current_release(canary) == OLD and current_release(stable) == NEW
     activity.unlink()
 
     # 5. Healthy NEW: canary, then stable; OLD stays installed for the next rollback.
@@ -169,8 +175,11 @@ def test_rollout_rollback_idle_wait_and_logs(wheelhouse: Path, tmp_path: Path) -
         f"support_bundle_dest={dest}",
     )
     assert code == 0, out[-3000:]
-    assert sorted(p.name for p in dest.iterdir()) == ["canary1.tar.gz", "stable1.tar.gz"]
-    with tarfile.open(dest / "canary1.tar.gz") as tar:
+    bundles = sorted(dest.iterdir())
+    assert [p.name.split("-")[0] for p in bundles] == ["canary1", "stable1"]
+    assert all(p.name.endswith("Z.tar.gz") and p.stat().st_mode & 0o777 == 0o600 for p in bundles)
+    assert dest.stat().st_mode & 0o777 == 0o700
+    with tarfile.open(bundles[0]) as tar:
         texts = {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
     assert any(name.endswith("health.json") for name in texts)
     versions = next(json.loads(t) for n, t in texts.items() if n.endswith("versions.json"))

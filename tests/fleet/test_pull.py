@@ -60,6 +60,27 @@ def _it_repository(path: Path, wheelhouse: Path) -> Path:
     shutil.copytree(
         wheelhouse, path / "wheels", ignore=shutil.ignore_patterns(f"appliance-{NEW}-*")
     )
+    # IT's group_vars with the provisioning secret encrypted inline (docs/operations.md): a
+    # till has no vault password, and pull mode never needs the value.
+    password = path.parent / "vault-password"
+    password.write_text("it-vault-password\n", "utf-8")
+    vaulted = subprocess.run(
+        [
+            tool("ansible-vault"),
+            "encrypt_string",
+            "--vault-password-file",
+            str(password),
+            "--name",
+            "appliance_erpnext_api_secret",
+            "provisioning-secret-in-vault",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    (path / "ansible/group_vars").mkdir(exist_ok=True)
+    (path / "ansible/group_vars/terminals.yml").write_text("---\n" + vaulted, "utf-8")
     _git(path, "init", "-q", "-b", "main")
     _git(path, "add", "-A")
     _git(path, "commit", "-q", "-m", f"Fleet: appliance {OLD}")
@@ -87,7 +108,7 @@ def _render_units(tmp_path: Path, variables: dict[str, Any]) -> Path:
                         "dest": f"{out}/{{{{ item }}}}",
                         "mode": "0644",
                     },
-                    "loop": list(UNITS),
+                    "loop": [*UNITS, "pull.env"],
                 }
             ],
         }
@@ -122,16 +143,24 @@ def _verify_units(units: Path) -> None:
 
 
 def _service(path: Path) -> tuple[list[str], dict[str, str]]:
-    """ExecStart's argv and the Environment= of a rendered unit."""
+    """ExecStart's argv and the environment of a rendered unit: its Environment= and its
+    EnvironmentFile= (rendered beside it as pull.env, in the unit as pull_mode_env_file)."""
     exec_start: list[str] = []
     environment: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for line in lines:
         key, _, value = line.partition("=")
         if key == "ExecStart":
             exec_start = shlex.split(value)
         elif key == "Environment":
             name, _, setting = value.partition("=")
             environment[name] = setting
+        elif key == "EnvironmentFile":
+            assert value == "/etc/appliance/pull.env"
+            for env_line in (path.parent / "pull.env").read_text(encoding="utf-8").splitlines():
+                if env_line and not env_line.startswith("#"):
+                    name, _, setting = env_line.partition("=")
+                    environment[name] = setting
     return exec_start, environment
 
 
@@ -153,6 +182,8 @@ def test_units_render_and_verify(tmp_path: Path) -> None:
         },
     )
     _verify_units(units)
+    service = (units / "appliance-pull.service").read_text(encoding="utf-8")
+    assert "agent-key" not in service  # unit files are world-readable: no credential in one
     timer = (units / "appliance-pull.timer").read_text(encoding="utf-8")
     assert "OnUnitActiveSec=30min\n" in timer and "RandomizedDelaySec=15min\n" in timer
     argv, environment = _service(units / "appliance-pull.service")

@@ -14,8 +14,8 @@ import pytest
 
 from appliance.cli import main
 from appliance.demo.masters import DemoSize, all_masters
-from fakeerp import FakeERPNext
 from appliance.provision import APPLIED, INVALID, Targets, hostname_for, provision
+from fakeerp import FakeERPNext
 from tests.provision.test_provision import GOOD, KEY
 
 TRUNCATED = KEY.split()[0] + " " + KEY.split()[1][:-8] + " it@test"

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from appliance.cli import main
 from appliance.demo.masters import all_masters
-from fakeerp import FakeERPNext
 from appliance.transfer import bundle as bundles
 from appliance.transfer.keys import fingerprint
+from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL, write_config
 from tests.security.fuzz import JSON_TEXT, json_object, one_line
 

@@ -12,10 +12,10 @@ import pytest
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo import DEMO_CONFIG
-from fakeerp import FakeERPNext
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.support.health import HealthOptions, run_health
+from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, sell, write_config
 from tests.support.conftest import run_cli, units_file
 

@@ -184,6 +184,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
             # Only the URL and the error: the request's headers hold the secret.
             status = getattr(exc, "code", None)
             reason = f"HTTP {status}" if status else type(exc).__name__
+            if status in (401, 403):
+                reason += (
+                    ": ERPNext refused the API key or secret (check ERPNEXT_API_KEY and"
+                    " api_secret_file or ERPNEXT_API_SECRET, and that the user may read"
+                    f" {DOCTYPE})"
+                )
+            elif not status:
+                reason += ": ERPNext cannot be reached at this url"
             raise AnsibleParserError(
                 f"erpnext_terminals: GET {url.split('?', maxsplit=1)[0]}: {reason}"
             ) from None
