@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from appliance.agent import state
+from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
 from tests.fleet.conftest import (
