@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from appliance.counter import pin_limits
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog
-from appliance.tui.screens.sell import SellScreen
+from appliance.tui.screens.sell import MENU, SellScreen
 from appliance.tui.screens.shift import OpenShiftScreen
 from appliance.tui.screens.sign_in import SignInScreen
 
@@ -21,7 +21,7 @@ from .conftest import human, run_async, until
 from .test_sign_in import journal
 
 ANA, BO, CY = 0, 1, 2  # their places on the sign-in list; Bo supervises
-NO_SALE = 3  # "No sale (open drawer)" in the F12 menu
+NO_SALE = [m[0] for m in MENU].index("No sale (open drawer)")  # its place in the F12 menu
 
 
 def _store_time(backend: Backend, iso: str) -> str:

@@ -19,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance.tui.screens.sell import MENU
+
 TMUX = shutil.which("tmux")
+MENU_ENTRIES = [entry for entry, _ in MENU]  # the F12 menu, as the tests walk it
 APPLIANCE = Path(sys.executable).with_name("appliance")
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
@@ -205,6 +208,6 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
 
     tmux.keys("F12")
     tmux.wait_for("Sign out")
-    tmux.keys(*["Down"] * 6, "Enter")
+    tmux.keys(*["Down"] * MENU_ENTRIES.index("Sign out"), "Enter")
     screen = tmux.wait_for("sign in")
     assert "Welcome" not in screen and "> " not in screen.split("sign in", 1)[1], screen
