@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+# fakeerp/ (the fake ERPNext) sits beside appliance/ and is not installed: run from here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from appliance.agent.client import ERPNextClient
 from appliance.config import load_config
 from appliance.counter.commands import open_checkout

@@ -39,6 +39,9 @@ from rich.console import RenderableType
 from textual import events
 from textual.screen import Screen
 
+# fakeerp/ (the fake ERPNext) sits beside appliance/ and is not installed: run from here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
