@@ -34,7 +34,11 @@ class Tmux:
 
     def run(self, *args: str) -> str:
         assert TMUX is not None
-        done = subprocess.run([TMUX, *args], capture_output=True, text=True, check=False)
+        # A server of its own per session (-L): a server still exiting after the last test's
+        # session ended cannot swallow this test's new session (a blank pane, seen in CI).
+        done = subprocess.run(
+            [TMUX, "-L", self.name, *args], capture_output=True, text=True, check=False
+        )
         return done.stdout
 
     def screen(self) -> str:
@@ -66,7 +70,7 @@ def tmux_session(command: str, data: Path, config: str = "") -> Iterator[Tmux]:
     try:
         yield session
     finally:
-        session.run("kill-session", "-t", session.name)
+        session.run("kill-server")
 
 
 @pytest.fixture
