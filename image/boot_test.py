@@ -30,16 +30,8 @@ the image file is never changed), all under OVMF with a fresh copy of its variab
    it puts a modified UKI signed with our key on the ESP. vault-locked: the same disk and TPM:
    the modified UKI boots, the vault stays shut and tty1 says "THIS TILL IS LOCKED"; SSH works;
    it puts the same UKI unsigned on the ESP. unsigned-uki (short): the firmware refuses to load it.
-4. demo (`-kernel`, `appliance.demo`; run third, before the provisioned boots): the sign-in
-   screen; a barcode typed through a QMP USB
+4. demo (`-kernel`, `appliance.demo`): the sign-in screen; a barcode typed through a QMP USB
    keyboard must land (tty1's text and its screendump change); then a clean ACPI power-down.
-
-Power cuts (issue 15, power_cut.py): the provisioned boot ends with the power cut while
-`appliance simulate --each` sells over SSH; power-cut-2 and -3 (--power-cuts) boot the same disk,
-check that every sale the host had read before the cut is there and the store clean (db check,
-journal verify, the high-water mark), then sell and cut again; provisioned-again checks the last.
-Every screen the probe reports in every boot must have no character the console font
-cannot draw (the replacement glyph: issue 17 item 10).
 
 The image's appliance-boot-probe.service reports tty1's text (/dev/vcs1) and the units' states on
 the serial console; it runs with `appliance.boot_test` on the command line or, for the shipped
@@ -68,7 +60,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import power_cut
 from PIL import Image, ImageChops
 
 from appliance.demo.masters import DemoSize, all_masters
@@ -132,10 +123,6 @@ class Screen:
     up: float
     wall: float
     rows: list[str]
-    # The probe's glyph check: characters on tty1 its console font lacks ("-": none) and cells
-    # showing the font's replacement glyph ("?": the probe could not tell).
-    missing: str = "?"
-    replaced: str = "?"
 
     @property
     def text(self) -> str:
@@ -154,7 +141,7 @@ class Serial:
     units: dict[str, str] = field(default_factory=dict)
     probe_up: float | None = None
     _block: list[str] | None = None
-    _block_head: tuple[float, float, str, str] | None = None
+    _block_head: tuple[float, float] | None = None
 
     def poll(self) -> None:
         try:
@@ -172,8 +159,8 @@ class Serial:
             self._block.append(line.split("APPLIANCE-ROW|", 1)[1])
             return
         if "APPLIANCE-SCREEN-END" in line and self._block is not None and self._block_head:
-            up, seen, missing, replaced = self._block_head
-            self.screens.append(Screen(up, seen, self._block, missing, replaced))
+            up, seen = self._block_head
+            self.screens.append(Screen(up, seen, self._block))
             self._block = None
             return
         m = MARKER.search(line)
@@ -183,8 +170,7 @@ class Serial:
         fields = dict(part.split("=", 1) for part in rest.split() if "=" in part)
         up = float(fields.get("up", "nan"))
         if kind == "SCREEN":
-            glyphs = (fields.get("missing", "?"), fields.get("replaced", "?"))
-            self._block, self._block_head = [], (up, wall, *glyphs)
+            self._block, self._block_head = [], (up, wall)
         elif kind == "BOOTED":
             self.booted = (up, wall, fields.get("state", "?"))
         elif kind == "UNITS":
@@ -589,7 +575,6 @@ class Runner:
     timeout: float
     probe_timeout: float
     retries: list[dict[str, Any]] = field(default_factory=list)
-    glyphs: dict[str, dict[str, Any]] = field(default_factory=dict)  # glyph_check per boot
     overlays: Path = field(init=False)  # the guests' disks: `guest_disks`
     image: Path = field(init=False)
 
@@ -629,27 +614,8 @@ class Runner:
                 g.kill()
         try:
             yield g
-            g.serial.poll()
-            self.glyphs[boot.name] = glyph_check(g)
         finally:
             g.kill()
-
-
-def glyph_check(g: Guest) -> dict[str, Any]:
-    """Issue 17 item 10: no screen tty1 showed in this boot (every one the probe reported,
-    the dumped ones among them) has a character its console font lacks, drawn as the font's
-    replacement glyph (0xFE, a small square, in /dev/vcs1 with the stock font)."""
-    screens = g.serial.screens
-    bad = [s for s in screens if s.missing != "-" or s.replaced != "0"]
-    if bad:
-        s = bad[0]
-        row = next((r for r in s.rows if "\xfe" in r), s.rows[0] if s.rows else "")
-        raise AssertionError(
-            f"{g.name}: tty1 showed characters its console font cannot draw ({len(bad)} of "
-            f"{len(screens)} screens), first at {s.up:.1f} s uptime: missing {s.missing}, "
-            f"{s.replaced} cells with the replacement glyph, e.g. {row.strip()[:120]!r}"
-        )
-    return {"screens": len(screens), "with_replacement_glyphs": 0}
 
 
 def ink(img: Image.Image) -> float:
@@ -1029,20 +995,12 @@ def till_privilege_check(g: Guest) -> dict[str, Any]:
     return r
 
 
-def run(
-    out: Path,
-    timeout: float,
-    probe_timeout: float,
-    require_agent: bool,
-    *,
-    power_cuts: int = 3,
-    power_cut_seed: int = 0,
-) -> dict[str, Any]:
+def run(out: Path, timeout: float, probe_timeout: float, require_agent: bool) -> dict[str, Any]:
     work = out / "boot-test"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     runner = Runner(out, work, timeout, probe_timeout)
-    result: dict[str, Any] = {"retries": runner.retries, "glyphs": runner.glyphs}
+    result: dict[str, Any] = {"retries": runner.retries}
 
     # 1. Bare: the same image and UKI, the appliance's units masked.
     with runner.guest(Boot("bare", BARE_CMDLINE)) as g:
@@ -1096,44 +1054,6 @@ def run(
         if not any(s.startswith("not provisioned: no provision.toml on") for s in said):
             raise AssertionError(f"pos: provisioning did not say why it applied nothing: {said}")
 
-    # 4. Demo mode: sign-in, a scan typed on the USB keyboard lands, clean power-down. (Before
-    # the provisioned boots: it is short, and a failure shows early.)
-    with runner.guest(Boot("demo", "appliance.demo")) as g:
-        g.wait("the sign-in screen", lambda: g.serial.first_screen_with(SIGN_IN_TEXT), timeout)
-        g.wait("end of boot", lambda: g.serial.booted is not None, timeout)
-        before_img, tries = g.painted_screendump("sign-in", SIGN_IN_TEXT)
-        g.type_text("", enter=True)  # choose the first cashier: focus moves to the PIN box
-        time.sleep(1.0)
-        g.serial.poll()
-        screens_before = len(g.serial.screens)
-        text_before = g.serial.screens[-1].text
-        g.type_text(BARCODE)
-        g.wait(
-            "the typed scan on tty1",
-            lambda: (
-                len(g.serial.screens) > screens_before and g.serial.screens[-1].text != text_before
-            ),
-            60,
-        )
-        time.sleep(1.0)
-        after_img = g.screendump("typed")
-
-        result["demo"] = {
-            "sign_in_uptime_s": g.serial.first_screen_with(SIGN_IN_TEXT).up,  # type: ignore[union-attr]
-            "units": g.serial.units,
-            "sign_in_screendump_tries": tries,
-            "typed_screendump_change": round(changed(before_img, after_img), 4),
-            "screen_after_typing": g.serial.screens[-1].rows,
-        }
-        if changed(before_img, after_img) <= 0:
-            raise AssertionError("demo: the screendump did not change after typing")
-        down = g.power_down()
-        serial_text = g.serial_path.read_text(errors="replace")
-        result["demo"]["power_down_s"] = round(down, 1)
-        result["demo"]["clean_power_down"] = "reboot: Power down" in serial_text
-        if not result["demo"]["clean_power_down"]:
-            raise AssertionError(f"demo: no 'reboot: Power down' on the console\n{g.serial.tail()}")
-
     # 3. Provisioned from a USB stick; the agent talks to a fake ERPNext on the host.
     key = work / "it_ed25519"  # root's SSH key
     signing_key = work / "it_provisioning"  # IT's provisioning signing key
@@ -1141,8 +1061,6 @@ def run(
         keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "boot-test", "-f"]
         subprocess.run([*keygen, str(path)], check=True)
     key_pub = key.with_suffix(".pub").read_text().strip()
-    cuts = power_cut.PowerCuts(power_cut_seed)
-    result["power_cut_seed"] = power_cut_seed
     masters = all_masters(DemoSize(items=60, extra_barcodes=20, customers=10))
     with FakeERPNext(masters, api_key=API_KEY, api_secret=API_SECRET) as erp:
         port = int(erp.url.rsplit(":", 1)[1])
@@ -1259,9 +1177,10 @@ def run(
             r["sign_in_seen"] = g.serial.first_screen_with(SIGN_IN_TEXT) is not None
             r["screen"] = g.serial.screens[-1].rows
             r["units"] = g.serial.units
-            # Issue 15: this boot ends with the power cut mid-sale (the clean ACPI power-down is
-            # provisioned-again's); the data-at-rest scan below reads the overlay all the same.
-            r["power_cut"] = power_cut.cut(g, cuts)
+            r["power_down_s"] = round(g.power_down(), 1)
+            r["clean_power_down"] = "reboot: Power down" in g.serial_path.read_text(
+                errors="replace"
+            )
             r["vault_said"] = vault_said(serial_text)
             r["booted_uptime_s"] = g.serial.booted[0] if g.serial.booted else None
             # Data at rest: the whole disk as written (the overlay holds every block the guest
@@ -1271,28 +1190,6 @@ def run(
             r["disk_scan_s"] = round(time.monotonic() - t, 1)
             r["disk_overlay_mib"] = g.disk.stat().st_size >> 20
             r["plaintext_on_disk"] = found
-        # More power cuts (issue 15), each in a boot of the same disk and TPM: the sales the
-        # last cut interrupted are checked, then more are sold and the power cut again.
-        result["power_cuts"] = cut_boots = []
-        for number in range(2, power_cuts + 1):
-            boot_n = Boot(
-                f"power-cut-{number}",
-                None,
-                erp_port=port,
-                ssh_key=key,
-                tpm_state=tpm,
-                disk="provisioned",
-                keep_disk=True,
-                secure_boot=True,
-            )
-            with runner.guest(boot_n) as g:
-                g.wait_ssh(timeout)
-                ssh_s = round(time.monotonic() - g.t0, 1)
-                after = power_cut.check_after(g, cuts)
-                cut_boots.append(
-                    {"ssh_up_wall_s": ssh_s, "after": after, "cut": power_cut.cut(g, cuts)}
-                )
-                cut_boots[-1]["boot_wall_s"] = round(time.monotonic() - g.t0, 1)
         # The same disk, OVMF variables and TPM state again: the vault must unlock by itself.
         # It also carries an unsigned re-provisioning stick: refused, nothing changes.
         boot2 = Boot(
@@ -1341,16 +1238,11 @@ def run(
                     "provision_status": "cat /run/appliance-provision/status.json",
                 }
             )
-            # After the last power cut: every acknowledged sale is there, the store is clean.
-            r2["after_power_cut"] = power_cut.check_after(g, cuts)
             # An evil maid's change for the next boot: another UKI of ours on the ESP (signed
             # with the db key, its own command line: MODIFIED_MARK).
             unsigned_uki, signed_uki = modified_ukis(out, work)
             r2["put_modified_uki"] = put_uki(g, signed_uki)
             r2["power_down_s"] = round(g.power_down(), 1)
-            r2["clean_power_down"] = "reboot: Power down" in g.serial_path.read_text(
-                errors="replace"
-            )
             # The unsigned stick is refused, and the log must not call a provisioned till "not
             # provisioned".
             said = re.findall(
@@ -1448,8 +1340,8 @@ def run(
         )
     if not r["stick_scrubbed"]:
         failures.append("the stick still holds the secret")
-    if not result["provisioned_again"]["clean_power_down"]:
-        failures.append("provisioned-again: no clean power-down")
+    if not r["clean_power_down"]:
+        failures.append("provisioned: no clean power-down")
     if r["vt_after_alt_fn"] != "tty1":
         failures.append(f"Alt+Fn switched the console to {r['vt_after_alt_fn']}")
     if len(r["security"]) != 2:
@@ -1510,6 +1402,43 @@ def run(
     if failures:
         raise AssertionError("provisioned: " + "; ".join(failures))
 
+    # 4. Demo mode: sign-in, a scan typed on the USB keyboard lands, clean power-down.
+    with runner.guest(Boot("demo", "appliance.demo")) as g:
+        g.wait("the sign-in screen", lambda: g.serial.first_screen_with(SIGN_IN_TEXT), timeout)
+        g.wait("end of boot", lambda: g.serial.booted is not None, timeout)
+        before_img, tries = g.painted_screendump("sign-in", SIGN_IN_TEXT)
+        g.type_text("", enter=True)  # choose the first cashier: focus moves to the PIN box
+        time.sleep(1.0)
+        g.serial.poll()
+        screens_before = len(g.serial.screens)
+        text_before = g.serial.screens[-1].text
+        g.type_text(BARCODE)
+        g.wait(
+            "the typed scan on tty1",
+            lambda: (
+                len(g.serial.screens) > screens_before and g.serial.screens[-1].text != text_before
+            ),
+            60,
+        )
+        time.sleep(1.0)
+        after_img = g.screendump("typed")
+
+        result["demo"] = {
+            "sign_in_uptime_s": g.serial.first_screen_with(SIGN_IN_TEXT).up,  # type: ignore[union-attr]
+            "units": g.serial.units,
+            "sign_in_screendump_tries": tries,
+            "typed_screendump_change": round(changed(before_img, after_img), 4),
+            "screen_after_typing": g.serial.screens[-1].rows,
+        }
+        if changed(before_img, after_img) <= 0:
+            raise AssertionError("demo: the screendump did not change after typing")
+        down = g.power_down()
+        serial_text = g.serial_path.read_text(errors="replace")
+        result["demo"]["power_down_s"] = round(down, 1)
+        result["demo"]["clean_power_down"] = "reboot: Power down" in serial_text
+        if not result["demo"]["clean_power_down"]:
+            raise AssertionError(f"demo: no 'reboot: Power down' on the console\n{g.serial.tail()}")
+
     result["pos_minus_bare_s"] = round(
         result["pos"]["pos_uptime_s"] - result["bare"]["booted_uptime_s"], 1
     )
@@ -1535,37 +1464,14 @@ def main() -> int:
     parser.add_argument(
         "--require-agent", action="store_true", help="fail unless the agent is active"
     )
-    parser.add_argument(
-        "--power-cuts",
-        type=int,
-        default=3,
-        help="power cuts while selling (the first ends the provisioned boot; each further one "
-        "costs a boot of that disk)",
-    )
-    parser.add_argument(
-        "--power-cut-seed",
-        type=int,
-        default=None,
-        help="seed for when each cut falls (default: drawn; result.json records it)",
-    )
     args = parser.parse_args()
-    if args.power_cuts < 1:
-        parser.error("--power-cuts must be at least 1")
-    seed = args.power_cut_seed if args.power_cut_seed is not None else time.time_ns() % 10**6
     for needed in ("appliance.img", "appliance.efi", "cmdline"):
         if not (args.out / needed).exists():
             print(f"boot-test: no {needed} in {args.out} (run `make image`)", file=sys.stderr)
             return 2
     t0 = time.monotonic()
     try:
-        result = run(
-            args.out,
-            args.timeout,
-            args.probe_timeout,
-            args.require_agent,
-            power_cuts=args.power_cuts,
-            power_cut_seed=seed,
-        )
+        result = run(args.out, args.timeout, args.probe_timeout, args.require_agent)
     except AssertionError as exc:
         print(f"boot-test: FAILED after {time.monotonic() - t0:.0f} s: {exc}", file=sys.stderr)
         print("0 passed, 1 failed")
