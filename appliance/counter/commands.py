@@ -68,7 +68,7 @@ def demo_data(args: argparse.Namespace) -> int:
 
 def _acknowledge(committed: CommittedSale, cart: Cart) -> None:
     """`simulate --each`: one line per sale, written and flushed only once the sale is durable:
-    a reader that has the line has an acknowledged sale (image/boot-test's power cuts)."""
+    a reader that has the line has an acknowledged sale (a power-cut test's definition)."""
     assert cart.totals is not None
     line = {
         "sale": committed.receipt_no,
