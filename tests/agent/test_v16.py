@@ -22,7 +22,7 @@ from appliance.demo.masters import all_masters
 from appliance.sales import cart as carts
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
-from fakeerp import FakeERPNext
+from fakeerp import FakeERPNext, v16
 from tests.agent.conftest import (
     CASHIER,
     SMALL,
@@ -542,3 +542,50 @@ def test_the_till_computes_totals_by_its_servers_rules(
         assert reopened.profile.settings.erpnext_version == 16
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("fake", ["erp16", "erp16_pos"])
+def test_fake_16_checks_a_sales_rows_links_whatever_the_doctype(
+    fake: str, request: pytest.FixtureRequest
+) -> None:
+    """A row naming an Item Tax Template the site does not have is refused (Frappe validates
+    every Link of a child row), in Sales Invoice mode as in POS Invoice mode."""
+    erp: FakeERPNext = request.getfixturevalue(fake)
+    s = _session(erp)
+    today = erp.site.now()
+    opening = {
+        "company": "Prairie Pine Co",
+        "pos_profile": "Main POS",
+        "user": erp.user,
+        "period_start_date": today.strftime("%Y-%m-%d 08:00:00"),
+        "posting_date": today.date().isoformat(),
+        "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 50}],
+        "docstatus": 1,
+    }
+    assert s.post(erp.url + "/api/resource/POS Opening Entry", json=opening).status_code == 200
+    doctype = v16.invoice_type(erp.site)
+    account = erp.site.all("Mode of Payment")[0]["accounts"][0]["default_account"]
+    sale = {
+        "customer": erp.site.all("Customer")[0]["name"],
+        "company": "Prairie Pine Co",
+        "pos_profile": "Main POS",
+        "is_pos": 1,
+        "is_created_using_pos": 1,
+        "currency": "CAD",
+        "items": [
+            {"item_code": "SKU-000010", "qty": 1, "rate": 10, "item_tax_template": "No Such Tax"}
+        ],
+        "payments": [{"mode_of_payment": "Cash", "amount": 100, "account": account}],
+        "paid_amount": 100,
+        "docstatus": 1,
+    }
+    answer = s.post(f"{erp.url}/api/resource/{doctype}", json=sale)
+    assert answer.status_code == 417, answer.text
+    assert answer.json()["exc_type"] == "LinkValidationError"
+    assert "Row #1: Item Tax Template: No Such Tax" in answer.text
+    del sale["items"][0]["item_tax_template"]
+    sale["payments"] = [{"mode_of_payment": "Bitcoin", "amount": 100, "account": account}]
+    answer = s.post(f"{erp.url}/api/resource/{doctype}", json=sale)
+    assert answer.status_code == 417, answer.text
+    assert "Row #1: Mode of Payment: Bitcoin" in answer.text
+    assert erp.site.all(doctype) == []
