@@ -1,7 +1,9 @@
 """One pull in a process of its own, as the agent runs on the appliance; prints one JSON line.
 
-``python -m bench.pull_child URL KEY SECRET DB``: the pull's seconds, what it applied, whether it
-completed, and the process's peak RSS. Imports only what the agent imports, so the RSS is the
+``python -m bench.pull_child URL KEY SECRET DB [PAGE_BYTES]``: the pull's seconds, what it
+applied, whether it completed, and the process's peak RSS. PAGE_BYTES (tests/agent/
+test_pull_interrupted.py): pages of about that many bytes from the first one (small: many pages,
+so a kill lands mid-pull). Imports only what the agent imports, so the RSS is the
 agent's, not the bench's (Textual, the demo catalog, the fake).
 """
 
@@ -13,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from appliance.agent import pull
 from appliance.agent.client import ERPNextClient
-from appliance.agent.pull import Puller
 from appliance.demo.masters import POS_PROFILE
 from appliance.store.db import create_db_engine, make_session_factory
 
@@ -32,10 +34,13 @@ def _peak_rss_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    url, key, secret, db = argv
+    url, key, secret, db, *page_bytes = argv
+    if page_bytes:
+        pull.PAGE_BYTES = int(page_bytes[0])
+        pull.FIRST_PAGE = pull.MIN_PAGE
     client = ERPNextClient(url, key, secret, timeout=300)
     engine = create_db_engine(Path(db))
-    puller = Puller(
+    puller = pull.Puller(
         client,
         make_session_factory(engine, read_only=True),
         make_session_factory(engine),

@@ -13,6 +13,8 @@ Faults:
   without touching the site;
 - ``reject(offline_id, message)``: inserting that document answers 417 with the message;
 - ``forbid(doctype)``: reading that doctype answers 403 (a role the integration user lacks);
+- ``break_listing(doctype, exception)``: listing that doctype answers 500 with that Python
+  exception (a custom app's hook failing), until ``None``;
 - ``hold_consolidation()`` / ``fail_consolidation(message)``: a POS Closing Entry answered
   ``Queued`` stays so, or its background consolidation ends ``Failed`` with that
   ``error_message`` (:mod:`fakeerp.closing`; the worker runs before each request).
@@ -51,6 +53,7 @@ class Faults:
     drop_doctype: str | None = None
     rejected: dict[str, str] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)  # doctypes the key's user may not read
+    broken: dict[str, str] = field(default_factory=dict)  # doctype -> exception its listing raises
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,15 @@ class FakeERPNext:
         is System Manager only)."""
         with self._lock:
             self.faults.forbidden.add(doctype)
+
+    def break_listing(self, doctype: str, exception: str | None) -> None:
+        """Listing ``doctype`` answers 500 with this Python exception (None: it works again),
+        as a site whose custom app hooks that listing and fails."""
+        with self._lock:
+            if exception is None:
+                self.faults.broken.pop(doctype, None)
+            else:
+                self.faults.broken[doctype] = exception
 
     def hold_consolidation(self, hold: bool = True) -> None:
         """No background worker runs: a queued POS Closing Entry stays Queued."""
@@ -362,6 +374,9 @@ class _Handler(BaseHTTPRequestHandler):
         """``GET /api/resource/<doctype>`` and ``frappe.client.get_list``: the same rows."""
         if doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
+        broken = self.fake.faults.broken.get(doctype)
+        if broken is not None:
+            raise FrappeError(500, "TypeError", broken, module="builtins", show_message=False)
         return self.fake.site.list_docs(doctype, params)
 
     def _method(self, method: str, params: dict[str, str], user: str | None) -> Any:

@@ -621,6 +621,31 @@ class Site:
         if str(value) not in self.docs.get(doctype, {}):
             raise errors.link_error(label or doctype, str(value))
 
+    def _sale_rows(self, doc: Doc, warehouse: Any) -> None:
+        """A sale's rows as ERPNext validates and fills them (POS Invoice, and 16's Sales
+        Invoice): free items added, every Link of a row checked, an item row filled from its
+        Item (``warehouse``: the default for rows without one)."""
+        offers.add_free_items(self, doc)
+        for n, row in enumerate(doc["items"], 1):
+            code = row.get("item_code")
+            if code not in self.docs.get("Item", {}):
+                raise errors.not_found("Item", str(code))
+            self._link("Warehouse", row.get("warehouse"), f"Row #{n}: Warehouse")
+            self._link(
+                "Item Tax Template", row.get("item_tax_template"), f"Row #{n}: Item Tax Template"
+            )
+            item = self.docs["Item"][code]
+            row.setdefault("item_name", item.get("item_name"))
+            row.setdefault("uom", item.get("stock_uom"))
+            row.setdefault("conversion_factor", 1)
+            row.setdefault("warehouse", warehouse)
+            row["stock_qty"] = _flt(row.get("qty")) * _flt(row.get("conversion_factor") or 1)
+            row["item_tax_rate"] = json.dumps(self._item_tax_map(row.get("item_tax_template")))
+        for n, row in enumerate(doc.get("taxes") or [], 1):
+            self._link("Account", row.get("account_head"), f"Row #{n}: Account Head")
+        for n, row in enumerate(doc.get("payments") or [], 1):
+            self._link("Mode of Payment", row.get("mode_of_payment"), f"Row #{n}: Mode of Payment")
+
     # -- Customer ------------------------------------------------------------------------------
     def _validate_customer(self, doc: Doc, user: str, existing: bool = False) -> None:
         self._require("Customer", doc, ["customer_name"])
@@ -704,26 +729,7 @@ class Site:
         profile = self.docs.get("POS Profile", {}).get(doc.get("pos_profile") or "")
         if profile is None:
             raise errors.validation("No POS Profile found. Please create a New POS Profile first")
-        offers.add_free_items(self, doc)
-        for n, row in enumerate(doc["items"], 1):
-            code = row.get("item_code")
-            if code not in self.docs.get("Item", {}):
-                raise errors.not_found("Item", str(code))
-            self._link("Warehouse", row.get("warehouse"), f"Row #{n}: Warehouse")
-            self._link(
-                "Item Tax Template", row.get("item_tax_template"), f"Row #{n}: Item Tax Template"
-            )
-            item = self.docs["Item"][code]
-            row.setdefault("item_name", item.get("item_name"))
-            row.setdefault("uom", item.get("stock_uom"))
-            row.setdefault("conversion_factor", 1)
-            row.setdefault("warehouse", profile.get("warehouse"))
-            row["stock_qty"] = _flt(row.get("qty")) * _flt(row.get("conversion_factor") or 1)
-            row["item_tax_rate"] = json.dumps(self._item_tax_map(row.get("item_tax_template")))
-        for n, row in enumerate(doc.get("taxes") or [], 1):
-            self._link("Account", row.get("account_head"), f"Row #{n}: Account Head")
-        for n, row in enumerate(doc.get("payments") or [], 1):
-            self._link("Mode of Payment", row.get("mode_of_payment"), f"Row #{n}: Mode of Payment")
+        self._sale_rows(doc, profile.get("warehouse"))
         if is_return:
             self._link("POS Invoice", doc.get("return_against"), "Return Against")
         if self.version >= 16:

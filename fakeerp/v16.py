@@ -19,7 +19,6 @@ invoice_type`` ("Sales Invoice" on a fresh site, NOTES §1). On top of the v15 b
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from fakeerp import errors, offers, returns
@@ -135,21 +134,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
     is_return = bool(int(doc.get("is_return") or 0))
     submit = int(doc.get("docstatus") or 0) == 1
     profile = site.docs.get("POS Profile", {}).get(str(doc.get("pos_profile") or ""), {})
-    offers.add_free_items(site, doc)
-    for n, row in enumerate(doc["items"], 1):
-        code = row.get("item_code")
-        if code not in site.docs.get("Item", {}):
-            raise errors.not_found("Item", str(code))
-        site._link("Warehouse", row.get("warehouse"), f"Row #{n}: Warehouse")
-        item = site.docs["Item"][code]
-        row.setdefault("item_name", item.get("item_name"))
-        row.setdefault("uom", item.get("stock_uom"))
-        row.setdefault("conversion_factor", 1)
-        row.setdefault("warehouse", doc.get("set_warehouse") or profile.get("warehouse"))
-        row["stock_qty"] = float(row.get("qty") or 0) * float(row.get("conversion_factor") or 1)
-        row["item_tax_rate"] = json.dumps(site._item_tax_map(row.get("item_tax_template")))
-    for n, row in enumerate(doc.get("taxes") or [], 1):
-        site._link("Account", row.get("account_head"), f"Row #{n}: Account Head")
+    site._sale_rows(doc, doc.get("set_warehouse") or profile.get("warehouse"))
     if is_return:
         site._link(SALES_INVOICE, doc.get("return_against"), "Return Against")
     offers.check_coupon(site, doc)

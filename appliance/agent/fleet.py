@@ -1,7 +1,8 @@
 """The fleet view and support on request: each till reports into its own ``POS Appliance
 Terminal`` record in ERPNext, over the link it already has (so tills behind NAT report too).
 
-After a sync cycle that pulled (every ``pull_interval``, 60 s by default) the agent reads its
+After a sync cycle whose pull ERPNext answered (every ``pull_interval``, 60 s by default; a pull
+failing on ERPNext's side included, so such a till says why) the agent reads its
 record (one GET) and writes (one PUT) only what changed: release, health and the names of the
 failing checks, link, unsent and quarantined documents with their reasons, last pull, free disk
 (in 100 MiB steps, so a growing journal does not write every minute) and the vault's state.

@@ -286,7 +286,8 @@ class Puller:
         self._on_page = on_page
         self._started = state.now_iso()
         report.first = self._begin()
-        if report.first:
+        if report.first and self._cursor(ITEM) is None:
+            # Not when resuming after the items: their index may already be built.
             self._defer_index()
         self._start_deletions()
         scoped = False
@@ -301,6 +302,10 @@ class Puller:
             )
             if not going:
                 return report
+            if doctype == ITEM and report.first:
+                # The items are in: the till's name search finds them from here on, even if a
+                # later doctype stops this pull (it resumes, but may fail for hours).
+                self._build_index()
         if not scoped:
             self._rescope(report)
         self._pull_deletions(report)
@@ -370,22 +375,27 @@ class Puller:
 
     def _defer_index(self) -> None:
         """A first pull writes items and barcodes without indexing them row by row; the index
-        is built once at its end (``search_index.defer_item_index``)."""
+        is built once the Item listing is done (``search_index.defer_item_index``)."""
         with unit_of_work(self._write) as uow:
             if search_index.defer_item_index(uow.session):
-                log.info("first pull: the item search index is built once at its end")
+                log.info("first pull: the item search index is built once the items are in")
             uow.commit()
+
+    def _build_index(self) -> None:
+        """Build the item indexes a first pull deferred and put their triggers back (nothing
+        to do when nothing is deferred)."""
+        started = time.perf_counter()
+        rebuilt = search_index.restore_item_index(self._write)
+        if rebuilt:
+            log.info(
+                "search index of %s built in %.1f s",
+                ", ".join(rebuilt),
+                time.perf_counter() - started,
+            )
 
     def _finish(self, report: PullReport) -> None:
         if report.first:
-            started = time.perf_counter()
-            rebuilt = search_index.restore_item_index(self._write)
-            if rebuilt:
-                log.info(
-                    "search index of %s built in %.1f s",
-                    ", ".join(rebuilt),
-                    time.perf_counter() - started,
-                )
+            self._build_index()  # a pull without Item among its doctypes
         with unit_of_work(self._write) as uow:
             self._progress(uow.session, "", report, running=False)
             if report.first:

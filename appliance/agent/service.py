@@ -21,7 +21,8 @@ from the main loop and from the push/pull progress callbacks (only when ``WATCHD
 and ``STOPPING=1``. With no ``NOTIFY_SOCKET`` nothing is sent. Logs go to the journal with
 structured fields (OFFLINE_ID, DOCTYPE, ERPNEXT_NAME) under systemd, else to stderr.
 
-After each complete pull the terminal's fleet-view record in ERPNext is brought up to date and
+After each pull ERPNext answered (completed, or refused with an error of its own) the
+terminal's fleet-view record in ERPNext is brought up to date and
 a support bundle asked for there is attached (:mod:`appliance.agent.fleet`).
 
 The link state, last push/pull, counts and last error go to ``sync_state`` (see
@@ -224,6 +225,10 @@ class CycleResult:
     interrupted: bool = False
     # What ERPNext says about this till's shifts (appliance.agent.shift_notices), if anything.
     shift_problem: dict[str, Any] | None = None
+    # ERPNext answered this cycle's pull, all of it or with an error of its own (not a link
+    # down): the fleet view is reported then, so a till whose pull fails on ERPNext's side at
+    # every cycle says why instead of looking quiet.
+    answered: bool = False
 
     @property
     def stopped(self) -> bool:
@@ -285,7 +290,7 @@ class Syncer:
         self._puller: Puller | None = None
         self.failures = 0  # consecutive cycles with link trouble
         self.totals = Totals()
-        self.fleet = fleet  # reports into the terminal's record after each complete pull
+        self.fleet = fleet  # reports into the terminal's record after each pull answered
         self.last_visit: FleetVisit | None = None
 
     def close(self) -> None:
@@ -353,8 +358,7 @@ class Syncer:
             with contextlib.suppress(Exception):  # the store is busy: the next cycle says it
                 result.shift_problem = self._pusher.shift_watch.problem()
         self._record(result)
-        complete = result.pull is not None and result.pull.complete
-        if self.fleet is not None and self._client is not None and complete:
+        if self.fleet is not None and self._client is not None and result.answered:
             # After the state is recorded, so the report says what this cycle did.
             self.last_visit = self.fleet.visit(self._client, self.read, lambda: not should_stop())
         return result
@@ -405,13 +409,15 @@ class Syncer:
         except ERPNextError as exc:
             if exc.kind is ErrorKind.STOP:
                 return self._stopped(exc.message, push=push)
-            return self._link_down(str(exc), 0.0, push=push)
+            down = self._link_down(str(exc), 0.0, push=push)
+            down.answered = exc.status is not None
+            return down
         self.failures = 0
         self.totals.pulled += pulled.total
         if not pulled.complete:
             return CycleResult(Link.UP, 0.0, push=push, pull=pulled, interrupted=True)
         self.totals.last_pull = datetime.now().astimezone()
-        return CycleResult(Link.UP, interval, push=push, pull=pulled)
+        return CycleResult(Link.UP, interval, push=push, pull=pulled, answered=True)
 
     def _stopped(self, message: str, push: PushReport | None = None) -> CycleResult:
         log.error("sync stopped (next try in %s): %s", _in(self.stop_retry), message)

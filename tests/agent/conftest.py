@@ -3,17 +3,22 @@ serving the same masters."""
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal as D
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient
 from appliance.agent.push import Backoff, Pusher
+from appliance.cli import main
 from appliance.config import load_config
 from appliance.counter.checkout import Checkout
 from appliance.counter.commands import open_checkout
@@ -25,6 +30,7 @@ from appliance.sales.model import PaymentLine
 from appliance.sales.till import Till
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.migrate import upgrade_to_head
+from appliance.store.models import JournalEntry
 from fakeerp import FakeERPNext
 
 SMALL = DemoSize(items=60, extra_barcodes=20, customers=10)
@@ -146,3 +152,43 @@ weight_uoms = ["Kg"]
 
 def _scan(cart: carts.Cart, code: str, till: Till) -> carts.Cart:
     return till.scan(cart, code)
+
+
+def journal_of(db_path: Path, kind: str) -> list[JournalEntry]:
+    """The audit journal's entries of one kind."""
+    with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
+        return list(session.scalars(select(JournalEntry).where(JournalEntry.kind == kind)))
+
+
+def sync_once(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
+    """``appliance sync --once``: its exit code, its JSON summary, what it said on stderr."""
+    code = main(["sync", "--once"])
+    out = capsys.readouterr()
+    return code, json.loads(out.out), out.err
+
+
+def open_shift_over_http(
+    erp: FakeERPNext,
+    pos_profile: str,
+    as_user: tuple[str, str, str],
+    opening_amount: int = 0,
+    start: str = "%Y-%m-%d %H:%M:%S",
+) -> requests.Response:
+    """Another till (or a person) opens a shift in ERPNext over HTTP as ``(key, secret,
+    user)``; ``start``: the format of its start time on the site's today."""
+    key, secret, user = as_user
+    now = erp.site.now()
+    return requests.post(
+        f"{erp.url}/api/resource/POS Opening Entry",
+        headers={"Authorization": f"token {key}:{secret}"},
+        json={
+            "company": "Prairie Pine Co",
+            "pos_profile": pos_profile,
+            "user": user,
+            "period_start_date": now.strftime(start),
+            "posting_date": now.date().isoformat(),
+            "balance_details": [{"mode_of_payment": "Cash", "opening_amount": opening_amount}],
+            "docstatus": 1,
+        },
+        timeout=10,
+    )

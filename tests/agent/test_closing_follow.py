@@ -14,16 +14,14 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
 from appliance.store import sync_state as state
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.models import JournalEntry
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, SMALL, sell, write_config
+from tests.agent.conftest import CASHIER, SMALL, journal_of, sell, sync_once, write_config
 from tests.support.conftest import units_file
 
 SALES = 12  # ERPNext queues a closing of 10 or more POS Invoices
@@ -49,17 +47,6 @@ def _close_a_big_shift(checkout: Checkout, sales: int = SALES) -> None:
     checkout.close_shift(CASHIER, {m.mode_of_payment: m.expected_amount for m in expected})
 
 
-def _journal(db_path: Path, kind: str) -> list[JournalEntry]:
-    with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
-        return list(session.scalars(select(JournalEntry).where(JournalEntry.kind == kind)))
-
-
-def _sync(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
-    code = main(["sync", "--once"])
-    out = capsys.readouterr()
-    return code, json.loads(out.out), out.err
-
-
 def _status(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert main(["status"]) == 0
     return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
@@ -81,7 +68,7 @@ def test_a_queued_closing_is_read_again_until_submitted(
     _close_a_big_shift(checkout)
     fake.hold_consolidation()  # ERPNext's worker is busy elsewhere for now
 
-    code, summary, _ = _sync(capsys)
+    code, summary, _ = sync_once(capsys)
     assert code == 0, summary  # queued is ERPNext still working, not a failure
     (closing,) = fake.site.all("POS Closing Entry")
     assert closing["status"] == "Queued"
@@ -91,13 +78,13 @@ def test_a_queued_closing_is_read_again_until_submitted(
     assert summary["shift_problem"] is None
 
     fake.hold_consolidation(False)
-    code, summary, _ = _sync(capsys)  # a later cycle, not a blocking wait
+    code, summary, _ = sync_once(capsys)  # a later cycle, not a blocking wait
     assert code == 0, summary
     assert fake.site.get("POS Closing Entry", closing["name"])["status"] == "Submitted"
     assert fake.site.all("POS Opening Entry")[0]["status"] == "Closed"
     assert {i["status"] for i in fake.site.all("POS Invoice")} == {"Consolidated"}
     assert _status(capsys)["shift"]["closings"] == []
-    (done,) = _journal(db_path, "closing_consolidated")
+    (done,) = journal_of(db_path, "closing_consolidated")
     assert json.loads(done.data)["erpnext_name"] == closing["name"]
     assert len(fake.site.all("POS Closing Entry")) == 1  # followed, never sent again
 
@@ -115,7 +102,7 @@ def test_a_failed_consolidation_is_named_everywhere_until_it_is_retried(
     _close_a_big_shift(checkout)
     fake.fail_consolidation(WHY)
 
-    code, summary, err = _sync(capsys)
+    code, summary, err = sync_once(capsys)
     (closing,) = fake.site.all("POS Closing Entry")
     assert closing["status"] == "Failed"
     assert code == 1 and "could not finish closing the shift" in err and WHY in err
@@ -126,7 +113,7 @@ def test_a_failed_consolidation_is_named_everywhere_until_it_is_retried(
     code, report = _health(capsys, tmp_path)
     assert code == 1 and report["checks"]["sync"]["ok"] is False
     assert WHY in report["checks"]["sync"]["status"]
-    (failed,) = _journal(db_path, "closing_failed")
+    (failed,) = journal_of(db_path, "closing_failed")
     assert json.loads(failed.data) == {
         "erpnext_name": closing["name"],
         "status": "Failed",
@@ -134,17 +121,17 @@ def test_a_failed_consolidation_is_named_everywhere_until_it_is_retried(
     }
     assert failed.ref  # the closing's offline id
 
-    _sync(capsys)  # read again: still failed, journalled once
-    assert len(_journal(db_path, "closing_failed")) == 1
+    sync_once(capsys)  # read again: still failed, journalled once
+    assert len(journal_of(db_path, "closing_failed")) == 1
 
     fake.fail_consolidation(None)
     fake.site.retry_closing(closing["name"])  # IT fixed the cause and pressed Retry
-    code, summary, _ = _sync(capsys)
+    code, summary, _ = sync_once(capsys)
     assert code == 0 and summary["shift_problem"] is None
     assert fake.site.get("POS Closing Entry", closing["name"])["status"] == "Submitted"
     code, report = _health(capsys, tmp_path)
     assert code == 0, report["checks"]["sync"]
-    assert len(_journal(db_path, "closing_consolidated")) == 1
+    assert len(journal_of(db_path, "closing_consolidated")) == 1
 
 
 def test_sales_invoice_mode_on_16_is_never_queued(
@@ -157,7 +144,7 @@ def test_sales_invoice_mode_on_16_is_never_queued(
         erp.hold_consolidation()  # no worker at all: nothing may depend on one
         monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
         _close_a_big_shift(checkout)
-        code, summary, _ = _sync(capsys)
+        code, summary, _ = sync_once(capsys)
         assert code == 0, summary
         (closing,) = erp.site.all("POS Closing Entry")
         # 16's Sales Invoice mode links its invoices and lists no POS Invoice to merge.
@@ -200,7 +187,7 @@ def test_the_next_shift_on_16_waits_for_its_own_queued_closing_without_calling_i
         next_sale = sell(checkout, 30)
         erp.hold_consolidation()
 
-        code, summary, err = _sync(capsys)
+        code, summary, err = sync_once(capsys)
         assert code == 0, err
         problem = summary["shift_problem"]
         assert problem["needs_person"] is False
@@ -208,7 +195,7 @@ def test_the_next_shift_on_16_waits_for_its_own_queued_closing_without_calling_i
         assert [o["status"] for o in erp.site.all("POS Opening Entry")] == ["Open"]
 
         erp.hold_consolidation(False)
-        code, summary, err = _sync(capsys)
+        code, summary, err = sync_once(capsys)
         assert code == 0, err
         assert summary["shift_problem"] is None
         assert sorted(o["status"] for o in erp.site.all("POS Opening Entry")) == ["Closed", "Open"]
@@ -258,7 +245,7 @@ def test_a_midnight_rollover_on_16_waits_for_its_queued_interim_closing(
         pusher.follow_shift()
         with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
             assert state.read_state(session)["closings"] == {}  # followed to its end
-        (done,) = _journal(db_path, "closing_consolidated")
+        (done,) = journal_of(db_path, "closing_consolidated")
         assert json.loads(done.data)["erpnext_name"] == interim["name"]
 
 
@@ -275,7 +262,7 @@ def test_a_closing_queued_for_over_half_an_hour_fails_health_naming_the_worker(
         monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, erp)))
         _close_a_big_shift(checkout)
         erp.hold_consolidation()  # ERPNext's scheduler is off: nothing ever runs the job
-        assert _sync(capsys)[0] == 0
+        assert sync_once(capsys)[0] == 0
         code, report = _health(capsys, tmp_path)
         assert code == 0, report["checks"]["sync"]  # a queued closing is ERPNext working
 
@@ -330,18 +317,18 @@ def test_a_closing_refused_for_an_inactive_scheduler_is_named_and_sent_once_it_r
     _close_a_big_shift(checkout)
     fake.set_scheduler(False)
 
-    code, summary, err = _sync(capsys)
+    code, summary, err = sync_once(capsys)
     assert code == 1 and "enable the scheduler" in err
     assert "Scheduler is inactive. Cannot enqueue job." in err
     assert summary["push"]["quarantined"] == []
     assert fake.site.all("POS Closing Entry") == []
     assert summary["shift_problem"]["short"] == "SHIFT CLOSE REFUSED by ERPNext: call IT"
-    (refused,) = _journal(db_path, "shift_refused")
+    (refused,) = journal_of(db_path, "shift_refused")
     assert json.loads(refused.data)["rule"] == "scheduler"
 
     fake.set_scheduler(True)
     time.sleep(2.1)  # the closing's back-off after one refusal (at most 2 s)
-    code, summary, err = _sync(capsys)
+    code, summary, err = sync_once(capsys)
     assert code == 0, err
     (closing,) = fake.site.all("POS Closing Entry")
     assert closing["docstatus"] == 1 and summary["shift_problem"] is None

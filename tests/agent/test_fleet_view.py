@@ -251,3 +251,34 @@ def test_a_bundle_that_cannot_be_made_says_why_in_the_record_and_keeps_the_reque
     assert "No such file or directory" in str(got[SUPPORT_FILE])
     assert len(str(got[SUPPORT_FILE])) <= 140  # a Data field
     assert site.site.all("File") == []
+
+
+def test_a_till_whose_pull_keeps_failing_still_reports_why(
+    checkout: Checkout,
+    db_path: Path,
+    site: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The sales go through but one listing fails on ERPNext's side at every pull: the record
+    is still refreshed, and once health fails it names the error, so IT sees a till that is up
+    and failing, not one that went quiet."""
+    _till_sold(checkout, db_path, site, monkeypatch)
+    why = "'NoneType' object has no attribute 'price_list_rate'"
+    site.break_listing("Item Price", why)
+    for _ in range(3):  # state.FAILING_CYCLES cycles in a row
+        assert main(["sync", "--once"]) == 1
+    assert len(site.posts()) >= 2  # the opening and the sale went through
+    got = record(site)
+    assert got[F.last_seen] and got[F.unsent] == 0
+    assert got[F.healthy] == 0
+    assert "sync failed 3 cycles in a row" in str(got[F.problems]) and why in str(got[F.problems])
+
+    site.break_listing("Item Price", None)
+    assert main(["sync", "--once"]) == 0
+    assert "sync" not in str(record(site)[F.problems])  # said again once it works
+
+    site.stop()  # no answer at all: the report is not tried (it could only wait and fail)
+    capsys.readouterr()
+    assert main(["sync", "--once"]) == 1
+    assert json.loads(capsys.readouterr().out)["fleet"] is None

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from appliance.agent.client import ERPNextClient
-from appliance.agent.pull import Puller
+from appliance.agent.pull import Puller, PullReport
+from appliance.store import search_index
+from appliance.store.catalog import SqlCatalog
 from appliance.store.db import create_db_engine, make_session_factory
+from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Item, ItemBarcode, ItemPrice, Uom
 from fakeerp import FakeERPNext
 from tests.agent.conftest import SMALL
@@ -71,3 +76,44 @@ def test_units_come_with_their_whole_number_flag(
     with factory() as session:
         nos = session.get(Uom, "Nos")
         assert nos is not None and nos.must_be_whole_number is False
+
+
+def test_items_are_searchable_once_pulled_though_the_first_pull_stops_after_them(
+    client: ERPNextClient, erp: FakeERPNext, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A first pull that stops after the items (stopped, or a later doctype keeps failing)
+    leaves the till's name search finding every item it wrote: the deferred index is built
+    when the items are in, not only when the whole pull ends."""
+    db = tmp_path / "new.db"
+    upgrade_to_head(db)
+    engine = create_db_engine(db)
+    read = make_session_factory(engine, read_only=True)
+    puller = Puller(client, read, make_session_factory(engine), page_size=25)
+
+    def stop_after_items(doctype: str, report: PullReport) -> bool:
+        return doctype == "Item" or report.applied.get("Item", 0) < SMALL.items
+
+    report = puller.pull(on_page=stop_after_items)
+    assert not report.complete and report.applied["Item"] == SMALL.items
+    wanted = [
+        d for d in erp.site.all("Item") if not d.get("disabled") and not d.get("has_variants")
+    ]
+    with read() as session:
+        catalog = SqlCatalog(session)
+        missing = [
+            d["name"]
+            for d in wanted
+            if d["name"] not in {i.item_code for i in catalog.search_items(d["item_name"], 50)}
+        ]
+        assert search_index.integrity_problems(session) == []
+    assert missing == []
+
+    # The pull resumes: the items already indexed are not taken out of the index and built
+    # again (the till's search would miss them meanwhile).
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="appliance.agent.pull"):
+        assert puller.pull().complete
+    assert not [r for r in caplog.records if "search index" in r.getMessage()]
+    with read() as session:
+        assert not search_index.index_deferred(session)
+    engine.dispose()

@@ -40,7 +40,7 @@ def erp() -> Iterator[FakeERPNext]:
 def _start(erp: FakeERPNext, db: Path) -> subprocess.Popen[str]:
     args = [erp.url, erp.api_key, erp.api_secret, str(db), str(PAGE_BYTES)]
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.agent.pull_child", *args],
+        [sys.executable, "-m", "bench.pull_child", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

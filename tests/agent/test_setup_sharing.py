@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from appliance.agent.schema import TERMINAL_DOCTYPE
 from appliance.demo.masters import all_masters
 from fakeerp import FakeERPNext
-from tests.agent.conftest import SMALL, make_client, write_config
+from tests.agent.conftest import SMALL, make_client, open_shift_over_http, write_config
 
 EXIT_MISSING = 4
 OTHER = ("till2-key", "till2-secret", "till2@example.com")
@@ -100,22 +99,7 @@ def test_a_shift_open_on_this_tills_profile_by_another_user_is_named(
     erp: FakeERPNext, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, erp)
-    key, secret, user = OTHER
-    now = erp.site.now()
-    opened = requests.post(
-        f"{erp.url}/api/resource/POS Opening Entry",
-        headers={"Authorization": f"token {key}:{secret}"},
-        json={
-            "company": "Prairie Pine Co",
-            "pos_profile": "Main POS",
-            "user": user,
-            "period_start_date": now.strftime("%Y-%m-%d %H:%M:%S"),
-            "posting_date": now.date().isoformat(),
-            "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 0}],
-            "docstatus": 1,
-        },
-        timeout=10,
-    )
+    opened = open_shift_over_http(erp, "Main POS", OTHER)
     assert opened.status_code == 200, opened.text
     code, report, err = _check(config)
     if erp.site.version < 16:
@@ -124,4 +108,4 @@ def test_a_shift_open_on_this_tills_profile_by_another_user_is_named(
     (finding,) = _sharing(report)
     assert code == EXIT_MISSING, err
     assert finding["what"] == "POS Profile Main POS"
-    assert f"has a shift open by user {user}" in finding["detail"]
+    assert f"has a shift open by user {OTHER[2]}" in finding["detail"]

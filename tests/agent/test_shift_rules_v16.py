@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from sqlalchemy import select
 
 from appliance.cli import main
 from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
-from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.models import JournalEntry
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, SMALL, sell, write_config
+from tests.agent.conftest import (
+    CASHIER,
+    SMALL,
+    journal_of,
+    open_shift_over_http,
+    sell,
+    sync_once,
+    write_config,
+)
 from tests.support.conftest import units_file
 
 OTHER_TILL = ("till2-key", "till2-secret", "till2@example.com")
@@ -50,35 +54,9 @@ def erp16(request: pytest.FixtureRequest) -> Iterator[FakeERPNext]:
 
 def _open_elsewhere(erp: FakeERPNext, pos_profile: str, as_user: tuple[str, str, str]) -> str:
     """Another till opens a shift in ERPNext (over HTTP, as that till's user)."""
-    key, secret, user = as_user
-    now = erp.site.now()
-    answer = requests.post(
-        f"{erp.url}/api/resource/POS Opening Entry",
-        headers={"Authorization": f"token {key}:{secret}"},
-        json={
-            "company": "Prairie Pine Co",
-            "pos_profile": pos_profile,
-            "user": user,
-            "period_start_date": now.strftime("%Y-%m-%d %H:%M:%S"),
-            "posting_date": now.date().isoformat(),
-            "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 20}],
-            "docstatus": 1,
-        },
-        timeout=10,
-    )
+    answer = open_shift_over_http(erp, pos_profile, as_user, opening_amount=20)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["data"]["name"])
-
-
-def _journal(db_path: Path, kind: str) -> list[JournalEntry]:
-    with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
-        return list(session.scalars(select(JournalEntry).where(JournalEntry.kind == kind)))
-
-
-def _sync(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
-    code = main(["sync", "--once"])
-    out = capsys.readouterr()
-    return code, json.loads(out.out), out.err
 
 
 def _sales(erp: FakeERPNext) -> list[dict[str, Any]]:
@@ -118,7 +96,7 @@ def test_a_refused_opening_is_named_then_goes_through_with_its_sales(
     sell(checkout, 10)
     sell(checkout, 11)
 
-    code, summary, err = _sync(capsys)
+    code, summary, err = sync_once(capsys)
     assert code == 1 and fix in err and said in err
     assert summary["push"]["quarantined"] == []  # not a poison document: it is retried
     assert _sales(erp16) == [] and len(erp16.site.all("POS Opening Entry")) == 1
@@ -130,14 +108,14 @@ def test_a_refused_opening_is_named_then_goes_through_with_its_sales(
     health = json.loads(capsys.readouterr().out)["checks"]["sync"]
     assert health["ok"] is False and fix in health["status"]
 
-    _sync(capsys)  # refused again: journalled once
-    (refused,) = _journal(db_path, "shift_refused")
+    sync_once(capsys)  # refused again: journalled once
+    (refused,) = journal_of(db_path, "shift_refused")
     assert json.loads(refused.data)["rule"] == rule and said in json.loads(refused.data)["message"]
 
     # IT closes the other shift in ERPNext; the till's next cycles send everything.
     erp16.site.touch("POS Opening Entry", blocker, status="Closed")
     for _ in range(20):
-        code, summary, err = _sync(capsys)
+        code, summary, err = sync_once(capsys)
         if code == 0 and len(_sales(erp16)) == 2:
             break
     assert code == 0, err
@@ -157,7 +135,7 @@ def test_erpnext_15_lets_two_tills_share_a_profile_and_a_user(
         _open_elsewhere(erp, "Main POS", (erp.api_key, erp.api_secret, erp.user))
         checkout.open_shift(CASHIER, {"Cash": D(50)})
         sell(checkout, 10)
-        code, _, err = _sync(capsys)
+        code, _, err = sync_once(capsys)
         assert code == 0, err
         assert len(erp.site.all("POS Opening Entry")) == 2 and len(_sales(erp)) == 1
 
@@ -166,21 +144,7 @@ def test_the_fake_16_refuses_a_second_opening_for_a_user_in_erpnexts_words() -> 
     with _fake(16, "Sales Invoice") as erp:
         me = (erp.api_key, erp.api_secret, erp.user)
         _open_elsewhere(erp, "Main POS", me)
-        now = erp.site.now()
-        second = requests.post(
-            f"{erp.url}/api/resource/POS Opening Entry",
-            headers={"Authorization": f"token {erp.api_key}:{erp.api_secret}"},
-            json={
-                "company": "Prairie Pine Co",
-                "pos_profile": "Till 2 POS",
-                "user": erp.user,
-                "period_start_date": now.strftime("%Y-%m-%d %H:%M:%S"),
-                "posting_date": now.date().isoformat(),
-                "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 0}],
-                "docstatus": 1,
-            },
-            timeout=10,
-        )
+        second = open_shift_over_http(erp, "Till 2 POS", me)
         assert second.status_code == 417
         body = second.json()
         assert body["exc_type"] == "ValidationError"

@@ -21,13 +21,15 @@ from appliance.counter.checkout import Checkout
 from appliance.demo.masters import all_masters
 from appliance.sales import cart as carts
 from appliance.store.db import create_db_engine, make_session_factory
-from appliance.store.models import JournalEntry, OutboxEntry, OutboxState, PosInvoice
-from fakeerp import FakeERPNext
+from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
+from fakeerp import FakeERPNext, v16
 from tests.agent.conftest import (
     CASHIER,
     SMALL,
+    journal_of,
     make_client,
     make_pusher,
+    open_shift_over_http,
     sell,
     write_config,
 )
@@ -62,12 +64,6 @@ def _our_sales(db_path: Path) -> dict[str, PosInvoice]:
     factory = make_session_factory(create_db_engine(db_path), read_only=True)
     with factory() as session:
         return {s.offline_id: s for s in session.scalars(select(PosInvoice))}
-
-
-def _journal(db_path: Path, kind: str) -> list[JournalEntry]:
-    factory = make_session_factory(create_db_engine(db_path), read_only=True)
-    with factory() as session:
-        return list(session.scalars(select(JournalEntry).where(JournalEntry.kind == kind)))
 
 
 def _forget(db_path: Path, offline_id: str) -> None:
@@ -306,7 +302,7 @@ def test_a_stale_opening_the_appliance_did_not_post_quarantines_with_what_to_do(
     )
     assert f"close {stale['name']} in ERPNext" in held.message
     assert erp16.site.get("POS Opening Entry", stale["name"])["status"] == "Open"
-    (entry,) = _journal(db_path, "sync_quarantine")
+    (entry,) = journal_of(db_path, "sync_quarantine")
     assert entry.ref == late.offline_id and entry.actor == "agent"
     assert json.loads(entry.data)["message"] == held.message
 
@@ -399,11 +395,11 @@ def test_mismatch_and_quarantine_are_journalled_and_shown_by_status(
     assert main(["sync", "--once"]) == 0
     capsys.readouterr()
 
-    (mismatch,) = _journal(db_path, "sync_mismatch")
+    (mismatch,) = journal_of(db_path, "sync_mismatch")
     data = json.loads(mismatch.data)
     assert mismatch.ref == odd.offline_id and data["doctype"] == PI
     assert data["erpnext_name"].startswith("ACC-SINV-") and "rounded_total" in data["message"]
-    (held,) = _journal(db_path, "sync_quarantine")
+    (held,) = journal_of(db_path, "sync_quarantine")
     assert held.ref == poison
     assert json.loads(held.data)["message"] == "Row #1: Item SKU-000013 is frozen for audit"
 
@@ -452,18 +448,10 @@ def test_fake_16_reports_its_version_and_pos_settings(erp16: FakeERPNext, erp: F
 def test_fake_16_refuses_what_the_real_one_refused(erp16: FakeERPNext) -> None:
     s = _session(erp16)
     url = erp16.url + "/api/resource/"
-    today = erp16.site.now()
-    opening = {
-        "company": "Prairie Pine Co",
-        "pos_profile": "Main POS",
-        "user": erp16.user,
-        "period_start_date": today.strftime("%Y-%m-%d 08:00:00"),
-        "posting_date": today.date().isoformat(),
-        "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 50}],
-        "docstatus": 1,
-    }
-    assert s.post(url + "POS Opening Entry", json=opening).status_code == 200
-    second = s.post(url + "POS Opening Entry", json=opening)
+    me = (erp16.api_key, erp16.api_secret, erp16.user)
+    day = "%Y-%m-%d 08:00:00"
+    assert open_shift_over_http(erp16, "Main POS", me, 50, day).status_code == 200
+    second = open_shift_over_http(erp16, "Main POS", me, 50, day)
     assert second.status_code == 417 and "Main POS</strong> is open" in second.text
     switch = s.put(url + "POS Settings/POS Settings", json={"invoice_type": PI})
     assert switch.status_code == 417 and "cannot be changed with opened" in switch.text
@@ -542,3 +530,41 @@ def test_the_till_computes_totals_by_its_servers_rules(
         assert reopened.profile.settings.erpnext_version == 16
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("fake", ["erp16", "erp16_pos"])
+def test_fake_16_checks_a_sales_rows_links_whatever_the_doctype(
+    fake: str, request: pytest.FixtureRequest
+) -> None:
+    """A row naming an Item Tax Template the site does not have is refused (Frappe validates
+    every Link of a child row), in Sales Invoice mode as in POS Invoice mode."""
+    erp: FakeERPNext = request.getfixturevalue(fake)
+    s = _session(erp)
+    me = (erp.api_key, erp.api_secret, erp.user)
+    assert open_shift_over_http(erp, "Main POS", me, 50).status_code == 200
+    doctype = v16.invoice_type(erp.site)
+    account = erp.site.all("Mode of Payment")[0]["accounts"][0]["default_account"]
+    sale = {
+        "customer": erp.site.all("Customer")[0]["name"],
+        "company": "Prairie Pine Co",
+        "pos_profile": "Main POS",
+        "is_pos": 1,
+        "is_created_using_pos": 1,
+        "currency": "CAD",
+        "items": [
+            {"item_code": "SKU-000010", "qty": 1, "rate": 10, "item_tax_template": "No Such Tax"}
+        ],
+        "payments": [{"mode_of_payment": "Cash", "amount": 100, "account": account}],
+        "paid_amount": 100,
+        "docstatus": 1,
+    }
+    answer = s.post(f"{erp.url}/api/resource/{doctype}", json=sale)
+    assert answer.status_code == 417, answer.text
+    assert answer.json()["exc_type"] == "LinkValidationError"
+    assert "Row #1: Item Tax Template: No Such Tax" in answer.text
+    del sale["items"][0]["item_tax_template"]
+    sale["payments"] = [{"mode_of_payment": "Bitcoin", "amount": 100, "account": account}]
+    answer = s.post(f"{erp.url}/api/resource/{doctype}", json=sale)
+    assert answer.status_code == 417, answer.text
+    assert "Row #1: Mode of Payment: Bitcoin" in answer.text
+    assert erp.site.all(doctype) == []
