@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
@@ -123,3 +124,23 @@ def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason()
     assert (cart.lines[0].qty, cart.lines[0].uom) == (D("0.75"), "Kg")
     with pytest.raises(CartError, match="which is counted in whole numbers"):
         till.scan(till.new_cart(), PRICE.encode("00042", D("1.37")))
+
+
+def test_a_hostile_label_on_an_item_in_whole_pieces_is_refused_at_once() -> None:
+    # A label 999.97 with the PLU of a whole-piece item at 0.001 a piece stands for some
+    # 1,000 tonnes: no weight of whole pieces costs it, and the search for one must not hold
+    # the till (it took over a minute: its 2 % window grew with the weight).
+    catalog = MemoryCatalog(
+        items=[
+            CatalogItem(
+                "NAIL", "Nail", "Hardware", "Nos", uoms={"Kg": D(1)}, whole_uoms=frozenset({"Nos"})
+            )
+        ],
+        barcodes=[Barcode("42", "NAIL")],
+        prices=[ItemPrice("NAIL", "Std", "Nos", D("0.001"))],
+    )
+    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    started = time.monotonic()
+    with pytest.raises(CartError, match="Nail"):
+        till.scan(till.new_cart(), PRICE.encode("00042", D("999.97")))
+    assert time.monotonic() - started < 2
