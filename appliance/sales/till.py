@@ -222,11 +222,13 @@ class Till:
             tax_category=self._tax_category(cart),
             net_rate=free.rate,
         )
-        return CartLine(
+        line = CartLine(
             line_id=line_id,
             item_code=item.item_code,
             item_name=item.item_name,
-            qty=free.qty,
+            # A pro-rata rule gives 7 / 3: kept to the till's quantity places, as ERPNext keeps
+            # it to its own precision.
+            qty=free.qty.quantize(carts.QTY_PLACES),
             price_list_rate=free.rate,
             uom=uom,
             conversion_factor=item.conversion_factor(uom) or Decimal(1),
@@ -235,7 +237,18 @@ class Till:
             item_tax_rate=tax.rates,
             pricing_rules=(free.pricing_rule,),
             is_free_item=True,
+            whole_uom=item.must_be_whole(uom),
+            whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
         )
+        try:
+            # ERPNext refuses the whole sale over a fraction of a whole unit, free or not.
+            carts.check_whole(line, line.qty)
+        except CartError as exc:
+            raise CartError(
+                f"{item.item_name} free with promotion {free.pricing_rule}: {exc}; "
+                "change the quantity bought"
+            ) from None
+        return line
 
     def _with_free_lines(self, cart: Cart) -> Cart:
         """The free lines the bought lines earn, one per (item, rule) as ERPNext keeps them
