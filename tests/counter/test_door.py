@@ -157,3 +157,26 @@ def test_a_customer_made_at_the_till_is_addressed_in_the_site_s_country(
         row = session.scalar(select(Customer).where(Customer.offline_id == name))
         assert row is not None
         assert (row.billing_state, row.billing_country) == ("Ontario", country)
+
+
+def test_a_second_return_never_gives_a_card_back_more_than_it_paid(counter: Counter) -> None:
+    counter.open_shift(CASHIER, {"Cash": D(100)})
+    card = next(m for m in counter.facts().modes if m.type != "Cash")
+    cart = counter.new_cart()
+    code = ean13("060000000010")
+    cart = counter.on_till(lambda till: till.scan(till.scan(cart, code), code))
+    on_card = (cart.amount_due * D("0.6")).quantize(D("0.01"))
+    cart = carts.add_payment(
+        cart, PaymentLine(card.mode_of_payment, on_card, type=card.type, account=card.account)
+    )
+    cart = carts.add_payment(cart, PaymentLine("Cash", cart.remaining, type="Cash"))
+    sold = counter.commit(cart, CASHIER)
+    to_card = D(0)
+    for _ in range(2):  # one piece back, then the other
+        refund = counter.refund(counter.start_return(sold.receipt_no, {1: D(1)}), sold.receipt_no)
+        assert refund.is_fully_paid
+        to_card -= sum(
+            p.amount for p in refund.payments if p.mode_of_payment == card.mode_of_payment
+        )
+        counter.commit(refund, CASHIER)
+    assert to_card == on_card  # the card gets back what it paid, the rest is cash
