@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from appliance.sales.cart import CartError
+from appliance.sales.cart import Cart, CartError
 from appliance.sales.catalog import (
     ApplyOn,
     CatalogItem,
@@ -77,6 +78,18 @@ def _price(rule: PricingRule, qty: D, coupon: CouponCode | None = None) -> Price
     return priced
 
 
+def _body(cart: Cart, offline_id: str) -> dict[str, Any]:
+    """The body the agent would send for ``cart`` (one customer, cashier and moment)."""
+    return invoice_payload(
+        cart,
+        CTX,
+        offline_id=offline_id,
+        customer="FX Customer",
+        posted_at=datetime(2026, 12, 7, 9),
+        cashier="ana",
+    )
+
+
 @pytest.fixture
 def session(tmp_path: Path) -> Session:
     return make_session_factory(migrated_engine(tmp_path / "pos.db"))()
@@ -138,14 +151,7 @@ def test_a_typed_printed_code_finds_the_coupon_and_the_body_names_the_document(
     coupon = till.catalog.coupon("fxsavem")
     assert coupon is not None and coupon.name == "FXSAVE10M"
     cart = ring_up(till, sale)
-    body = invoice_payload(
-        cart,
-        CTX,
-        offline_id="o-1",
-        customer="FX Customer",
-        posted_at=datetime(2026, 12, 7, 9),
-        cashier="ana",
-    )
+    body = _body(cart, "o-1")
     assert body["coupon_code"] == sale.request["coupon_code"] == "FXSAVE10M"
     sent = body["items"][0]
     want = sale.request["items"][0]
@@ -157,14 +163,7 @@ def test_the_free_line_is_sent_as_the_accepted_sale_sent_it(session: Session) ->
     """307: a free line with is_free_item 1 and the rule's name was kept as sent, not doubled."""
     sale = recording("307_v15_product_rule_client_sends_free_line_submit")
     cart = ring_up(till_for(session, sale), sale)
-    body = invoice_payload(
-        cart,
-        CTX,
-        offline_id="o-2",
-        customer="FX Customer",
-        posted_at=datetime(2026, 12, 7, 9),
-        cashier="ana",
-    )
+    body = _body(cart, "o-2")
     fields = ("item_code", "qty", "rate", "is_free_item", "pricing_rules")
     free_sent = [
         {k: row.get(k) for k in fields} for row in body["items"] if row.get("is_free_item")
