@@ -316,11 +316,24 @@ class Till:
                 refused = refused or exc
                 continue
             if added.totals is not None and added.totals.items[-1].amount == price:
-                return added
+                return self._with_free_lines(self._earned_at(added, request, weight))
         raise refused or CartError(
             f"{request.item.item_name}: the label's price {price} cannot be sold by weight; "
             "key the item and its weight"
         )
+
+    def _earned_at(self, cart: Cart, request: LineRequest, weight: Decimal) -> Cart:
+        """``cart`` whose last line (a label's) carries the free items its weight earns, as the
+        same weight keyed would: it was priced at one unit before the weight was known."""
+        line = cart.lines[-1]
+        at_weight = self._priced(
+            cart, request.item, request.uom, request.conversion_factor, weight
+        ).free_items
+        if not at_weight and not line.free_items:
+            return cart
+        rules = tuple(dict.fromkeys((*line.pricing_rules, *(f.pricing_rule for f in at_weight))))
+        earned = replace(line, free_items=at_weight, pricing_rules=rules)
+        return replace(cart, lines=(*cart.lines[:-1], earned))
 
     def scan(self, cart: Cart, code: str) -> Cart:
         """A scanned code becomes a line, or a CartError the cashier can act on."""

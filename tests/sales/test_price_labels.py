@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
 from appliance.sales.cart import CartError
-from appliance.sales.catalog import Barcode, CatalogItem, ItemPrice, MemoryCatalog
+from appliance.sales.catalog import (
+    ApplyOn,
+    Barcode,
+    CatalogItem,
+    ItemPrice,
+    MemoryCatalog,
+    PriceOrProduct,
+    PricingRule,
+    RuleTarget,
+)
 from appliance.sales.model import TotalsSettings
 from appliance.sales.till import Till, TillProfile
 
@@ -144,3 +153,35 @@ def test_a_hostile_label_on_an_item_in_whole_pieces_is_refused_at_once() -> None
     with pytest.raises(CartError, match="Nail"):
         till.scan(till.new_cart(), PRICE.encode("00042", D("999.97")))
     assert time.monotonic() - started < 2
+
+
+def test_a_label_earns_the_free_items_its_weight_earns_when_keyed() -> None:
+    # "Buy 2 kg of steak, get a sauce": a 2.5 kg label earns it at the scan, as 2.5 kg keyed
+    # does (it was priced at 1 kg, so the sauce never came, or came for 1 kg on the next scan).
+    rule = PricingRule(
+        name="PR-STEAK",
+        apply_on=ApplyOn.ITEM_CODE,
+        currency="CAD",
+        items=(RuleTarget("STEAK"),),
+        price_or_product_discount=PriceOrProduct.PRODUCT,
+        free_item="SAUCE",
+        min_qty=D(2),
+    )
+    catalog = MemoryCatalog(
+        items=[
+            CatalogItem("STEAK", "Striploin", "Meat", "Kg"),
+            CatalogItem("SAUCE", "Sauce", "Meat", "Nos"),
+        ],
+        barcodes=[Barcode("42", "STEAK")],
+        prices=[ItemPrice("STEAK", "Std", "Kg", D("10.00"))],
+        pricing_rules=[rule],
+    )
+    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    keyed = till.add_item(till.new_cart(), "STEAK", D("2.5"))
+    label = till.scan(till.new_cart(), PRICE.encode("00042", D("25.00")))
+    assert (
+        [(line.item_code, line.qty) for line in label.lines]
+        == [(line.item_code, line.qty) for line in keyed.lines]
+        == [("STEAK", D("2.5")), ("SAUCE", D(1))]
+    )
+    assert label.totals is not None and label.totals.items[0].amount == D("25.00")
