@@ -23,13 +23,13 @@ from appliance.sales.catalog import (
     PricingRule,
     RuleTarget,
 )
-from appliance.sales.model import TotalsSettings
 from appliance.sales.payload import InvoiceContext, invoice_payload
 from appliance.sales.pricing import PricedLine, free_item, price_line, pricing_context
-from appliance.sales.till import Till, TillProfile
+from appliance.sales.till import Till
 from appliance.store.db import make_session_factory
 from appliance.store.held import dumps_cart, loads_cart
 from tests.sales.offers_golden import recording, ring_up, till_for
+from tests.sales.test_till import PROFILE as TILL_PROFILE
 from tests.store.factories import migrated_engine
 
 TODAY = datetime(2026, 12, 7).date()
@@ -212,19 +212,10 @@ def _free_rolls(roll: CatalogItem) -> Till:
     rule = _rule("PR-R", free_qty=D(1), is_recursive=True, recurse_for=D(3))
     catalog = MemoryCatalog(
         items=[BREAD, roll],
-        prices=[ItemPrice("BREAD", "Standard Selling", "Nos", D("3.00"))],
+        prices=[ItemPrice("BREAD", "Std", "Nos", D("3.00"))],
         pricing_rules=[rule],
     )
-    profile = TillProfile(
-        name="FX POS",
-        company="",
-        currency="CAD",
-        price_list="Standard Selling",
-        warehouse="Stores - PTC",
-        walk_in_customer="",
-        settings=TotalsSettings(),
-    )
-    return Till(catalog, profile, TODAY)
+    return Till(catalog, replace(TILL_PROFILE, taxes_and_charges=""), TODAY)
 
 
 def test_a_pro_rata_free_quantity_is_kept_to_the_till_s_quantity_places() -> None:

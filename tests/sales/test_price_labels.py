@@ -118,17 +118,22 @@ def test_a_label_on_half_a_cent_costs_the_label_at_a_rate_within_two_percent() -
     assert abs(line.qty * line.base_rate - price) < D("0.005")
 
 
-def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+def _in_whole_pieces(name: str, per_kg: D, piece_price: D) -> Till:
+    """A till whose PLU 42 is ``name``, stocked in whole pieces, ``per_kg`` to the kilogram."""
     catalog = MemoryCatalog(
         items=[
             CatalogItem(
-                "BUN", "Bun", "Bakery", "Nos", uoms={"Kg": D(4)}, whole_uoms=frozenset({"Nos"})
+                "PIECE", name, "Bakery", "Nos", uoms={"Kg": per_kg}, whole_uoms=frozenset({"Nos"})
             )
         ],
-        barcodes=[Barcode("42", "BUN")],
-        prices=[ItemPrice("BUN", "Std", "Nos", D("0.50"))],  # 2.00 per kg
+        barcodes=[Barcode("42", "PIECE")],
+        prices=[ItemPrice("PIECE", "Std", "Nos", piece_price)],
     )
-    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    return Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+
+
+def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+    till = _in_whole_pieces("Bun", D(4), D("0.50"))  # 2.00 per kg
     cart = till.scan(till.new_cart(), PRICE.encode("00042", D("1.50")))  # 0.75 kg: 3 buns
     assert (cart.lines[0].qty, cart.lines[0].uom) == (D("0.75"), "Kg")
     with pytest.raises(CartError, match="which is counted in whole numbers"):
@@ -139,16 +144,7 @@ def test_a_hostile_label_on_an_item_in_whole_pieces_is_refused_at_once() -> None
     # A label 999.97 with the PLU of a whole-piece item at 0.001 a piece stands for some
     # 1,000 tonnes: no weight of whole pieces costs it, and the search for one must not hold
     # the till (it took over a minute: its 2 % window grew with the weight).
-    catalog = MemoryCatalog(
-        items=[
-            CatalogItem(
-                "NAIL", "Nail", "Hardware", "Nos", uoms={"Kg": D(1)}, whole_uoms=frozenset({"Nos"})
-            )
-        ],
-        barcodes=[Barcode("42", "NAIL")],
-        prices=[ItemPrice("NAIL", "Std", "Nos", D("0.001"))],
-    )
-    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    till = _in_whole_pieces("Nail", D(1), D("0.001"))
     started = time.monotonic()
     with pytest.raises(CartError, match="Nail"):
         till.scan(till.new_cart(), PRICE.encode("00042", D("999.97")))
