@@ -4,6 +4,7 @@ runs every test. Missing data is an error, never a skip."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,11 +31,13 @@ def require(path: Path) -> Path:
 
 
 def appliance(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``appliance <args>`` in a child process, as IT or support types it (output as text)."""
+    """``appliance <args>`` in a child process, as IT or support types it (output as text);
+    ``input`` is what is piped to it."""
     return subprocess.run(
         [sys.executable, "-m", "appliance.cli", *args],
+        input=input,
         env=env,
         capture_output=True,
         text=True,
@@ -46,3 +49,9 @@ def appliance(
 def scan_on(cart: Cart, code: str) -> Callable[[Till], Cart]:
     """A scan of ``code`` onto ``cart``, for ``Checkout.read`` (typed: mypy checks tests)."""
     return lambda till: till.scan(cart, code)
+
+
+def quote(doc: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """``appliance quote`` on ``doc`` under ERPNext's default rounding, through the real command."""
+    body = json.dumps({"settings": {"rounding_method": "Banker's Rounding"}, "doc": doc})
+    return appliance("quote", input=body)

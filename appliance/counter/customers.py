@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.store.customers import OfflineCustomer, create_offline_customer
 from appliance.store.db import unit_of_work
-from appliance.store.models import TaxCategory, TaxRule, TotalsSettingsRow
+from appliance.store.models import TaxCategory, TaxRule, Territory, TotalsSettingsRow
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,29 @@ def country_of(session: Session, province: str) -> str | None:
     return session.scalar(select(TotalsSettingsRow.country).where(TotalsSettingsRow.id == 1))
 
 
+def territory_of(session: Session, province: str) -> str | None:
+    """The province as the customer's Territory when the site has a Territory of that name
+    (the demo's do); a stock site's are the countries, and ERPNext refuses a link to none, so
+    the customer is sent without one (ERPNext fills in its default) and keeps the province in
+    its address."""
+    if not province:
+        return None
+    return session.scalar(select(Territory.name).where(Territory.name == province))
+
+
 def create_customer(write: sessionmaker[Session], new: NewCustomer, created_by: str) -> str:
     """A customer made at the counter, queued for ERPNext; returns its local name."""
     offline_id = str(uuid.uuid4())
-    payload: dict[str, Any] = {
-        "offline_id": offline_id,
-        "customer_name": new.name,
-        "customer_type": "Individual",
-        "mobile_no": new.phone or None,
-        "territory": new.province or None,
-        "tax_category": new.tax_category or None,
-    }
     with unit_of_work(write) as uow:
+        territory = territory_of(uow.session, new.province)
+        payload: dict[str, Any] = {
+            "offline_id": offline_id,
+            "customer_name": new.name,
+            "customer_type": "Individual",
+            "mobile_no": new.phone or None,
+            "territory": territory,
+            "tax_category": new.tax_category or None,
+        }
         row = create_offline_customer(
             uow.session,
             OfflineCustomer(
@@ -76,7 +87,7 @@ def create_customer(write: sessionmaker[Session], new: NewCustomer, created_by: 
                 customer_name=new.name,
                 created_by=created_by,
                 payload=payload,
-                territory=new.province or None,
+                territory=territory,
                 mobile_no=new.phone or None,
                 tax_category=new.tax_category or None,
             ),

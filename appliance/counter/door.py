@@ -74,7 +74,6 @@ class Counter:
         self.read = read
         self.write = write
         self.checkout = Checkout(read, write, setup, clock)
-        self.cashiers: list[CashierCard] = people.list_cashiers(read)
 
     engine: Engine | None = None  # the one `open_counter` made, disposed of with the counter
 
@@ -102,8 +101,8 @@ class Counter:
 
     # -- people -------------------------------------------------------------------------------
     def list_cashiers(self) -> list[CashierCard]:
-        self.cashiers = people.list_cashiers(self.read)
-        return self.cashiers
+        """Who may sign in, read afresh: a PIN or a role pulled since start-up counts at once."""
+        return people.list_cashiers(self.read)
 
     def sign_in(self, user: str, pin: str) -> AuthResult:
         return people.sign_in(
@@ -248,7 +247,7 @@ class Counter:
             totals,
             company=self.checkout.profile.company,
             terminal_id=self.terminal_id,
-            cashier=reports.full_name(self.cashiers, cashier),
+            cashier=reports.full_name(self.list_cashiers(), cashier),
             unsynced=self.status().unsynced,
             closing=closing,
             now=self.checkout.clock(),

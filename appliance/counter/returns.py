@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -126,6 +126,23 @@ def original_payments(sale: PosInvoice) -> list[PaidBy]:
     return out
 
 
+def left_to_refund(session: Session, sale: PosInvoice) -> list[PaidBy]:
+    """What each of ``sale``'s modes may still give back: what it paid, less what earlier
+    returns of the sale gave back by it (a second return must not refund the card again)."""
+    given: dict[str, Decimal] = {}
+    returns = session.scalars(select(PosInvoice).where(PosInvoice.return_against_id == sale.id))
+    for back in returns:
+        for refunded in back.payments:
+            mode = refunded.mode_of_payment
+            given[mode] = given.get(mode, Decimal(0)) - refunded.amount
+    out = []
+    for paid in original_payments(sale):
+        taken = min(given.get(paid.mode_of_payment, Decimal(0)), paid.amount)
+        given[paid.mode_of_payment] = given.get(paid.mode_of_payment, Decimal(0)) - taken
+        out.append(replace(paid, amount=paid.amount - taken))
+    return out
+
+
 def refund_plan(refund: Decimal, paid: Sequence[PaidBy]) -> list[PaymentLine]:
     """Refund by the original modes: card and others first, up to what each paid, then cash.
 
@@ -157,9 +174,10 @@ def preview_return(
 
 
 def paid_back(session: Session, cart: Cart, code: str) -> Cart:
-    """The return ``cart`` for sale ``code`` paid back by that sale's own modes
-    (`refund_plan`): the one way a refund is tendered, at the screen or in `appliance simulate`."""
-    paid = original_payments(find_sale_for_return(session, code))
+    """The return ``cart`` for sale ``code`` paid back by that sale's own modes, less what its
+    earlier returns gave back (`left_to_refund`, `refund_plan`): the one way a refund is
+    tendered, at the screen or in `appliance simulate`."""
+    paid = left_to_refund(session, find_sale_for_return(session, code))
     for payment in refund_plan(-cart.amount_due, paid):
         cart = add_payment(cart, payment)
     return cart

@@ -475,6 +475,9 @@ WEIGHT_PLACES = Decimal("0.001")  # a line's quantity: the till's qty precision,
 CENT = Decimal("0.01")
 _NEAR_GRAMS = 3  # the scale's own weight is within a gram or two of price / rate
 _FAR_SHARE = Decimal("0.02")  # how far (2 %) a weight may move so a rate in cents gives the price
+# ...but never more than 2 kg either way (2 % of 100 kg, beyond any counter scale): the search
+# runs on the scan, and a hostile label (999.99 on a PLU at 0.001 a piece) stands for tonnes.
+_FAR_GRAMS = 2000
 
 
 def label_weights(price: Decimal, unit_rate: Decimal) -> Iterator[tuple[Decimal, Decimal]]:
@@ -489,8 +492,8 @@ def label_weights(price: Decimal, unit_rate: Decimal) -> Iterator[tuple[Decimal,
 
     When no whole gram gives the price at the till's rate (the scale was set to another price,
     or a heavy piece at a high price per kg steps over a cent with every gram), the rate moves by
-    cents from ``price / weight`` over weights within 2 % of the estimate: the customer pays
-    what the label says, and the line says at what rate.
+    cents from ``price / weight`` over weights within 2 % of the estimate (at most 2 kg either
+    way): the customer pays what the label says, and the line says at what rate.
     """
     if unit_rate <= 0 or price <= 0:
         return
@@ -504,7 +507,7 @@ def label_weights(price: Decimal, unit_rate: Decimal) -> Iterator[tuple[Decimal,
         weight = estimate + step * WEIGHT_PLACES
         if costs_the_label(weight, unit_rate):
             yield weight, unit_rate
-    far = max(_NEAR_GRAMS, int(estimate * _FAR_SHARE / WEIGHT_PLACES))
+    far = min(_FAR_GRAMS, max(_NEAR_GRAMS, int(estimate * _FAR_SHARE / WEIGHT_PLACES)))
     for step in sorted(range(-far, far + 1), key=abs):
         weight = estimate + step * WEIGHT_PLACES
         if weight <= 0:

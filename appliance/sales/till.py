@@ -222,11 +222,13 @@ class Till:
             tax_category=self._tax_category(cart),
             net_rate=free.rate,
         )
-        return CartLine(
+        line = CartLine(
             line_id=line_id,
             item_code=item.item_code,
             item_name=item.item_name,
-            qty=free.qty,
+            # A pro-rata rule gives 7 / 3: kept to the till's quantity places, as ERPNext keeps
+            # it to its own precision.
+            qty=free.qty.quantize(carts.QTY_PLACES),
             price_list_rate=free.rate,
             uom=uom,
             conversion_factor=item.conversion_factor(uom) or Decimal(1),
@@ -235,7 +237,18 @@ class Till:
             item_tax_rate=tax.rates,
             pricing_rules=(free.pricing_rule,),
             is_free_item=True,
+            whole_uom=item.must_be_whole(uom),
+            whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
         )
+        try:
+            # ERPNext refuses the whole sale over a fraction of a whole unit, free or not.
+            carts.check_whole(line, line.qty)
+        except CartError as exc:
+            raise CartError(
+                f"{item.item_name} free with promotion {free.pricing_rule}: {exc}; "
+                "change the quantity bought"
+            ) from None
+        return line
 
     def _with_free_lines(self, cart: Cart) -> Cart:
         """The free lines the bought lines earn, one per (item, rule) as ERPNext keeps them
@@ -303,11 +316,24 @@ class Till:
                 refused = refused or exc
                 continue
             if added.totals is not None and added.totals.items[-1].amount == price:
-                return added
+                return self._with_free_lines(self._earned_at(added, request, weight))
         raise refused or CartError(
             f"{request.item.item_name}: the label's price {price} cannot be sold by weight; "
             "key the item and its weight"
         )
+
+    def _earned_at(self, cart: Cart, request: LineRequest, weight: Decimal) -> Cart:
+        """``cart`` whose last line (a label's) carries the free items its weight earns, as the
+        same weight keyed would: it was priced at one unit before the weight was known."""
+        line = cart.lines[-1]
+        at_weight = self._priced(
+            cart, request.item, request.uom, request.conversion_factor, weight
+        ).free_items
+        if not at_weight and not line.free_items:
+            return cart
+        rules = tuple(dict.fromkeys((*line.pricing_rules, *(f.pricing_rule for f in at_weight))))
+        earned = replace(line, free_items=at_weight, pricing_rules=rules)
+        return replace(cart, lines=(*cart.lines[:-1], earned))
 
     def scan(self, cart: Cart, code: str) -> Cart:
         """A scanned code becomes a line, or a CartError the cashier can act on."""

@@ -105,7 +105,7 @@ class Backend:
 
         setup = CounterSetup(self.cfg.terminal.id, self.cfg.pos_profile, self.cfg.scan)
         self.counter = open_counter(self.db, setup)
-        self.cashiers = self.counter.cashiers
+        self.cashiers = self.counter.list_cashiers()
 
     def close(self) -> None:
         def _close() -> None:

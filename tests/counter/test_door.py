@@ -3,12 +3,13 @@ all go through, on a real seeded store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from appliance.config import load_config
 from appliance.counter.cashier import CashierCard
@@ -26,7 +27,7 @@ from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.journal import verify
 from appliance.store.masters import apply_masters
-from appliance.store.models import Customer, JournalEntry
+from appliance.store.models import Customer, JournalEntry, OutboxEntry, Territory
 from appliance.store.roles import CashierRole
 
 CASHIER = "ana@example.com"
@@ -157,3 +158,47 @@ def test_a_customer_made_at_the_till_is_addressed_in_the_site_s_country(
         row = session.scalar(select(Customer).where(Customer.offline_id == name))
         assert row is not None
         assert (row.billing_state, row.billing_country) == ("Ontario", country)
+
+
+def test_a_second_return_never_gives_a_card_back_more_than_it_paid(counter: Counter) -> None:
+    counter.open_shift(CASHIER, {"Cash": D(100)})
+    card = next(m for m in counter.facts().modes if m.type != "Cash")
+    cart = counter.new_cart()
+    code = ean13("060000000010")
+    cart = counter.on_till(lambda till: till.scan(till.scan(cart, code), code))
+    on_card = (cart.amount_due * D("0.6")).quantize(D("0.01"))
+    cart = carts.add_payment(
+        cart, PaymentLine(card.mode_of_payment, on_card, type=card.type, account=card.account)
+    )
+    cart = carts.add_payment(cart, PaymentLine("Cash", cart.remaining, type="Cash"))
+    sold = counter.commit(cart, CASHIER)
+    to_card = D(0)
+    for _ in range(2):  # one piece back, then the other
+        refund = counter.refund(counter.start_return(sold.receipt_no, {1: D(1)}), sold.receipt_no)
+        assert refund.is_fully_paid
+        to_card -= sum(
+            p.amount for p in refund.payments if p.mode_of_payment == card.mode_of_payment
+        )
+        counter.commit(refund, CASHIER)
+    assert to_card == on_card  # the card gets back what it paid, the rest is cash
+
+
+@pytest.mark.parametrize("has_territory", [True, False])
+def test_a_customer_s_province_is_its_territory_only_where_the_site_has_that_territory(
+    counter: Counter, has_territory: bool
+) -> None:
+    # A stock site's territories are "All Territories" and the countries, not provinces: sent
+    # as the Customer's territory link, "Ontario" would be refused, and the customer's sales
+    # would wait behind it in the outbox.
+    if not has_territory:
+        with unit_of_work(counter.write) as uow:
+            uow.session.execute(delete(Territory).where(Territory.name == "Ontario"))
+            uow.commit()
+    name = counter.create_customer(NewCustomer("Dee Doe", province="Ontario"), CASHIER)
+    with counter.read() as session:
+        entry = session.scalar(select(OutboxEntry).where(OutboxEntry.offline_id == name))
+        row = session.scalar(select(Customer).where(Customer.offline_id == name))
+        assert entry is not None and row is not None
+        expected = "Ontario" if has_territory else None
+        assert (json.loads(entry.payload)["territory"], row.territory) == (expected, expected)
+        assert row.billing_state == "Ontario"  # the address still says where taxes fall

@@ -5,8 +5,6 @@ does (a rate sent is replaced, recorded 235/240)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,17 +12,7 @@ from sqlalchemy import select
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.masters import apply_masters
 from appliance.store.models import Item, ItemPrice
-
-
-def _quote(doc: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    body = json.dumps({"settings": {"rounding_method": "Banker's Rounding"}, "doc": doc})
-    return subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "quote"],
-        input=body,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.shared import quote
 
 
 def _coupon_on_an_item(data_dir: Path) -> tuple[str, float]:
@@ -68,7 +56,7 @@ def _coupon_on_an_item(data_dir: Path) -> tuple[str, float]:
 def test_a_coupon_typed_as_printed_prices_the_line_and_names_the_document(data_dir: Path) -> None:
     code, list_price = _coupon_on_an_item(data_dir)
     line = {"item_code": code, "qty": 1, "rate": 0.01}  # a deeper rate is replaced (235)
-    run = _quote({"coupon_code": "fxsavem", "items": [line], "taxes": []})
+    run = quote({"coupon_code": "fxsavem", "items": [line], "taxes": []})
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["coupon_code"] == "FXSAVE10M"
@@ -81,7 +69,7 @@ def test_a_coupon_typed_as_printed_prices_the_line_and_names_the_document(data_d
         "price_list_rate": list_price,
         "discount_percentage": 10,
     }
-    plain = json.loads(_quote({"items": [explicit], "taxes": []}).stdout)
+    plain = json.loads(quote({"items": [explicit], "taxes": []}).stdout)
     assert row["rate"] == plain["items"][0]["rate"] < list_price
     assert doc["grand_total"] == plain["grand_total"]
 
@@ -89,7 +77,7 @@ def test_a_coupon_typed_as_printed_prices_the_line_and_names_the_document(data_d
 def test_ignore_pricing_rule_keeps_the_callers_rate(data_dir: Path) -> None:
     code, _ = _coupon_on_an_item(data_dir)
     line = {"item_code": code, "qty": 1, "rate": 5}
-    run = _quote(
+    run = quote(
         {"coupon_code": "FXSAVE10M", "ignore_pricing_rule": 1, "items": [line], "taxes": []}
     )
     assert run.returncode == 0, run.stderr
@@ -97,6 +85,6 @@ def test_ignore_pricing_rule_keeps_the_callers_rate(data_dir: Path) -> None:
 
 
 def test_an_unknown_coupon_is_a_clear_error(data_dir: Path) -> None:
-    run = _quote({"coupon_code": "NOPE", "items": [{"item_code": "X", "qty": 1, "rate": 1}]})
+    run = quote({"coupon_code": "NOPE", "items": [{"item_code": "X", "qty": 1, "rate": 1}]})
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.strip() == "doc.coupon_code: no coupon 'NOPE' on this till"

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from appliance.demo.masters import ACC_GST, ACC_HST, ACC_LEVY, ACC_PST
-
-
-def _quote(doc: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    body = json.dumps({"settings": {"rounding_method": "Banker's Rounding"}, "doc": doc})
-    return subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "quote"],
-        input=body,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.shared import quote
 
 
 def _customer_in(data_dir: Path, province: str | None, exempt: bool = False) -> str:
@@ -44,7 +32,7 @@ def _lines() -> list[dict[str, object]]:
 
 
 def test_an_ontario_customer_pays_hst(data_dir: Path) -> None:
-    run = _quote({"customer": _customer_in(data_dir, "Ontario"), "items": _lines()})
+    run = quote({"customer": _customer_in(data_dir, "Ontario"), "items": _lines()})
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert [t["account_head"] for t in doc["taxes"]] == [ACC_LEVY, ACC_HST]
@@ -52,20 +40,20 @@ def test_an_ontario_customer_pays_hst(data_dir: Path) -> None:
 
 
 def test_a_bc_customer_pays_gst_and_pst(data_dir: Path) -> None:
-    run = _quote({"customer": _customer_in(data_dir, "British Columbia"), "items": _lines()})
+    run = quote({"customer": _customer_in(data_dir, "British Columbia"), "items": _lines()})
     assert run.returncode == 0, run.stderr
     accounts = [t["account_head"] for t in json.loads(run.stdout)["taxes"]]
     assert accounts == [ACC_LEVY, ACC_GST, ACC_PST]
 
 
 def test_an_unknown_customer_is_a_clear_error(data_dir: Path) -> None:
-    run = _quote({"customer": "Nobody At All", "items": _lines()})
+    run = quote({"customer": "Nobody At All", "items": _lines()})
     assert run.returncode == 2
     assert run.stderr.startswith("doc.customer: Customer 'Nobody At All' is not in this till")
 
 
 def test_a_tax_exempt_customer_pays_no_tax(data_dir: Path) -> None:
-    run = _quote({"customer": _customer_in(data_dir, None, exempt=True), "items": _lines()})
+    run = quote({"customer": _customer_in(data_dir, None, exempt=True), "items": _lines()})
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["taxes"] == [] and doc["grand_total"] == 20.0
@@ -76,6 +64,6 @@ def test_the_callers_numbers_are_checked_before_the_store_resolves_taxes(data_di
     customer = _customer_in(data_dir, "Ontario")
     for rate, problem in (("ten", "must be a number"), ("1e400", "at or above 10^12")):
         line = {"item_code": "SKU-000010", "qty": 1, "rate": rate}
-        run = _quote({"customer": customer, "items": [line]})
+        run = quote({"customer": customer, "items": [line]})
         assert run.returncode == 2 and run.stdout == ""
         assert run.stderr.count("\n") == 1 and f"doc.items[0].rate: {problem}" in run.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from appliance.sales.quote import run_quote
 from tests.sales.golden import GOLDEN_DIR, GOLDEN_V16_DIR, golden_cases, load_case, mismatches
+from tests.shared import appliance
 
 CASES = golden_cases()
 CASES_V16 = golden_cases(16)
@@ -42,13 +41,7 @@ def test_golden_cart_matches_erpnext(path: Path) -> None:
 def test_golden_cart_through_the_real_command(path: Path) -> None:
     case = load_case(path)
     body = json.dumps({"settings": case["settings"], "doc": case["doc"]}, default=str)
-    proc = subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "quote"],
-        input=body,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = appliance("quote", input=body)
     assert proc.returncode == 0, proc.stderr
     assert mismatches(case["expected"], json.loads(proc.stdout, parse_float=Decimal)) == []
 

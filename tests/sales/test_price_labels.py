@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
@@ -12,7 +13,16 @@ from hypothesis import strategies as st
 
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
 from appliance.sales.cart import CartError
-from appliance.sales.catalog import Barcode, CatalogItem, ItemPrice, MemoryCatalog
+from appliance.sales.catalog import (
+    ApplyOn,
+    Barcode,
+    CatalogItem,
+    ItemPrice,
+    MemoryCatalog,
+    PriceOrProduct,
+    PricingRule,
+    RuleTarget,
+)
 from appliance.sales.model import TotalsSettings
 from appliance.sales.till import Till, TillProfile
 
@@ -108,18 +118,66 @@ def test_a_label_on_half_a_cent_costs_the_label_at_a_rate_within_two_percent() -
     assert abs(line.qty * line.base_rate - price) < D("0.005")
 
 
-def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+def _in_whole_pieces(name: str, per_kg: D, piece_price: D) -> Till:
+    """A till whose PLU 42 is ``name``, stocked in whole pieces, ``per_kg`` to the kilogram."""
     catalog = MemoryCatalog(
         items=[
             CatalogItem(
-                "BUN", "Bun", "Bakery", "Nos", uoms={"Kg": D(4)}, whole_uoms=frozenset({"Nos"})
+                "PIECE", name, "Bakery", "Nos", uoms={"Kg": per_kg}, whole_uoms=frozenset({"Nos"})
             )
         ],
-        barcodes=[Barcode("42", "BUN")],
-        prices=[ItemPrice("BUN", "Std", "Nos", D("0.50"))],  # 2.00 per kg
+        barcodes=[Barcode("42", "PIECE")],
+        prices=[ItemPrice("PIECE", "Std", "Nos", piece_price)],
     )
-    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    return Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+
+
+def test_a_weight_that_is_no_whole_number_of_pieces_is_refused_with_the_reason() -> None:
+    till = _in_whole_pieces("Bun", D(4), D("0.50"))  # 2.00 per kg
     cart = till.scan(till.new_cart(), PRICE.encode("00042", D("1.50")))  # 0.75 kg: 3 buns
     assert (cart.lines[0].qty, cart.lines[0].uom) == (D("0.75"), "Kg")
     with pytest.raises(CartError, match="which is counted in whole numbers"):
         till.scan(till.new_cart(), PRICE.encode("00042", D("1.37")))
+
+
+def test_a_hostile_label_on_an_item_in_whole_pieces_is_refused_at_once() -> None:
+    # A label 999.97 with the PLU of a whole-piece item at 0.001 a piece stands for some
+    # 1,000 tonnes: no weight of whole pieces costs it, and the search for one must not hold
+    # the till (it took over a minute: its 2 % window grew with the weight).
+    till = _in_whole_pieces("Nail", D(1), D("0.001"))
+    started = time.monotonic()
+    with pytest.raises(CartError, match="Nail"):
+        till.scan(till.new_cart(), PRICE.encode("00042", D("999.97")))
+    assert time.monotonic() - started < 2
+
+
+def test_a_label_earns_the_free_items_its_weight_earns_when_keyed() -> None:
+    # "Buy 2 kg of steak, get a sauce": a 2.5 kg label earns it at the scan, as 2.5 kg keyed
+    # does (it was priced at 1 kg, so the sauce never came, or came for 1 kg on the next scan).
+    rule = PricingRule(
+        name="PR-STEAK",
+        apply_on=ApplyOn.ITEM_CODE,
+        currency="CAD",
+        items=(RuleTarget("STEAK"),),
+        price_or_product_discount=PriceOrProduct.PRODUCT,
+        free_item="SAUCE",
+        min_qty=D(2),
+    )
+    catalog = MemoryCatalog(
+        items=[
+            CatalogItem("STEAK", "Striploin", "Meat", "Kg"),
+            CatalogItem("SAUCE", "Sauce", "Meat", "Nos"),
+        ],
+        barcodes=[Barcode("42", "STEAK")],
+        prices=[ItemPrice("STEAK", "Std", "Kg", D("10.00"))],
+        pricing_rules=[rule],
+    )
+    till = Till(catalog, _till(D(1)).profile, date(2026, 12, 7))
+    keyed = till.add_item(till.new_cart(), "STEAK", D("2.5"))
+    label = till.scan(till.new_cart(), PRICE.encode("00042", D("25.00")))
+    assert (
+        [(line.item_code, line.qty) for line in label.lines]
+        == [(line.item_code, line.qty) for line in keyed.lines]
+        == [("STEAK", D("2.5")), ("SAUCE", D(1))]
+    )
+    assert label.totals is not None and label.totals.items[0].amount == D("25.00")

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
+from tests.shared import appliance
+
 GOOD_DOC = '{"items": [{"item_code": "A", "qty": 1, "rate": 10}]}'
-
-
-def _run(body: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "appliance.cli", "quote"],
-        input=body,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +48,7 @@ def test_bad_input_names_the_field(body: str, message: str) -> None:
 
 
 def _refused(body: str, message: str) -> None:
-    proc = _run(body)
+    proc = appliance("quote", input=body)
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -116,7 +105,7 @@ def test_good_input_fills_the_computed_fields() -> None:
         ' "taxes": [{"charge_type": "On Net Total", "account_head": "HST", "rate": 13}],'
         ' "payments": [{"mode_of_payment": "Cash", "amount": 10}]}}'
     )
-    proc = _run(body)
+    proc = appliance("quote", input=body)
     assert proc.returncode == 0, proc.stderr
     import json
 
