@@ -6,7 +6,9 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
+from appliance.counter.door import Counter
 from appliance.drivers.peripherals import StandInPeripherals
+from appliance.drivers.printer.receipt import ReceiptData
 from appliance.tui.backend import Backend
 from appliance.tui.screens.journal import JournalScreen
 from appliance.tui.screens.price_check import PriceCheckDialog
@@ -107,3 +109,40 @@ async def test_quick_keys_sell_an_item_with_one_key(  # type: ignore[no-untyped-
         assert isinstance(keys, QuickKeysScreen)
         await until(pilot, lambda: [i.item_code for i in keys.page.items] == [wanted.item_code])
         assert keys.tab == 0
+
+
+@run_async
+async def test_the_journal_reads_each_receipt_it_shows_once(  # type: ignore[no-untyped-def]
+    counter, backend: Backend, monkeypatch
+) -> None:
+    """Moving through the list shows the highlighted sale: one read of the store for it, not
+    one for the key and another for the table's highlight (a slow disk doubles every step)."""
+    codes = shelf_barcodes(backend, 3)
+    read: list[str] = []
+    receipt = Counter.receipt
+
+    def counted(self: Counter, offline_id: str, *, reprint: bool = False) -> ReceiptData:
+        read.append(offline_id)
+        return receipt(self, offline_id, reprint=reprint)
+
+    monkeypatch.setattr(Counter, "receipt", counted)
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        for code in codes:
+            await wedge_scan(pilot, code)
+            await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
+            await pay(app, pilot, "f7")
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, JournalScreen))
+        journal = app.screen
+        assert isinstance(journal, JournalScreen)
+        await until(pilot, lambda: "DEMO1-000003" in shown(app, "#journal-receipt"))
+        await pilot.pause(0.3)
+        read.clear()
+        await pilot.press("down")
+        await until(pilot, lambda: "DEMO1-000002" in shown(app, "#journal-receipt"))
+        await pilot.press("down")
+        await until(pilot, lambda: "DEMO1-000001" in shown(app, "#journal-receipt"))
+        await pilot.pause(0.3)
+        first, second = (h.offline_id for h in journal.page.hits[1:])
+        assert read == [first, second]

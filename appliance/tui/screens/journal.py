@@ -95,19 +95,18 @@ class JournalScreen(CounterScreen[str | None]):
             return
         # The search box keeps the keys (a new search is a keystroke away); Up and Down are the
         # screen's and move through the list.
-        table.move_cursor(row=0)
+        table.move_cursor(row=0)  # the table's RowHighlighted shows it (`highlighted`)
         more = " (more: add a term)" if page.more else ""
         count = f"{len(page.hits)} sale{'s' if len(page.hits) > 1 else ''}"
         self.say(f"{count}{more}. F4 reprint, F9 return, Esc back")
-        self.show(0)
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#journal-hits", DataTable)
         if not self.page.hits:
             return
         row = max(0, min(table.cursor_row + step, len(self.page.hits) - 1))
+        # The table's RowHighlighted shows the sale (`highlighted`): one read of the store.
         table.move_cursor(row=row)
-        self.show(row)
 
     @on(DataTable.RowHighlighted, "#journal-hits")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
