@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, cast, exists, false, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError, parse_typed
@@ -182,8 +182,12 @@ def _by_amount(
         amount = parse_typed(word, style)
     except TypedNumberError:
         return []
-    # A refund is printed as a negative total; the cashier types what went back over the counter.
-    return [or_(paid == amount, paid == -amount)]
+    # Money is kept as its text ("12.50"): compared as text, "12,5" or "12" would find nothing.
+    # As numbers: two decimal strings of a till's size read as the same double only when they
+    # are the same amount. A refund is printed as a negative total; the cashier types what
+    # went back over the counter.
+    number = func.abs(cast(paid, Float))
+    return [number == literal(float(abs(amount)), Float)]
 
 
 def _by_party_or_item(word: str) -> ColumnElement[bool]:
