@@ -8,8 +8,6 @@ beside the list as its receipt says it. The search itself is the counter's
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +20,7 @@ from appliance.tui.context import Context
 from appliance.tui.format import money, qty
 from appliance.tui.messages import Scanned
 from appliance.tui.screens.counter_screen import CounterScreen
+from appliance.tui.screens.reprint import reprint
 from appliance.tui.widgets.status_bar import StatusBar
 
 HINT = "Receipt no., date (2026-12-07, today), time (14:05), amount, customer, item"
@@ -150,13 +149,8 @@ class JournalScreen(CounterScreen[str | None]):
         offline_id = self.selected()
         if offline_id is None:
             return
-        receipt = await self.ctx.backend.run(Counter.receipt, offline_id, reprint=True)
-        try:
-            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
-        except Exception as exc:  # any device failure is shown, never fatal
-            self.say(f"Reprint failed: {exc}", error=True)
-            return
-        self.say(f"Reprinted {receipt.receipt_no} (COPY)")
+        text, failed = await reprint(self.ctx, offline_id)
+        self.say(text, error=failed)
 
     def action_return_from(self) -> None:
         offline_id = self.selected()
