@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.tui.console_glyphs import STOCK_FONT
 from appliance.tui.screens.sell import MENU
 
 TMUX = shutil.which("tmux")
@@ -62,10 +63,12 @@ class Tmux:
 def tmux_session(command: str, data: Path, config: str = "") -> Iterator[Tmux]:
     """`command` in a TERM=linux 80x25 tmux pane; an exit is shown, then the pane stays."""
     session = Tmux(f"pos-test-{uuid.uuid4().hex[:8]}")
+    # TERM is set in the pane's shell: tmux sets its own (tmux-256color) over a `-e TERM=...`,
+    # and the till would then draw for a terminal emulator, not for the console.
     session.run(
         "new-session", "-d", "-s", session.name, "-x", "80", "-y", "25",
-        "-e", "TERM=linux", "-e", f"APPLIANCE_DATA={data}",
-        "-e", f"APPLIANCE_CONFIG={config}", f"{command}; echo EXITED $?; sleep 60",
+        "-e", f"APPLIANCE_DATA={data}", "-e", f"APPLIANCE_CONFIG={config}",
+        f"export TERM=linux; {command}; echo EXITED $?; sleep 60",
     )  # fmt: skip
     try:
         yield session
@@ -215,3 +218,45 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     tmux.keys(*["Down"] * MENU_ENTRIES.index("Sign out"), "Enter")
     screen = tmux.wait_for("sign in")
     assert "Welcome" not in screen and "> " not in screen.split("sign in", 1)[1], screen
+
+
+def test_the_counters_screens_draw_only_what_the_console_font_has(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Issue 17 item 10, and issue 19's receipt journal, price check and quick keys, on
+    TERM=linux 80x25: every glyph drawn is one the kernel's stock font has (no small squares),
+    and each screen is whole in 25 rows."""
+    seen: dict[str, str] = {}
+    seen["sign in"] = tmux.wait_for("sign in", timeout=60)
+    tmux.keys("Enter")
+    tmux.wait_for("PIN for Ana (cashier)")
+    tmux.keys("1234", "Enter")
+    tmux.wait_for("OPEN SHIFT")
+    for _ in range(6):
+        tmux.keys("Enter")
+        time.sleep(0.3)
+        if "Scan, or type" in tmux.screen():
+            break
+    db = tmp_path / "demo" / "pos.db"
+    tmux.keys(shelf_barcode(db), "Enter")
+    seen["sell"] = tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    tmux.keys("F10")
+    tmux.wait_for("Amount due")
+    tmux.keys("F7")
+    tmux.wait_for("next customer")
+    tmux.keys("Enter")
+    tmux.wait_for("Scan, or type")
+    for key, title, last in (
+        ("C-f", "RECEIPTS", "not sent to ERPNext yet"),
+        ("C-t", "PRICE CHECK", "Enter: check"),
+        ("C-g", "QUICK KEYS", "Light Cream"),
+    ):
+        tmux.keys(key)
+        seen[title] = tmux.wait_for(lambda s, t=title, e=last: t in s and e in s)  # type: ignore[misc]
+        tmux.keys("Escape")
+        tmux.wait_for(lambda s, t=title: t not in s and "Scan, or type" in s)  # type: ignore[misc]
+        time.sleep(0.5)  # the sell screen takes keys again once it has its focus back
+    for name, screen in seen.items():
+        drawn = {c for c in screen if c > "~"}
+        assert drawn <= STOCK_FONT, (name, sorted(drawn - STOCK_FONT), screen)
+        assert len(screen.rstrip("\n").splitlines()) <= 25, (name, screen)
