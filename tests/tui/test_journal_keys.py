@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
@@ -146,3 +147,39 @@ async def test_the_journal_reads_each_receipt_it_shows_once(  # type: ignore[no-
         await pilot.pause(0.3)
         first, second = (h.offline_id for h in journal.page.hits[1:])
         assert read == [first, second]
+
+
+@run_async
+async def test_quick_keys_of_a_store_with_many_item_groups_fit_the_screen(  # type: ignore[no-untyped-def]
+    counter, backend: Backend, data_dir: Path
+) -> None:
+    """A stock ERPNext site's catalogue has dozens of item groups: the group tabs stay on one
+    line, and the tiles and the message line stay on the 80x25 screen."""
+    with sqlite3.connect(data_dir / "pos.db") as db:
+        codes = [row[0] for row in db.execute("SELECT item_code FROM items LIMIT 60")]
+        for n, code in enumerate(codes):
+            db.execute(
+                "UPDATE items SET item_group = ? WHERE item_code = ?",
+                (f"Department {n:02d} goods", code),
+            )
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
+        keys = app.screen
+        assert isinstance(keys, QuickKeysScreen)
+        await until(pilot, lambda: bool(keys.page.items))
+        assert len(keys.tabs) > 50
+        message = keys.query_one("#quick-message", Static)
+        grid = keys.query_one("#quick-grid", Static)
+        tabs = keys.query_one("#quick-tabs", Static)
+        assert tabs.region.height == 1, tabs.region
+        assert f"[{keys.tabs[keys.tab]}]" in shown(app, "#quick-tabs")
+        assert grid.region.height >= 5 and message.region.height == 1
+        assert message.region.bottom <= 24, message.region  # above the footer
+        far = keys.tab + 30
+        for _ in range(30):  # to a group far along: its tab is on the line, marked
+            await pilot.press("right")
+        await until(pilot, lambda: keys.tab == far)
+        await until(pilot, lambda: f"[{keys.tabs[far]}]" in shown(app, "#quick-tabs"))
+        assert tabs.region.height == 1
