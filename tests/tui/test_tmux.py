@@ -92,6 +92,30 @@ def shelf_barcode(db: Path) -> str:
     return str(row[0])
 
 
+def sign_in_and_open_the_shift(tmux: Tmux) -> None:
+    """Ana (the first name, marked) with her demo PIN; the shift opened with no float."""
+    tmux.keys("Enter")
+    tmux.wait_for("PIN for Ana (cashier)")
+    tmux.keys("1234", "Enter")
+    tmux.wait_for("OPEN SHIFT")
+    for _ in range(6):  # one Enter per mode of payment
+        tmux.keys("Enter")
+        time.sleep(0.3)
+        if "Scan, or type" in tmux.screen():
+            break
+    tmux.wait_for("Scan, or type")
+
+
+def pay_exact_cash(tmux: Tmux) -> None:
+    """F10, exact cash (F7), Enter for the next customer."""
+    tmux.keys("F10")
+    tmux.wait_for("Amount due")
+    tmux.keys("F7")
+    tmux.wait_for("next customer")
+    tmux.keys("Enter")
+    tmux.wait_for("Scan, or type")
+
+
 def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> None:
     screen = tmux.wait_for("sign in", timeout=60)
     assert "DEMO PINs" in screen
@@ -112,12 +136,7 @@ def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> Non
     code = shelf_barcode(db)
     tmux.keys(code, "Enter")  # one burst of keys, as a wedge scanner sends it
     tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
-    tmux.keys("F10")
-    tmux.wait_for("Amount due")
-    tmux.keys("F7")
-    tmux.wait_for("next customer")
-    tmux.keys("Enter")
-    tmux.wait_for("Scan, or type")
+    pay_exact_cash(tmux)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         sales = conn.execute("SELECT receipt_no, grand_total FROM pos_invoices").fetchall()
         barcode_sold = conn.execute(
@@ -162,16 +181,7 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     screen = tmux.wait_for("sign in", timeout=60)
     rows = [line for line in screen.splitlines() if "(cashier)" in line or "(supervisor)" in line]
     assert any("> Ana" in r for r in rows) and not any("> Bo" in r for r in rows), screen
-    tmux.keys("Enter")
-    tmux.wait_for("PIN for Ana (cashier)")
-    tmux.keys("1234", "Enter")
-    tmux.wait_for("OPEN SHIFT")
-    for _ in range(6):
-        tmux.keys("Enter")
-        time.sleep(0.3)
-        if "Scan, or type" in tmux.screen():
-            break
-    tmux.wait_for("Scan, or type")
+    sign_in_and_open_the_shift(tmux)
 
     tmux.keys("5901234123457", "Enter")
     screen = tmux.wait_for("Unknown barcode 5901234123457")
@@ -192,12 +202,7 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     tmux.keys("2204011002505", "Enter")  # a scale's price label: PLU 4011 for 2.50
     # The line: a weight below a kilogram, the price per kg, and the label's 2.50.
     tmux.wait_for(lambda s: re.search(r" 0\.\d{3} +\d+\.\d{2} +2\.50 ", s) is not None)
-    tmux.keys("F10")
-    tmux.wait_for("Amount due")
-    tmux.keys("F7")
-    tmux.wait_for("next customer")
-    tmux.keys("Enter")
-    tmux.wait_for("Scan, or type")
+    pay_exact_cash(tmux)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         lines = conn.execute("SELECT qty, uom, rate, amount FROM pos_invoice_items").fetchall()
     piece, label = lines
@@ -228,24 +233,11 @@ def test_the_counters_screens_draw_only_what_the_console_font_has(
     and each screen is whole in 25 rows."""
     seen: dict[str, str] = {}
     seen["sign in"] = tmux.wait_for("sign in", timeout=60)
-    tmux.keys("Enter")
-    tmux.wait_for("PIN for Ana (cashier)")
-    tmux.keys("1234", "Enter")
-    tmux.wait_for("OPEN SHIFT")
-    for _ in range(6):
-        tmux.keys("Enter")
-        time.sleep(0.3)
-        if "Scan, or type" in tmux.screen():
-            break
+    sign_in_and_open_the_shift(tmux)
     db = tmp_path / "demo" / "pos.db"
     tmux.keys(shelf_barcode(db), "Enter")
     seen["sell"] = tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
-    tmux.keys("F10")
-    tmux.wait_for("Amount due")
-    tmux.keys("F7")
-    tmux.wait_for("next customer")
-    tmux.keys("Enter")
-    tmux.wait_for("Scan, or type")
+    pay_exact_cash(tmux)
     for key, title, last in (
         ("C-f", "RECEIPTS", "not sent to ERPNext yet"),
         ("C-t", "PRICE CHECK", "Enter: check"),
