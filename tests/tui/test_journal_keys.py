@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from appliance.counter.door import Counter
 from appliance.drivers.peripherals import StandInPeripherals
 from appliance.drivers.printer.receipt import ReceiptData
+from appliance.tui.app import PosApp
 from appliance.tui.backend import Backend
 from appliance.tui.screens.journal import JournalScreen
 from appliance.tui.screens.price_check import PriceCheckDialog
@@ -26,22 +28,27 @@ def shown(app: object, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
+async def sales_then_the_journal(app: PosApp, pilot: Pilot[None], *codes: str) -> JournalScreen:
+    """One sale of each code, paid in exact cash; then Ctrl+F, the receipt journal."""
+    await start_selling(app, pilot)
+    for code in codes:
+        await wedge_scan(pilot, code)
+        await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
+        await pay(app, pilot, "f7")
+    await pilot.press("ctrl+f")
+    await until(pilot, lambda: isinstance(app.screen, JournalScreen))
+    journal = app.screen
+    assert isinstance(journal, JournalScreen)
+    return journal
+
+
 @run_async
 async def test_find_a_past_sale_reprint_it_and_return_from_it(  # type: ignore[no-untyped-def]
     counter, backend: Backend, devices: StandInPeripherals, data_dir: Path
 ) -> None:
     first, second = shelf_barcodes(backend, 2)
     async with counter() as (app, pilot):
-        await start_selling(app, pilot)
-        for code in (first, second):
-            await wedge_scan(pilot, code)
-            await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
-            await pay(app, pilot, "f7")
-
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: isinstance(app.screen, JournalScreen))
-        journal = app.screen
-        assert isinstance(journal, JournalScreen)
+        journal = await sales_then_the_journal(app, pilot, first, second)
         await until(pilot, lambda: len(journal.page.hits) == 2)  # the latest, untyped
         await human(pilot, "demo1-000001", gap=0.01)  # as read off the paper, any case
         await pilot.press("enter")
@@ -128,15 +135,7 @@ async def test_the_journal_reads_each_receipt_it_shows_once(  # type: ignore[no-
 
     monkeypatch.setattr(Counter, "receipt", counted)
     async with counter() as (app, pilot):
-        await start_selling(app, pilot)
-        for code in codes:
-            await wedge_scan(pilot, code)
-            await until(pilot, lambda: len(sell_screen(app).cart.lines) == 1)
-            await pay(app, pilot, "f7")
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: isinstance(app.screen, JournalScreen))
-        journal = app.screen
-        assert isinstance(journal, JournalScreen)
+        journal = await sales_then_the_journal(app, pilot, *codes)
         await until(pilot, lambda: "DEMO1-000003" in shown(app, "#journal-receipt"))
         await pilot.pause(0.3)
         read.clear()

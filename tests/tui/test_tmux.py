@@ -92,12 +92,14 @@ def shelf_barcode(db: Path) -> str:
     return str(row[0])
 
 
-def sign_in_and_open_the_shift(tmux: Tmux) -> None:
-    """Ana (the first name, marked) with her demo PIN; the shift opened with no float."""
+def sign_in_and_open_the_shift(tmux: Tmux, cash: str = "") -> None:
+    """Ana (the first name, marked) with her demo PIN; the shift opened with `cash` counted."""
     tmux.keys("Enter")
     tmux.wait_for("PIN for Ana (cashier)")
     tmux.keys("1234", "Enter")
     tmux.wait_for("OPEN SHIFT")
+    if cash:
+        tmux.keys(cash)
     for _ in range(6):  # one Enter per mode of payment
         tmux.keys("Enter")
         time.sleep(0.3)
@@ -121,17 +123,7 @@ def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> Non
     assert "DEMO PINs" in screen
     lines = screen.splitlines()
     assert len(lines) <= 25 and all(len(line) <= 80 for line in lines)
-    tmux.keys("Enter")
-    time.sleep(0.3)
-    tmux.keys("1234", "Enter")
-    tmux.wait_for("OPEN SHIFT")
-    tmux.keys("100")
-    for _ in range(6):  # one Enter per mode of payment
-        tmux.keys("Enter")
-        time.sleep(0.3)
-        if "Scan, or type" in tmux.screen():
-            break
-    tmux.wait_for("Scan, or type")
+    sign_in_and_open_the_shift(tmux, cash="100")
     db = tmp_path / "demo" / "pos.db"
     code = shelf_barcode(db)
     tmux.keys(code, "Enter")  # one burst of keys, as a wedge scanner sends it
