@@ -42,6 +42,14 @@ async def sales_then_the_journal(app: PosApp, pilot: Pilot[None], *codes: str) -
     return journal
 
 
+async def open_quick_keys(app: PosApp, pilot: Pilot[None]) -> QuickKeysScreen:
+    await pilot.press("ctrl+g")
+    await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
+    keys = app.screen
+    assert isinstance(keys, QuickKeysScreen)
+    return keys
+
+
 @run_async
 async def test_find_a_past_sale_reprint_it_and_return_from_it(  # type: ignore[no-untyped-def]
     counter, backend: Backend, devices: StandInPeripherals, data_dir: Path
@@ -96,10 +104,7 @@ async def test_quick_keys_sell_an_item_with_one_key(  # type: ignore[no-untyped-
 ) -> None:
     async with counter() as (app, pilot):
         await start_selling(app, pilot)
-        await pilot.press("ctrl+g")
-        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
-        keys = app.screen
-        assert isinstance(keys, QuickKeysScreen)
+        keys = await open_quick_keys(app, pilot)
         # Nothing sold on this till yet: it opens on the first group, not on empty favourites.
         await until(pilot, lambda: keys.tab == 1 and bool(keys.page.items))
         assert "[Bakery]" in shown(app, "#quick-tabs")
@@ -111,10 +116,7 @@ async def test_quick_keys_sell_an_item_with_one_key(  # type: ignore[no-untyped-
         assert sell_screen(app).cart.lines[0].item_code == wanted.item_code
         await pay(app, pilot, "f7")
 
-        await pilot.press("ctrl+g")  # now it has a favourite
-        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
-        keys = app.screen
-        assert isinstance(keys, QuickKeysScreen)
+        keys = await open_quick_keys(app, pilot)  # now it has a favourite
         await until(pilot, lambda: [i.item_code for i in keys.page.items] == [wanted.item_code])
         assert keys.tab == 0
 
@@ -163,10 +165,7 @@ async def test_quick_keys_of_a_store_with_many_item_groups_fit_the_screen(  # ty
             )
     async with counter() as (app, pilot):
         await start_selling(app, pilot)
-        await pilot.press("ctrl+g")
-        await until(pilot, lambda: isinstance(app.screen, QuickKeysScreen))
-        keys = app.screen
-        assert isinstance(keys, QuickKeysScreen)
+        keys = await open_quick_keys(app, pilot)
         await until(pilot, lambda: bool(keys.page.items))
         assert len(keys.tabs) > 50
         message = keys.query_one("#quick-message", Static)
