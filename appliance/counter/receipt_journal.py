@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, cast, false, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError, parse_typed
@@ -182,38 +182,47 @@ def _by_amount(
         amount = parse_typed(word, style)
     except TypedNumberError:
         return []
-    # A refund is printed as a negative total; the cashier types what went back over the counter.
-    return [or_(paid == amount, paid == -amount)]
+    # Money is kept as its text ("12.50"): compared as text, "12,5" or "12" would find nothing.
+    # As numbers: two decimal strings of a till's size read as the same double only when they
+    # are the same amount. A refund is printed as a negative total; the cashier types what
+    # went back over the counter.
+    number = func.abs(cast(paid, Float))
+    return [number == literal(float(abs(amount)), Float)]
 
 
 def _by_party_or_item(word: str) -> ColumnElement[bool]:
     if not word.strip("%_"):
         return false()
-    sold = exists().where(
-        PosInvoiceItem.invoice_id == PosInvoice.id,
-        or_(
-            func.upper(PosInvoiceItem.item_code) == word.upper(),
-            # A product scanned at the journal: the sales of its item.
-            PosInvoiceItem.item_code.in_(
-                select(ItemBarcode.parent).where(ItemBarcode.barcode == word)
-            ),
-        ),
+    # Each as one list the journal is checked against (not a subquery per sale): SQLite builds
+    # it once per search, and a year's journal is read once, not once per sale and term.
+    sold = PosInvoice.id.in_(
+        select(PosInvoiceItem.invoice_id).where(
+            or_(
+                func.upper(PosInvoiceItem.item_code) == word.upper(),
+                # A product scanned at the journal: the sales of its item.
+                PosInvoiceItem.item_code.in_(
+                    select(ItemBarcode.parent).where(ItemBarcode.barcode == word)
+                ),
+            )
+        )
     )
     if word.isdigit() and len(word) < _SHORTEST_DIGITS_IN_A_NAME:
         return sold  # "54" is a receipt or an amount, not every item named "#54"
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     # Its own alias: the listing joins Customer too, and would swallow an unaliased one.
     party = aliased(Customer)
-    customer = exists().where(
-        party.name == PosInvoice.customer,
-        or_(
-            party.customer_name.ilike(pattern, escape="\\"),
-            party.mobile_no.like(pattern, escape="\\"),
-        ),
+    customer = PosInvoice.customer.in_(
+        select(party.name).where(
+            or_(
+                party.customer_name.ilike(pattern, escape="\\"),
+                party.mobile_no.like(pattern, escape="\\"),
+            )
+        )
     )
-    named = exists().where(
-        PosInvoiceItem.invoice_id == PosInvoice.id,
-        PosInvoiceItem.item_name.ilike(pattern, escape="\\"),
+    named = PosInvoice.id.in_(
+        select(PosInvoiceItem.invoice_id).where(
+            PosInvoiceItem.item_name.ilike(pattern, escape="\\")
+        )
     )
     return or_(PosInvoice.customer.ilike(pattern, escape="\\"), customer, sold, named)
 

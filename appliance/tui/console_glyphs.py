@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import re
 from typing import ClassVar
 
+from rich._unicode_data import load as load_cell_table  # the table rich.cells measures with
 from textual.drivers.linux_driver import LinuxDriver
 
 # Code page 437, as the kernel's built-in font maps it (drivers/tty/vt/cp437.uni): printable
@@ -78,6 +80,25 @@ FALLBACKS: dict[str, str] = {
     "…": ".",
 }
 
+# What Textual lays out in two cells (its own table: rich's, for the Unicode version it uses):
+# an item or customer name from the back office in Chinese, Korean, or with an emoji. The
+# console's font has none of them (it holds 512 glyphs at most), and a kernel draws some in one
+# cell: the rest of the line (the price, the border) would move left. Two "?" keep every column
+# where Textual put it.
+_WIDE = re.compile(
+    "["
+    + "".join(
+        f"{re.escape(chr(first))}-{re.escape(chr(last))}"
+        for first, last, cells in load_cell_table("auto").widths
+        if cells == 2
+    )
+    + "]"
+)
+WIDE_STANDIN = "??"
+# Where the two-cell characters are: none below U+1100 or among the box lines and blocks
+# Textual draws with (U+2500-U+259F). A quick look first, the full table only when needed.
+_MAYBE_WIDE = re.compile("[\u1100-\u24ff\u25a0-\U0010ffff]")
+
 GIO_UNIMAP = 0x4B66  # linux/kd.h: get the console font's Unicode map
 
 
@@ -110,13 +131,20 @@ def translation(font: frozenset[str] | None) -> dict[int, str]:
     return {ord(c): v for c, v in FALLBACKS.items() if c not in font and v in font}
 
 
+def narrow(text: str) -> str:
+    """`text` with each two-cell character as two one-cell glyphs every console font has."""
+    if text.isascii() or not _MAYBE_WIDE.search(text):  # a frame of Latin text and box lines
+        return text
+    return _WIDE.sub(WIDE_STANDIN, text)
+
+
 class ConsoleDriver(LinuxDriver):
     """Textual's Linux driver, writing through the console's translation table."""
 
     table: ClassVar[dict[int, str]] = {}
 
     def write(self, data: str) -> None:
-        super().write(data.translate(self.table))
+        super().write(narrow(data.translate(self.table)))
 
 
 def console_driver(fd: int) -> type[LinuxDriver]:

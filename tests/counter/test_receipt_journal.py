@@ -176,3 +176,26 @@ def test_the_cli_lists_them(
     assert day["noon"] in out and day["yesterday"] not in out
     assert main(["receipt", "find", "no-such-thing-anywhere"]) == 1
     assert "no sale" in capsys.readouterr().err
+
+
+def test_an_amount_typed_without_its_trailing_zeros_finds_the_sale(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    """The cashier says the total as they heard it: 12,5 (Quebec) or 12.5 or 12 for a sale of
+    12.50 or 12.00; the journal keeps it as text, the search compares amounts."""
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        for key, total in (("noon", D("12.50")), ("morning", D("12.00"))):
+            session.execute(
+                update(PosInvoice)
+                .where(PosInvoice.receipt_no == day[key])
+                .values(rounded_total=total)
+            )
+        session.commit()
+    engine.dispose()
+    assert day["noon"] in _numbers(_find(data_dir, "12,5", QUEBEC))
+    assert day["noon"] in _numbers(_find(data_dir, "12.5"))
+    assert day["noon"] in _numbers(_find(data_dir, "12.50"))
+    assert day["morning"] in _numbers(_find(data_dir, "12"))
+    assert day["morning"] in _numbers(_find(data_dir, "12,00", QUEBEC))
+    assert day["noon"] not in _numbers(_find(data_dir, "12"))

@@ -17,7 +17,9 @@ import sys
 import termios
 import time
 
-from appliance.tui.console_glyphs import FALLBACKS, STOCK_FONT, translation
+from rich.cells import get_character_cell_size
+
+from appliance.tui.console_glyphs import FALLBACKS, STOCK_FONT, narrow, translation
 
 # A till app with a tall border (▊ ▎ ▔ ▁) and a list long enough for a scroll bar.
 APP = """
@@ -39,13 +41,32 @@ Probe().run()
 """
 
 
-def _screen_output(term: str) -> str:
-    """What the app writes to a real 80x25 pseudo-terminal with TERM=`term`."""
+# An item name from the back office in another script: two cells each, for Textual.
+WIDE_APP = """
+from textual.widgets import Static
+from appliance.tui.app import LockedDownApp
+
+class Probe(LockedDownApp):
+    CSS = "Static { border: round blue; width: 30; }"
+
+    def compose(self):
+        yield Static("咖啡豆 Coffee 🍎 1.50")
+
+    def on_mount(self):
+        super().on_mount()
+        self.set_timer(2.5, self.exit)
+
+Probe().run()
+"""
+
+
+def _screen_output(term: str, app: str = APP) -> str:
+    """What `app` writes to a real 80x25 pseudo-terminal with TERM=`term`."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
     env = {**os.environ, "TERM": term}
     proc = subprocess.Popen(
-        [sys.executable, "-c", APP],
+        [sys.executable, "-c", app],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -102,3 +123,20 @@ def test_only_what_the_font_lacks_is_replaced_and_only_by_what_it_has() -> None:
     everything = translation(None)
     assert set(map(chr, everything)) == set(FALLBACKS)
     assert set(everything.values()) <= STOCK_FONT
+
+
+def test_on_the_linux_console_a_wide_character_keeps_its_two_cells() -> None:
+    """The console draws every character in one cell; Textual lays out 咖 or 🍎 in two. Drawn
+    as they are, the rest of the line (the price, the right border) moves one cell left for
+    each; drawn as two one-cell glyphs, every column stays where Textual put it."""
+    text = _screen_output("linux", WIDE_APP)
+    assert "Coffee" in text and "1.50" in text
+    assert all(get_character_cell_size(c) == 1 for c in text if c > "~"), text
+    assert "咖" not in text and "🍎" not in text
+
+
+def test_a_wide_character_becomes_two_cells_the_font_has() -> None:
+    table = translation(frozenset(STOCK_FONT))
+    drawn = narrow("a咖b🍎".translate(table))
+    assert len(drawn) == 6 and drawn.startswith("a") and drawn[3] == "b"
+    assert set(drawn) <= STOCK_FONT

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.tui.console_glyphs import STOCK_FONT
 from appliance.tui.screens.sell import MENU
 
 TMUX = shutil.which("tmux")
@@ -62,10 +63,12 @@ class Tmux:
 def tmux_session(command: str, data: Path, config: str = "") -> Iterator[Tmux]:
     """`command` in a TERM=linux 80x25 tmux pane; an exit is shown, then the pane stays."""
     session = Tmux(f"pos-test-{uuid.uuid4().hex[:8]}")
+    # TERM is set in the pane's shell: tmux sets its own (tmux-256color) over a `-e TERM=...`,
+    # and the till would then draw for a terminal emulator, not for the console.
     session.run(
         "new-session", "-d", "-s", session.name, "-x", "80", "-y", "25",
-        "-e", "TERM=linux", "-e", f"APPLIANCE_DATA={data}",
-        "-e", f"APPLIANCE_CONFIG={config}", f"{command}; echo EXITED $?; sleep 60",
+        "-e", f"APPLIANCE_DATA={data}", "-e", f"APPLIANCE_CONFIG={config}",
+        f"export TERM=linux; {command}; echo EXITED $?; sleep 60",
     )  # fmt: skip
     try:
         yield session
@@ -89,32 +92,43 @@ def shelf_barcode(db: Path) -> str:
     return str(row[0])
 
 
-def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> None:
-    screen = tmux.wait_for("sign in", timeout=60)
-    assert "DEMO PINs" in screen
-    lines = screen.splitlines()
-    assert len(lines) <= 25 and all(len(line) <= 80 for line in lines)
+def sign_in_and_open_the_shift(tmux: Tmux, cash: str = "") -> None:
+    """Ana (the first name, marked) with her demo PIN; the shift opened with `cash` counted."""
     tmux.keys("Enter")
-    time.sleep(0.3)
+    tmux.wait_for("PIN for Ana (cashier)")
     tmux.keys("1234", "Enter")
     tmux.wait_for("OPEN SHIFT")
-    tmux.keys("100")
+    if cash:
+        tmux.keys(cash)
     for _ in range(6):  # one Enter per mode of payment
         tmux.keys("Enter")
         time.sleep(0.3)
         if "Scan, or type" in tmux.screen():
             break
     tmux.wait_for("Scan, or type")
-    db = tmp_path / "demo" / "pos.db"
-    code = shelf_barcode(db)
-    tmux.keys(code, "Enter")  # one burst of keys, as a wedge scanner sends it
-    tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+
+
+def pay_exact_cash(tmux: Tmux) -> None:
+    """F10, exact cash (F7), Enter for the next customer."""
     tmux.keys("F10")
     tmux.wait_for("Amount due")
     tmux.keys("F7")
     tmux.wait_for("next customer")
     tmux.keys("Enter")
     tmux.wait_for("Scan, or type")
+
+
+def test_demo_entry_point_sells_by_keystrokes(tmux: Tmux, tmp_path: Path) -> None:
+    screen = tmux.wait_for("sign in", timeout=60)
+    assert "DEMO PINs" in screen
+    lines = screen.splitlines()
+    assert len(lines) <= 25 and all(len(line) <= 80 for line in lines)
+    sign_in_and_open_the_shift(tmux, cash="100")
+    db = tmp_path / "demo" / "pos.db"
+    code = shelf_barcode(db)
+    tmux.keys(code, "Enter")  # one burst of keys, as a wedge scanner sends it
+    tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    pay_exact_cash(tmux)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         sales = conn.execute("SELECT receipt_no, grand_total FROM pos_invoices").fetchall()
         barcode_sold = conn.execute(
@@ -159,16 +173,7 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     screen = tmux.wait_for("sign in", timeout=60)
     rows = [line for line in screen.splitlines() if "(cashier)" in line or "(supervisor)" in line]
     assert any("> Ana" in r for r in rows) and not any("> Bo" in r for r in rows), screen
-    tmux.keys("Enter")
-    tmux.wait_for("PIN for Ana (cashier)")
-    tmux.keys("1234", "Enter")
-    tmux.wait_for("OPEN SHIFT")
-    for _ in range(6):
-        tmux.keys("Enter")
-        time.sleep(0.3)
-        if "Scan, or type" in tmux.screen():
-            break
-    tmux.wait_for("Scan, or type")
+    sign_in_and_open_the_shift(tmux)
 
     tmux.keys("5901234123457", "Enter")
     screen = tmux.wait_for("Unknown barcode 5901234123457")
@@ -189,12 +194,7 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     tmux.keys("2204011002505", "Enter")  # a scale's price label: PLU 4011 for 2.50
     # The line: a weight below a kilogram, the price per kg, and the label's 2.50.
     tmux.wait_for(lambda s: re.search(r" 0\.\d{3} +\d+\.\d{2} +2\.50 ", s) is not None)
-    tmux.keys("F10")
-    tmux.wait_for("Amount due")
-    tmux.keys("F7")
-    tmux.wait_for("next customer")
-    tmux.keys("Enter")
-    tmux.wait_for("Scan, or type")
+    pay_exact_cash(tmux)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         lines = conn.execute("SELECT qty, uom, rate, amount FROM pos_invoice_items").fetchall()
     piece, label = lines
@@ -215,3 +215,32 @@ def test_the_console_says_whose_pin_whole_units_labels_and_codes_in_full(
     tmux.keys(*["Down"] * MENU_ENTRIES.index("Sign out"), "Enter")
     screen = tmux.wait_for("sign in")
     assert "Welcome" not in screen and "> " not in screen.split("sign in", 1)[1], screen
+
+
+def test_the_counters_screens_draw_only_what_the_console_font_has(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Issue 17 item 10, and issue 19's receipt journal, price check and quick keys, on
+    TERM=linux 80x25: every glyph drawn is one the kernel's stock font has (no small squares),
+    and each screen is whole in 25 rows."""
+    seen: dict[str, str] = {}
+    seen["sign in"] = tmux.wait_for("sign in", timeout=60)
+    sign_in_and_open_the_shift(tmux)
+    db = tmp_path / "demo" / "pos.db"
+    tmux.keys(shelf_barcode(db), "Enter")
+    seen["sell"] = tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    pay_exact_cash(tmux)
+    for key, title, last in (
+        ("C-f", "RECEIPTS", "not sent to ERPNext yet"),
+        ("C-t", "PRICE CHECK", "Enter: check"),
+        ("C-g", "QUICK KEYS", "Light Cream"),
+    ):
+        tmux.keys(key)
+        seen[title] = tmux.wait_for(lambda s, t=title, e=last: t in s and e in s)  # type: ignore[misc]
+        tmux.keys("Escape")
+        tmux.wait_for(lambda s, t=title: t not in s and "Scan, or type" in s)  # type: ignore[misc]
+        time.sleep(0.5)  # the sell screen takes keys again once it has its focus back
+    for name, screen in seen.items():
+        drawn = {c for c in screen if c > "~"}
+        assert drawn <= STOCK_FONT, (name, sorted(drawn - STOCK_FONT), screen)
+        assert len(screen.rstrip("\n").splitlines()) <= 25, (name, screen)

@@ -8,8 +8,6 @@ beside the list as its receipt says it. The search itself is the counter's
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +20,7 @@ from appliance.tui.context import Context
 from appliance.tui.format import money, qty
 from appliance.tui.messages import Scanned
 from appliance.tui.screens.counter_screen import CounterScreen
+from appliance.tui.screens.reprint import reprint
 from appliance.tui.widgets.status_bar import StatusBar
 
 HINT = "Receipt no., date (2026-12-07, today), time (14:05), amount, customer, item"
@@ -95,19 +94,18 @@ class JournalScreen(CounterScreen[str | None]):
             return
         # The search box keeps the keys (a new search is a keystroke away); Up and Down are the
         # screen's and move through the list.
-        table.move_cursor(row=0)
+        table.move_cursor(row=0)  # the table's RowHighlighted shows it (`highlighted`)
         more = " (more: add a term)" if page.more else ""
         count = f"{len(page.hits)} sale{'s' if len(page.hits) > 1 else ''}"
         self.say(f"{count}{more}. F4 reprint, F9 return, Esc back")
-        self.show(0)
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#journal-hits", DataTable)
         if not self.page.hits:
             return
         row = max(0, min(table.cursor_row + step, len(self.page.hits) - 1))
+        # The table's RowHighlighted shows the sale (`highlighted`): one read of the store.
         table.move_cursor(row=row)
-        self.show(row)
 
     @on(DataTable.RowHighlighted, "#journal-hits")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -151,13 +149,8 @@ class JournalScreen(CounterScreen[str | None]):
         offline_id = self.selected()
         if offline_id is None:
             return
-        receipt = await self.ctx.backend.run(Counter.receipt, offline_id, reprint=True)
-        try:
-            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
-        except Exception as exc:  # any device failure is shown, never fatal
-            self.say(f"Reprint failed: {exc}", error=True)
-            return
-        self.say(f"Reprinted {receipt.receipt_no} (COPY)")
+        text, failed = await reprint(self.ctx, offline_id)
+        self.say(text, error=failed)
 
     def action_return_from(self) -> None:
         offline_id = self.selected()

@@ -30,6 +30,7 @@ from appliance.tui.failures import failure
 from appliance.tui.format import money, read_amount
 from appliance.tui.screens.after_sale import hand_over
 from appliance.tui.screens.counter_screen import CounterScreen
+from appliance.tui.screens.reprint import reprint
 from appliance.tui.widgets.status_bar import StatusBar
 
 MODE_KEYS = ("f2", "f3", "f4", "f5", "f6")
@@ -282,16 +283,11 @@ class PayScreen(CounterScreen[PayResult | None]):
     async def action_reprint(self) -> None:
         if self.result is None:
             return
-        backend = self.ctx.backend
-        try:
-            receipt = await backend.run(
-                Counter.receipt, self.result.offline_id, reprint=self.result.printed
-            )
-            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
-        except Exception as exc:
-            self.say(f"Reprint failed: {exc}", error=True)
+        text, failed = await reprint(self.ctx, self.result.offline_id, copy=self.result.printed)
+        if failed:
+            self.say(text, error=True)
             return
         self.result = PayResult(
             self.result.offline_id, self.result.receipt_no, self.result.change, True
         )
-        self.say(f"Reprinted {self.result.receipt_no}. Enter: next customer")
+        self.say(f"{text}. Enter: next customer")

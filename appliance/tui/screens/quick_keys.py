@@ -7,6 +7,8 @@ each page is the counter's (`counter.quick_keys`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +25,7 @@ FAVOURITES = "Favourites"
 KEYS = "1234567890"
 COLUMNS = 2
 TILE = 37  # two tiles and their key fit the console's 80 columns
+LINE = 78  # the console's 80 columns less the screen's padding
 
 
 class QuickKeysScreen(CounterScreen[QuickItem | None]):
@@ -77,8 +80,7 @@ class QuickKeysScreen(CounterScreen[QuickItem | None]):
         self.draw()
 
     def draw(self) -> None:
-        tabs = "  ".join(f"[{name}]" if n == self.tab else name for n, name in enumerate(self.tabs))
-        self.query_one("#quick-tabs", Static).update(tabs)
+        self.query_one("#quick-tabs", Static).update(tab_line(self.tabs, self.tab, LINE))
         tiles = [
             f"{KEYS[n]} {item.item_name[: TILE - 2]:<{TILE - 2}}"
             for n, item in enumerate(self.page.items)
@@ -107,3 +109,25 @@ class QuickKeysScreen(CounterScreen[QuickItem | None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def tab_line(names: Sequence[str], current: int, width: int) -> str:
+    """The group tabs on one line, however many groups the catalogue has (a stock site has
+    dozens; wrapped, they pushed the tiles off the screen): the current one marked, as many
+    of its neighbours as fit, and < or > where there are more."""
+    cells = [f"[{name}]" if n == current else name for n, name in enumerate(names)]
+
+    def line(lo: int, hi: int) -> str:
+        more_left = "< " if lo > 0 else ""
+        more_right = " >" if hi < len(cells) else ""
+        return more_left + "  ".join(cells[lo:hi]) + more_right
+
+    lo, hi = current, current + 1
+    grown = True
+    while grown:
+        grown = False
+        if hi < len(cells) and len(line(lo, hi + 1)) <= width:
+            hi, grown = hi + 1, True
+        if lo > 0 and len(line(lo - 1, hi)) <= width:
+            lo, grown = lo - 1, True
+    return line(lo, hi)[:width]

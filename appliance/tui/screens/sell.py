@@ -39,6 +39,7 @@ from appliance.tui.screens.journal import JournalScreen
 from appliance.tui.screens.pay import PayResult, PayScreen
 from appliance.tui.screens.price_check import PriceCheckDialog
 from appliance.tui.screens.quick_keys import QuickKeysScreen
+from appliance.tui.screens.reprint import reprint
 from appliance.tui.screens.returns import ReturnScreen
 from appliance.tui.screens.shift import CloseShiftScreen, ReportDialog
 from appliance.tui.screens.supervisor import SupervisorScreen
@@ -590,14 +591,8 @@ class SellScreen(CounterScreen[None]):
         if self.last_sale is None:
             self.say("No sale on this screen yet", error=True)
             return
-        backend = self.ctx.backend
-        receipt = await backend.run(Counter.receipt, self.last_sale, reprint=True)
-        try:
-            await asyncio.to_thread(self.ctx.devices.print_receipt, receipt)
-        except Exception as exc:  # any device failure is shown, never fatal
-            self.say(f"Reprint failed: {exc}", error=True)
-            return
-        self.say(f"Reprinted {receipt.receipt_no}")
+        text, failed = await reprint(self.ctx, self.last_sale)
+        self.say(text, error=failed)
 
     @work(group="menu")
     async def action_no_sale(self) -> None:
