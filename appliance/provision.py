@@ -575,9 +575,11 @@ def decode_text(raw: bytes) -> str:
 
 
 def hostname_for(terminal_id: str) -> str:
-    """The till's hostname: its terminal id, lower case, ``_`` as ``-`` (no hostname character;
-    terminal ids never hold ``-``, so the two map one to one)."""
-    return terminal_id.lower().replace("_", "-")
+    """The till's hostname: its terminal id, lower case, ``_`` as ``-`` (no hostname character),
+    without a ``-`` at either end (RFC 1123; a leading one reads as an option to ssh, ping and
+    ``hostname`` itself); ``pos`` for an id of underscores only. Ids differing only in case or
+    outer ``_`` share a hostname (the terminal id stays the till's identity everywhere else)."""
+    return terminal_id.lower().replace("_", "-").strip("-") or "pos"
 
 
 def provision(

@@ -174,3 +174,17 @@ def test_check_asks_ssh_keygen_about_a_key_only_openssh_can_judge(
     assert code == INVALID
     assert "[ssh] authorized_keys[0] (SHA256:" in said
     assert "ssh-keygen cannot read it" in said
+
+
+@pytest.mark.parametrize(("terminal_id", "host"), [("_T1_", "t1"), ("__", "pos"), ("A__B", "a--b")])
+def test_a_terminal_id_with_an_outer_underscore_still_gives_a_valid_hostname(
+    tmp_path: Path, till: Targets, terminal_id: str, host: str
+) -> None:
+    """A till accepts ``_T1_`` as its id; ``-t1-`` is no hostname (RFC 1123: a label neither
+    starts nor ends with ``-``; a name starting with ``-`` reads as an option to ssh, ping,
+    hostname itself), so the DHCP lease and IT's ``ssh`` would trip on it."""
+    f = tmp_path / "provision.toml"
+    f.write_text(GOOD.replace('id = "T01"\n', f'id = "{terminal_id}"\n'))
+    status, log = provision(f, till)
+    assert status == APPLIED, log
+    assert till.hostname.read_text() == host + "\n"
