@@ -156,6 +156,10 @@ def _table(data: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
 
 def fingerprint(line: str, source: str, where: str) -> str:
     """SHA256 fingerprint (as ssh-keygen -l shows it) of one authorized_keys line, validated."""
+    # A line break (or any control character) inside the entry would put a second, unchecked
+    # and unlisted line into authorized_keys: one entry is one line.
+    if any(not (ch.isprintable() or ch == "\t") for ch in line):
+        raise _err(source, where, "must be one line of printable text (a line break inside?)")
     parts = line.split()
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
         raise _err(source, where, "must be an SSH public key line ('ssh-ed25519 AAAA... comment')")

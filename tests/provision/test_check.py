@@ -188,3 +188,20 @@ def test_a_terminal_id_with_an_outer_underscore_still_gives_a_valid_hostname(
     status, log = provision(f, till)
     assert status == APPLIED, log
     assert till.hostname.read_text() == host + "\n"
+
+
+@pytest.mark.parametrize("sep", ["\\n", "\\r", "\\r\\n", "\\u2028"])
+def test_a_key_hiding_a_second_line_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], till: Targets, sep: str
+) -> None:
+    """One list entry, one fingerprint in the log and the record, but a line break in its
+    comment: authorized_keys would get a second, unlisted line (another key, or one with
+    ``command=``/``from=`` options) that no check read and no log names."""
+    other = KEY.replace("it@test", "nobody-sees-me")
+    hidden = f"{KEY}{sep}{other}"
+    code, said = _check(tmp_path, _with_key(hidden).encode(), capsys)
+    assert code == INVALID, said
+    assert "[ssh] authorized_keys[0]" in said and "one line" in said, said
+    status, log = provision(tmp_path / "provision.toml", till)
+    assert status == INVALID, log
+    assert not till.ssh_keys.exists()
