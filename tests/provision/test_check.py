@@ -205,3 +205,16 @@ def test_a_key_hiding_a_second_line_is_refused(
     status, log = provision(tmp_path / "provision.toml", till)
     assert status == INVALID, log
     assert not till.ssh_keys.exists()
+
+
+def test_check_says_when_ssh_keygen_is_not_there_to_confirm_a_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IT's machine without OpenSSH: the key is still read by shape, but --check must not claim
+    OpenSSH's word on it ("a whole key") when it never asked."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    code, said = _check(tmp_path, GOOD.encode(), capsys)
+    assert code == APPLIED, said
+    assert "[ssh] authorized_keys[0] (SHA256:" in said
+    assert "ssh-keygen is not installed here: read by shape only" in said, said
+    assert "a whole key" not in said
