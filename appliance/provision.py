@@ -42,6 +42,7 @@ import base64
 import binascii
 import codecs
 import contextlib
+import errno
 import grp
 import json
 import os
@@ -66,6 +67,7 @@ from appliance.provision_signing import (
 from appliance.provision_status import STATUS, shown
 from appliance.secret_file import unfit_secret
 from appliance.ssh_keys import SSHKeyError, check_blob
+from appliance.untrusted import read_file, reason
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -554,14 +556,16 @@ def load(file: Path) -> tuple[bytes, Plan]:
     Read once: the bytes whose signature is checked are the bytes parsed (a stick can change).
     """
     try:
-        with file.open("rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
-        if len(raw) > MAX_FILE:
-            limit = MAX_FILE // 1024
-            raise ProvisionError(f"{file.name}: larger than {limit} KiB: not a provision.toml")
+        # Regular files only (a FIFO would wait forever for a writer), at most MAX_FILE bytes.
+        raw = read_file(file, MAX_FILE)
         return raw, parse_provision(tomllib.loads(decode_text(raw)), file.name)
     except OSError as exc:
-        raise ProvisionError(f"{file.name}: {exc.strerror}") from None
+        if exc.errno == errno.EFBIG:
+            limit = MAX_FILE // 1024
+            raise ProvisionError(
+                f"{file.name}: larger than {limit} KiB: not a provision.toml"
+            ) from None
+        raise ProvisionError(f"{file.name}: {reason(exc)}") from None
     except UnicodeDecodeError:
         raise ProvisionError(f"{file.name}: not UTF-8 (or UTF-16 with a BOM) text") from None
     except tomllib.TOMLDecodeError as exc:

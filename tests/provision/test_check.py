@@ -5,6 +5,7 @@ Also: the till's hostname becomes its terminal id."""
 from __future__ import annotations
 
 import base64
+import os
 import struct
 import subprocess
 from collections.abc import Callable, Iterator
@@ -218,3 +219,18 @@ def test_check_says_when_ssh_keygen_is_not_there_to_confirm_a_key(
     assert "[ssh] authorized_keys[0] (SHA256:" in said
     assert "ssh-keygen is not installed here: read by shape only" in said, said
     assert "a whole key" not in said
+
+
+def test_a_fifo_or_a_directory_named_as_the_file_is_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read as every untrusted file is (appliance.untrusted): a FIFO does not wait forever for
+    a writer, a directory is named as one."""
+    fifo = tmp_path / "provision.toml"
+    os.mkfifo(fifo)
+    code = main(["provision", "--check", "--from", str(fifo)])
+    assert code == INVALID
+    assert "provision.toml: not a regular file" in capsys.readouterr().out
+    code = main(["provision", "--check", "--from", str(tmp_path)])
+    assert code == INVALID
+    assert "a directory" in capsys.readouterr().out
