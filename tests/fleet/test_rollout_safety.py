@@ -303,10 +303,15 @@ def test_string_booleans_check_mode_and_tags(tmp_path: Path, wheels: Path) -> No
         "appliance_manage_services=false",
         "-e",
         "appliance_keep_release=no",
+        "-e",
+        "appliance_erpnext_verify_tls=no",
     )
     assert code == 0, out[-3000:]
     assert "Roll back" not in out
     assert current_release(roots["canary1"]) == NEW  # not waited for: told not to
+    # A TOML boolean the till's config check takes, not the string "no".
+    written = (roots["canary1"] / "etc/appliance/appliance.toml").read_text()
+    assert "verify_tls = false" in written, written
     # --tags config: only the configuration, on the running release.
     os.remove(roots["canary1"] / "opt/appliance/current")
     os.symlink(OLD, roots["canary1"] / "opt/appliance/current")
