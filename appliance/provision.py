@@ -164,6 +164,9 @@ def fingerprint(line: str, source: str, where: str) -> str:
         raise _err(source, where, "must be one line of printable text (a line break inside?)")
     parts = line.split()
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
+        if any(part in KEY_TYPES for part in parts[1:]):
+            why = "options in front of the key (from=, command=, ...) are not taken: the key only"
+            raise _err(source, where, f"{why} ('ssh-ed25519 AAAA... comment')")
         raise _err(source, where, "must be an SSH public key line ('ssh-ed25519 AAAA... comment')")
     try:
         blob = base64.b64decode(parts[1], validate=True)

@@ -234,3 +234,14 @@ def test_a_fifo_or_a_directory_named_as_the_file_is_refused_at_once(
     code = main(["provision", "--check", "--from", str(tmp_path)])
     assert code == INVALID
     assert "a directory" in capsys.readouterr().out
+
+
+def test_a_key_line_with_options_in_front_says_options_are_not_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line copied from another authorized_keys, options and all: IT is told what to cut."""
+    line = 'from=\\"10.0.0.0/8\\",no-pty ' + KEY
+    code, said = _check(tmp_path, _with_key(line).encode(), capsys)
+    assert code == INVALID
+    assert "[ssh] authorized_keys[0]" in said
+    assert "options in front of the key (from=, command=, ...) are not taken" in said, said
