@@ -42,6 +42,7 @@ import base64
 import binascii
 import codecs
 import contextlib
+import errno
 import grp
 import json
 import os
@@ -66,6 +67,7 @@ from appliance.provision_signing import (
 from appliance.provision_status import STATUS, shown
 from appliance.secret_file import unfit_secret
 from appliance.ssh_keys import SSHKeyError, check_blob
+from appliance.untrusted import read_file, reason
 
 PLACEHOLDER_ID = "UNPROVISIONED"
 SECRET_NAME = "erpnext.secret"
@@ -156,8 +158,15 @@ def _table(data: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
 
 def fingerprint(line: str, source: str, where: str) -> str:
     """SHA256 fingerprint (as ssh-keygen -l shows it) of one authorized_keys line, validated."""
+    # A line break (or any control character) inside the entry would put a second, unchecked
+    # and unlisted line into authorized_keys: one entry is one line.
+    if any(not (ch.isprintable() or ch == "\t") for ch in line):
+        raise _err(source, where, "must be one line of printable text (a line break inside?)")
     parts = line.split()
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
+        if any(part in KEY_TYPES for part in parts[1:]):
+            why = "options in front of the key (from=, command=, ...) are not taken: the key only"
+            raise _err(source, where, f"{why} ('ssh-ed25519 AAAA... comment')")
         raise _err(source, where, "must be an SSH public key line ('ssh-ed25519 AAAA... comment')")
     try:
         blob = base64.b64decode(parts[1], validate=True)
@@ -550,14 +559,16 @@ def load(file: Path) -> tuple[bytes, Plan]:
     Read once: the bytes whose signature is checked are the bytes parsed (a stick can change).
     """
     try:
-        with file.open("rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
-        if len(raw) > MAX_FILE:
-            limit = MAX_FILE // 1024
-            raise ProvisionError(f"{file.name}: larger than {limit} KiB: not a provision.toml")
+        # Regular files only (a FIFO would wait forever for a writer), at most MAX_FILE bytes.
+        raw = read_file(file, MAX_FILE)
         return raw, parse_provision(tomllib.loads(decode_text(raw)), file.name)
     except OSError as exc:
-        raise ProvisionError(f"{file.name}: {exc.strerror}") from None
+        if exc.errno == errno.EFBIG:
+            limit = MAX_FILE // 1024
+            raise ProvisionError(
+                f"{file.name}: larger than {limit} KiB: not a provision.toml"
+            ) from None
+        raise ProvisionError(f"{file.name}: {reason(exc)}") from None
     except UnicodeDecodeError:
         raise ProvisionError(f"{file.name}: not UTF-8 (or UTF-16 with a BOM) text") from None
     except tomllib.TOMLDecodeError as exc:
@@ -575,9 +586,11 @@ def decode_text(raw: bytes) -> str:
 
 
 def hostname_for(terminal_id: str) -> str:
-    """The till's hostname: its terminal id, lower case, ``_`` as ``-`` (no hostname character;
-    terminal ids never hold ``-``, so the two map one to one)."""
-    return terminal_id.lower().replace("_", "-")
+    """The till's hostname: its terminal id, lower case, ``_`` as ``-`` (no hostname character),
+    without a ``-`` at either end (RFC 1123; a leading one reads as an option to ssh, ping and
+    ``hostname`` itself); ``pos`` for an id of underscores only. Ids differing only in case or
+    outer ``_`` share a hostname (the terminal id stays the till's identity everywhere else)."""
+    return terminal_id.lower().replace("_", "-").strip("-") or "pos"
 
 
 def provision(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.schema import TERMINAL_DOCTYPE
 from appliance.provision import Plan
-from appliance.ssh_keys import ssh_keygen_accepts
+from appliance.ssh_keys import ssh_keygen_verdict
 
 ONLINE_TIMEOUT = 10.0
 
@@ -34,12 +34,8 @@ class CheckReport:
 def deep_check(plan: Plan, *, online: bool, timeout: float = ONLINE_TIMEOUT) -> CheckReport:
     report = CheckReport()
     for n, (line, print_) in enumerate(zip(plan.authorized_keys, plan.fingerprints, strict=True)):
-        why = ssh_keygen_accepts(line)
-        where = f"[ssh] authorized_keys[{n}] ({print_})"
-        if why:
-            report.bad(f"{where}: {why}")
-        else:
-            report.ok(f"{where}: a whole key")
+        whole, said = ssh_keygen_verdict(line)
+        (report.ok if whole else report.bad)(f"[ssh] authorized_keys[{n}] ({print_}): {said}")
     if online:
         _online(plan, report, timeout)
     return report

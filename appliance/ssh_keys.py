@@ -1,7 +1,7 @@
 """An OpenSSH public key line, parsed as sshd would before it is trusted (RFC 4253 §6.6, RFC 5656
 §3.1, PROTOCOL.u2f): every field of the key's blob is read, sized and nothing may be left over.
 A key cut short by a copy from a narrow terminal window still decodes as base64 and names its
-type; written to authorized_keys, it would lock IT out of the till. ``ssh_keygen_accepts``
+type; written to authorized_keys, it would lock IT out of the till. ``ssh_keygen_verdict``
 confirms with OpenSSH's own parser where ``ssh-keygen`` is installed (``provision --check``).
 """
 
@@ -79,19 +79,23 @@ def _fields(kind: str, r: _Reader) -> None:
         r.string()  # the FIDO application ("ssh:")
 
 
-def ssh_keygen_accepts(line: str, timeout: float = 10.0) -> str | None:
-    """None when OpenSSH's ``ssh-keygen -l`` reads the line (or is not installed), else why."""
+def ssh_keygen_verdict(line: str, timeout: float = 10.0) -> tuple[bool, str]:
+    """Whether OpenSSH's ``ssh-keygen -l`` reads the line, and what to tell IT either way
+    (without ssh-keygen, or when it cannot run, the line was read by shape only: said so)."""
     tool = shutil.which("ssh-keygen")
     if tool is None:
-        return None
-    run = subprocess.run(
-        [tool, "-l", "-f", "/dev/stdin"],
-        input=line + "\n",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+        return True, "ssh-keygen is not installed here: read by shape only"
+    try:
+        run = subprocess.run(
+            [tool, "-l", "-f", "/dev/stdin"],
+            input=line + "\n",
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return True, f"ssh-keygen could not run ({exc}): read by shape only"
     if run.returncode == 0:
-        return None
-    return "ssh-keygen cannot read it: " + (run.stderr.strip().splitlines() or ["?"])[-1]
+        return True, "a whole key"
+    return False, "ssh-keygen cannot read it: " + (run.stderr.strip().splitlines() or ["?"])[-1]

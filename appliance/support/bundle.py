@@ -2,8 +2,9 @@
 
 Every part is gathered on its own: a part that fails (no journal, no database, a device that
 hangs) becomes a note in ``manifest.json`` and the rest of the bundle is still made. Nothing
-secret goes in: the config is redacted, the ERPNext secret file is never opened, and every
-text member is scrubbed of the config's secret values, credentials in URLs, and the e-mail
+secret goes in: the config is redacted, the ERPNext secret is read only to be blanked (a log
+line may quote it bare), and every text member is scrubbed of it, the config's secret values,
+credentials in URLs, and the e-mail
 addresses and phone numbers ERPNext's messages quote of customers before it is written
 (:mod:`appliance.support.redact`). Receipts are listed by number, time and totals only: no
 customer, no cashier, no lines.
@@ -30,6 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appliance import __version__, paths
+from appliance.agent.client import ERPNextError, read_secret
+from appliance.config import ConfigError, load_config
 from appliance.store import sync_state as state
 from appliance.store.check import check_database
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
@@ -86,7 +89,7 @@ def make_bundle(out: Path, since_hours: float, config: Path | None) -> dict[str,
     config_path = config or paths.config_file()
     bundle = Bundle()
     config_text = _read_config(config_path, bundle)
-    bundle.secrets = secret_values(config_text or "")
+    bundle.secrets = secret_values(config_text or "") | _erpnext_secret(config_path)
     health = run_health(HealthOptions(config=config, max_sync_age=0))
     bundle.add("health.json", lambda: health)
     bundle.add("versions.json", _versions)
@@ -115,6 +118,16 @@ def make_bundle(out: Path, since_hours: float, config: Path | None) -> dict[str,
         "members": sorted(["manifest.json", *bundle.members]),
         "notes": bundle.notes,
     }
+
+
+def _erpnext_secret(config: Path) -> set[str]:
+    """The ERPNext API secret, to be blanked wherever a member quotes it: it is in its own file
+    (or the agent's systemd credential), not in the config. Unreadable: nothing to blank."""
+    try:
+        erpnext = load_config(config).erpnext
+        return {read_secret(erpnext)} if erpnext is not None else set()
+    except (ConfigError, ERPNextError, OSError):
+        return set()
 
 
 def _read_config(path: Path, bundle: Bundle) -> str | None:

@@ -3,6 +3,7 @@ built from this repository, scratch terminal roots and POS Appliance Terminal re
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -139,3 +140,43 @@ def terminal(terminal_id: str, **fields: Any) -> dict[str, Any]:
         "inactivity_lock_seconds": 120,
         **fields,
     }
+
+
+def local_inventory(
+    path: Path,
+    wheels: Path,
+    hosts: dict[str, dict[str, Any]],
+    **group_vars: Any,
+) -> Path:
+    """An inventory that runs the role on this machine against scratch terminal roots: hosts
+    named ``canary*`` in ring_canary, the others in ring_stable; ``group_vars`` over the shared
+    local settings."""
+    local = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        # Already root here; a terminal is reached as root over SSH as well.
+        "ansible_become": False,
+        "appliance_wheelhouse": str(wheels),
+        "appliance_python": sys.executable,
+        "appliance_manage_services": False,
+        "appliance_config_group": "root",
+        "appliance_pos_profile": "Main POS",
+        "appliance_health_retries": 2,
+        "appliance_health_delay": 1,
+        "appliance_idle_retries": 2,
+        "appliance_idle_delay": 1,
+        "appliance_soak_seconds": 0,
+    }
+    canary = {n: v for n, v in hosts.items() if n.startswith("canary")}
+    body = {
+        "all": {
+            "vars": {**local, **group_vars},
+            "children": {
+                "terminals": {"children": {"ring_canary": {}, "ring_stable": {}}},
+                "ring_canary": {"hosts": canary},
+                "ring_stable": {"hosts": {n: v for n, v in hosts.items() if n not in canary}},
+            },
+        }
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")  # JSON is YAML
+    return path

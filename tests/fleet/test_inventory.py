@@ -184,3 +184,33 @@ def test_url_from_the_environment_and_constructed_groups(erp: FakeERPNext, tmp_p
     )
     assert nowhere.returncode != 0
     assert "url" in nowhere.stderr
+
+
+def test_a_hostile_hostname_or_port_is_refused_by_name(tmp_path: Path) -> None:
+    """ERPNext's hostname and ssh_port go to ssh on IT's machine: a record that would hand ssh an
+    option (``-oProxyCommand=...`` runs a command on the controller), a shell's metacharacters,
+    or a port that is no port is left out with its reason instead of reaching ssh, or stopping
+    the whole inventory on a traceback."""
+    hostile = [
+        terminal("OK1"),
+        terminal("PX1", hostname="-oProxyCommand=touch /tmp/owned"),
+        terminal("SH1", hostname="sh1.example;reboot"),
+        terminal("NL1", hostname="nl1.example\n127.0.0.1 erp.example"),
+        terminal("PT1", ssh_port="twenty-two"),
+        terminal("PT2", ssh_port=70000),
+        terminal("IP1", hostname="10.0.0.7", ssh_port="2222"),
+    ]
+    with FakeERPNext(hostile, api_key=KEY, api_secret=SECRET) as fake:
+        inventory = inventory_file(tmp_path, f"plugin: erpnext_terminals\nurl: {fake.url}\n")
+        env = ansible_env(tmp_path, ERPNEXT_API_KEY=KEY, ERPNEXT_API_SECRET=SECRET)
+        result = run([tool("ansible-inventory"), "-i", str(inventory), "--list"], env)
+    listed = _listed(result)
+    hostvars = plain(listed["_meta"]["hostvars"])
+    assert sorted(hostvars) == ["IP1", "OK1"]
+    assert hostvars["IP1"]["ansible_host"] == "10.0.0.7" and hostvars["IP1"]["ansible_port"] == 2222
+    said = " ".join(result.stderr.split())
+    for name in ("PX1", "SH1", "NL1"):
+        assert f"{name} left out: hostname " in said, said
+    assert "'-oProxyCommand=touch /tmp/owned'" in said
+    assert "PT1 left out: ssh_port 'twenty-two' is not a port (1-65535)" in said
+    assert "PT2 left out: ssh_port 70000 is not a port (1-65535)" in said

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.fleet.conftest import (
     OLD,
     ansible_env,
     current_release,
+    local_inventory,
     migrate_store,
     run,
     tool,
@@ -42,36 +42,14 @@ def _inventory(path: Path, wheels: Path, roots: dict[str, Path], **per_host: Any
         }
         for name, root in roots.items()
     }
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                # Already root here; a terminal is reached as root over SSH as well.
-                "ansible_become": False,
-                "appliance_wheelhouse": str(wheels),
-                "appliance_python": sys.executable,
-                "appliance_manage_services": False,
-                "appliance_config_group": "root",
-                "appliance_pos_profile": "Main POS",
-                "appliance_erpnext_url": "http://127.0.0.1:9",  # written, never contacted
-                "appliance_erpnext_api_key": API_KEY,
-                "appliance_erpnext_api_secret": SECRET,
-                "appliance_health_retries": 2,
-                "appliance_health_delay": 1,
-                "appliance_idle_retries": 2,
-                "appliance_idle_delay": 1,
-                "appliance_soak_seconds": 0,
-            },
-            "children": {
-                "terminals": {"children": {"ring_canary": {}, "ring_stable": {}}},
-                "ring_canary": {"hosts": {"canary1": hosts["canary1"]}},
-                "ring_stable": {"hosts": {"stable1": hosts["stable1"]}},
-            },
-        }
-    }
-    path.write_text(json.dumps(inventory), encoding="utf-8")  # JSON is YAML
-    return path
+    return local_inventory(
+        path,
+        wheels,
+        hosts,
+        appliance_erpnext_url="http://127.0.0.1:9",  # written, never contacted
+        appliance_erpnext_api_key=API_KEY,
+        appliance_erpnext_api_secret=SECRET,
+    )
 
 
 def _play(playbook: str, inventory: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:

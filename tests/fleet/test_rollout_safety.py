@@ -31,6 +31,7 @@ from tests.fleet.conftest import (
     REPO,
     ansible_env,
     current_release,
+    local_inventory,
     migrate_store,
     run,
     terminal,
@@ -108,32 +109,7 @@ def inventory(path: Path, roots: dict[str, Path], wheels: Path, **per_host: Any)
         }
         for name, root in roots.items()
     }
-    body = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "ansible_become": False,
-                "appliance_wheelhouse": str(wheels),
-                "appliance_python": sys.executable,
-                "appliance_manage_services": False,
-                "appliance_config_group": "root",
-                "appliance_pos_profile": "Main POS",
-                "appliance_health_retries": 2,
-                "appliance_health_delay": 1,
-                "appliance_idle_retries": 2,
-                "appliance_idle_delay": 1,
-                "appliance_soak_seconds": 0,
-            },
-            "children": {
-                "terminals": {"children": {"ring_canary": {}, "ring_stable": {}}},
-                "ring_canary": {"hosts": {n: hosts[n] for n in hosts if n.startswith("canary")}},
-                "ring_stable": {"hosts": {n: hosts[n] for n in hosts if n.startswith("stable")}},
-            },
-        }
-    }
-    path.write_text(json.dumps(body), "utf-8")
-    return path
+    return local_inventory(path, wheels, hosts)
 
 
 def play(tmp_path: Path, inv: Path, *extra: str, playbook: str = "rollout.yml") -> tuple[int, str]:
@@ -303,10 +279,15 @@ def test_string_booleans_check_mode_and_tags(tmp_path: Path, wheels: Path) -> No
         "appliance_manage_services=false",
         "-e",
         "appliance_keep_release=no",
+        "-e",
+        "appliance_erpnext_verify_tls=no",
     )
     assert code == 0, out[-3000:]
     assert "Roll back" not in out
     assert current_release(roots["canary1"]) == NEW  # not waited for: told not to
+    # A TOML boolean the till's config check takes, not the string "no".
+    written = (roots["canary1"] / "etc/appliance/appliance.toml").read_text()
+    assert "verify_tls = false" in written, written
     # --tags config: only the configuration, on the running release.
     os.remove(roots["canary1"] / "opt/appliance/current")
     os.symlink(OLD, roots["canary1"] / "opt/appliance/current")

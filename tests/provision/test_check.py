@@ -5,6 +5,7 @@ Also: the till's hostname becomes its terminal id."""
 from __future__ import annotations
 
 import base64
+import os
 import struct
 import subprocess
 from collections.abc import Callable, Iterator
@@ -174,3 +175,73 @@ def test_check_asks_ssh_keygen_about_a_key_only_openssh_can_judge(
     assert code == INVALID
     assert "[ssh] authorized_keys[0] (SHA256:" in said
     assert "ssh-keygen cannot read it" in said
+
+
+@pytest.mark.parametrize(("terminal_id", "host"), [("_T1_", "t1"), ("__", "pos"), ("A__B", "a--b")])
+def test_a_terminal_id_with_an_outer_underscore_still_gives_a_valid_hostname(
+    tmp_path: Path, till: Targets, terminal_id: str, host: str
+) -> None:
+    """A till accepts ``_T1_`` as its id; ``-t1-`` is no hostname (RFC 1123: a label neither
+    starts nor ends with ``-``; a name starting with ``-`` reads as an option to ssh, ping,
+    hostname itself), so the DHCP lease and IT's ``ssh`` would trip on it."""
+    f = tmp_path / "provision.toml"
+    f.write_text(GOOD.replace('id = "T01"\n', f'id = "{terminal_id}"\n'))
+    status, log = provision(f, till)
+    assert status == APPLIED, log
+    assert till.hostname.read_text() == host + "\n"
+
+
+@pytest.mark.parametrize("sep", ["\\n", "\\r", "\\r\\n", "\\u2028"])
+def test_a_key_hiding_a_second_line_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], till: Targets, sep: str
+) -> None:
+    """One list entry, one fingerprint in the log and the record, but a line break in its
+    comment: authorized_keys would get a second, unlisted line (another key, or one with
+    ``command=``/``from=`` options) that no check read and no log names."""
+    other = KEY.replace("it@test", "nobody-sees-me")
+    hidden = f"{KEY}{sep}{other}"
+    code, said = _check(tmp_path, _with_key(hidden).encode(), capsys)
+    assert code == INVALID, said
+    assert "[ssh] authorized_keys[0]" in said and "one line" in said, said
+    status, log = provision(tmp_path / "provision.toml", till)
+    assert status == INVALID, log
+    assert not till.ssh_keys.exists()
+
+
+def test_check_says_when_ssh_keygen_is_not_there_to_confirm_a_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IT's machine without OpenSSH: the key is still read by shape, but --check must not claim
+    OpenSSH's word on it ("a whole key") when it never asked."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    code, said = _check(tmp_path, GOOD.encode(), capsys)
+    assert code == APPLIED, said
+    assert "[ssh] authorized_keys[0] (SHA256:" in said
+    assert "ssh-keygen is not installed here: read by shape only" in said, said
+    assert "a whole key" not in said
+
+
+def test_a_fifo_or_a_directory_named_as_the_file_is_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read as every untrusted file is (appliance.untrusted): a FIFO does not wait forever for
+    a writer, a directory is named as one."""
+    fifo = tmp_path / "provision.toml"
+    os.mkfifo(fifo)
+    code = main(["provision", "--check", "--from", str(fifo)])
+    assert code == INVALID
+    assert "provision.toml: not a regular file" in capsys.readouterr().out
+    code = main(["provision", "--check", "--from", str(tmp_path)])
+    assert code == INVALID
+    assert "a directory" in capsys.readouterr().out
+
+
+def test_a_key_line_with_options_in_front_says_options_are_not_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line copied from another authorized_keys, options and all: IT is told what to cut."""
+    line = 'from=\\"10.0.0.0/8\\",no-pty ' + KEY
+    code, said = _check(tmp_path, _with_key(line).encode(), capsys)
+    assert code == INVALID
+    assert "[ssh] authorized_keys[0]" in said
+    assert "options in front of the key (from=, command=, ...) are not taken" in said, said

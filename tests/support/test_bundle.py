@@ -7,6 +7,7 @@ key, a token in the agent's last error) and the extracted tarball is searched fo
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tarfile
 from decimal import Decimal as D
@@ -199,3 +200,29 @@ def test_a_machine_without_the_tools_still_gets_a_bundle_that_says_what_is_missi
         for n in summary["notes"]
     ), summary["notes"]
     assert json.loads(files["system/resources.json"])["root_filesystem"]["free_mb"] > 0
+
+
+def test_the_erpnext_secret_quoted_bare_in_a_log_does_not_leave_the_till(
+    db_path: Path, erp: FakeERPNext, tmp_path: Path
+) -> None:
+    """The secret lives in its own file, not the config: a unit's log line that quotes it bare
+    (an IT script's ``env`` dump, ``curl -u key:secret`` under ``set -x``) must still be blanked.
+    journalctl here is a stand-in printing such a line, as the journal would hand it over."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    secret = erp.api_secret
+    leak = f"appliance-pull.sh[812]: + curl -u k:{secret} https://erp/api ERPNEXT_SECRET={secret}"
+    journalctl = tools / "journalctl"
+    journalctl.write_text(f"#!/bin/sh\necho '{leak}'\n", encoding="utf-8")
+    journalctl.chmod(0o755)
+    config = write_config(tmp_path, erp)
+    out = tmp_path / "bundle.tar.gz"
+    path = f"{tools}:{os.environ['PATH']}"
+    code, _, err = run_cli(
+        "support-bundle", "--config", str(config), "--out", str(out), env={"PATH": path}
+    )
+    assert code == 0, err
+    files = _extract(out, tmp_path / "x")
+    assert "appliance-pull.sh[812]: + curl -u" in files["journal.txt"]
+    for name, text in files.items():
+        assert erp.api_secret not in text, f"the ERPNext secret leaked into {name}"

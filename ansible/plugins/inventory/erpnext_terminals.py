@@ -4,13 +4,15 @@ Hosts are named by terminal id; disabled terminals are left out. Groups: ``termi
 ``branch_<slug>`` and ``ring_<ring>`` (canary, early, stable), plus any ``groups``,
 ``keyed_groups`` and ``compose`` (ansible's constructed options). A record the appliance would
 refuse (an id with ``-`` or over 16 characters, device settings that are not JSON or that the
-appliance's own config check refuses, an inactivity lock out of range) is left out with a
+appliance's own config check refuses, an inactivity lock out of range), or one whose hostname
+is no DNS name or IP address or whose ssh_port is no port (both go to ssh), is left out with a
 warning that names it and why (``on_refused: fail`` makes it an error instead). The API key and
 secret never appear in host variables, in errors or in Ansible's output.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -92,6 +94,9 @@ RINGS = ("canary", "early", "stable")
 # appliance/config.py TERMINAL_ID: what a till accepts as its id (and its hostname's source).
 TERMINAL_ID = re.compile(r"\A[A-Za-z0-9_]{1,16}\Z")
 LOCK_RANGE = (10, 3600)  # [terminal] inactivity_lock_seconds, as the appliance checks it
+# ansible_host goes to ssh on IT's machine: a DNS name (RFC 1123 labels, none starting with "-",
+# so never an ssh option such as -oProxyCommand=...) or an IP address, nothing else.
+DNS_LABEL = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 display = Display()
 
@@ -223,6 +228,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
         problem = _appliance_refuses(terminal, devices, lock)
         if problem:
             raise RefusedError(f"{terminal} left out: {problem}")
+        address = str(record.get("hostname") or terminal)
+        if not _is_address(address):
+            raise RefusedError(
+                f"{terminal} left out: hostname {address!r} is not a DNS name or an IP address"
+            )
+        port = _int(record.get("ssh_port"), 22)
+        if not 1 <= port <= 65535:
+            raise RefusedError(
+                f"{terminal} left out: ssh_port {record.get('ssh_port')!r} is not a port (1-65535)"
+            )
         host = self.inventory.add_host(terminal, group="terminals")
         ring = str(record.get("ring") or "stable")
         self.inventory.add_group(f"ring_{slug(ring)}")
@@ -232,8 +247,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
             self.inventory.add_group(group)
             self.inventory.add_child(group, host)
         variables = {
-            "ansible_host": record.get("hostname") or terminal,
-            "ansible_port": int(record.get("ssh_port") or 22),
+            "ansible_host": address,
+            "ansible_port": port,
             "appliance_terminal_id": terminal,
             "appliance_branch": record.get("branch") or "",
             "appliance_ring": ring,
@@ -262,6 +277,15 @@ def _int(value: Any, default: int) -> int:
         return int(value) if value not in (None, "") else default
     except (TypeError, ValueError):
         return -1  # out of range: refused with its reason
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        labels = text.removesuffix(".").split(".")
+        return len(text) <= 253 and all(DNS_LABEL.match(label) for label in labels)
+    return True
 
 
 def _appliance_refuses(terminal: str, devices: dict[str, Any], lock: int) -> str | None:
