@@ -47,7 +47,7 @@ def upload_file(site: Site, content_type: str, raw: bytes, user: str) -> dict[st
     private = parts.get("is_private", (None, b"0"))[1].decode() == "1"
     with site.lock:
         if doctype:
-            site.get(doctype, docname)  # 404 for an unknown document
+            site.get(doctype, docname, user)  # 404 for an unknown document, 403 if fenced
             if site.meta.custom_doctype(doctype) is not None:
                 site.meta.permit_doc(doctype, user, "write")
         taken = {d.get("file_name") for d in site.docs.get(FILE, {}).values()}

@@ -32,6 +32,7 @@ Doc = dict[str, Any]
 CUSTOM_FIELD = "Custom Field"
 DOCTYPE = "DocType"
 ADMINISTRATOR = "Administrator"
+USER_PERMISSION = "User Permission"
 STANDARD_FIELDS = frozenset(
     {"name", "owner", "creation", "modified", "modified_by", "docstatus", "idx", "doctype"}
     | {"parent", "parentfield", "parenttype", "_user_tags", "_comments", "_assign", "_liked_by"}
@@ -201,13 +202,57 @@ class Meta:
         elif doctype == DOCTYPE:
             self._permit(doctype, user)
             self._validate_doctype(doc, user, existing)
+        elif doctype == USER_PERMISSION:
+            self._permit(doctype, user)
+            self._validate_user_permission(doc)
         elif self.custom_doctype(doctype) is not None:
             self.permit_doc(doctype, user, "write" if existing else "create")
             self._validate_custom_doc(doctype, doc, existing)
+        if existing:
+            self.permit_record(doctype, str(doc.get("name") or ""), user)
 
     def _permit(self, doctype: str, user: str) -> None:
         if not self._may_customise(user):
             raise no_permission(user, doctype)
+
+    def permit_listing(self, doctype: str, user: str) -> None:
+        """User Permissions are a System Manager's to read (their DocPerm), like schema."""
+        if doctype == USER_PERMISSION:
+            self._permit(doctype, user)
+
+    # -- User Permissions: Frappe's has_user_permission, for the document's own doctype -------
+    def fenced_to(self, user: str, doctype: str) -> set[str] | None:
+        """The names of ``doctype`` that User Permissions keep ``user`` to (None: no limit).
+        Administrator is never limited; a permission for another ``applicable_for`` doctype
+        limits only that doctype's links, not these records."""
+        if user == ADMINISTRATOR:
+            return None
+        names = {
+            str(p.get("for_value"))
+            for p in self.docs.get(USER_PERMISSION, {}).values()
+            if p.get("user") == user
+            and p.get("allow") == doctype
+            and p.get("applicable_for") in (None, "", doctype)
+        }
+        return names or None
+
+    def permit_record(self, doctype: str, name: str, user: str) -> None:
+        allowed = self.fenced_to(user, doctype)
+        if allowed is not None and name not in allowed:
+            raise no_permission(user, doctype)
+
+    def _validate_user_permission(self, doc: Doc) -> None:
+        missing = [f for f in ("user", "allow", "for_value") if not doc.get(f)]
+        if missing:
+            raise errors.mandatory(USER_PERMISSION, str(doc.get("name") or ""), missing)
+        if str(doc["user"]) not in self.docs.get("User", {}):
+            raise errors.link_error("User", str(doc["user"]))
+        allow = str(doc["allow"])
+        if not (self._known(allow) or self.is_doctype(allow)):
+            raise errors.link_error("Allow", allow)
+        if str(doc["for_value"]) not in self.docs.get(allow, {}):
+            raise errors.link_error("For Value", str(doc["for_value"]))
+        doc["apply_to_all_doctypes"] = _int(doc.get("apply_to_all_doctypes"))
 
     def permit_doc(self, doctype: str, user: str, right: str) -> None:
         """A custom doctype's DocPerm rows at level 0 decide, as Frappe's has_permission does."""

@@ -351,7 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
         if method == "GET" and name is not None:
-            return 200, {"data": site.get(doctype, name)}
+            return 200, {"data": site.get(doctype, name, user)}
         body = json.loads(raw or b"{}")
         if isinstance(body.get("data"), str):
             body = json.loads(body["data"])  # frappe also takes form-style data=<json>
@@ -377,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         broken = self.fake.faults.broken.get(doctype)
         if broken is not None:
             raise FrappeError(500, "TypeError", broken, module="builtins", show_message=False)
-        return self.fake.site.list_docs(doctype, params)
+        return self.fake.site.list_docs(doctype, params, user)
 
     def _method(self, method: str, params: dict[str, str], user: str | None) -> Any:
         if method == "frappe.auth.get_logged_user":

@@ -92,7 +92,7 @@ TABLES: dict[str, dict[str, str]] = {
 }
 CHILD_PARENTS = {child: parent for parent, tables in TABLES.items() for child in tables.values()}
 # Doctypes every site has, listable (empty) before the first document exists.
-ALWAYS_LISTABLE = {"Deleted Document", "Address", "User", "Coupon Code"}
+ALWAYS_LISTABLE = {"Deleted Document", "Address", "User", "Coupon Code", "User Permission"}
 # Lists this long are read through a sorted copy, as a database reads through its index on
 # ``modified``/``creation``/``name`` (Frappe indexes them); shorter ones are filtered whole.
 INDEXED_FROM = 2000
@@ -361,24 +361,37 @@ class Site:
             raise errors.not_found(doctype, name)
         return doc
 
-    def get(self, doctype: str, name: str) -> Doc:
+    def get(self, doctype: str, name: str, user: str | None = None) -> Doc:
+        """A document as ``user`` may read it (a User Permission may fence it: 403)."""
         with self.lock:
-            return _plain(copy.deepcopy(self._get(doctype, name)))  # type: ignore[no-any-return]
+            doc = self._get(doctype, name)
+            if user is not None:
+                self.meta.permit_record(doctype, name, user)
+            return _plain(copy.deepcopy(doc))  # type: ignore[no-any-return]
 
     def _known_doctype(self, doctype: str) -> bool:
         known = doctype in self.docs or doctype in TABLES or doctype in CHILD_PARENTS
         return known or doctype in ALWAYS_LISTABLE or self.meta.is_doctype(doctype)
 
-    def list_docs(self, doctype: str, params: Mapping[str, str]) -> list[Doc]:
+    def list_docs(
+        self, doctype: str, params: Mapping[str, str], user: str | None = None
+    ) -> list[Doc]:
+        """Rows of a listing; ``user``'s User Permissions leave out the records it is fenced
+        from, as Frappe's list query does."""
         with self.lock:
             if not self._known_doctype(doctype):
                 raise errors.not_found("DocType", doctype)
+            fenced = None if user is None else self.meta.fenced_to(user, doctype)
+            if user is not None:
+                self.meta.permit_listing(doctype, user)
             if doctype in CHILD_PARENTS:
                 rows = self._child_rows(
                     doctype, params.get("parent"), _parents_wanted(params.get("filters"))
                 )
             else:
                 rows = list(self.docs.get(doctype, {}).values())
+            if fenced is not None:
+                rows = [r for r in rows if r.get("name") in fenced]
             known_fields = self._field_test(doctype, rows)
             and_conds = conditions(parse_json_param(params.get("filters"), None))
             test = matcher(

@@ -307,6 +307,12 @@ class ERPNextClient:
     def close(self) -> None:
         self._session.close()
 
+    def __enter__(self) -> ERPNextClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def last_answer_size(self) -> int:
         """Bytes of the last answer read on this thread (0 before any): the puller sizes its
         pages by it."""

@@ -6,6 +6,8 @@ code): each Custom Field of :mod:`appliance.agent.schema` is read by its Frappe 
 the same for the custom DocType ``POS Appliance Terminal`` (its fields and permission rows are
 merged, never removed). Then the integration user is checked: the roles FACTS §5.6 asks for
 (read from its User document) and a one-row read of every doctype the agent pulls or looks up.
+Last, each registered till's ERPNext user is fenced to its own terminal record
+(:mod:`appliance.agent.fences`).
 
 Reads come first and only differences are written, so a second run writes nothing. With
 ``check`` nothing is written at all. An ERPNext error stops the run with :class:`SetupError`,
@@ -15,12 +17,12 @@ one line naming the step.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from appliance.agent import server_mode
-from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
+from appliance.agent.client import ERPNextClient, ERPNextError
+from appliance.agent.fences import fence_findings
 from appliance.agent.pull import SINGLES
 from appliance.agent.schema import (
     ALL_RIGHTS,
@@ -35,87 +37,17 @@ from appliance.agent.schema import (
     FieldSpec,
     terminal_doctype_body,
 )
+from appliance.agent.setup_findings import (
+    ADMINISTRATOR,
+    Finding,
+    SetupError,
+    SetupReport,
+    Status,
+    explain,
+    step,
+)
 from appliance.store.masters import DOCTYPES as PULLED_DOCTYPES
 from appliance.store.sales import OPENING_DOCTYPE
-
-T = TypeVar("T")
-ADMINISTRATOR = "Administrator"
-
-
-class Status(StrEnum):
-    OK = "ok"
-    CREATED = "created"
-    UPDATED = "updated"
-    MISSING = "missing"  # absent or different, and left so (--check), or not ours to fix
-
-
-@dataclass(frozen=True)
-class Finding:
-    status: Status
-    what: str
-    detail: str = ""
-
-    def line(self) -> str:
-        return f"{self.status.value:<8} {self.what}" + (f": {self.detail}" if self.detail else "")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"status": self.status.value, "what": self.what, "detail": self.detail}
-
-
-@dataclass
-class SetupReport:
-    user: str  # the integration user the configured key belongs to
-    check: bool
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def missing(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is Status.MISSING]
-
-    @property
-    def writes(self) -> int:
-        return sum(f.status in (Status.CREATED, Status.UPDATED) for f in self.findings)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "user": self.user,
-            "check": self.check,
-            "ok": not self.missing,
-            "writes": self.writes,
-            "missing": len(self.missing),
-            "findings": [f.as_dict() for f in self.findings],
-        }
-
-
-class SetupError(Exception):
-    """ERPNext refused a step: ``<step>: HTTP 403 PermissionError: ...`` and what to do."""
-
-    def __init__(self, step: str, error: ERPNextError) -> None:
-        super().__init__(explain(step, error))
-        self.error = error
-
-    @property
-    def kind(self) -> ErrorKind:
-        return self.error.kind
-
-
-_HINTS = {
-    401: "check the API key and its secret file",
-    403: "this key lacks the rights (System Manager): run it with an administrator's --admin-key",
-}
-
-
-def explain(step: str, error: ERPNextError) -> str:
-    """One line: the step, ERPNext's answer, and what to do about it when that is clear."""
-    hint = _HINTS.get(error.status or 0, "")
-    return f"{step}: {error}" + (f" ({hint})" if hint else "")
-
-
-def _step(step: str, call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except ERPNextError as exc:
-        raise SetupError(step, exc) from None
 
 
 def run_setup(
@@ -133,7 +65,7 @@ def run_setup(
     it shares with other tills is reported (:func:`_sharing`).
     """
     agent = agent or client
-    user = _step("asking ERPNext whose API key this is", agent.logged_user)
+    user = step("asking ERPNext whose API key this is", agent.logged_user)
     report = SetupReport(user, check)
     for spec in CUSTOM_FIELDS:
         report.findings.append(_custom_field(client, spec, check))
@@ -142,7 +74,9 @@ def run_setup(
     report.findings += _roles(client, user)
     report.findings += _reads(agent, registry=registry.status is not Status.MISSING)
     if registry.status is not Status.MISSING:
-        report.findings += _sharing(agent, user, terminal, pos_profile)
+        # The registry as the writer sees it: a till's own key is fenced to its own record.
+        report.findings += _sharing(client, user, terminal, pos_profile)
+        report.findings += fence_findings(client, check)
     return report
 
 
@@ -167,11 +101,11 @@ def _describe(doc: Mapping[str, Any], wrong: Mapping[str, Any], prefix: str = ""
 # -- custom fields ----------------------------------------------------------------------------
 def _custom_field(client: ERPNextClient, spec: FieldSpec, check: bool) -> Finding:
     what = f"Custom Field {spec.name}"
-    doc = _step(f"reading {what}", lambda: client.get_doc("Custom Field", spec.name))
+    doc = step(f"reading {what}", lambda: client.get_doc("Custom Field", spec.name))
     if doc is None:
         if check:
             return Finding(Status.MISSING, what, "not created")
-        made = _step(f"creating {what}", lambda: client.insert("Custom Field", spec.body()))
+        made = step(f"creating {what}", lambda: client.insert("Custom Field", spec.body()))
         if made.doc.get("name") != spec.name:
             # ERPNext keeps the fieldname it is given (README); anything else breaks the agent.
             return Finding(Status.MISSING, what, f"ERPNext named it {made.doc.get('name')!r}")
@@ -182,18 +116,18 @@ def _custom_field(client: ERPNextClient, spec: FieldSpec, check: bool) -> Findin
     detail = "; ".join(_describe(doc, wrong))
     if check:
         return Finding(Status.MISSING, what, detail)
-    _step(f"updating {what}", lambda: client.update("Custom Field", spec.name, wrong))
+    step(f"updating {what}", lambda: client.update("Custom Field", spec.name, wrong))
     return Finding(Status.UPDATED, what, detail)
 
 
 # -- the terminal registry --------------------------------------------------------------------
 def _terminal_doctype(client: ERPNextClient, check: bool) -> Finding:
     what = f"DocType {TERMINAL_DOCTYPE}"
-    doc = _step(f"reading {what}", lambda: client.get_doc("DocType", TERMINAL_DOCTYPE))
+    doc = step(f"reading {what}", lambda: client.get_doc("DocType", TERMINAL_DOCTYPE))
     if doc is None:
         if check:
             return Finding(Status.MISSING, what, "not created")
-        _step(f"creating {what}", lambda: client.insert("DocType", terminal_doctype_body()))
+        step(f"creating {what}", lambda: client.insert("DocType", terminal_doctype_body()))
         return Finding(Status.CREATED, what)
     changes, details = _doctype_changes(doc)
     if not changes:
@@ -201,7 +135,7 @@ def _terminal_doctype(client: ERPNextClient, check: bool) -> Finding:
     detail = "; ".join(details)
     if check:
         return Finding(Status.MISSING, what, detail)
-    _step(f"updating {what}", lambda: client.update("DocType", TERMINAL_DOCTYPE, changes))
+    step(f"updating {what}", lambda: client.update("DocType", TERMINAL_DOCTYPE, changes))
     return Finding(Status.UPDATED, what, detail)
 
 
@@ -258,7 +192,7 @@ def _merge_rows(
 def _roles(client: ERPNextClient, user: str) -> list[Finding]:
     if user == ADMINISTRATOR:
         return [Finding(Status.OK, f"roles of {user}", "Administrator may do everything")]
-    doc = _step(f"reading User {user}", lambda: client.get_doc("User", user)) or {}
+    doc = step(f"reading User {user}", lambda: client.get_doc("User", user)) or {}
     held = {str(r.get("role")) for r in doc.get("roles") or []}
     out = []
     for need in ROLE_NEEDS:
@@ -306,8 +240,8 @@ def _sharing(
     from the terminal registry (with this till's own profile and user), and from the shifts open
     in ERPNext now. Nothing is reported when nothing is shared; on 15 sharing is noted, as it
     breaks on the upgrade."""
-    v16 = _step("asking ERPNext its version", lambda: server_mode.detect(agent)).v16
-    rows = _step(
+    v16 = step("asking ERPNext its version", lambda: server_mode.detect(agent)).v16
+    rows = step(
         f"reading {TERMINAL_DOCTYPE}",
         lambda: agent.get_list(
             TERMINAL_DOCTYPE,
@@ -355,7 +289,7 @@ def _sharing(
 
 def _open_elsewhere(agent: ERPNextClient, user: str, pos_profile: str) -> list[Finding]:
     """Shifts open in ERPNext now that this till's next opening would be refused for."""
-    rows = _step(
+    rows = step(
         "reading the open POS Opening Entries",
         lambda: agent.get_list(
             OPENING_DOCTYPE,
@@ -388,3 +322,14 @@ def _open_elsewhere(agent: ERPNextClient, user: str, pos_profile: str) -> list[F
                 )
             )
     return out
+
+
+__all__ = [
+    "ADMINISTRATOR",
+    "Finding",
+    "SetupError",
+    "SetupReport",
+    "Status",
+    "explain",
+    "run_setup",
+]
