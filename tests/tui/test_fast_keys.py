@@ -18,11 +18,15 @@ from appliance.drivers.peripherals import StandInPeripherals
 from appliance.drivers.printer.receipt import ReceiptData
 from appliance.store.models import JournalEntry, PosInvoice
 from appliance.tui.backend import Backend
+from appliance.tui.screens.dialogs import ChoiceDialog, OverrideDialog
 from appliance.tui.screens.pay import PayScreen
+from appliance.tui.screens.price_check import PriceCheckDialog
 from appliance.tui.screens.sell import SellScreen
 
-from .conftest import run_async, start_selling, until, wedge_scan
+from .conftest import human, run_async, start_selling, until, wedge_scan
 from .test_day import sell_screen, shelf_barcodes
+from .test_pin_limits import NO_SALE
+from .test_sign_in import journal
 
 SALES = 5
 
@@ -84,4 +88,46 @@ async def test_enter_pressed_fast_after_each_sale_never_loses_a_receipt(  # type
         assert len(devices.drawer_openings) == SALES
         assert count(backend, select(func.count()).select_from(PosInvoice)) == SALES
         await pilot.pause(0.5)  # the last after-sale messages land with no screen to land on
+        assert app.is_running and app.return_code is None
+
+
+@pytest.mark.parametrize("pin", ["9999", "0000"], ids=["approved", "refused"])
+@run_async
+async def test_escape_pressed_while_a_supervisor_pin_is_checked_leaves_the_till_running(  # type: ignore[no-untyped-def]
+    counter, backend: Backend, pin: str
+) -> None:
+    """Enter on the PIN, then Esc at once: the PIN's hash takes a while to check, so the answer
+    comes for a dialog already closed. Neither dismissing it again nor writing the refusal on it
+    may end the app (Textual cancels a dismissed screen's workers; this keeps it so)."""
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press(*["down"] * NO_SALE, "enter")
+        await until(pilot, lambda: isinstance(app.screen, OverrideDialog))
+        await human(pilot, "float check", gap=0.01)
+        await pilot.press("enter")
+        await human(pilot, pin, gap=0.01)
+        await pilot.press("enter", "escape")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        answered = ("override", "approval_failed")  # the PIN was checked, the dialog gone
+        await until(pilot, lambda: any(journal(backend, kind) for kind in answered))
+        await pilot.pause(0.3)
+        assert app.is_running and app.return_code is None
+        assert isinstance(app.screen, SellScreen)
+
+
+@run_async
+async def test_escape_pressed_while_a_price_is_checked_leaves_the_till_running(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    (code,) = shelf_barcodes(backend, 1)
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, PriceCheckDialog))
+        await human(pilot, code, gap=0)
+        await pilot.press("enter", "escape")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        await pilot.pause(0.3)
         assert app.is_running and app.return_code is None
