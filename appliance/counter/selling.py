@@ -23,6 +23,9 @@ from appliance.store import journal
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 
+# The reason a drawer opened without a sale is journaled with: the X/Z reports count these.
+NO_SALE = "no sale"
+
 
 @dataclass(frozen=True)
 class SaleDone:

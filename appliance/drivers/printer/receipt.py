@@ -48,6 +48,7 @@ class ReceiptTax:
     amount: Decimal
     included_in_print_rate: bool = False
     per_unit: bool = False  # "On Item Quantity": a levy per litre/unit, not a percentage
+    unit: str = ""  # what a per-unit levy is charged per ("Litre"), when one unit says it
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,10 @@ class ShiftReport:
     net_total: Decimal
     total_taxes: Decimal
     grand_total: Decimal
-    returns_total: Decimal
+    returns_total: Decimal  # the returns' grand totals (negative): sales_total + this = grand
     taxes: tuple[ReceiptTax, ...] = ()
+    sales_total: Decimal = ZERO
+    rounding: Decimal = ZERO  # the tenders took grand_total + rounding
     payments: tuple[PaymentSummary, ...] = ()
     opening_float: Decimal = ZERO
     drawer_openings: int = 0  # no-sale openings, as a supervisor wants to see them

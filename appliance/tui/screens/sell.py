@@ -26,6 +26,7 @@ from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.quick_keys import QuickItem
+from appliance.counter.selling import NO_SALE
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
 from appliance.drivers.display import idle_lines, selling_lines
 from appliance.tui.context import Context
@@ -600,7 +601,7 @@ class SellScreen(CounterScreen[None]):
             if not await self.approved(Action.NO_SALE, "open the drawer without a sale", {}):
                 return
         try:  # the drawer journals its own opening
-            await asyncio.to_thread(self.ctx.devices.open_drawer, "no sale")
+            await asyncio.to_thread(self.ctx.devices.open_drawer, NO_SALE)
         except Exception as exc:
             self.say(f"Drawer: {exc}", error=True)
             return
