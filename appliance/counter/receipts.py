@@ -129,7 +129,10 @@ def receipt_for(
             )
             for t in sale.taxes
         ),
-        payments=tuple(ReceiptPayment(x.mode_of_payment, x.amount) for x in sale.payments),
+        payments=tuple(
+            ReceiptPayment(x.mode_of_payment, x.amount, cash=x.type == "Cash")
+            for x in sale.payments
+        ),
         total=sale.total,
         grand_total=sale.grand_total,
         discount_amount=sale.discount_amount,

@@ -102,10 +102,19 @@ class ReceiptLayout:
         cur = f" {r.currency}" if r.currency else ""
         ops.append(self._pair(f"{label}{cur}", money(r.to_pay), double=True))
         ops.append(self._rule())
-        for p in r.payments:
-            ops.append(self._pair(p.mode_of_payment, money(p.amount)))
-        if r.payments:
-            ops.append(self._pair("Paid", money(r.paid_amount)))
+        if r.is_return:
+            # What went back by each tender, as the cashier hands it over: cards, then cash.
+            back = [p for p in r.payments if not p.cash] + [p for p in r.payments if p.cash]
+            for p in back:
+                label = "Cash handed back" if p.cash else f"Back to {p.mode_of_payment}"
+                ops.append(self._pair(label, money(-p.amount)))
+            if r.payments:
+                ops.append(self._pair("Refunded", money(-r.paid_amount)))
+        else:
+            for p in r.payments:
+                ops.append(self._pair(p.mode_of_payment, money(p.amount)))
+            if r.payments:
+                ops.append(self._pair("Paid", money(r.paid_amount)))
         if r.change_amount:
             ops.append(self._pair("Change", money(r.change_amount), bold=True))
         ops.append(Feed())

@@ -54,7 +54,8 @@ class ReceiptTax:
 @dataclass(frozen=True)
 class ReceiptPayment:
     mode_of_payment: str
-    amount: Decimal
+    amount: Decimal  # negative on a refund: given back
+    cash: bool = False  # the mode is cash: a refund's is handed back over the counter
 
 
 @dataclass(frozen=True)

@@ -569,7 +569,8 @@ class SellScreen(CounterScreen[None]):
             return
         result = await self.app.push_screen_wait(ReturnScreen(self.ctx, code))
         if result is not None:
-            self.say(f"Refund {result.receipt_no} done: {money(-result.refunded)} handed back")
+            back = result.handed_back or f"{money(-result.refunded)} handed back"
+            self.say(f"Refund {result.receipt_no} done: {back}")
 
     @work(group="menu")
     async def action_journal(self) -> None:
