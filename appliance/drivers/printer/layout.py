@@ -95,6 +95,10 @@ class ReceiptLayout:
             ops.append(self._pair(name, money(tax.amount)))
         if r.discount_after_taxes:
             ops += discount
+        if r.exemption_certificate:
+            ops += [
+                Text(t) for t in self._wrap(f"Tax exempt: certificate {r.exemption_certificate}")
+            ]
         ops.append(self._pair("Total", money(r.grand_total), bold=True))
         if r.rounding_adjustment:
             ops.append(self._pair("Rounding", money(r.rounding_adjustment)))

@@ -87,6 +87,8 @@ class ReceiptData:
     offline: bool = False
     footer_lines: tuple[str, ...] = ()
     reprint: bool = False
+    # A tax-exempt sale: the certificate number the supervisor approved it with.
+    exemption_certificate: str = ""
 
     @property
     def to_pay(self) -> Decimal:

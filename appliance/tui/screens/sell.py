@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from appliance.counter import carts
-from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
+from appliance.counter.carts import Cart, CatalogItem, DiscountOn, TaxExemption, Till
 from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
@@ -457,8 +457,49 @@ class SellScreen(CounterScreen[None]):
             return
         name, label = chosen
         self.customer_names[name] = label
-        if await self.change(at_till=lambda till, cart: till.set_customer(cart, name)):
+        category = await self.ctx.backend.run(
+            Counter.on_till, lambda till: till.exempting_category(name)
+        )
+        exemption, why = await self.exemption(name, label, category) if category else (None, "")
+        if not await self.change(
+            at_till=lambda till, cart: till.set_customer(cart, name, exemption)
+        ):
+            return
+        if exemption is not None:
+            self.say(f"Customer: {label}, tax exempt, certificate {exemption.certificate}")
+        elif category:
+            self.say(f"Customer: {label}, taxed: {why}", error=True)
+        else:
             self.say(f"Customer: {label}")
+
+    async def exemption(
+        self, name: str, label: str, category: str
+    ) -> tuple[TaxExemption | None, str]:
+        """A tax-exempt customer's certificate number and a supervisor's approval, or why the
+        sale stays taxed."""
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"{category}: {label}",
+                "Exemption certificate number (Esc: sell with taxes)",
+            )
+        )
+        number = (typed or "").strip()
+        if not number:
+            return None, "no exemption certificate number"
+        if may(self.ctx.cashier, Action.TAX_EXEMPTION):
+            return TaxExemption(number, self.ctx.user), ""
+        approver = await self.app.push_screen_wait(
+            OverrideDialog(
+                self.ctx,
+                Action.TAX_EXEMPTION,
+                f"tax-exempt sale to {label}",
+                {"customer": name, "tax_category": category, "certificate": number},
+                reason=f"{category}, certificate {number}",
+            )
+        )
+        if approver is None:
+            return None, "the tax exemption was not approved"
+        return TaxExemption(number, approver.user), ""
 
     # -- hold, recall, void -------------------------------------------------------------------
     @work(group="cart")
