@@ -43,18 +43,34 @@ from .conftest import human, run_async, until, wedge_scan
 SUPERVISOR_PIN = "9999"
 
 
-def shelf_barcodes(backend: Backend, count: int) -> list[str]:
+# Items GST and PST apply to (not zero-rated food, no levy): a sale whose taxes show.
+TAXED_GROUPS = "'Household', 'Hardware'"
+
+
+def shelf_barcodes(backend: Backend, count: int, *, taxed: bool = False) -> list[str]:
     """Barcodes of ordinary priced items (not weighed, not fuel) in the seeded store."""
+    groups = f"AND i.item_group IN ({TAXED_GROUPS}) " if taxed else ""
     with backend.counter.read() as session:
         rows = session.execute(
             text(
                 "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
                 "WHERE i.is_weighed = 0 AND i.item_group != 'Fuel' AND b.barcode LIKE '06%' "
-                "ORDER BY b.barcode LIMIT :n"
+                f"{groups}ORDER BY b.barcode LIMIT :n"
             ),
             {"n": count},
         ).all()
     return [r[0] for r in rows]
+
+
+async def open_return(app: PosApp, pilot, receipt: str) -> ReturnScreen:  # type: ignore[no-untyped-def]
+    """F12, Return / refund, the receipt scanned: the return screen with the sale loaded."""
+    await menu(app, pilot, "Return / refund")
+    await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
+    screen = app.screen
+    assert isinstance(screen, ReturnScreen)
+    await wedge_scan(pilot, receipt)
+    await until(pilot, lambda: screen.original is not None)
+    return screen
 
 
 def scale_label(plu: str, grams: int) -> str:
@@ -236,24 +252,14 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
             await pay(app, pilot, "f7" if n % 2 else "f9")  # exact, or the next banknote
 
         # -- a return of the first sale, its receipt scanned, approved ------------------------
-        await menu(app, pilot, "Return / refund")
-        await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
-        returns = app.screen
-        assert isinstance(returns, ReturnScreen)
-        await wedge_scan(pilot, first_receipt)
-        await until(pilot, lambda: returns.original is not None)
+        await open_return(app, pilot, first_receipt)
         await pilot.press("f3")  # everything
         await pilot.press("f10")
         await approve(app, pilot, "customer changed mind")
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
 
         # -- a return of the split sale: back to the card first, then cash over the counter ---
-        await menu(app, pilot, "Return / refund")
-        await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
-        split_back = app.screen
-        assert isinstance(split_back, ReturnScreen)
-        await wedge_scan(pilot, split_receipt)
-        await until(pilot, lambda: split_back.original is not None)
+        await open_return(app, pilot, split_receipt)
         await pilot.press("f3", "f10")
         await approve(app, pilot, "wrong size")
         await until(pilot, lambda: isinstance(app.screen, SellScreen))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select, text
-from textual.widgets import Static
+from sqlalchemy import select
+from textual.widgets import OptionList, Static
 
 from appliance.counter.door import Counter
 from appliance.store.models import JournalEntry
@@ -19,23 +19,9 @@ from appliance.tui.screens.dialogs import ChoiceDialog, PromptDialog
 from appliance.tui.screens.sell import SellScreen
 
 from .conftest import human, run_async, start_selling, until, wedge_scan
-from .test_day import answer, approve, pay, sell_screen
+from .test_day import answer, approve, pay, sell_screen, shelf_barcodes
 
 NUMBER = "BC-EX-20931"
-
-
-def taxed_barcode(backend: Backend) -> str:
-    """A shelf item GST and PST apply to (not zero-rated food)."""
-    with backend.counter.read() as session:
-        return str(
-            session.execute(
-                text(
-                    "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
-                    "WHERE i.item_group IN ('Household', 'Hardware') AND b.barcode LIKE '06%' "
-                    "ORDER BY b.barcode LIMIT 1"
-                )
-            ).scalar_one()
-        )
 
 
 async def exempt_customer(app: PosApp, pilot, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -62,6 +48,17 @@ async def exempt_customer(app: PosApp, pilot, name: str) -> None:  # type: ignor
     await pilot.press("enter")
 
 
+async def certificate_for(app: PosApp, pilot, search: str) -> None:  # type: ignore[no-untyped-def]
+    """F5, the customer found by ``search`` and picked, the certificate number typed."""
+    await pilot.press("f5")
+    await until(pilot, lambda: isinstance(app.screen, CustomerDialog))
+    await human(pilot, search, gap=0.01)
+    results = app.screen.query_one("#customer-results", OptionList)
+    await until(pilot, lambda: bool(results.option_count))
+    await pilot.press("enter")
+    await answer(app, pilot, NUMBER)
+
+
 def message(app: PosApp) -> str:
     return str(sell_screen(app).query_one("#message", Static).render())
 
@@ -70,7 +67,7 @@ def message(app: PosApp) -> str:
 async def test_a_tax_exempt_sale_needs_the_certificate_and_a_supervisor(  # type: ignore[no-untyped-def]
     counter, backend: Backend, data_dir: Path
 ) -> None:
-    code = taxed_barcode(backend)
+    code = shelf_barcodes(backend, 1, taxed=True)[0]
     async with counter() as (app, pilot):
         await start_selling(app, pilot)  # Ana, a cashier
         sell = sell_screen(app)
@@ -89,24 +86,14 @@ async def test_a_tax_exempt_sale_needs_the_certificate_and_a_supervisor(  # type
         customer = sell.cart.customer
 
         # The number, but the supervisor does not approve: still taxed.
-        await pilot.press("f5")
-        await until(pilot, lambda: isinstance(app.screen, CustomerDialog))
-        await human(pilot, "Maple", gap=0.01)
-        await until(pilot, lambda: bool(app.screen.query_one("#customer-results").option_count))
-        await pilot.press("enter")
-        await answer(app, pilot, NUMBER)
+        await certificate_for(app, pilot, "Maple")
         await until(pilot, lambda: app.screen.__class__.__name__ == "OverrideDialog")
         await pilot.press("escape")
         await until(pilot, lambda: "not approved" in message(app))
         assert sell.cart.tax_exemption is None and sell.cart.amount_due == taxed_total
 
         # The number and Bo's PIN: no taxes, the certificate on the sale and the receipt.
-        await pilot.press("f5")
-        await until(pilot, lambda: isinstance(app.screen, CustomerDialog))
-        await human(pilot, "Maple", gap=0.01)
-        await until(pilot, lambda: bool(app.screen.query_one("#customer-results").option_count))
-        await pilot.press("enter")
-        await answer(app, pilot, NUMBER)
+        await certificate_for(app, pilot, "Maple")
         await approve(app, pilot, "")  # the reason is offered: the certificate
         await until(pilot, lambda: sell.cart.tax_exemption is not None)
         assert sell.cart.customer == customer
