@@ -121,3 +121,13 @@ def test_a_report_names_its_taxes_and_prints_the_levy_per_litre(counter: Counter
     assert next(
         line for line in text.splitlines() if line.startswith("No-sale drawer openings")
     ).endswith(" 2")
+
+
+def test_a_levy_nothing_paid_in_the_shift_is_not_printed(counter: Counter) -> None:
+    counter.open_shift(CASHIER, {"Cash": D(0)})
+    cart = counter.on_till(lambda till: till.scan(counter.new_cart(), PIECE))
+    counter.commit(_pay(counter, cart, ("Cash", None)), CASHIER)
+    report = counter.printed_report(counter.shift_totals(), CASHIER, closing=False)
+    assert any(t.description == "Carbon levy" and not t.amount for t in report.taxes)
+    text = report_text(report, columns=42)
+    assert "Carbon levy" not in text and "GST 5%" in text, text

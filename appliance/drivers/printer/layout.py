@@ -199,7 +199,7 @@ class ShiftReportLayout(ReceiptLayout):
             self._rule(),
             self._pair("Net total", money(s.net_total)),
         ]
-        ops += [self._pair(f"  {tax_label(t)}", money(t.amount)) for t in s.taxes]
+        ops += [self._pair(f"  {tax_label(t)}", money(t.amount)) for t in s.taxes if t.amount]
         ops += [
             self._pair("Taxes", money(s.total_taxes)),
             self._pair("Grand total", money(s.grand_total), bold=True),
