@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.sales.payload import JOURNAL_FIELD, OFFLINE_ID_FIELD, TERMINAL_FIELD
+from appliance.sales.payload import (
+    EXEMPTION_FIELD,
+    JOURNAL_FIELD,
+    OFFLINE_ID_FIELD,
+    TERMINAL_FIELD,
+)
 
 PIN_HASH_FIELD = "appliance_pin_hash"
 ROLE_FIELD = "appliance_role"
@@ -79,6 +84,11 @@ CUSTOM_FIELDS: tuple[FieldSpec, ...] = (
     ),
     *(
         FieldSpec(dt, JOURNAL_FIELD, "Appliance Journal", "Data", TERMINAL_FIELD, _TERMINAL)
+        for dt in SALE_DOCTYPES
+    ),
+    # The tax exemption certificate a supervisor approved at the till (shown on the invoice).
+    *(
+        FieldSpec(dt, EXEMPTION_FIELD, "Exemption Certificate", "Data", JOURNAL_FIELD, _TERMINAL)
         for dt in SALE_DOCTYPES
     ),
     # The till signs cashiers in offline, so their PIN hashes travel with the profile's users.

@@ -157,6 +157,7 @@ class Counter:
             open_drawer=selling.takes_cash(cart, self.checkout.profile.cash_mode),
             receipt=receipt,
             receipt_problem=problem,
+            tenders=selling.tenders(cart, self.checkout.profile.cash_mode),
         )
 
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:

@@ -24,6 +24,7 @@ class Action(StrEnum):
     PRICE_OVERRIDE = "price_override"
     RETURN = "return"
     NO_SALE = "no_sale"
+    TAX_EXEMPTION = "tax_exemption"  # a sale without the taxes its customer's category removes
     SUPERVISOR_MENU = "supervisor_menu"
 
 
@@ -36,7 +37,8 @@ def may(cashier: CashierCard | None, action: Action, percentage: Decimal | None 
 
     Discounts take the ``percentage`` asked for: allowed up to the cashier's own limit
     (``CashierCard.discount_limit``: the Cashier record's, else the role's). Price overrides,
-    returns, a drawer opened without a sale and the supervisor menu need a supervising role.
+    returns, a drawer opened without a sale, a tax-exempt sale and the supervisor menu need a
+    supervising role.
     Nobody signed in may do nothing.
     """
     if cashier is None:

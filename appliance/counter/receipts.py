@@ -8,6 +8,7 @@ reprint after the sync no longer carries it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from appliance.drivers.printer.receipt import (
     StoreHeader,
 )
 from appliance.sales.model import ChargeType, discount_after_taxes
+from appliance.sales.payload import EXEMPTION_FIELD
 from appliance.sales.till import TillProfile
 from appliance.store.models import Cashier, Customer, OutboxEntry, OutboxState, PosInvoice
 from appliance.store.sales import SALE_DOCTYPES
@@ -129,7 +131,10 @@ def receipt_for(
             )
             for t in sale.taxes
         ),
-        payments=tuple(ReceiptPayment(x.mode_of_payment, x.amount) for x in sale.payments),
+        payments=tuple(
+            ReceiptPayment(x.mode_of_payment, x.amount, cash=x.type == "Cash")
+            for x in sale.payments
+        ),
         total=sale.total,
         grand_total=sale.grand_total,
         discount_amount=sale.discount_amount,
@@ -145,4 +150,13 @@ def receipt_for(
         offline=not is_synced(session, sale.offline_id),
         footer_lines=source.footer_lines,
         reprint=reprint,
+        exemption_certificate=exemption_certificate(sale),
     )
+
+
+def exemption_certificate(sale: PosInvoice) -> str:
+    """The certificate a tax-exempt sale was approved with: kept in the sale's stored body
+    (what ERPNext receives, fingerprinted by the sale's journal entry), "" for any other."""
+    if EXEMPTION_FIELD not in sale.payload:
+        return ""  # most sales: no need to parse the body
+    return str(json.loads(sale.payload).get(EXEMPTION_FIELD) or "")

@@ -9,7 +9,7 @@ the drawer journals its own openings (``drawer_opened``, the drivers' ``on_openi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,31 @@ from appliance.store import journal
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 
+# The reason a drawer opened without a sale is journaled with: the X/Z reports count these.
+NO_SALE = "no sale"
+
+
+@dataclass(frozen=True)
+class Tender:
+    """One payment of a committed sale or refund, as the cashier hands it over."""
+
+    mode_of_payment: str
+    amount: Decimal  # negative on a refund: given back
+    cash: bool
+
+
+def refund_words(tenders: Sequence[Tender], money: Callable[[Decimal], str]) -> str:
+    """What a refund gave back by each tender, cards first: "200.00 back to Credit Card, hand
+    back 31.15 cash" (``money`` writes an amount as the screen does)."""
+    ordered = [t for t in tenders if not t.cash] + [t for t in tenders if t.cash]
+    return ", ".join(
+        f"hand back {money(-t.amount)} cash"
+        if t.cash
+        else f"{money(-t.amount)} back to {t.mode_of_payment}"
+        for t in ordered
+        if t.amount < 0
+    )
+
 
 @dataclass(frozen=True)
 class SaleDone:
@@ -35,6 +60,7 @@ class SaleDone:
     open_drawer: bool  # cash changed hands: the drawer opens
     receipt: ReceiptData | None  # None: the sale is saved but its receipt could not be made
     receipt_problem: str = ""  # why not, for the cashier (a reprint may bring it)
+    tenders: tuple[Tender, ...] = ()
 
     @property
     def is_refund(self) -> bool:
@@ -48,6 +74,12 @@ class SaleDone:
 
 def takes_cash(cart: Cart, cash_mode: str) -> bool:
     return any(p.mode_of_payment == cash_mode for p in cart.payments)
+
+
+def tenders(cart: Cart, cash_mode: str) -> tuple[Tender, ...]:
+    return tuple(
+        Tender(p.mode_of_payment, p.amount, p.mode_of_payment == cash_mode) for p in cart.payments
+    )
 
 
 def record(

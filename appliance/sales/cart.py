@@ -87,6 +87,16 @@ class CartLine:
 
 
 @dataclass(frozen=True)
+class TaxExemption:
+    """A sale allowed to go without the taxes its customer's tax category takes off: the
+    exemption certificate's number typed at the till and the supervisor who approved it."""
+
+    certificate: str
+    approved_by: str
+    tax_category: str = ""  # the category that exempts, as the till found it
+
+
+@dataclass(frozen=True)
 class Cart:
     """``offline_id`` is the sale's id for life: given when the cart starts, so a retried commit
     of the same cart can never become a second sale."""
@@ -107,6 +117,9 @@ class Cart:
     coupon_code: str | None = None
     # The supervisor who let the coupon's last use be taken offline (counter.offers).
     coupon_approved_by: str | None = None
+    # Set only by ``Till.set_customer`` for a customer whose tax category exempts the sale;
+    # without it that customer is taxed as anyone else.
+    tax_exemption: TaxExemption | None = None
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 

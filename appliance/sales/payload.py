@@ -24,6 +24,9 @@ TERMINAL_FIELD = "appliance_terminal"
 # The audit journal entry a sale was committed with, ``<seq>:<hash>``: filled by the agent when it
 # sends the sale, so ERPNext keeps a copy of the till's chain (`journal verify --against-erpnext`).
 JOURNAL_FIELD = "appliance_journal"
+# A tax-exempt sale's exemption certificate number, as typed at the till (`erpnext setup` adds
+# the field to POS and Sales Invoice; the remarks say it too, for a site without the field).
+EXEMPTION_FIELD = "appliance_exemption_certificate"
 # Returns refer to their original by offline id until the agent knows its ERPNext name.
 RETURN_AGAINST_OFFLINE_FIELD = "offline_return_against"
 
@@ -159,6 +162,13 @@ def invoice_payload(
             body["remarks"] += (
                 f"; coupon {cart.coupon_code} taken offline, approved by {cart.coupon_approved_by}"
             )
+    exemption = cart.tax_exemption
+    if exemption is not None:
+        body[EXEMPTION_FIELD] = exemption.certificate
+        body["remarks"] += (
+            f"; tax exempt ({exemption.tax_category}), certificate {exemption.certificate}, "
+            f"approved by {exemption.approved_by}"
+        )
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}

@@ -64,6 +64,11 @@ class ShiftReport:
     taxes: tuple[TaxLineTotal, ...]
     modes: tuple[ModeReconciliation, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # Grand totals of the sales and of the returns (negative): together the grand total.
+    sales_total: Decimal = ZERO
+    returns_total: Decimal = ZERO
+    # What rounding the totals to the cash unit added (the tenders took grand total + this).
+    rounding: Decimal = ZERO
 
     @property
     def over_short(self) -> Decimal:
@@ -116,4 +121,7 @@ def shift_report(
         taxes=tuple(TaxLineTotal(a, r, amt) for (a, r), amt in taxes.items()),
         modes=modes,
         warnings=warnings,
+        sales_total=sum((s.grand_total for s in kept if not s.is_return), ZERO),
+        returns_total=sum((s.grand_total for s in kept if s.is_return), ZERO),
+        rounding=sum((s.rounded_total - s.grand_total for s in kept if s.rounded_total), ZERO),
     )

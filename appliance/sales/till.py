@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from appliance.sales import cart as carts
 from appliance.sales.barcode import LineRequest, ScanConfig, label_weights, lookup_scan
-from appliance.sales.cart import Cart, CartError, CartLine
+from appliance.sales.cart import Cart, CartError, CartLine, TaxExemption
 from appliance.sales.catalog import Catalog, CatalogItem, CouponCode, CustomerInfo
 from appliance.sales.model import DiscountOn, FreeItem, TaxLine, TotalsSettings
 from appliance.sales.pricing import PricingConflict, PricingContext, price_line, pricing_context
 from appliance.sales.tax_rules import (
+    TaxContext,
     choose_item_tax_template,
     choose_sales_taxes,
     resolve_tax_category,
@@ -25,6 +26,26 @@ from appliance.sales.tax_rules import (
 )
 
 ONE = Decimal(1)
+CERTIFICATE_LENGTH = 140  # ERPNext's Data field
+
+
+def _charged(rows: tuple[TaxLine, ...]) -> set[str]:
+    return {t.account_head for t in rows if t.rate or t.tax_amount}
+
+
+def _checked(exemption: TaxExemption, category: str) -> TaxExemption:
+    """The exemption with its certificate number as typed, trimmed; CartError if it is none."""
+    number = exemption.certificate.strip()
+    if not number:
+        raise CartError("A tax-exempt sale needs the exemption certificate's number")
+    if len(number) > CERTIFICATE_LENGTH or not number.isprintable():
+        raise CartError(
+            f"That is not an exemption certificate number: type it as printed "
+            f"(at most {CERTIFICATE_LENGTH} characters)"
+        )
+    if not exemption.approved_by:
+        raise CartError("A tax-exempt sale needs a supervisor's approval")
+    return replace(exemption, certificate=number, tax_category=category)
 
 
 @dataclass(frozen=True)
@@ -84,8 +105,12 @@ class Till:
     def _customer(self, name: str | None) -> CustomerInfo | None:
         return self.catalog.customer(name) if name else None
 
-    def customer_taxes(self, name: str | None) -> CustomerTaxes:
-        """The Sales Taxes and Charges a sale to ``name`` gets (Tax Rules, else the profile's)."""
+    def customer_taxes(self, name: str | None, *, exempt: bool = True) -> CustomerTaxes:
+        """The Sales Taxes and Charges a sale to ``name`` gets (Tax Rules, else the profile's).
+
+        ``exempt`` False: a tax category that exempts the customer (`exempting_category`) is
+        not applied, the sale is taxed as the till's own category taxes it.
+        """
         customer = self._customer(name)
         if name and customer is None:
             raise CartError(f"Customer {name!r} is not in this till's catalog")
@@ -98,13 +123,7 @@ class Till:
                 raise CartError(f"The POS Profile's tax template {name_!r} is not synced yet")
             rows = template.rows if template and not template.disabled else ()
             return CustomerTaxes("", name_ or None, rows, self.profile.tax_category)
-        ctx = tax_context(
-            self.catalog,
-            customer,
-            posting_date=self.today,
-            company=self.profile.company,
-            pos_profile_tax_category=self.profile.tax_category,
-        )
+        ctx = self._tax_context(customer, exempt=exempt)
         choice = choose_sales_taxes(self.catalog, ctx, self.profile.taxes_and_charges)
         return CustomerTaxes(
             customer.name,
@@ -112,6 +131,40 @@ class Till:
             choice.rows,
             ctx.tax_category,
         )
+
+    def _tax_context(self, customer: CustomerInfo, *, exempt: bool) -> TaxContext:
+        ctx = tax_context(
+            self.catalog,
+            customer,
+            posting_date=self.today,
+            company=self.profile.company,
+            pos_profile_tax_category=self.profile.tax_category,
+        )
+        if not exempt and self._exempts(ctx):
+            return replace(ctx, tax_category=self.profile.tax_category)
+        return ctx
+
+    def _exempts(self, ctx: TaxContext) -> bool:
+        """Does the sale's tax category take off a tax the till's own category would charge?"""
+        usual = self.profile.tax_category
+        if ctx.tax_category == usual:
+            return False
+        template = self.profile.taxes_and_charges
+        own = choose_sales_taxes(self.catalog, ctx, template).rows
+        taxed = choose_sales_taxes(self.catalog, replace(ctx, tax_category=usual), template).rows
+        return bool(_charged(taxed) - _charged(own))
+
+    def exempting_category(self, name: str | None) -> str:
+        """The customer's tax category when it exempts them from a tax ("Tax Exempt"), else "".
+
+        Such a sale goes untaxed only with a `TaxExemption` (a supervisor's approval and the
+        certificate's number, `set_customer`); anyone may create a customer in any category.
+        """
+        customer = self._customer(name)
+        if customer is None:
+            return ""
+        ctx = self._tax_context(customer, exempt=True)
+        return ctx.tax_category if self._exempts(ctx) else ""
 
     def _coupon(self, cart: Cart) -> CouponCode | None:
         return self.catalog.coupon(cart.coupon_code) if cart.coupon_code else None
@@ -133,13 +186,17 @@ class Till:
         )
 
     def _tax_category(self, cart: Cart) -> str:
-        return resolve_tax_category(self._customer(cart.customer), self.profile.tax_category)
+        customer = self._customer(cart.customer)
+        category = resolve_tax_category(customer, self.profile.tax_category)
+        if customer is None or category == self.profile.tax_category or cart.tax_exemption:
+            return category
+        return self._tax_context(customer, exempt=False).tax_category
 
     def new_cart(self, customer: str | None = None, offline_id: str = "") -> Cart:
         who = customer or self.profile.walk_in_customer
         if not self.catalog.customer(who):
             who = ""  # no walk-in customer synced yet: the profile's taxes still apply
-        taxes = self.customer_taxes(who or None)
+        taxes = self.customer_taxes(who or None, exempt=False)
         return Cart(
             settings=self.profile.settings,
             offline_id=offline_id,
@@ -149,10 +206,17 @@ class Till:
             apply_discount_on=self.profile.apply_discount_on,
         )
 
-    def set_customer(self, cart: Cart, name: str) -> Cart:
-        """Change the customer: taxes, price list and promotions follow, manual prices stay."""
-        taxes = self.customer_taxes(name)
-        cart = replace(cart, customer=name)
+    def set_customer(self, cart: Cart, name: str, exemption: TaxExemption | None = None) -> Cart:
+        """Change the customer: taxes, price list and promotions follow, manual prices stay.
+
+        A customer whose tax category exempts them (`exempting_category`) is taxed as anyone
+        else unless ``exemption`` (a supervisor's approval and the certificate's number) is
+        given; an exemption given for anyone else is not kept.
+        """
+        category = self.exempting_category(name)
+        kept = _checked(exemption, category) if exemption is not None and category else None
+        taxes = self.customer_taxes(name, exempt=kept is not None)
+        cart = replace(cart, customer=name, tax_exemption=kept)
         return carts.set_customer(self._repriced(cart), name, taxes.rows, taxes.template)
 
     # -- lines --------------------------------------------------------------------------------

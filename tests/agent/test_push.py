@@ -10,10 +10,23 @@ from sqlalchemy import select
 
 from appliance.agent.push import MISMATCH_PREFIX, Pusher
 from appliance.counter.checkout import Checkout
+from appliance.counter.customers import NewCustomer, create_customer
+from appliance.sales import cart as carts
+from appliance.sales.cart import TaxExemption
+from appliance.sales.model import PaymentLine
+from appliance.sales.payload import EXEMPTION_FIELD
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, make_client, make_pusher, return_all, sell
+from tests.agent.conftest import (
+    CASHIER,
+    barcode,
+    make_client,
+    make_pusher,
+    return_all,
+    sell,
+)
+from tests.shared import scan_on
 
 
 def _entries(db_path: Path) -> list[OutboxEntry]:
@@ -308,3 +321,32 @@ def test_claims_cut_short_do_not_count_towards_quarantine(
     # 7 server errors retried, the 8th quarantined it
     assert entry.state is OutboxState.QUARANTINED and entry.attempts == 7
     assert sale.offline_id in {i["offline_id"] for i in erp.site.all("POS Invoice")}
+
+
+def test_a_tax_exempt_sale_reaches_erpnext_with_its_certificate(
+    checkout: Checkout, db_path: Path, erp: FakeERPNext, pusher: Pusher
+) -> None:
+    """The certificate number typed at the till is on the invoice ERPNext keeps (the custom
+    field `erpnext setup` adds) and in its remarks; ERPNext's totals are the till's."""
+    engine = create_db_engine(db_path)
+    board = NewCustomer(
+        "Maple School Board", province="British Columbia", tax_category="Tax Exempt"
+    )
+    name = create_customer(make_session_factory(engine), board, CASHIER)
+    engine.dispose()
+    checkout.open_shift(CASHIER, {"Cash": D(0)})
+    cart = checkout.read(scan_on(checkout.new_cart(), barcode(10)))
+    exemption = TaxExemption("BC-EX-20931", "bo@example.com")
+    cart = checkout.read(lambda till: till.set_customer(cart, name, exemption))
+    assert cart.tax_exemption is not None and cart.totals is not None
+    cart = carts.add_payment(cart, PaymentLine("Cash", cart.amount_due, type="Cash"))
+    checkout.commit(cart, CASHIER)
+    assert cart.totals is not None
+
+    report = pusher.push()
+    assert not report.quarantined and not report.mismatches, report
+    (invoice,) = [i for i in erp.site.all("POS Invoice") if i["offline_id"] == cart.offline_id]
+    assert invoice[EXEMPTION_FIELD] == "BC-EX-20931"
+    assert "certificate BC-EX-20931, approved by bo@example.com" in invoice["remarks"]
+    assert D(str(invoice["grand_total"])) == cart.totals.grand_total
+    assert not any(t.get("tax_amount") for t in invoice.get("taxes") or [])

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
-from appliance.counter.checkout import Checkout
+from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.commands import open_checkout
+from appliance.counter.door import Counter
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize
 from appliance.demo.seed import seed_demo
@@ -44,3 +45,17 @@ def checkout(data_dir: Path) -> Iterator[Checkout]:
     co = open_checkout(load_config(DEMO_CONFIG), data_dir / "pos.db")
     yield co
     co.close()
+
+
+@pytest.fixture
+def counter(data_dir: Path) -> Iterator[Counter]:
+    cfg = load_config(DEMO_CONFIG)
+    engine = create_db_engine(data_dir / "pos.db")
+    door = Counter(
+        make_session_factory(engine, read_only=True),
+        make_session_factory(engine),
+        CounterSetup(cfg.terminal.id, cfg.pos_profile, cfg.scan),
+    )
+    yield door
+    door.close()
+    engine.dispose()

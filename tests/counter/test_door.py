@@ -4,47 +4,29 @@ all go through, on a real seeded store."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 
-from appliance.config import load_config
 from appliance.counter.cashier import CashierCard
-from appliance.counter.checkout import CounterSetup
 from appliance.counter.customers import NewCustomer
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.returns import PaidBy, refund_plan
-from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import ean13
 from appliance.drivers.interfaces import DrawerOpening
 from appliance.drivers.peripherals import StandInPeripherals
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
-from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
+from appliance.store.db import unit_of_work
 from appliance.store.journal import verify
 from appliance.store.masters import apply_masters
 from appliance.store.models import Customer, JournalEntry, OutboxEntry, Territory
 from appliance.store.roles import CashierRole
 
 CASHIER = "ana@example.com"
-
-
-@pytest.fixture
-def counter(data_dir: Path) -> Iterator[Counter]:
-    cfg = load_config(DEMO_CONFIG)
-    engine = create_db_engine(data_dir / "pos.db")
-    door = Counter(
-        make_session_factory(engine, read_only=True),
-        make_session_factory(engine),
-        CounterSetup(cfg.terminal.id, cfg.pos_profile, cfg.scan),
-    )
-    yield door
-    door.close()
-    engine.dispose()
 
 
 def _cart(counter: Counter, *, mode: str, kind: str) -> carts.Cart:

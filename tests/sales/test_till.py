@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from appliance.sales.barcode import EmbeddedLayout, ScanConfig
-from appliance.sales.cart import CartError, set_line_discount
+from appliance.sales.cart import CartError, TaxExemption, set_line_discount
 from appliance.sales.catalog import (
     ApplyOn,
     Barcode,
@@ -164,7 +164,10 @@ def test_customer_province_and_exemption_change_the_taxes(till: Till) -> None:
     ontario = till.set_customer(cart, "Olu")
     assert [t.account_head for t in ontario.taxes] == [HST]
     assert ontario.taxes_and_charges == "ON"
-    exempt = till.set_customer(cart, "Band Office")
+    taxed = till.set_customer(cart, "Band Office")  # exempt, but nobody approved it
+    assert taxed.totals is not None and taxed.taxes
+    assert taxed.totals.grand_total > D("1.25")  # taxed as the till's own category taxes it
+    exempt = till.set_customer(cart, "Band Office", TaxExemption("CERT-7", "bo"))
     assert exempt.totals is not None and exempt.totals.grand_total == D("1.25")
 
 

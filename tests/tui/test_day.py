@@ -2,7 +2,8 @@
 
 Sign in, open the shift, sell 20 times (wedge scans typed at scanner speed while the search box
 holds text, a weighed item from a scale label, a discount a supervisor overrides, a split
-payment, hold and recall, a new customer made offline), refund a sale, close with a Z report.
+payment, hold and recall, a new customer made offline), refund a sale and a split-tender one
+(card and cash back), a no-sale, an X report, close with a Z report.
 """
 
 from __future__ import annotations
@@ -42,18 +43,34 @@ from .conftest import human, run_async, until, wedge_scan
 SUPERVISOR_PIN = "9999"
 
 
-def shelf_barcodes(backend: Backend, count: int) -> list[str]:
+# Items GST and PST apply to (not zero-rated food, no levy): a sale whose taxes show.
+TAXED_GROUPS = "'Household', 'Hardware'"
+
+
+def shelf_barcodes(backend: Backend, count: int, *, taxed: bool = False) -> list[str]:
     """Barcodes of ordinary priced items (not weighed, not fuel) in the seeded store."""
+    groups = f"AND i.item_group IN ({TAXED_GROUPS}) " if taxed else ""
     with backend.counter.read() as session:
         rows = session.execute(
             text(
                 "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
                 "WHERE i.is_weighed = 0 AND i.item_group != 'Fuel' AND b.barcode LIKE '06%' "
-                "ORDER BY b.barcode LIMIT :n"
+                f"{groups}ORDER BY b.barcode LIMIT :n"
             ),
             {"n": count},
         ).all()
     return [r[0] for r in rows]
+
+
+async def open_return(app: PosApp, pilot, receipt: str) -> ReturnScreen:  # type: ignore[no-untyped-def]
+    """F12, Return / refund, the receipt scanned: the return screen with the sale loaded."""
+    await menu(app, pilot, "Return / refund")
+    await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
+    screen = app.screen
+    assert isinstance(screen, ReturnScreen)
+    await wedge_scan(pilot, receipt)
+    await until(pilot, lambda: screen.original is not None)
+    return screen
 
 
 def scale_label(plu: str, grams: int) -> str:
@@ -183,6 +200,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
         assert split.result is not None
         split_id = split.result.offline_id
+        split_receipt = split.result.receipt_no
 
         # -- 4, 5: hold a sale, sell another, recall the held one -----------------------------
         await wedge_scan(pilot, codes[3])
@@ -234,15 +252,34 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
             await pay(app, pilot, "f7" if n % 2 else "f9")  # exact, or the next banknote
 
         # -- a return of the first sale, its receipt scanned, approved ------------------------
-        await menu(app, pilot, "Return / refund")
-        await until(pilot, lambda: isinstance(app.screen, ReturnScreen))
-        returns = app.screen
-        assert isinstance(returns, ReturnScreen)
-        await wedge_scan(pilot, first_receipt)
-        await until(pilot, lambda: returns.original is not None)
+        await open_return(app, pilot, first_receipt)
         await pilot.press("f3")  # everything
         await pilot.press("f10")
         await approve(app, pilot, "customer changed mind")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+
+        # -- a return of the split sale: back to the card first, then cash over the counter ---
+        await open_return(app, pilot, split_receipt)
+        await pilot.press("f3", "f10")
+        await approve(app, pilot, "wrong size")
+        await until(pilot, lambda: isinstance(app.screen, SellScreen))
+        said = str(sell.query_one("#message", Static).render())
+        assert said.endswith(" back to Credit Card, hand back 5.00 cash"), said
+
+        # -- a no-sale, approved, then the X report counts it and the returns -----------------
+        await menu(app, pilot, "No sale (open drawer)")
+        await approve(app, pilot, "change for the float")
+        await until(pilot, lambda: "no sale" in str(sell.query_one("#message", Static).render()))
+        await menu(app, pilot, "X report")
+        await until(pilot, lambda: isinstance(app.screen, ReportDialog))
+        x_dialog = app.screen
+        assert isinstance(x_dialog, ReportDialog)
+        x_report = x_dialog.report
+        x_text = str(x_dialog.query_one("#report-text Static", Static).render())
+        assert x_report.drawer_openings == 1 and x_report.return_count == 2
+        assert x_report.sales_total + x_report.returns_total == x_report.grand_total
+        assert "No-sale drawer openings" in x_text and "GST 5%" in x_text, x_text
+        await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SellScreen))
 
         # -- close the shift: counted cash 1.00 short -----------------------------------------
@@ -270,11 +307,13 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
         sales = session.scalars(select(PosInvoice).order_by(PosInvoice.id)).all()
         plain = [s for s in sales if not s.is_return]
         refunds = [s for s in sales if s.is_return]
-        assert len(plain) == 20 and len(refunds) == 1
+        assert len(plain) == 20 and len(refunds) == 2
         assert refunds[0].return_against is not None
         assert refunds[0].return_against.receipt_no == first_receipt
         assert all(p.amount < 0 for p in refunds[0].payments)
         assert refunds[0].grand_total == -plain[0].grand_total
+        assert {p.mode_of_payment for p in refunds[1].payments} == {"Cash", "Credit Card"}
+        assert x_report.returns_total == sum(r.grand_total for r in refunds)
 
         split_sale = next(s for s in sales if s.offline_id == split_id)
         assert {p.mode_of_payment for p in split_sale.payments} == {"Cash", "Credit Card"}
@@ -296,7 +335,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
             select(JournalEntry).where(JournalEntry.kind == "override")
         ).all()
         actions = [json.loads(e.data)["action"] for e in overrides]
-        assert actions == ["line_discount", "return"]
+        assert actions == ["line_discount", "return", "return", "no_sale"]
         assert all(e.actor == "bo@example.com" for e in overrides)
         assert json.loads(overrides[0].data)["reason"] == "damaged box"
 
@@ -308,7 +347,7 @@ async def test_a_whole_day_at_the_counter(  # type: ignore[no-untyped-def]
 
     # -- receipts: one file per sale, saying what was sold and paid ------------------------------
     receipts = sorted((data_dir / "receipts").glob("DEMO1-*.txt"))
-    assert len(receipts) == 21
+    assert len(receipts) == 22
     text_1 = (data_dir / "receipts" / f"{first_receipt}.txt").read_text()
     assert first_receipt in text_1 and "RECEIPT" in text_1
     assert f"{plain[0].grand_total:.2f}" in text_1

@@ -244,3 +244,94 @@ def test_the_counters_screens_draw_only_what_the_console_font_has(
         drawn = {c for c in screen if c > "~"}
         assert drawn <= STOCK_FONT, (name, sorted(drawn - STOCK_FONT), screen)
         assert len(screen.rstrip("\n").splitlines()) <= 25, (name, screen)
+
+
+def test_the_console_taxes_an_unapproved_exemption_refunds_by_tender_and_reports_returns(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Issue 17 (2, 5, 6) on TERM=linux 80x25: a customer made "Tax Exempt" by the cashier is
+    taxed without a certificate and the screen says why; a sale paid by cash and card comes back
+    by both, each said; the X and Z reports count the return and its total."""
+    tmux.wait_for("sign in", timeout=60)
+    sign_in_and_open_the_shift(tmux, cash="100")
+    db = tmp_path / "demo" / "pos.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        (code,) = conn.execute(
+            "SELECT b.barcode FROM item_barcodes b JOIN items i ON i.item_code = b.parent "
+            "WHERE i.item_group IN ('Household', 'Hardware') AND b.barcode LIKE '06%' "
+            "ORDER BY b.barcode LIMIT 1"
+        ).fetchone()
+    tmux.keys(code, "Enter")
+    taxed = tmux.wait_for(lambda s: "DUE" in s and "DUE                0.00" not in s)
+    due = re.search(r"DUE +([\d,.]+)", taxed)
+    assert due is not None, taxed
+
+    tmux.keys("F5")
+    tmux.wait_for("F2: new customer")
+    tmux.keys("F2")
+    tmux.wait_for("Name")
+    tmux.keys("Maple School Board", "Enter")
+    tmux.wait_for("Phone")
+    tmux.keys("Enter")
+    tmux.wait_for("British Columbia")
+    tmux.keys("Down", "Enter")  # Alberta, British Columbia, ...
+    tmux.wait_for("Tax category")
+    tmux.keys("Down", "Enter")  # (none), Tax Exempt
+    tmux.wait_for("Exemption certificate number")
+    tmux.keys("Escape")
+    screen = tmux.wait_for("taxed: no exemption certificate number")
+    still = re.search(r"DUE +([\d,.]+)", screen)
+    assert still is not None and still.group(1) == due.group(1), screen  # taxes kept
+
+    tmux.keys("F10")
+    tmux.wait_for("Amount due")
+    tmux.keys("5", "F2")  # 5.00 in cash
+    time.sleep(0.5)
+    tmux.keys("F3")  # the rest on the credit card
+    tmux.wait_for("next customer")
+    tmux.keys("Enter")
+    tmux.wait_for("Scan, or type")
+
+    tmux.keys("F12")
+    tmux.wait_for("Sign out")
+    tmux.keys(*["Down"] * MENU_ENTRIES.index("Return / refund"), "Enter")
+    tmux.wait_for("RETURN")
+    tmux.keys("DEMO1-000001", "Enter")
+    tmux.wait_for("choose lines")
+    tmux.keys("F3")
+    time.sleep(0.3)
+    tmux.keys("F10")
+    tmux.wait_for("Supervisor approval")
+    tmux.keys("wrong size", "Enter")
+    time.sleep(0.3)
+    tmux.keys("9999", "Enter")
+    screen = tmux.wait_for("hand back 5.00 cash")
+    (said,) = [line for line in screen.splitlines() if "hand back" in line]
+    assert re.search(r"[\d.]+ back to Credit Card, hand back 5\.00 cash", said), said
+
+    reports = []
+    for entry, title in (("X report", "X REPORT"), ("Close shift (Z report)", "CLOSE SHIFT")):
+        tmux.keys("F12")
+        tmux.wait_for("Sign out")
+        tmux.keys(*["Down"] * MENU_ENTRIES.index(entry), "Enter")
+        screen = tmux.wait_for(title)
+        if title == "CLOSE SHIFT":
+            modes = screen.split("expected amounts", 1)[1].count(" 0.00")  # a box per mode
+            assert modes >= 2, screen
+            for _ in range(modes):  # one Enter per mode: nothing counted
+                tmux.keys("Enter")
+                time.sleep(0.3)
+        reports.append(tmux.wait_for(lambda s: "Sales 1  Returns 1 (-" in s))
+        tmux.keys("Escape")
+        time.sleep(0.5)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        payments = conn.execute(
+            "SELECT p.mode_of_payment FROM pos_invoice_payments p "
+            "JOIN pos_invoices s ON s.id = p.invoice_id WHERE s.is_return = 1"
+        ).fetchall()
+        (returned,) = conn.execute(
+            "SELECT grand_total FROM pos_invoices WHERE is_return = 1"
+        ).fetchone()
+    assert sorted(m for (m,) in payments) == ["Cash", "Credit Card"]
+    for screen in reports:  # the X report, then the Z report
+        assert f"Returns 1 ({float(returned):,.2f})" in screen, screen

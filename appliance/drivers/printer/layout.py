@@ -21,7 +21,7 @@ from appliance.drivers.printer.document import (
     Symbology,
     Text,
 )
-from appliance.drivers.printer.receipt import ReceiptData, ShiftReport, StoreHeader
+from appliance.drivers.printer.receipt import ReceiptData, ReceiptTax, ShiftReport, StoreHeader
 
 
 def money(value: Decimal) -> str:
@@ -36,6 +36,15 @@ def quantity(value: Decimal) -> str:
 
 def percent(value: Decimal) -> str:
     return f"{value.normalize():f}%"
+
+
+def tax_label(tax: ReceiptTax) -> str:
+    """A tax as a person reads it: its name and rate, a levy per unit of what it is charged on
+    ("Carbon levy 0.1761/Litre"), never a per-litre amount as a percentage."""
+    if "%" in tax.description or not tax.rate:
+        return tax.description
+    rate = f"{quantity(tax.rate)}/{tax.unit or 'unit'}" if tax.per_unit else percent(tax.rate)
+    return f"{tax.description} {rate}"
 
 
 @dataclass(frozen=True)
@@ -80,17 +89,16 @@ class ReceiptLayout:
         for tax in r.taxes:
             if not tax.amount:
                 continue  # a row that charged nothing (a zero-rated levy) is noise on paper
-            rate = f"{quantity(tax.rate)}/unit" if tax.per_unit else percent(tax.rate)
-            name = (
-                tax.description
-                if "%" in tax.description
-                else (f"{tax.description} {rate}" if tax.rate else tax.description)
-            )
+            name = tax_label(tax)
             if tax.included_in_print_rate:
                 name += " (incl.)"
             ops.append(self._pair(name, money(tax.amount)))
         if r.discount_after_taxes:
             ops += discount
+        if r.exemption_certificate:
+            ops += [
+                Text(t) for t in self._wrap(f"Tax exempt: certificate {r.exemption_certificate}")
+            ]
         ops.append(self._pair("Total", money(r.grand_total), bold=True))
         if r.rounding_adjustment:
             ops.append(self._pair("Rounding", money(r.rounding_adjustment)))
@@ -98,10 +106,19 @@ class ReceiptLayout:
         cur = f" {r.currency}" if r.currency else ""
         ops.append(self._pair(f"{label}{cur}", money(r.to_pay), double=True))
         ops.append(self._rule())
-        for p in r.payments:
-            ops.append(self._pair(p.mode_of_payment, money(p.amount)))
-        if r.payments:
-            ops.append(self._pair("Paid", money(r.paid_amount)))
+        if r.is_return:
+            # What went back by each tender, as the cashier hands it over: cards, then cash.
+            back = [p for p in r.payments if not p.cash] + [p for p in r.payments if p.cash]
+            for p in back:
+                label = "Cash handed back" if p.cash else f"Back to {p.mode_of_payment}"
+                ops.append(self._pair(label, money(-p.amount)))
+            if r.payments:
+                ops.append(self._pair("Refunded", money(-r.paid_amount)))
+        else:
+            for p in r.payments:
+                ops.append(self._pair(p.mode_of_payment, money(p.amount)))
+            if r.payments:
+                ops.append(self._pair("Paid", money(r.paid_amount)))
         if r.change_amount:
             ops.append(self._pair("Change", money(r.change_amount), bold=True))
         ops.append(Feed())
@@ -172,22 +189,24 @@ class ShiftReportLayout(ReceiptLayout):
         ]
         if s.shift_name:
             ops.append(self._pair("Shift", s.shift_name))
+        # Two sums that each give the grand total: sales + returns, and net + taxes.
         ops += [
             self._rule(),
             self._pair("Sales", str(s.invoice_count)),
             self._pair("Returns", str(s.return_count)),
+            self._pair("Sales total", money(s.sales_total)),
+            self._pair("Returns total", money(s.returns_total)),
+            self._rule(),
             self._pair("Net total", money(s.net_total)),
         ]
-        ops += [
-            self._pair(f"  {t.description} {percent(t.rate)}", money(t.amount)) for t in s.taxes
-        ]
+        ops += [self._pair(f"  {tax_label(t)}", money(t.amount)) for t in s.taxes if t.amount]
         ops += [
             self._pair("Taxes", money(s.total_taxes)),
-            self._pair("Returns total", money(s.returns_total)),
             self._pair("Grand total", money(s.grand_total), bold=True),
-            self._rule(),
-            self._pair("Opening float", money(s.opening_float)),
         ]
+        if s.rounding:
+            ops.append(self._pair("Rounding", money(s.rounding)))
+        ops += [self._rule(), self._pair("Opening float", money(s.opening_float))]
         for p in s.payments:
             ops.append(self._pair(p.mode_of_payment, money(p.expected)))
             if p.counted is not None:

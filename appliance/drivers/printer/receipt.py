@@ -48,12 +48,14 @@ class ReceiptTax:
     amount: Decimal
     included_in_print_rate: bool = False
     per_unit: bool = False  # "On Item Quantity": a levy per litre/unit, not a percentage
+    unit: str = ""  # what a per-unit levy is charged per ("Litre"), when one unit says it
 
 
 @dataclass(frozen=True)
 class ReceiptPayment:
     mode_of_payment: str
-    amount: Decimal
+    amount: Decimal  # negative on a refund: given back
+    cash: bool = False  # the mode is cash: a refund's is handed back over the counter
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class ReceiptData:
     offline: bool = False
     footer_lines: tuple[str, ...] = ()
     reprint: bool = False
+    # A tax-exempt sale: the certificate number the supervisor approved it with.
+    exemption_certificate: str = ""
 
     @property
     def to_pay(self) -> Decimal:
@@ -112,8 +116,10 @@ class ShiftReport:
     net_total: Decimal
     total_taxes: Decimal
     grand_total: Decimal
-    returns_total: Decimal
+    returns_total: Decimal  # the returns' grand totals (negative): sales_total + this = grand
     taxes: tuple[ReceiptTax, ...] = ()
+    sales_total: Decimal = ZERO
+    rounding: Decimal = ZERO  # the tenders took grand_total + rounding
     payments: tuple[PaymentSummary, ...] = ()
     opening_float: Decimal = ZERO
     drawer_openings: int = 0  # no-sale openings, as a supervisor wants to see them

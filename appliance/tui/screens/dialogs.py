@@ -93,12 +93,15 @@ class OverrideDialog(ModalScreen[CashierCard | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
 
-    def __init__(self, ctx: Context, action: str, what: str, detail: dict[str, Any]) -> None:
+    def __init__(
+        self, ctx: Context, action: str, what: str, detail: dict[str, Any], reason: str = ""
+    ) -> None:
         super().__init__(classes="dialog")
         self.ctx = ctx
         self.action = action
         self.what = what
         self.detail = detail
+        self.reason = reason  # offered, for the supervisor to confirm or change
         self.supervisors = [c for c in ctx.facts.cashiers if c.supervises]
 
     def compose(self) -> ComposeResult:
@@ -107,7 +110,7 @@ class OverrideDialog(ModalScreen[CashierCard | None]):
             yield OptionList(
                 *[Option(c.full_name, id=c.user) for c in self.supervisors], id="supervisor"
             )
-            yield Input(placeholder="Reason", id="reason")
+            yield Input(self.reason, placeholder="Reason", id="reason")
             yield Input(placeholder="Supervisor PIN", id="pin", password=True)
             yield Static("Enter: approve   Esc: cancel", classes="dialog-error", id="error")
 

@@ -17,6 +17,7 @@ from appliance.counter.carts import Cart, CartError, check_whole
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.returns import preview_return
+from appliance.counter.selling import refund_words
 from appliance.tui.context import Context
 from appliance.tui.failures import failure
 from appliance.tui.format import money, parse_amount, qty
@@ -34,6 +35,7 @@ class ReturnResult:
     offline_id: str
     receipt_no: str
     refunded: Decimal  # negative: money handed back
+    handed_back: str = ""  # by each tender: "200.00 back to Credit Card, hand back 31.15 cash"
 
 
 class ReturnScreen(CounterScreen[ReturnResult | None]):
@@ -234,4 +236,5 @@ class ReturnScreen(CounterScreen[ReturnResult | None]):
         problems = await hand_over(self.ctx.devices, done)
         if problems:
             self.app.notify("; ".join(problems), severity="error")
-        self.dismiss(ReturnResult(done.offline_id, done.receipt_no, done.amount_due))
+        words = refund_words(done.tenders, money)
+        self.dismiss(ReturnResult(done.offline_id, done.receipt_no, done.amount_due, words))

@@ -21,11 +21,12 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from appliance.counter import carts
-from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
+from appliance.counter.carts import Cart, CatalogItem, DiscountOn, TaxExemption, Till
 from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
 from appliance.counter.policy import Action, may
 from appliance.counter.quick_keys import QuickItem
+from appliance.counter.selling import NO_SALE
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
 from appliance.drivers.display import idle_lines, selling_lines
 from appliance.tui.context import Context
@@ -456,8 +457,49 @@ class SellScreen(CounterScreen[None]):
             return
         name, label = chosen
         self.customer_names[name] = label
-        if await self.change(at_till=lambda till, cart: till.set_customer(cart, name)):
+        category = await self.ctx.backend.run(
+            Counter.on_till, lambda till: till.exempting_category(name)
+        )
+        exemption, why = await self.exemption(name, label, category) if category else (None, "")
+        if not await self.change(
+            at_till=lambda till, cart: till.set_customer(cart, name, exemption)
+        ):
+            return
+        if exemption is not None:
+            self.say(f"Customer: {label}, tax exempt, certificate {exemption.certificate}")
+        elif category:
+            self.say(f"Customer: {label}, taxed: {why}", error=True)
+        else:
             self.say(f"Customer: {label}")
+
+    async def exemption(
+        self, name: str, label: str, category: str
+    ) -> tuple[TaxExemption | None, str]:
+        """A tax-exempt customer's certificate number and a supervisor's approval, or why the
+        sale stays taxed."""
+        typed = await self.app.push_screen_wait(
+            PromptDialog(
+                f"{category}: {label}",
+                "Exemption certificate number (Esc: sell with taxes)",
+            )
+        )
+        number = (typed or "").strip()
+        if not number:
+            return None, "no exemption certificate number"
+        if may(self.ctx.cashier, Action.TAX_EXEMPTION):
+            return TaxExemption(number, self.ctx.user), ""
+        approver = await self.app.push_screen_wait(
+            OverrideDialog(
+                self.ctx,
+                Action.TAX_EXEMPTION,
+                f"tax-exempt sale to {label}",
+                {"customer": name, "tax_category": category, "certificate": number},
+                reason=f"{category}, certificate {number}",
+            )
+        )
+        if approver is None:
+            return None, "the tax exemption was not approved"
+        return TaxExemption(number, approver.user), ""
 
     # -- hold, recall, void -------------------------------------------------------------------
     @work(group="cart")
@@ -568,7 +610,8 @@ class SellScreen(CounterScreen[None]):
             return
         result = await self.app.push_screen_wait(ReturnScreen(self.ctx, code))
         if result is not None:
-            self.say(f"Refund {result.receipt_no} done: {money(-result.refunded)} handed back")
+            back = result.handed_back or f"{money(-result.refunded)} handed back"
+            self.say(f"Refund {result.receipt_no} done: {back}")
 
     @work(group="menu")
     async def action_journal(self) -> None:
@@ -600,7 +643,7 @@ class SellScreen(CounterScreen[None]):
             if not await self.approved(Action.NO_SALE, "open the drawer without a sale", {}):
                 return
         try:  # the drawer journals its own opening
-            await asyncio.to_thread(self.ctx.devices.open_drawer, "no sale")
+            await asyncio.to_thread(self.ctx.devices.open_drawer, NO_SALE)
         except Exception as exc:
             self.say(f"Drawer: {exc}", error=True)
             return

@@ -176,7 +176,7 @@ class ReportDialog(CounterModal[None]):
         with Vertical(classes="dialog-box report"):
             yield Static(kind, classes="dialog-title")
             yield Static(
-                f"Sales {t.sales_count}  Returns {t.returns_count}  "
+                f"Sales {t.sales_count}  Returns {t.returns_count} ({money(t.returns_total)})  "
                 f"Net {money(t.net_total)}  Total {money(t.grand_total)}",
                 id="report-totals",
             )
