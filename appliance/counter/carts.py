@@ -22,6 +22,7 @@ from appliance.sales.cart import (
     remove_line,
     set_cart_discount,
     set_line_discount,
+    set_note,
 )
 from appliance.sales.catalog import CatalogItem, CustomerInfo
 from appliance.sales.model import DiscountOn, PaymentLine, discount_after_taxes
@@ -50,4 +51,5 @@ __all__ = [
     "remove_line",
     "set_cart_discount",
     "set_line_discount",
+    "set_note",
 ]

@@ -10,6 +10,7 @@ factories and the open `Checkout`) and gives them one name each:
 - shifts (`checkout`): open, X report totals, close;
 - people (`people`): sign-in, sign-out, a supervisor's approval; authority is `policy.may`;
 - customers (`customers`), supervisor (`supervisor`), reports and status (`reports`);
+- the sale's sales person (`sale_details`);
 - the receipt journal (`receipt_journal`), price check (`price_check`), quick keys (`quick_keys`);
 - readiness (`readiness`) is read before the store opens, so it is a module, not a method.
 """
@@ -30,6 +31,7 @@ from appliance.counter import (
     quick_keys,
     receipt_journal,
     reports,
+    sale_details,
     selling,
     supervisor,
 )
@@ -182,6 +184,15 @@ class Counter:
 
     def recall(self, offline_id: str) -> None:
         selling.recall(self.write, offline_id)
+
+    # -- the sale's details: who made it, units ----------------------------------------------
+    def sales_people(self) -> tuple[str, ...]:
+        with self.checkout.reading() as session:
+            return sale_details.sales_people(session)
+
+    def set_sales_person(self, cart: Cart, name: str | None) -> Cart:
+        with self.checkout.reading() as session:
+            return sale_details.choose_sales_person(session, cart, name)
 
     # -- the receipt journal, price check, quick keys -----------------------------------------
     def find_receipts(self, text: str, limit: int = receipt_journal.DEFAULT_LIMIT) -> JournalPage:

@@ -496,6 +496,35 @@ def customer_docs(size: DemoSize) -> Iterator[Doc]:
         )
 
 
+# The shop's sales people; "Sales Team" is ERPNext's root group, which a sale cannot name.
+SALES_PEOPLE = ("Ana Lima", "Ben Okafor")
+SALES_TEAM_ROOT = "Sales Team"
+
+
+def sales_person_docs() -> list[Doc]:
+    root = _meta(
+        "Sales Person",
+        SALES_TEAM_ROOT,
+        sales_person_name=SALES_TEAM_ROOT,
+        is_group=1,
+        enabled=1,
+        commission_rate="0",
+    )
+    people = [
+        _meta(
+            "Sales Person",
+            name,
+            sales_person_name=name,
+            parent_sales_person=SALES_TEAM_ROOT,
+            is_group=0,
+            enabled=1,
+            commission_rate="5",
+        )
+        for name in SALES_PEOPLE
+    ]
+    return [root, *people]
+
+
 def all_masters(size: DemoSize) -> Iterator[Doc]:
     """Every master, parents before the documents that link to them."""
     yield from settings_docs()
@@ -506,3 +535,4 @@ def all_masters(size: DemoSize) -> Iterator[Doc]:
     yield from uom_docs()
     yield from item_docs(size)
     yield from customer_docs(size)
+    yield from sales_person_docs()

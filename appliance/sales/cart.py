@@ -107,6 +107,10 @@ class Cart:
     coupon_code: str | None = None
     # The supervisor who let the coupon's last use be taken offline (counter.offers).
     coupon_approved_by: str | None = None
+    # Who made the sale (a Sales Person's name, checked by counter.sale_details), and the
+    # cashier's note on it: both go to ERPNext as the sale's sales_team and remarks.
+    sales_person: str | None = None
+    note: str = ""
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 
@@ -310,6 +314,23 @@ def set_customer(
     return recompute(
         replace(cart, customer=customer, taxes=taxes, taxes_and_charges=taxes_and_charges)
     )
+
+
+# A note is for a person to read on the invoice, not a document: a few lines at most.
+MAX_NOTE = 500
+
+
+def set_sales_person(cart: Cart, name: str | None) -> Cart:
+    """Name who made the sale (None: nobody); the caller checks the name is a Sales Person."""
+    return replace(cart, sales_person=name or None)
+
+
+def set_note(cart: Cart, text: str) -> Cart:
+    """The cashier's note on the sale ("" removes it); control characters become spaces."""
+    note = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(note) > MAX_NOTE:
+        raise CartError(f"A note holds at most {MAX_NOTE} characters; this one has {len(note)}")
+    return replace(cart, note=note)
 
 
 def add_payment(cart: Cart, payment: PaymentLine) -> Cart:

@@ -146,7 +146,9 @@ def invoice_payload(
         "base_change_amount": _num(totals.change_amount),
         "write_off_amount": _num(totals.write_off_amount),
         "account_for_change_amount": ctx.account_for_change_amount,
-        "remarks": f"Till {ctx.terminal_id}, cashier {cashier}",
+        # The cashier's note first: ERPNext shows remarks as they are sent (NOTES.md §6).
+        "remarks": (f"{cart.note}\n" if cart.note else "")
+        + f"Till {ctx.terminal_id}, cashier {cashier}",
         "docstatus": 1,
     }
     if cart.is_return and cart.return_against:
@@ -159,6 +161,10 @@ def invoice_payload(
             body["remarks"] += (
                 f"; coupon {cart.coupon_code} taken offline, approved by {cart.coupon_approved_by}"
             )
+    if cart.sales_person:
+        # One sales person takes the whole sale: ERPNext refuses a team whose shares do not
+        # add up to 100 (NOTES.md §6); it computes the commission itself (16) or not (15).
+        body["sales_team"] = [{"sales_person": cart.sales_person, "allocated_percentage": 100}]
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}

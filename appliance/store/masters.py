@@ -479,6 +479,17 @@ SPECS: dict[str, MasterSpec] = {
             "units_of_measure",
             (_b("must_be_whole_number"), _b("enabled", default=True), _s("modified")),
         ),
+        # Who may be named as a sale's sales person (features/NOTES.md §6).
+        MasterSpec(
+            "Sales Person",
+            "sales_persons",
+            (
+                _s("sales_person_name"),
+                _b("is_group"),
+                _b("enabled", default=True),
+                _s("modified"),
+            ),
+        ),
         MasterSpec(
             "Coupon Code",
             "coupon_codes",

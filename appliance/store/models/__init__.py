@@ -33,6 +33,7 @@ from appliance.store.models.parties import (
     AddressLink,
     Customer,
     CustomerGroup,
+    SalesPerson,
     Territory,
 )
 from appliance.store.models.pricing import (
@@ -117,6 +118,7 @@ __all__ = [
     "PricingRuleItemGroup",
     "ReceiptCounter",
     "SaleStatus",
+    "SalesPerson",
     "SalesTaxesTemplate",
     "SalesTaxesTemplateRow",
     "ShiftStatus",

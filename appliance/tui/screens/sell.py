@@ -49,11 +49,15 @@ from appliance.tui.widgets.totals_panel import TotalsPanel
 
 CartChange = Callable[[Cart], Cart]
 TillChange = Callable[[Till, Cart], Cart]  # needs the catalog: runs on the store's thread
+CounterChange = Callable[[Counter, Cart], Cart]  # needs the store: runs on the store's thread
 MENU = (
     ("X report", "x_report"),
     ("Find a receipt (Ctrl+F)", "journal"),
     ("Price check (Ctrl+T)", "price_check"),
     ("Quick keys (Ctrl+G)", "quick_keys"),
+    ("Sales person", "sales_person"),
+    ("Note on the sale", "note"),
+    ("Unit of the line (case, pack)", "unit"),
     ("Return / refund", "returns"),
     ("Reprint last receipt", "reprint"),
     ("No sale (open drawer)", "no_sale"),
@@ -184,6 +188,7 @@ class SellScreen(CounterScreen[None]):
         op: CartChange | None = None,
         *,
         at_till: TillChange | None = None,
+        at_counter: CounterChange | None = None,
         follow: bool = False,
         what: str = "Not changed",
     ) -> bool:
@@ -200,6 +205,8 @@ class SellScreen(CounterScreen[None]):
                     after = await self.ctx.backend.run(
                         Counter.on_till, lambda till: change_at_till(till, before)
                     )
+                elif at_counter is not None:
+                    after = await self.ctx.backend.run(at_counter, before)
                 else:
                     assert op is not None, "a change to the cart, or one at the till"
                     after = op(before)
@@ -447,6 +454,56 @@ class SellScreen(CounterScreen[None]):
                 cart, amount=value, on=DiscountOn.GRAND_TOTAL
             )
         await self.change(op)
+
+    # -- the sale's details: sales person, note, unit --------------------------------
+    @work(group="cart")
+    async def action_sales_person(self) -> None:
+        people = await self.ctx.backend.run(Counter.sales_people)
+        if not people:
+            self.say("No sales people are set up in ERPNext for this till", error=True)
+            return
+        index = await self.app.push_screen_wait(
+            ChoiceDialog("Sales person for this sale", ["(nobody)", *people])
+        )
+        if index is None:
+            return
+        name = people[index - 1] if index else None
+        if await self.change(at_counter=lambda counter, cart: counter.set_sales_person(cart, name)):
+            self.say(f"Sales person: {name}" if name else "No sales person on this sale")
+
+    @work(group="cart")
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(
+            PromptDialog("Note on the sale", "Sent to ERPNext with the sale", self.cart.note)
+        )
+        if text is not None and await self.change(lambda cart: carts.set_note(cart, text)):
+            self.say("Note kept with the sale" if self.cart.note else "No note on this sale")
+
+    @work(group="cart")
+    async def action_unit(self) -> None:
+        line_id = self.selected()
+        if line_id is None:
+            return
+        line = self.cart.line(line_id)
+        units = await self.ctx.backend.run(
+            Counter.on_till, lambda till: till.units(self.cart, line_id)
+        )
+        if len(units) < 2:
+            self.say(f"{line.item_name} is sold in one unit only", error=True)
+            return
+        stock = units[0][0]
+        index = await self.app.push_screen_wait(
+            ChoiceDialog(
+                f"Unit: {line.item_name}",
+                [f"{u}" if u == stock else f"{u} = {qty(f)} {stock}" for u, f in units],
+            )
+        )
+        if index is None:
+            return
+        uom = units[index][0]
+        if await self.change(at_till=lambda till, cart: till.set_uom(cart, line_id, uom)):
+            now = self.cart.line(line_id)
+            self.say(f"{now.item_name}  {qty(now.qty)} {uom} x {money(now.base_rate)}")
 
     # -- customer -----------------------------------------------------------------------------
     @work(group="cart")
