@@ -1,5 +1,6 @@
-"""The sale's details in the real app (issue 19 item 7): a case instead of a piece, who sold
-it, a note; what is committed is what the cashier saw."""
+"""The sale's details in the real app (issue 19 item 7 and the coupon at the counter): a case
+instead of a piece, who sold it, a note, a coupon typed at the counter (and a supervisor for
+its last use); what is committed is what the cashier saw."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select, text
 from textual.widgets import Static
 
 from appliance.demo.masters import SALES_PEOPLE, ean13
+from appliance.store.db import unit_of_work
+from appliance.store.masters import apply_masters
 from appliance.store.models import OutboxEntry
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import ChoiceDialog
@@ -18,7 +21,41 @@ from appliance.tui.widgets.cart_table import CartTable
 from appliance.tui.widgets.totals_panel import TotalsPanel
 
 from .conftest import run_async, start_selling, until, wedge_scan
-from .test_day import answer, menu, pay, sell_screen
+from .test_day import answer, approve, menu, pay, sell_screen
+
+
+def _coupons(backend: Backend, **maximum_use: int) -> None:
+    """A 10 % coupon rule with one coupon per keyword (its name), as pulled."""
+    docs: list[dict[str, Any]] = [
+        {
+            "doctype": "Pricing Rule",
+            "name": "PRLE-C10",
+            "apply_on": "Item Group",
+            "item_groups": [{"item_group": "All Item Groups"}],
+            "price_or_product_discount": "Price",
+            "coupon_code_based": 1,
+            "selling": 1,
+            "currency": "CAD",
+            "rate_or_discount": "Discount Percentage",
+            "discount_percentage": 10,
+        }
+    ]
+    for n, (name, uses) in enumerate(maximum_use.items()):
+        docs.append(
+            {
+                "doctype": "Coupon Code",
+                "name": name,
+                "coupon_code": name,
+                "coupon_type": "Promotional",
+                "pricing_rule": "PRLE-C10",
+                "maximum_use": uses,
+                "used": 0,
+                "creation": f"2026-12-07 01:00:0{n}.000000",
+            }
+        )
+    with unit_of_work(backend.counter.write) as uow:
+        apply_masters(uow.session, docs)
+        uow.commit()
 
 
 def _box_barcode(backend: Backend) -> str:
@@ -49,9 +86,10 @@ def _last_body(backend: Backend) -> dict[str, Any]:
 
 
 @run_async
-async def test_a_case_a_sales_person_and_a_note_reach_the_sale(  # type: ignore[no-untyped-def]
+async def test_a_case_a_sales_person_a_note_and_a_coupon_reach_the_sale(  # type: ignore[no-untyped-def]
     counter, backend: Backend
 ) -> None:
+    _coupons(backend, SPRING10=5)
     async with counter() as (app, pilot):
         await start_selling(app, pilot)
         sell = sell_screen(app)
@@ -78,8 +116,20 @@ async def test_a_case_a_sales_person_and_a_note_reach_the_sale(  # type: ignore[
         await answer(app, pilot, "Gift wrap")
         await until(pilot, lambda: sell.cart.note == "Gift wrap")
 
+        await menu(app, pilot, "Coupon code")
+        await answer(app, pilot, "nope")
+        await until(pilot, lambda: "not known to this till" in _said(app))
+        assert sell.cart.coupon_code is None
+        before = sell.cart.amount_due
+        await menu(app, pilot, "Coupon code")
+        await answer(app, pilot, "spring10")
+        await until(pilot, lambda: sell.cart.coupon_code == "SPRING10")
+        assert "Coupon SPRING10 applied" in _said(app)
+        assert sell.cart.amount_due < before and sell.cart.lines[0].discount_percentage == 10
+
         await pay(app, pilot, "f7")
     body = _last_body(backend)
+    assert body["coupon_code"] == "SPRING10"
     assert body["sales_team"] == [
         {"sales_person": sorted(SALES_PEOPLE)[0], "allocated_percentage": 100}
     ]
@@ -87,3 +137,22 @@ async def test_a_case_a_sales_person_and_a_note_reach_the_sale(  # type: ignore[
     (row,) = body["items"]
     assert (row["uom"], row["conversion_factor"]) == ("Box", 12)
     assert D(str(row["price_list_rate"])) == piece * 12
+
+
+@run_async
+async def test_a_coupons_last_use_is_taken_only_with_a_supervisor(  # type: ignore[no-untyped-def]
+    counter, backend: Backend
+) -> None:
+    _coupons(backend, ONCE=1)
+    async with counter() as (app, pilot):
+        await start_selling(app, pilot)
+        sell = sell_screen(app)
+        await wedge_scan(pilot, _box_barcode(backend))
+        await until(pilot, lambda: len(sell.cart.lines) == 1)
+        await menu(app, pilot, "Coupon code")
+        await answer(app, pilot, "ONCE")
+        await approve(app, pilot, "regular customer")
+        await until(pilot, lambda: sell.cart.coupon_code == "ONCE")
+        assert sell.cart.coupon_approved_by == "bo@example.com"
+        await pay(app, pilot, "f7")
+    assert "approved by bo@example.com" in _last_body(backend)["remarks"]

@@ -24,6 +24,7 @@ from appliance.counter import carts
 from appliance.counter.carts import Cart, CatalogItem, DiscountOn, Till
 from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
+from appliance.counter.offers import CouponVerdict, approval_request
 from appliance.counter.policy import Action, may
 from appliance.counter.quick_keys import QuickItem
 from appliance.counter.typed_numbers import NumberStyle, TypedNumberError
@@ -55,6 +56,7 @@ MENU = (
     ("Find a receipt (Ctrl+F)", "journal"),
     ("Price check (Ctrl+T)", "price_check"),
     ("Quick keys (Ctrl+G)", "quick_keys"),
+    ("Coupon code", "coupon"),
     ("Sales person", "sales_person"),
     ("Note on the sale", "note"),
     ("Unit of the line (case, pack)", "unit"),
@@ -455,7 +457,42 @@ class SellScreen(CounterScreen[None]):
             )
         await self.change(op)
 
-    # -- the sale's details: sales person, note, unit --------------------------------
+    # -- the sale's details: coupon, sales person, note, unit --------------------------------
+    @work(group="cart")
+    async def action_coupon(self) -> None:
+        if not self.cart.lines or self.cart.is_return:
+            self.say("Scan the sale's items first: a coupon applies to a sale", error=True)
+            return
+        typed = await self.app.push_screen_wait(
+            PromptDialog("Coupon", "Coupon code (empty: take the coupon off)")
+        )
+        if typed is None:
+            return
+        if not typed.strip():
+            if await self.change(at_counter=Counter.remove_coupon):
+                self.say("Coupon taken off the sale")
+            return
+        result = await self.ctx.backend.run(Counter.apply_coupon, self.cart, typed)
+        approver = None
+        if result.verdict is CouponVerdict.NEEDS_APPROVAL and result.coupon is not None:
+            self.say(result.message, error=True)
+            request = approval_request(self.ctx.user, result.coupon)
+            approver = await self.app.push_screen_wait(
+                OverrideDialog(self.ctx, request.action, request.reason, dict(request.detail))
+            )
+            if approver is None:
+                self.say("Not approved: the coupon is not on the sale", error=True)
+                return
+        elif result.verdict is not CouponVerdict.APPLIED:
+            self.say(result.message, error=True)
+            return
+        by = approver.user if approver else None
+        if await self.change(
+            at_counter=lambda counter, cart: counter.coupon_on(cart, typed, by),
+            what="Coupon not applied",
+        ):
+            self.say(result.message)
+
     @work(group="cart")
     async def action_sales_person(self) -> None:
         people = await self.ctx.backend.run(Counter.sales_people)
