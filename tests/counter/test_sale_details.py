@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from appliance.counter import sale_details
 from appliance.counter.checkout import Checkout
@@ -18,25 +18,14 @@ from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine, TotalsSettings
 from appliance.store.held import dumps_cart, loads_cart
 from appliance.store.models import OutboxEntry
+from tests.shared import box_item as shared_box_item
 
 CASHIER = "ana@example.com"
 
 
 def box_item(checkout: Checkout) -> str:
-    """An ordinary item the demo also sells by the Box of 12, and on no promotion."""
     with checkout.reading() as session:
-        return str(
-            session.execute(
-                text(
-                    "SELECT u.parent FROM uom_conversion_details u JOIN items i "
-                    "ON i.item_code = u.parent WHERE u.uom = 'Box' AND i.is_weighed = 0 "
-                    # no demo promotion on it: a coupon's discount is the coupon's
-                    "AND i.item_group NOT IN ('Dairy', 'Beverages') "
-                    "AND coalesce(i.brand, '') != 'Kestrel' "
-                    "ORDER BY u.parent LIMIT 1"
-                )
-            ).scalar_one()
-        )
+        return shared_box_item(session)
 
 
 def sent(checkout: Checkout, cart: Cart) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal as D
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from textual.widgets import Static
 
 from appliance.demo.masters import SALES_PEOPLE, ean13
@@ -17,61 +17,39 @@ from appliance.store.masters import apply_masters
 from appliance.store.models import OutboxEntry
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import ChoiceDialog
+from appliance.tui.screens.sell import SellScreen
 from appliance.tui.widgets.cart_table import CartTable
 from appliance.tui.widgets.totals_panel import TotalsPanel
+from tests.shared import box_item, coupon_docs
 
 from .conftest import run_async, start_selling, until, wedge_scan
 from .test_day import answer, approve, menu, pay, sell_screen
 
 
 def _coupons(backend: Backend, **maximum_use: int) -> None:
-    """A 10 % coupon rule with one coupon per keyword (its name), as pulled."""
-    docs: list[dict[str, Any]] = [
-        {
-            "doctype": "Pricing Rule",
-            "name": "PRLE-C10",
-            "apply_on": "Item Group",
-            "item_groups": [{"item_group": "All Item Groups"}],
-            "price_or_product_discount": "Price",
-            "coupon_code_based": 1,
-            "selling": 1,
-            "currency": "CAD",
-            "rate_or_discount": "Discount Percentage",
-            "discount_percentage": 10,
-        }
+    """The 10 % coupon rule with one coupon per keyword (its name and code), as pulled."""
+    coupons = [
+        {"name": n, "coupon_code": n, "maximum_use": uses} for n, uses in maximum_use.items()
     ]
-    for n, (name, uses) in enumerate(maximum_use.items()):
-        docs.append(
-            {
-                "doctype": "Coupon Code",
-                "name": name,
-                "coupon_code": name,
-                "coupon_type": "Promotional",
-                "pricing_rule": "PRLE-C10",
-                "maximum_use": uses,
-                "used": 0,
-                "creation": f"2026-12-07 01:00:0{n}.000000",
-            }
-        )
     with unit_of_work(backend.counter.write) as uow:
-        apply_masters(uow.session, docs)
+        apply_masters(uow.session, coupon_docs(*coupons))
         uow.commit()
 
 
 def _box_barcode(backend: Backend) -> str:
     """The piece barcode of an item the demo also sells by the Box of 12."""
     with backend.counter.read() as session:
-        code = session.execute(
-            text(
-                "SELECT u.parent FROM uom_conversion_details u JOIN items i "
-                "ON i.item_code = u.parent WHERE u.uom = 'Box' AND i.is_weighed = 0 "
-                # no demo promotion on it: a coupon's discount is the coupon's
-                "AND i.item_group NOT IN ('Dairy', 'Beverages') "
-                "AND coalesce(i.brand, '') != 'Kestrel' "
-                "ORDER BY u.parent LIMIT 1"
-            )
-        ).scalar_one()
+        code = box_item(session)
     return ean13(f"06{int(code.split('-')[1]):010d}")
+
+
+async def _one_box_item(app: Any, pilot: Any, backend: Backend) -> SellScreen:
+    """Signed in, shift open, one piece of a Box item scanned."""
+    await start_selling(app, pilot)
+    sell = sell_screen(app)
+    await wedge_scan(pilot, _box_barcode(backend))
+    await until(pilot, lambda: len(sell.cart.lines) == 1)
+    return sell
 
 
 def _said(app: Any) -> str:
@@ -91,10 +69,7 @@ async def test_a_case_a_sales_person_a_note_and_a_coupon_reach_the_sale(  # type
 ) -> None:
     _coupons(backend, SPRING10=5)
     async with counter() as (app, pilot):
-        await start_selling(app, pilot)
-        sell = sell_screen(app)
-        await wedge_scan(pilot, _box_barcode(backend))
-        await until(pilot, lambda: len(sell.cart.lines) == 1)
+        sell = await _one_box_item(app, pilot, backend)
         piece = sell.cart.lines[0].base_rate
 
         await menu(app, pilot, "Unit of the line (case, pack)")
@@ -145,10 +120,7 @@ async def test_a_coupons_last_use_is_taken_only_with_a_supervisor(  # type: igno
 ) -> None:
     _coupons(backend, ONCE=1)
     async with counter() as (app, pilot):
-        await start_selling(app, pilot)
-        sell = sell_screen(app)
-        await wedge_scan(pilot, _box_barcode(backend))
-        await until(pilot, lambda: len(sell.cart.lines) == 1)
+        sell = await _one_box_item(app, pilot, backend)
         await menu(app, pilot, "Coupon code")
         await answer(app, pilot, "ONCE")
         await approve(app, pilot, "regular customer")
