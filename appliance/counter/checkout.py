@@ -26,7 +26,7 @@ from appliance.counter.returns import (
     whole_units,
 )
 from appliance.sales.barcode import ScanConfig
-from appliance.sales.cart import Cart, CartError, replace_offline_id
+from appliance.sales.cart import Cart, CartError, missing_numbers, replace_offline_id
 from appliance.sales.model import ZERO
 from appliance.sales.payload import (
     OFFLINE_ID_FIELD,
@@ -230,6 +230,10 @@ class Checkout:
             raise CartError("This cart has no sale id: start it with Checkout.new_cart")
         if cart.totals is None or not cart.is_fully_paid:
             raise CartError("The sale is not fully paid yet")
+        if missing := missing_numbers(cart):
+            # ERPNext would not refuse it: it picks a serial or batch first-in-first-out, one
+            # the customer did not get (features/NOTES.md §4).
+            raise CartError(missing)
         posted = self.clock()
         customer = cart.customer or self.profile.walk_in_customer
         # Everything that needs no database is built before the write lock is taken, so the

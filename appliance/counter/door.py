@@ -10,7 +10,7 @@ factories and the open `Checkout`) and gives them one name each:
 - shifts (`checkout`): open, X report totals, close;
 - people (`people`): sign-in, sign-out, a supervisor's approval; authority is `policy.may`;
 - customers (`customers`), supervisor (`supervisor`), reports and status (`reports`);
-- the sale's sales person (`sale_details`) and coupon (`offers`);
+- the sale's sales person (`sale_details`), coupon (`offers`), serials and batches (`numbers`);
 - the receipt journal (`receipt_journal`), price check (`price_check`), quick keys (`quick_keys`);
 - readiness (`readiness`) is read before the store opens, so it is a module, not a method.
 """
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter import (
     customers,
+    numbers,
     offers,
     people,
     quick_keys,
@@ -215,6 +216,20 @@ class Counter:
 
     def remove_coupon(self, cart: Cart) -> Cart:
         return self.checkout.read(lambda till: offers.remove_coupon(till, cart))
+
+    def give_serial(self, cart: Cart, line_id: int, serial: str) -> Cart:
+        with self.checkout.reading() as session:
+            warehouse = self.checkout.profile.warehouse
+            return numbers.give_serial(session, warehouse, cart, line_id, serial)
+
+    def batches(self, item_code: str) -> tuple[str, ...]:
+        with self.checkout.reading() as session:
+            return numbers.batches(session, item_code, self.checkout.clock().date())
+
+    def give_batch(self, cart: Cart, line_id: int, batch: str) -> Cart:
+        with self.checkout.reading() as session:
+            today = self.checkout.clock().date()
+            return numbers.give_batch(session, cart, line_id, batch, today)
 
     # -- the receipt journal, price check, quick keys -----------------------------------------
     def find_receipts(self, text: str, limit: int = receipt_journal.DEFAULT_LIMIT) -> JournalPage:

@@ -79,6 +79,12 @@ def invoice_payload(
         }
         if line.barcode:
             row["barcode"] = line.barcode
+        if line.serial_no or line.batch_no:
+            # The text fields, as both 15 and 16 take them: the server builds the Serial and
+            # Batch Bundle itself (features/NOTES.md §4). Left out, it would pick one FIFO.
+            row["serial_no"] = line.serial_no or None
+            row["batch_no"] = line.batch_no or None
+            row["use_serial_batch_fields"] = 1
         if line.is_free_item:
             # Exactly as ERPNext builds a free line (features/NOTES.md §3): marked free and
             # naming its rule, so the server keeps it and never adds a second one.

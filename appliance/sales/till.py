@@ -202,6 +202,8 @@ class Till:
             whole_uom=item.must_be_whole(uom),
             whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
             free_items=priced.free_items,
+            has_serial_no=item.has_serial_no,
+            has_batch_no=item.has_batch_no,
         )
 
     # -- offers -------------------------------------------------------------------------------
@@ -423,5 +425,9 @@ class Till:
                 fresh = replace(
                     fresh, discount_percentage=line.discount_percentage, manual_discount=True
                 )
-            lines.append(replace(fresh, line_id=line.line_id))
+            lines.append(
+                replace(
+                    fresh, line_id=line.line_id, serial_no=line.serial_no, batch_no=line.batch_no
+                )
+            )
         return self._with_free_lines(carts.recompute(replace(cart, lines=tuple(lines))))

@@ -542,6 +542,17 @@ SPECS: dict[str, MasterSpec] = {
                 ChildSpec("taxes", "item_taxes", _ITEM_TAX_ROW),
             ),
         ),
+        # After Item: the serial numbers and batches of its items (features/NOTES.md §4).
+        MasterSpec(
+            "Serial No",
+            "serial_nos",
+            (_s("item_code"), _s("warehouse"), _s("status"), _s("batch_no"), _s("modified")),
+        ),
+        MasterSpec(
+            "Batch",
+            "batches",
+            (_s("item"), _d("expiry_date"), _b("disabled"), _s("modified")),
+        ),
         MasterSpec(
             "Item Price",
             "item_prices",

@@ -16,6 +16,7 @@ from appliance.store.models.invoices import (
     PosInvoiceTax,
 )
 from appliance.store.models.items import (
+    Batch,
     Item,
     ItemBarcode,
     ItemGroup,
@@ -23,6 +24,7 @@ from appliance.store.models.items import (
     ItemPrice,
     ItemTax,
     PriceList,
+    SerialNo,
     Uom,
     UomConversionDetail,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "Address",
     "AddressLink",
     "Base",
+    "Batch",
     "Cashier",
     "CashierRole",
     "CouponCode",
@@ -121,6 +124,7 @@ __all__ = [
     "SalesPerson",
     "SalesTaxesTemplate",
     "SalesTaxesTemplateRow",
+    "SerialNo",
     "ShiftStatus",
     "SyncState",
     "TaxCategory",

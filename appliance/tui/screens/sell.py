@@ -87,6 +87,17 @@ def _number_check(
     return check
 
 
+def _give_number(serial: bool, line_id: int, typed: str) -> CounterChange:
+    """The serial or the batch the cashier gave, put on the line (checked by the counter)."""
+
+    def give(counter: Counter, cart: Cart) -> Cart:
+        if serial:
+            return counter.give_serial(cart, line_id, typed)
+        return counter.give_batch(cart, line_id, typed)
+
+    return give
+
+
 class SellScreen(CounterScreen[None]):
     accepts_scans = True  # the app delivers keyboard-wedge scans here as `Scanned`
     BINDINGS = [  # noqa: RUF012
@@ -262,6 +273,7 @@ class SellScreen(CounterScreen[None]):
         if scanned:
             line = self.cart.lines[-1]
             self.say(f"{line.item_name}  {qty(line.qty)} x {money(line.base_rate)}")
+            await self.ask_number_of(line.line_id)
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -330,6 +342,7 @@ class SellScreen(CounterScreen[None]):
             at_till=lambda till, cart: till.add_item(cart, code, amount), follow=True
         ):
             self.say(f"{item.item_name}  {qty(amount)}")
+            await self.ask_number_of(self.cart.lines[-1].line_id)
 
     def action_cursor(self, step: int) -> None:
         results = self.query_one("#results", OptionList)
@@ -344,6 +357,36 @@ class SellScreen(CounterScreen[None]):
             table.action_cursor_down()
         else:
             table.action_cursor_up()
+
+    # -- serial numbers and batches -----------------------------------------------------------
+    async def ask_number_of(self, line_id: int) -> None:
+        """Ask for the serial (scanned) or the batch (chosen) a new line needs, until one is
+        taken; backing out takes the line off: the item is sold only with its number."""
+        if not self.cart.line(line_id).missing_number:
+            return
+        while (line := self.cart.line(line_id)).missing_number:
+            serial = line.has_serial_no and not line.serial_no
+            typed = await (self.ask_serial(line.item_name) if serial else self.ask_batch(line))
+            if typed is None:
+                await self.change(lambda cart: carts.remove_line(cart, line_id))
+                self.say(f"{line.item_name} taken off: it is sold only with its number", error=True)
+                return
+            await self.change(at_counter=_give_number(serial, line_id, typed), what="Not taken")
+        self.say(f"{line.item_name}  {line.serial_no or line.batch_no}")
+
+    async def ask_serial(self, name: str) -> str | None:
+        return await self.app.push_screen_wait(
+            PromptDialog(f"Serial number: {name}", "Scan the number on the item")
+        )
+
+    async def ask_batch(self, line: carts.CartLine) -> str | None:
+        batches = await self.ctx.backend.run(Counter.batches, line.item_code)
+        if not batches:
+            return None
+        index = await self.app.push_screen_wait(
+            ChoiceDialog(f"Batch: {line.item_name}", list(batches))
+        )
+        return None if index is None else batches[index]
 
     # -- line changes -------------------------------------------------------------------------
     async def ask_number(
@@ -624,6 +667,9 @@ class SellScreen(CounterScreen[None]):
     async def action_pay(self) -> None:
         if not self.cart.lines:
             self.say("Scan something first", error=True)
+            return
+        if missing := carts.missing_numbers(self.cart):
+            self.say(missing, error=True)
             return
         result: PayResult | None = await self.app.push_screen_wait(PayScreen(self.ctx, self.cart))
         await self.after_payment(result)

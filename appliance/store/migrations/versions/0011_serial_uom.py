@@ -1,4 +1,5 @@
-"""Sales Persons, so a sale names one ERPNext has (issue 19 item 7).
+"""Sales Persons, so a sale names one ERPNext has (issue 19 item 7); Serial Nos and Batches,
+so a serial or batch item is sold with a number this shop holds (item 6).
 
 Revision ID: 0011_serial_uom
 Revises: 0010_offers
@@ -28,7 +29,32 @@ def upgrade() -> None:
         sa.Column("modified", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sales_persons")),
     )
+    op.create_table(
+        "serial_nos",
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("item_code", sa.String(), nullable=True),
+        sa.Column("warehouse", sa.String(), nullable=True),
+        sa.Column("status", sa.String(), nullable=True),
+        sa.Column("batch_no", sa.String(), nullable=True),
+        sa.Column("modified", sa.String(), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_serial_nos")),
+    )
+    op.create_index(op.f("ix_serial_nos_item_code"), "serial_nos", ["item_code"])
+    op.create_table(
+        "batches",
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("item", sa.String(), nullable=True),
+        sa.Column("expiry_date", sa.Date(), nullable=True),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("modified", sa.String(), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_batches")),
+    )
+    op.create_index(op.f("ix_batches_item"), "batches", ["item"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_batches_item"), table_name="batches")
+    op.drop_table("batches")
+    op.drop_index(op.f("ix_serial_nos_item_code"), table_name="serial_nos")
+    op.drop_table("serial_nos")
     op.drop_table("sales_persons")
