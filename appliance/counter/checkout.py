@@ -23,6 +23,7 @@ from appliance.counter.returns import (
     find_sale_for_return,
     returned_so_far,
     sale_as_cart,
+    sold_numbers,
     whole_units,
 )
 from appliance.sales.barcode import ScanConfig
@@ -111,7 +112,9 @@ class Checkout:
         """The original sale (by receipt number or id) as a cart, and what was returned so far."""
         with self.reading() as session:
             sale = find_sale_for_return(session, code)
-            original = sale_as_cart(sale, self.profile.settings, whole_units(session, sale))
+            original = sale_as_cart(
+                sale, self.profile.settings, whole_units(session, sale), sold_numbers(session, sale)
+            )
             return original, returned_so_far(session, sale)
 
     def start_return(self, code: str, quantities: Mapping[int, Decimal]) -> Cart:

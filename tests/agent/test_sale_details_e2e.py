@@ -35,7 +35,8 @@ from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory
 from appliance.store.models import OutboxEntry, SerialNo
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, sell
+from tests.agent.conftest import CASHIER, SMALL, make_client, make_pusher, return_all, sell
+from tests.agent.test_push import _receipt
 from tests.counter.test_sale_details import box_item
 from tests.shared import coupon_docs
 
@@ -99,6 +100,17 @@ def test_a_detailed_sale_lands_as_erpnext_books_it_and_the_shift_closes(
     checkout.open_shift(CASHIER, {"Cash": D(150)})
     offline_id = _detailed_sale(checkout)
     sell(checkout, 10, 11)
+    # A drill sold and brought back: the return names the same serial.
+    drill_sale = checkout.read(lambda till: till.add_item(checkout.new_cart(), SERIAL_ITEM))
+    with checkout.reading() as session:
+        drill_sale = numbers.give_serial(
+            session, WAREHOUSE, drill_sale, drill_sale.lines[0].line_id, SERIALS[2]
+        )
+    drill_sale = carts.add_payment(
+        drill_sale, PaymentLine("Cash", drill_sale.amount_due, type="Cash")
+    )
+    checkout.commit(drill_sale, CASHIER)
+    return_all(checkout, _receipt(db_path, drill_sale.offline_id))
     pusher = make_pusher(client, db_path)
     first = pusher.push()
     assert not first.quarantined and not first.mismatches, first
@@ -178,3 +190,6 @@ def test_a_detailed_sale_lands_as_erpnext_books_it_and_the_shift_closes(
     (opening,) = fake.site.all("POS Opening Entry")
     assert opening["status"] == "Closed"
     assert fake.site.docs["Serial No"][SERIALS[0]]["status"] == "Delivered"
+    (back,) = [i for i in fake.site.all(doctype) if i["is_return"]]
+    assert [r["serial_no"] for r in back["items"]] == [SERIALS[2]]
+    assert fake.site.docs["Serial No"][SERIALS[2]]["status"] == "Active"  # in stock again

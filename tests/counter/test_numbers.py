@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from sqlalchemy import select
 
 from appliance.counter import numbers
 from appliance.counter.checkout import Checkout
@@ -24,6 +25,7 @@ from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
 from appliance.store.db import unit_of_work
 from appliance.store.masters import apply_masters
+from appliance.store.models import PosInvoice
 from tests.counter.test_sale_details import sent
 
 CASHIER = "ana@example.com"
@@ -113,3 +115,24 @@ def test_a_batch_item_needs_a_batch_that_is_its_own_and_not_expired(numbered: Ch
     assert cart.lines[0].batch_no == BATCHES[1]  # kept when the line is priced again
     (row,) = sent(numbered, cart)["items"]
     assert (row["batch_no"], row["qty"], row["use_serial_batch_fields"]) == (BATCHES[1], 3, 1)
+
+
+def test_a_return_gives_the_same_serial_and_batch_back_and_the_serial_sells_again(
+    numbered: Checkout,
+) -> None:
+    cart = _serial(numbered, _add(numbered, numbered.new_cart(), SERIAL_ITEM), SERIALS[4])
+    cart = _add(numbered, cart, BATCH_ITEM)
+    with numbered.reading() as session:
+        cart = numbers.give_batch(session, cart, cart.lines[1].line_id, BATCHES[0], TODAY)
+    sent(numbered, cart)
+    with numbered.reading() as session:
+        receipt = session.scalars(select(PosInvoice.receipt_no)).all()[-1]
+    original, _ = numbered.return_source(receipt)
+    back = numbered.start_return(receipt, {line.line_id: line.qty for line in original.lines})
+    body = sent(numbered, back)
+    assert body["is_return"] == 1
+    assert [(r.get("serial_no"), r.get("batch_no")) for r in body["items"]] == [
+        (SERIALS[4], None),
+        (None, BATCHES[0]),
+    ]
+    assert _serial(numbered, _add(numbered, numbered.new_cart(), SERIAL_ITEM), SERIALS[4])
