@@ -17,7 +17,7 @@ from appliance.store.masters import apply_masters
 from appliance.store.models import OutboxEntry
 from appliance.tui.backend import Backend
 from appliance.tui.screens.dialogs import ChoiceDialog
-from appliance.tui.screens.sell import SellScreen
+from appliance.tui.screens.sell import MENU, SALE_MENU, SellScreen
 from appliance.tui.widgets.cart_table import CartTable
 from appliance.tui.widgets.totals_panel import TotalsPanel
 from tests.shared import box_item, coupon_docs
@@ -52,6 +52,16 @@ async def _one_box_item(app: Any, pilot: Any, backend: Backend) -> SellScreen:
     return sell
 
 
+async def sale_menu(app: Any, pilot: Any, entry: str) -> None:
+    """F12, "This sale...", then ``entry`` of that menu."""
+    await menu(app, pilot, MENU[[m[1] for m in MENU].index("sale_details")][0])
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, ChoiceDialog) and app.screen.title_text == "This sale",
+    )
+    await pilot.press(*["down"] * [m[0] for m in SALE_MENU].index(entry), "enter")
+
+
 def _said(app: Any) -> str:
     return str(sell_screen(app).query_one("#message", Static).render())
 
@@ -72,7 +82,7 @@ async def test_a_case_a_sales_person_a_note_and_a_coupon_reach_the_sale(  # type
         sell = await _one_box_item(app, pilot, backend)
         piece = sell.cart.lines[0].base_rate
 
-        await menu(app, pilot, "Unit of the line (case, pack)")
+        await sale_menu(app, pilot, "Unit of the line (case, pack)")
         await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("down", "enter")  # the Box, after the stock unit
         await until(pilot, lambda: sell.cart.lines[0].uom == "Box")
@@ -80,23 +90,23 @@ async def test_a_case_a_sales_person_a_note_and_a_coupon_reach_the_sale(  # type
         assert "/Box" in str(sell.query_one(CartTable).get_row_at(0)[0])
         assert "1 Box x" in _said(app), _said(app)
 
-        await menu(app, pilot, "Sales person")
+        await sale_menu(app, pilot, "Sales person")
         await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("down", "enter")  # (nobody) first, then the people by name
         await until(pilot, lambda: sell.cart.sales_person is not None)
         assert sell.cart.sales_person == sorted(SALES_PEOPLE)[0]
         assert f"By {sorted(SALES_PEOPLE)[0]}" in str(sell.query_one(TotalsPanel).render_line(1))
 
-        await menu(app, pilot, "Note on the sale")
+        await sale_menu(app, pilot, "Note on the sale")
         await answer(app, pilot, "Gift wrap")
         await until(pilot, lambda: sell.cart.note == "Gift wrap")
 
-        await menu(app, pilot, "Coupon code")
+        await sale_menu(app, pilot, "Coupon code")
         await answer(app, pilot, "nope")
         await until(pilot, lambda: "not known to this till" in _said(app))
         assert sell.cart.coupon_code is None
         before = sell.cart.amount_due
-        await menu(app, pilot, "Coupon code")
+        await sale_menu(app, pilot, "Coupon code")
         await answer(app, pilot, "spring10")
         await until(pilot, lambda: sell.cart.coupon_code == "SPRING10")
         assert "Coupon SPRING10 applied" in _said(app)
@@ -121,7 +131,7 @@ async def test_a_coupons_last_use_is_taken_only_with_a_supervisor(  # type: igno
     _coupons(backend, ONCE=1)
     async with counter() as (app, pilot):
         sell = await _one_box_item(app, pilot, backend)
-        await menu(app, pilot, "Coupon code")
+        await sale_menu(app, pilot, "Coupon code")
         await answer(app, pilot, "ONCE")
         await approve(app, pilot, "regular customer")
         await until(pilot, lambda: sell.cart.coupon_code == "ONCE")

@@ -56,10 +56,7 @@ MENU = (
     ("Find a receipt (Ctrl+F)", "journal"),
     ("Price check (Ctrl+T)", "price_check"),
     ("Quick keys (Ctrl+G)", "quick_keys"),
-    ("Coupon code", "coupon"),
-    ("Sales person", "sales_person"),
-    ("Note on the sale", "note"),
-    ("Unit of the line (case, pack)", "unit"),
+    ("This sale: coupon, sales person, note, unit...", "sale_details"),
     ("Return / refund", "returns"),
     ("Reprint last receipt", "reprint"),
     ("No sale (open drawer)", "no_sale"),
@@ -67,6 +64,13 @@ MENU = (
     ("Lock the till", "lock"),
     ("Sign out", "sign_out"),
     ("Supervisor...", "supervisor"),
+)
+# The sale's own details, one entry in MENU: the whole menu still fits a 25-row console.
+SALE_MENU = (
+    ("Coupon code", "coupon"),
+    ("Sales person", "sales_person"),
+    ("Note on the sale", "note"),
+    ("Unit of the line (case, pack)", "unit"),
 )
 
 
@@ -693,6 +697,14 @@ class SellScreen(CounterScreen[None]):
         if index is None:
             return
         await self.run_action(MENU[index][1])
+
+    @work(group="menu")
+    async def action_sale_details(self) -> None:
+        index = await self.app.push_screen_wait(
+            ChoiceDialog("This sale", [m[0] for m in SALE_MENU])
+        )
+        if index is not None:
+            await self.run_action(SALE_MENU[index][1])
 
     @work(group="menu")
     async def action_x_report(self) -> None:
