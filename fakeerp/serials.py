@@ -89,14 +89,9 @@ def _serial_row(site: Site, n: int, row: Doc) -> None:
     for serial in serials:
         if not _in_stock(site, serial, warehouse):
             raise _not_here(site, serial, warehouse)
-    need = int(abs(float(row.get("stock_qty") or row.get("qty") or 0)))
+    need = _need(row)
     if not serials:
-        picked = sorted(
-            s
-            for s, d in site.docs.get(SERIAL, {}).items()
-            if d.get("item_code") == code and _in_stock(site, s, warehouse)
-        )[:need]
-        row["_picked"] = picked
+        picked = _fifo_serials(site, row)
         if site.version < 16:
             row["serial_no"] = "\n".join(picked)
             row["use_serial_batch_fields"] = 1
@@ -111,17 +106,33 @@ def _serial_row(site: Site, n: int, row: Doc) -> None:
         )
 
 
+def _need(row: Doc) -> int:
+    return int(abs(float(row.get("stock_qty") or row.get("qty") or 0)))
+
+
+def _fifo_serials(site: Site, row: Doc) -> list[str]:
+    """The serials the server picks for a row sent without any: the oldest in stock."""
+    return sorted(
+        s
+        for s, d in site.docs.get(SERIAL, {}).items()
+        if d.get("item_code") == row.get("item_code") and _in_stock(site, s, row.get("warehouse"))
+    )[: _need(row)]
+
+
+def _fifo_batch(site: Site, row: Doc) -> list[str]:
+    return sorted(
+        name
+        for name, d in site.docs.get(BATCH, {}).items()
+        if d.get("item") == row.get("item_code") and not int(d.get("disabled") or 0)
+    )[:1]
+
+
 def _batch_row(site: Site, n: int, row: Doc) -> None:
     batch = row.get("batch_no")
     if batch:
         site._link(BATCH, batch, f"Row #{n}: Batch No")
         return
-    first = sorted(
-        name
-        for name, d in site.docs.get(BATCH, {}).items()
-        if d.get("item") == row.get("item_code") and not int(d.get("disabled") or 0)
-    )[:1]
-    row["_picked_batch"] = first[0] if first else None
+    first = _fifo_batch(site, row)
     if site.version < 16 and first:
         row["batch_no"] = first[0]
         row["use_serial_batch_fields"] = 1
@@ -134,10 +145,13 @@ def on_submit(site: Site, doctype: str, doc: Doc) -> None:
     back = bool(int(doc.get("is_return") or 0))
     for row in doc.get("items") or []:
         has_serial, has_batch = _flags(site, row)
-        serials = row.pop("_picked", None) or _listed(row.get("serial_no"))
-        batch = row.pop("_picked_batch", None) or row.get("batch_no")
         if not (has_serial or has_batch):
             continue
+        # 16 kept its first-in-first-out pick out of the row: it is in the bundle only.
+        serials = _listed(row.get("serial_no")) or (
+            _fifo_serials(site, row) if has_serial and not back else []
+        )
+        batch = row.get("batch_no") or next(iter(_fifo_batch(site, row) if has_batch else []), None)
         bundles = site.docs.setdefault(BUNDLE, {})
         name = f"SABB-{len(bundles) + 1:08d}"
         entries = [{"serial_no": s, "batch_no": batch, "qty": 1 if back else -1} for s in serials]
