@@ -48,6 +48,8 @@ def give_serial(session: Session, warehouse: str, cart: Cart, line_id: int, type
     serial = typed.strip()
     if not line.has_serial_no:
         raise CartError(f"{line.item_name} has no serial numbers")
+    if abs(line.qty * line.conversion_factor) != 1:
+        raise CartError(f"{line.item_name} is sold by the piece, one serial number per line")
     found = session.get(SerialNo, serial)
     if found is None or found.item_code != line.item_code:
         raise CartError(

@@ -377,7 +377,7 @@ class Till:
         as ERPNext prices it (the unit's own Item Price, else the stock price times the factor);
         stock moves by quantity times the factor."""
         line = cart.line(line_id)
-        if line.is_free_item or line.return_of or line.is_weighed:
+        if line.is_free_item or line.return_of or line.is_weighed or line.has_serial_no:
             raise CartError(f"{line.item_name}: the unit of this line cannot be changed")
         if line.rate_override is not None:
             raise CartError(

@@ -4,6 +4,7 @@ them. Real store, real Checkout, the sale committed to the real outbox."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -57,6 +58,12 @@ def test_a_serial_item_is_not_sold_without_its_serial_and_each_unit_is_a_line(
     assert [line.qty for line in cart.lines] == [1, 1]  # two drills: two lines, two serials
     with pytest.raises(CartError, match="one per line"):
         carts.set_qty(cart, cart.lines[0].line_id, D(2))
+    with pytest.raises(CartError, match="unit of this line cannot be changed"):
+        numbered.read(lambda till: till.set_uom(cart, cart.lines[0].line_id, "Box"))
+    # A case scanned from a case barcode would need as many serials as it holds: refused.
+    case = replace(cart, lines=(replace(cart.lines[0], conversion_factor=D(12)),))
+    with pytest.raises(CartError, match="sold by the piece"):
+        _serial(numbered, case, SERIALS[0], 0)
     paid = carts.add_payment(cart, PaymentLine("Cash", cart.amount_due, type="Cash"))
     with pytest.raises(CartError, match="Cordless Drill needs its serial number"):
         numbered.commit(paid, CASHIER)
