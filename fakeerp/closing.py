@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fakeerp import errors, v16
+from fakeerp import errors, serials, v16
 
 if TYPE_CHECKING:
     from fakeerp.site import Doc, Site
@@ -105,6 +105,7 @@ class Consolidation:
             inv.update(
                 status="Consolidated", consolidated_invoice=merged[key], modified=site._stamp()
             )
+            serials.deliver(site, [inv])
         opening = site.docs["POS Opening Entry"][doc["pos_opening_entry"]]
         opening.update(status="Closed", pos_closing_entry=doc["name"], modified=site._stamp())
         doc["status"] = "Submitted"

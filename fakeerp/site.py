@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.sales.quote import QuoteInputError, fill_document, parse_invoice, parse_settings
 from appliance.sales.totals import TotalsError, compute_totals
-from fakeerp import errors, offers, returns, v16
+from fakeerp import errors, offers, returns, sales_team, serials, v16
 from fakeerp.closing import Consolidation
 from fakeerp.errors import FrappeError
 from fakeerp.meta import Meta
@@ -66,6 +66,7 @@ TABLES: dict[str, dict[str, str]] = {
         "items": "Sales Invoice Item",
         "taxes": "Sales Taxes and Charges",
         "payments": "Sales Invoice Payment",
+        "sales_team": "Sales Team",
     },
     "DocType": {"fields": "DocField", "permissions": "DocPerm"},
     "Address": {"links": "Dynamic Link"},
@@ -80,6 +81,7 @@ TABLES: dict[str, dict[str, str]] = {
         "items": "POS Invoice Item",
         "taxes": "Sales Taxes and Charges",
         "payments": "Sales Invoice Payment",
+        "sales_team": "Sales Team",
     },
     "POS Opening Entry": {"balance_details": "POS Opening Entry Detail"},
     "POS Closing Entry": {
@@ -92,7 +94,16 @@ TABLES: dict[str, dict[str, str]] = {
 }
 CHILD_PARENTS = {child: parent for parent, tables in TABLES.items() for child in tables.values()}
 # Doctypes every site has, listable (empty) before the first document exists.
-ALWAYS_LISTABLE = {"Deleted Document", "Address", "User", "Coupon Code", "User Permission"}
+ALWAYS_LISTABLE = {
+    "User Permission",
+    "Deleted Document",
+    "Address",
+    "User",
+    "Coupon Code",
+    "Sales Person",
+    "Serial No",
+    "Batch",
+}
 # Lists this long are read through a sorted copy, as a database reads through its index on
 # ``modified``/``creation``/``name`` (Frappe indexes them); shorter ones are filtered whole.
 INDEXED_FROM = 2000
@@ -654,6 +665,7 @@ class Site:
             row.setdefault("warehouse", warehouse)
             row["stock_qty"] = _flt(row.get("qty")) * _flt(row.get("conversion_factor") or 1)
             row["item_tax_rate"] = json.dumps(self._item_tax_map(row.get("item_tax_template")))
+        serials.check_rows(self, doc)
         for n, row in enumerate(doc.get("taxes") or [], 1):
             self._link("Account", row.get("account_head"), f"Row #{n}: Account Head")
         for n, row in enumerate(doc.get("payments") or [], 1):
@@ -761,6 +773,7 @@ class Site:
         if not doc.get("payments"):
             raise errors.validation("At least one mode of payment is required for POS invoice.")
         self._compute_totals(doc)
+        sales_team.apply(self, doc)
         if submit and not is_return:
             self._check_stock(doc)
         if doc.get("paid_amount") in (None, ""):
@@ -888,6 +901,7 @@ class Site:
                 )
 
     def _on_submit_pos_invoice(self, doc: Doc, user: str) -> None:
+        serials.on_submit(self, "POS Invoice", doc)
         offers.count_coupon(self, doc)
 
     # -- ERPNext 16 only (a v15 site takes these as they come) --------------------------------

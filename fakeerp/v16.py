@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeerp import errors, offers, returns
+from fakeerp import errors, offers, returns, sales_team, serials
 from fakeerp.errors import FrappeError
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
         raise errors.validation("At least one mode of payment is required for POS invoice.")
     disable = doc.get("disable_rounded_total")
     site._compute_totals(doc, None if disable is None else bool(int(disable)))
+    sales_team.apply(site, doc)
     if submit and not is_return:
         site._check_stock(doc)
     # A Sales Invoice computes what was paid from its payment rows (NOTES §2).
@@ -180,6 +181,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
 
 def on_submit_sales_invoice(site: Site, doc: Doc) -> None:
     """Stock moves at submit; the stored document says Paid/Return, the answer still Draft."""
+    serials.on_submit(site, SALES_INVOICE, doc)
     offers.count_coupon(site, doc)
     if int(doc.get("update_stock") or 0):
         for row in doc.get("items") or []:

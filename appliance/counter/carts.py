@@ -11,6 +11,7 @@ from __future__ import annotations
 from appliance.sales.cart import (
     Cart,
     CartError,
+    CartLine,
     Counter,
     HeldCart,
     TaxExemption,
@@ -18,11 +19,13 @@ from appliance.sales.cart import (
     check_whole,
     clear_payments,
     hold,
+    missing_numbers,
     override_price,
     recall,
     remove_line,
     set_cart_discount,
     set_line_discount,
+    set_note,
 )
 from appliance.sales.catalog import CatalogItem, CustomerInfo
 from appliance.sales.model import DiscountOn, PaymentLine, discount_after_taxes
@@ -32,6 +35,7 @@ from appliance.sales.till import PaymentMode, Till
 __all__ = [
     "Cart",
     "CartError",
+    "CartLine",
     "CatalogItem",
     "Counter",
     "CustomerInfo",
@@ -47,9 +51,11 @@ __all__ = [
     "clear_payments",
     "discount_after_taxes",
     "hold",
+    "missing_numbers",
     "override_price",
     "recall",
     "remove_line",
     "set_cart_discount",
     "set_line_discount",
+    "set_note",
 ]

@@ -10,6 +10,7 @@ factories and the open `Checkout`) and gives them one name each:
 - shifts (`checkout`): open, X report totals, close;
 - people (`people`): sign-in, sign-out, a supervisor's approval; authority is `policy.may`;
 - customers (`customers`), supervisor (`supervisor`), reports and status (`reports`);
+- the sale's sales person (`sale_details`), coupon (`offers`), serials and batches (`numbers`);
 - the receipt journal (`receipt_journal`), price check (`price_check`), quick keys (`quick_keys`);
 - readiness (`readiness`) is read before the store opens, so it is a module, not a method.
 """
@@ -26,10 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter import (
     customers,
+    numbers,
+    offers,
     people,
     quick_keys,
     receipt_journal,
     reports,
+    sale_details,
     selling,
     supervisor,
 )
@@ -49,7 +53,7 @@ from appliance.counter.selling import SaleDone
 from appliance.counter.supervisor import Quarantined
 from appliance.counter.typed_numbers import style_of
 from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
-from appliance.sales.cart import Cart, HeldCart
+from appliance.sales.cart import Cart, CartError, HeldCart
 from appliance.sales.catalog import CatalogItem, CustomerInfo
 from appliance.sales.shift import ShiftReport as ShiftTotals
 from appliance.sales.till import Till
@@ -183,6 +187,50 @@ class Counter:
 
     def recall(self, offline_id: str) -> None:
         selling.recall(self.write, offline_id)
+
+    # -- the sale's details: who made it, units ----------------------------------------------
+    def sales_people(self) -> tuple[str, ...]:
+        with self.checkout.reading() as session:
+            return sale_details.sales_people(session)
+
+    def set_sales_person(self, cart: Cart, name: str | None) -> Cart:
+        with self.checkout.reading() as session:
+            return sale_details.choose_sales_person(session, cart, name)
+
+    def apply_coupon(
+        self, cart: Cart, typed: str, approved_by: str | None = None
+    ) -> offers.CouponResult:
+        """The coupon the cashier typed, checked as far as this till can (`offers`)."""
+        today = self.checkout.clock().date()
+        with self.checkout.reading() as session:
+            self.checkout.till.today = today
+            return offers.apply_coupon(
+                session, self.checkout.till, cart, typed, today=today, approved_by=approved_by
+            )
+
+    def coupon_on(self, cart: Cart, typed: str, approved_by: str | None = None) -> Cart:
+        """``cart`` with the coupon on it, or the CartError saying why not."""
+        result = self.apply_coupon(cart, typed, approved_by)
+        if result.verdict is not offers.CouponVerdict.APPLIED:
+            raise CartError(result.message)
+        return result.cart
+
+    def remove_coupon(self, cart: Cart) -> Cart:
+        return self.checkout.read(lambda till: offers.remove_coupon(till, cart))
+
+    def give_serial(self, cart: Cart, line_id: int, serial: str) -> Cart:
+        with self.checkout.reading() as session:
+            warehouse = self.checkout.profile.warehouse
+            return numbers.give_serial(session, warehouse, cart, line_id, serial)
+
+    def batches(self, item_code: str) -> tuple[str, ...]:
+        with self.checkout.reading() as session:
+            return numbers.batches(session, item_code, self.checkout.clock().date())
+
+    def give_batch(self, cart: Cart, line_id: int, batch: str) -> Cart:
+        with self.checkout.reading() as session:
+            today = self.checkout.clock().date()
+            return numbers.give_batch(session, cart, line_id, batch, today)
 
     # -- the receipt journal, price check, quick keys -----------------------------------------
     def find_receipts(self, text: str, limit: int = receipt_journal.DEFAULT_LIMIT) -> JournalPage:

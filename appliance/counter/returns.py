@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from appliance.sales.cart import Cart, CartError, CartLine, add_payment
 from appliance.sales.model import ChargeType, DiscountOn, PaymentLine, TaxLine, TotalsSettings
 from appliance.sales.returns import make_return
-from appliance.store.models import Item, PosInvoice, PosInvoiceItem, Uom
+from appliance.store.models import Item, OutboxEntry, PosInvoice, PosInvoiceItem, Uom
 
 
 def find_sale_for_return(session: Session, code: str) -> PosInvoice:
@@ -49,15 +49,28 @@ def whole_units(session: Session, sale: PosInvoice) -> tuple[frozenset[str], dic
     return whole, stock
 
 
+def sold_numbers(session: Session, sale: PosInvoice) -> tuple[tuple[str, str], ...]:
+    """The serial number and batch of each of the sale's lines, as the sale was sent: a return
+    gives the same ones back (features/NOTES.md §4)."""
+    payload = session.scalar(
+        select(OutboxEntry.payload).where(OutboxEntry.offline_id == sale.offline_id)
+    )
+    rows = json.loads(payload).get("items") or [] if payload else []
+    return tuple((str(r.get("serial_no") or ""), str(r.get("batch_no") or "")) for r in rows)
+
+
 def sale_as_cart(
     sale: PosInvoice,
     settings: TotalsSettings,
     units: tuple[frozenset[str], dict[str, str]] = (frozenset(), {}),
+    numbers: Sequence[tuple[str, str]] = (),
 ) -> Cart:
     """The sale as it was paid: line ids are the stored line ids, rates exactly as charged.
 
-    ``units`` (:func:`whole_units`): its lines refuse a fraction of a whole-number unit back."""
+    ``units`` (:func:`whole_units`): its lines refuse a fraction of a whole-number unit back;
+    ``numbers`` (:func:`sold_numbers`): each line's serial and batch, in the lines' order."""
     whole, stock = units
+    given = list(numbers) + [("", "")] * (len(sale.items) - len(numbers))
     lines = tuple(
         CartLine(
             line_id=item.id,
@@ -75,8 +88,10 @@ def sale_as_cart(
             whole_stock_uom=stock.get(item.item_code, "")
             if stock.get(item.item_code) in whole
             else "",
+            serial_no=serial,
+            batch_no=batch,
         )
-        for item in sale.items
+        for item, (serial, batch) in zip(sale.items, given, strict=False)
     )
     taxes = tuple(
         TaxLine(

@@ -496,6 +496,94 @@ def customer_docs(size: DemoSize) -> Iterator[Doc]:
         )
 
 
+# A drill sold by serial number and paint sold by batch (features/NOTES.md §4): not in
+# ``all_masters`` (whose item counts tests rely on), added where a test or a demo wants them.
+SERIAL_ITEM, BATCH_ITEM = "SKU-SERIAL", "SKU-BATCH"
+SERIALS = tuple(f"DRL-{n:04d}" for n in range(1, 7))
+BATCHES = ("PNT-2026-01", "PNT-2026-02")
+
+
+def numbered_docs() -> list[Doc]:
+    """The serial item and the batch item with their prices, serial numbers and batches."""
+    docs: list[Doc] = []
+    for code, name, rate, serial, batch, body in (
+        (SERIAL_ITEM, "Cordless Drill", 129.99, 1, 0, "089000000001"),
+        (BATCH_ITEM, "Deck Paint 4L", 54.50, 0, 1, "089000000002"),
+    ):
+        docs.append(
+            _meta(
+                "Item",
+                code,
+                item_code=code,
+                item_name=name,
+                description=name,
+                item_group="Hardware",
+                stock_uom="Nos",
+                is_stock_item=1,
+                is_sales_item=1,
+                disabled=0,
+                has_variants=0,
+                has_serial_no=serial,
+                has_batch_no=batch,
+                barcodes=[{"barcode": ean13(body), "barcode_type": "EAN", "uom": ""}],
+                uoms=[{"uom": "Nos", "conversion_factor": 1}],
+                taxes=[],
+            )
+        )
+        docs.append(
+            _meta(
+                "Item Price",
+                f"PRICE-{code}",
+                item_code=code,
+                price_list=PRICE_LIST,
+                uom="Nos",
+                price_list_rate=rate,
+                currency=CURRENCY,
+                customer="",
+                valid_from="2026-01-01",
+                valid_upto=None,
+            )
+        )
+    docs += [
+        _meta("Serial No", s, item_code=SERIAL_ITEM, warehouse=WAREHOUSE, status="Active")
+        for s in SERIALS
+    ]
+    docs += [
+        _meta("Batch", b, batch_id=b, item=BATCH_ITEM, expiry_date=f"2027-0{n + 1}-01", disabled=0)
+        for n, b in enumerate(BATCHES)
+    ]
+    return docs
+
+
+# The shop's sales people; "Sales Team" is ERPNext's root group, which a sale cannot name.
+SALES_PEOPLE = ("Ana Lima", "Ben Okafor")
+SALES_TEAM_ROOT = "Sales Team"
+
+
+def sales_person_docs() -> list[Doc]:
+    root = _meta(
+        "Sales Person",
+        SALES_TEAM_ROOT,
+        sales_person_name=SALES_TEAM_ROOT,
+        is_group=1,
+        enabled=1,
+        commission_rate="0",
+    )
+    people = [
+        _meta(
+            "Sales Person",
+            name,
+            sales_person_name=name,
+            parent_sales_person=SALES_TEAM_ROOT,
+            is_group=0,
+            enabled=1,
+            commission_rate="5",
+        )
+        for name in SALES_PEOPLE
+    ]
+    return [root, *people]
+
+
 def all_masters(size: DemoSize) -> Iterator[Doc]:
     """Every master, parents before the documents that link to them."""
     yield from settings_docs()
@@ -506,3 +594,4 @@ def all_masters(size: DemoSize) -> Iterator[Doc]:
     yield from uom_docs()
     yield from item_docs(size)
     yield from customer_docs(size)
+    yield from sales_person_docs()

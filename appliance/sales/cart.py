@@ -61,6 +61,21 @@ class CartLine:
     # lines this bought line earns, as pricing found them.
     is_free_item: bool = False
     free_items: tuple[FreeItem, ...] = ()
+    # The item's units are numbered (one serial per unit: a line of its own per unit sold) or
+    # batched; the numbers the cashier gave, checked by counter.numbers.
+    has_serial_no: bool = False
+    has_batch_no: bool = False
+    serial_no: str = ""
+    batch_no: str = ""
+
+    @property
+    def missing_number(self) -> str:
+        """What the cashier still has to give for this line ("" when nothing)."""
+        if self.has_serial_no and not self.serial_no:
+            return f"{self.item_name} needs its serial number: scan it"
+        if self.has_batch_no and not self.batch_no:
+            return f"{self.item_name} needs its batch: choose it"
+        return ""
 
     @property
     def base_rate(self) -> Decimal:
@@ -120,6 +135,10 @@ class Cart:
     # Set only by ``Till.set_customer`` for a customer whose tax category exempts the sale;
     # without it that customer is taxed as anyone else.
     tax_exemption: TaxExemption | None = None
+    # Who made the sale (a Sales Person's name, checked by counter.sale_details), and the
+    # cashier's note on it: both go to ERPNext as the sale's sales_team and remarks.
+    sales_person: str | None = None
+    note: str = ""
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 
@@ -229,13 +248,18 @@ def add_line(cart: Cart, line: CartLine, *, merge: bool = True) -> Cart:
     """
     qty = _check_qty(line, line.qty, cart.is_return)
     mergeable = merge and not (
-        line.is_weighed or line.rate_override is not None or line.return_of or line.is_free_item
+        line.is_weighed
+        or line.rate_override is not None
+        or line.return_of
+        or line.is_free_item
+        or line.has_serial_no  # one unit, one serial: a line each
     )
     if mergeable:
         for existing in cart.lines:
             if (
                 not existing.is_free_item
                 and existing.item_code == line.item_code
+                and existing.batch_no == line.batch_no
                 and existing.uom == line.uom
                 and existing.base_rate == line.base_rate
                 and existing.discount_percentage == line.discount_percentage
@@ -262,7 +286,20 @@ def _replace_line(cart: Cart, line_id: int, **changes: object) -> Cart:
 
 
 def set_qty(cart: Cart, line_id: int, qty: Decimal) -> Cart:
-    return _replace_line(cart, line_id, qty=_check_qty(cart.line(line_id), qty, cart.is_return))
+    line = cart.line(line_id)
+    if line.has_serial_no and abs(qty) != 1:
+        raise CartError(f"{line.item_name} is sold by serial number, one per line: scan each one")
+    return _replace_line(cart, line_id, qty=_check_qty(line, qty, cart.is_return))
+
+
+def set_numbers(cart: Cart, line_id: int, *, serial_no: str = "", batch_no: str = "") -> Cart:
+    """The serial number or batch of a line (checked by the caller against the store)."""
+    return _replace_line(cart, line_id, serial_no=serial_no, batch_no=batch_no)
+
+
+def missing_numbers(cart: Cart) -> str:
+    """The first serial number or batch the sale still needs ("" when none)."""
+    return next((m for m in (line.missing_number for line in cart.lines) if m), "")
 
 
 def remove_line(cart: Cart, line_id: int) -> Cart:
@@ -323,6 +360,23 @@ def set_customer(
     return recompute(
         replace(cart, customer=customer, taxes=taxes, taxes_and_charges=taxes_and_charges)
     )
+
+
+# A note is for a person to read on the invoice, not a document: a few lines at most.
+MAX_NOTE = 500
+
+
+def set_sales_person(cart: Cart, name: str | None) -> Cart:
+    """Name who made the sale (None: nobody); the caller checks the name is a Sales Person."""
+    return replace(cart, sales_person=name or None)
+
+
+def set_note(cart: Cart, text: str) -> Cart:
+    """The cashier's note on the sale ("" removes it); control characters become spaces."""
+    note = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(note) > MAX_NOTE:
+        raise CartError(f"A note holds at most {MAX_NOTE} characters; this one has {len(note)}")
+    return replace(cart, note=note)
 
 
 def add_payment(cart: Cart, payment: PaymentLine) -> Cart:

@@ -56,6 +56,9 @@ class CatalogItem:
     is_sales_item: bool = True
     disabled: bool = False
     has_variants: bool = False
+    # Each unit sold names its serial number / the batch it comes from (features/NOTES.md §4).
+    has_serial_no: bool = False
+    has_batch_no: bool = False
     variant_of: str = ""
     max_discount: Decimal = ZERO
     uoms: Mapping[str, Decimal] = field(default_factory=dict)

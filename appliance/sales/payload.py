@@ -82,6 +82,12 @@ def invoice_payload(
         }
         if line.barcode:
             row["barcode"] = line.barcode
+        if line.serial_no or line.batch_no:
+            # The text fields, as both 15 and 16 take them: the server builds the Serial and
+            # Batch Bundle itself (features/NOTES.md §4). Left out, it would pick one FIFO.
+            row["serial_no"] = line.serial_no or None
+            row["batch_no"] = line.batch_no or None
+            row["use_serial_batch_fields"] = 1
         if line.is_free_item:
             # Exactly as ERPNext builds a free line (features/NOTES.md §3): marked free and
             # naming its rule, so the server keeps it and never adds a second one.
@@ -149,7 +155,9 @@ def invoice_payload(
         "base_change_amount": _num(totals.change_amount),
         "write_off_amount": _num(totals.write_off_amount),
         "account_for_change_amount": ctx.account_for_change_amount,
-        "remarks": f"Till {ctx.terminal_id}, cashier {cashier}",
+        # The cashier's note first: ERPNext shows remarks as they are sent (NOTES.md §6).
+        "remarks": (f"{cart.note}\n" if cart.note else "")
+        + f"Till {ctx.terminal_id}, cashier {cashier}",
         "docstatus": 1,
     }
     if cart.is_return and cart.return_against:
@@ -169,6 +177,10 @@ def invoice_payload(
             f"; tax exempt ({exemption.tax_category}), certificate {exemption.certificate}, "
             f"approved by {exemption.approved_by}"
         )
+    if cart.sales_person:
+        # One sales person takes the whole sale: ERPNext refuses a team whose shares do not
+        # add up to 100 (NOTES.md §6); it computes the commission itself (16) or not (15).
+        body["sales_team"] = [{"sales_person": cart.sales_person, "allocated_percentage": 100}]
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}

@@ -266,6 +266,8 @@ class Till:
             whole_uom=item.must_be_whole(uom),
             whole_stock_uom=item.stock_uom if item.must_be_whole(item.stock_uom) else "",
             free_items=priced.free_items,
+            has_serial_no=item.has_serial_no,
+            has_batch_no=item.has_batch_no,
         )
 
     # -- offers -------------------------------------------------------------------------------
@@ -424,6 +426,40 @@ class Till:
         line = self._priced(cart, item, unit, factor, qty)
         return self._after_qty_change(carts.add_line(cart, line), item_code)
 
+    def units(self, cart: Cart, line_id: int) -> tuple[tuple[str, Decimal], ...]:
+        """The units a line's item is sold in, with their conversion factors (stock unit
+        first): what the cashier can switch the line to."""
+        line = cart.line(line_id)
+        item = self.catalog.item(line.item_code)
+        if item is None:
+            return ()
+        others = sorted((u, f) for u, f in item.uoms.items() if u != item.stock_uom)
+        return ((item.stock_uom, Decimal(1)), *others)
+
+    def set_uom(self, cart: Cart, line_id: int, uom: str) -> Cart:
+        """Sell the line in another unit (a case of 12): the same count of the new unit, priced
+        as ERPNext prices it (the unit's own Item Price, else the stock price times the factor);
+        stock moves by quantity times the factor."""
+        line = cart.line(line_id)
+        if line.is_free_item or line.return_of or line.is_weighed or line.has_serial_no:
+            raise CartError(f"{line.item_name}: the unit of this line cannot be changed")
+        if line.rate_override is not None:
+            raise CartError(
+                f"{line.item_name} has a keyed price: remove the line and add it in the new unit"
+            )
+        item = self.catalog.item(line.item_code)
+        if item is None:
+            raise CartError(f"Item {line.item_code} is not in this till's catalog")
+        factor = item.conversion_factor(uom)
+        if factor is None:
+            raise CartError(f"{item.item_name} has no unit {uom}")
+        moved = replace(line, uom=uom, conversion_factor=factor, whole_uom=item.must_be_whole(uom))
+        carts.check_whole(moved, line.qty)
+        lines = tuple(moved if x.line_id == line_id else x for x in cart.lines)
+        # Priced again in the new unit, with the item's other lines (quantity breaks count
+        # in stock units), as any quantity change is.
+        return self._after_qty_change(replace(cart, lines=lines), line.item_code)
+
     def set_qty(self, cart: Cart, line_id: int, qty: Decimal) -> Cart:
         line = cart.line(line_id)
         if line.is_free_item:
@@ -453,5 +489,9 @@ class Till:
                 fresh = replace(
                     fresh, discount_percentage=line.discount_percentage, manual_discount=True
                 )
-            lines.append(replace(fresh, line_id=line.line_id))
+            lines.append(
+                replace(
+                    fresh, line_id=line.line_id, serial_no=line.serial_no, batch_no=line.batch_no
+                )
+            )
         return self._with_free_lines(carts.recompute(replace(cart, lines=tuple(lines))))

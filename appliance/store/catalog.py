@@ -163,6 +163,8 @@ _ITEM_COLUMNS = (
     ITEMS.c.is_sales_item,
     ITEMS.c.disabled,
     ITEMS.c.has_variants,
+    ITEMS.c.has_serial_no,
+    ITEMS.c.has_batch_no,
     ITEMS.c.variant_of,
     ITEMS.c.max_discount,
     select(func.json_group_array(func.json_array(UOMS.c.idx, UOMS.c.uom, UOMS.c.conversion_factor)))
@@ -199,6 +201,8 @@ def _item(row: Any) -> CatalogItem:
         is_sales_item=row.is_sales_item,
         disabled=row.disabled,
         has_variants=row.has_variants,
+        has_serial_no=bool(row.has_serial_no),
+        has_batch_no=bool(row.has_batch_no),
         variant_of=_str(row.variant_of),
         max_discount=row.max_discount or ZERO,
         uoms={uom: Decimal(factor) for _idx, uom, factor in uoms},

@@ -479,6 +479,17 @@ SPECS: dict[str, MasterSpec] = {
             "units_of_measure",
             (_b("must_be_whole_number"), _b("enabled", default=True), _s("modified")),
         ),
+        # Who may be named as a sale's sales person (features/NOTES.md §6).
+        MasterSpec(
+            "Sales Person",
+            "sales_persons",
+            (
+                _s("sales_person_name"),
+                _b("is_group"),
+                _b("enabled", default=True),
+                _s("modified"),
+            ),
+        ),
         MasterSpec(
             "Coupon Code",
             "coupon_codes",
@@ -530,6 +541,17 @@ SPECS: dict[str, MasterSpec] = {
                 ),
                 ChildSpec("taxes", "item_taxes", _ITEM_TAX_ROW),
             ),
+        ),
+        # After Item: the serial numbers and batches of its items (features/NOTES.md §4).
+        MasterSpec(
+            "Serial No",
+            "serial_nos",
+            (_s("item_code"), _s("warehouse"), _s("status"), _s("batch_no"), _s("modified")),
+        ),
+        MasterSpec(
+            "Batch",
+            "batches",
+            (_s("item"), _d("expiry_date"), _b("disabled"), _s("modified")),
         ),
         MasterSpec(
             "Item Price",

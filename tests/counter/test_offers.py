@@ -26,37 +26,15 @@ from appliance.sales.model import PaymentLine
 from appliance.store.db import unit_of_work
 from appliance.store.masters import apply_masters
 from appliance.store.models import OutboxEntry
+from tests.shared import coupon_docs
 
 CASHIER = "ana@example.com"
 TODAY = date(2026, 12, 7)
 
 
 def _offers(checkout: Checkout, *coupons: dict[str, Any]) -> None:
-    rule = {
-        "doctype": "Pricing Rule",
-        "name": "PRLE-C10",
-        "apply_on": "Item Group",
-        "item_groups": [{"item_group": "All Item Groups"}],
-        "price_or_product_discount": "Price",
-        "coupon_code_based": 1,
-        "selling": 1,
-        "currency": "CAD",
-        "rate_or_discount": "Discount Percentage",
-        "discount_percentage": 10,
-    }
-    docs = [rule] + [
-        {
-            "doctype": "Coupon Code",
-            "coupon_type": "Promotional",
-            "pricing_rule": "PRLE-C10",
-            "used": 0,
-            "creation": f"2026-12-07 01:00:0{n}.000000",
-            **c,
-        }
-        for n, c in enumerate(coupons)
-    ]
     with unit_of_work(checkout._write) as uow:
-        apply_masters(uow.session, docs)
+        apply_masters(uow.session, coupon_docs(*coupons))
         uow.commit()
 
 

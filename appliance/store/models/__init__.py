@@ -16,6 +16,7 @@ from appliance.store.models.invoices import (
     PosInvoiceTax,
 )
 from appliance.store.models.items import (
+    Batch,
     Item,
     ItemBarcode,
     ItemGroup,
@@ -23,6 +24,7 @@ from appliance.store.models.items import (
     ItemPrice,
     ItemTax,
     PriceList,
+    SerialNo,
     Uom,
     UomConversionDetail,
 )
@@ -33,6 +35,7 @@ from appliance.store.models.parties import (
     AddressLink,
     Customer,
     CustomerGroup,
+    SalesPerson,
     Territory,
 )
 from appliance.store.models.pricing import (
@@ -74,6 +77,7 @@ __all__ = [
     "Address",
     "AddressLink",
     "Base",
+    "Batch",
     "Cashier",
     "CashierRole",
     "CouponCode",
@@ -117,8 +121,10 @@ __all__ = [
     "PricingRuleItemGroup",
     "ReceiptCounter",
     "SaleStatus",
+    "SalesPerson",
     "SalesTaxesTemplate",
     "SalesTaxesTemplateRow",
+    "SerialNo",
     "ShiftStatus",
     "SyncState",
     "TaxCategory",

@@ -171,3 +171,29 @@ class ItemPrice(Base):
     valid_from: Mapped[date | None]
     valid_upto: Mapped[date | None]
     modified: Mapped[str | None] = mapped_column(String)
+
+
+class SerialNo(Base):
+    """A Serial No, pulled whole: the counter sells one only while it is Active in the till's
+    warehouse (16 marks it Delivered at submit, 15 only at the shift's consolidation)."""
+
+    __tablename__ = "serial_nos"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    item_code: Mapped[str | None] = mapped_column(String, index=True)
+    warehouse: Mapped[str | None] = mapped_column(String)
+    status: Mapped[str | None] = mapped_column(String)
+    batch_no: Mapped[str | None] = mapped_column(String)
+    modified: Mapped[str | None] = mapped_column(String)
+
+
+class Batch(Base):
+    """A Batch of an item (``name`` is its batch id), pulled whole."""
+
+    __tablename__ = "batches"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    item: Mapped[str | None] = mapped_column(String, index=True)
+    expiry_date: Mapped[date | None]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    modified: Mapped[str | None] = mapped_column(String)

@@ -110,3 +110,16 @@ class AddressLink(Base):
     link_name: Mapped[str] = mapped_column(String, index=True)
 
     address: Mapped[Address] = relationship(back_populates="links")
+
+
+class SalesPerson(Base):
+    """A Sales Person, pulled so a sale names one ERPNext has: ERPNext 16 refuses an unknown
+    one at submit, 15 takes it and books commission to nobody (features/NOTES.md §6)."""
+
+    __tablename__ = "sales_persons"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    sales_person_name: Mapped[str | None] = mapped_column(String)
+    is_group: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    modified: Mapped[str | None] = mapped_column(String)

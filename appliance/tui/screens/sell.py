@@ -24,6 +24,7 @@ from appliance.counter import carts
 from appliance.counter.carts import Cart, CatalogItem, DiscountOn, TaxExemption, Till
 from appliance.counter.clock import store_local
 from appliance.counter.door import Counter
+from appliance.counter.offers import CouponVerdict, approval_request
 from appliance.counter.policy import Action, may
 from appliance.counter.quick_keys import QuickItem
 from appliance.counter.selling import NO_SALE
@@ -50,11 +51,13 @@ from appliance.tui.widgets.totals_panel import TotalsPanel
 
 CartChange = Callable[[Cart], Cart]
 TillChange = Callable[[Till, Cart], Cart]  # needs the catalog: runs on the store's thread
+CounterChange = Callable[[Counter, Cart], Cart]  # needs the store: runs on the store's thread
 MENU = (
     ("X report", "x_report"),
     ("Find a receipt (Ctrl+F)", "journal"),
     ("Price check (Ctrl+T)", "price_check"),
     ("Quick keys (Ctrl+G)", "quick_keys"),
+    ("This sale: coupon, sales person, note, unit...", "sale_details"),
     ("Return / refund", "returns"),
     ("Reprint last receipt", "reprint"),
     ("No sale (open drawer)", "no_sale"),
@@ -62,6 +65,13 @@ MENU = (
     ("Lock the till", "lock"),
     ("Sign out", "sign_out"),
     ("Supervisor...", "supervisor"),
+)
+# The sale's own details, one entry in MENU: the whole menu still fits a 25-row console.
+SALE_MENU = (
+    ("Coupon code", "coupon"),
+    ("Sales person", "sales_person"),
+    ("Note on the sale", "note"),
+    ("Unit of the line (case, pack)", "unit"),
 )
 
 
@@ -80,6 +90,17 @@ def _number_check(
         return None
 
     return check
+
+
+def _give_number(serial: bool, line_id: int, typed: str) -> CounterChange:
+    """The serial or the batch the cashier gave, put on the line (checked by the counter)."""
+
+    def give(counter: Counter, cart: Cart) -> Cart:
+        if serial:
+            return counter.give_serial(cart, line_id, typed)
+        return counter.give_batch(cart, line_id, typed)
+
+    return give
 
 
 class SellScreen(CounterScreen[None]):
@@ -185,6 +206,7 @@ class SellScreen(CounterScreen[None]):
         op: CartChange | None = None,
         *,
         at_till: TillChange | None = None,
+        at_counter: CounterChange | None = None,
         follow: bool = False,
         what: str = "Not changed",
     ) -> bool:
@@ -201,6 +223,8 @@ class SellScreen(CounterScreen[None]):
                     after = await self.ctx.backend.run(
                         Counter.on_till, lambda till: change_at_till(till, before)
                     )
+                elif at_counter is not None:
+                    after = await self.ctx.backend.run(at_counter, before)
                 else:
                     assert op is not None, "a change to the cart, or one at the till"
                     after = op(before)
@@ -254,6 +278,7 @@ class SellScreen(CounterScreen[None]):
         if scanned:
             line = self.cart.lines[-1]
             self.say(f"{line.item_name}  {qty(line.qty)} x {money(line.base_rate)}")
+            await self.ask_number_of(line.line_id)
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -322,6 +347,7 @@ class SellScreen(CounterScreen[None]):
             at_till=lambda till, cart: till.add_item(cart, code, amount), follow=True
         ):
             self.say(f"{item.item_name}  {qty(amount)}")
+            await self.ask_number_of(self.cart.lines[-1].line_id)
 
     def action_cursor(self, step: int) -> None:
         results = self.query_one("#results", OptionList)
@@ -336,6 +362,36 @@ class SellScreen(CounterScreen[None]):
             table.action_cursor_down()
         else:
             table.action_cursor_up()
+
+    # -- serial numbers and batches -----------------------------------------------------------
+    async def ask_number_of(self, line_id: int) -> None:
+        """Ask for the serial (scanned) or the batch (chosen) a new line needs, until one is
+        taken; backing out takes the line off: the item is sold only with its number."""
+        if not self.cart.line(line_id).missing_number:
+            return
+        while (line := self.cart.line(line_id)).missing_number:
+            serial = line.has_serial_no and not line.serial_no
+            typed = await (self.ask_serial(line.item_name) if serial else self.ask_batch(line))
+            if typed is None:
+                await self.change(lambda cart: carts.remove_line(cart, line_id))
+                self.say(f"{line.item_name} taken off: it is sold only with its number", error=True)
+                return
+            await self.change(at_counter=_give_number(serial, line_id, typed), what="Not taken")
+        self.say(f"{line.item_name}  {line.serial_no or line.batch_no}")
+
+    async def ask_serial(self, name: str) -> str | None:
+        return await self.app.push_screen_wait(
+            PromptDialog(f"Serial number: {name}", "Scan the number on the item")
+        )
+
+    async def ask_batch(self, line: carts.CartLine) -> str | None:
+        batches = await self.ctx.backend.run(Counter.batches, line.item_code)
+        if not batches:
+            return None
+        index = await self.app.push_screen_wait(
+            ChoiceDialog(f"Batch: {line.item_name}", list(batches))
+        )
+        return None if index is None else batches[index]
 
     # -- line changes -------------------------------------------------------------------------
     async def ask_number(
@@ -448,6 +504,91 @@ class SellScreen(CounterScreen[None]):
                 cart, amount=value, on=DiscountOn.GRAND_TOTAL
             )
         await self.change(op)
+
+    # -- the sale's details: coupon, sales person, note, unit --------------------------------
+    @work(group="cart")
+    async def action_coupon(self) -> None:
+        if not self.cart.lines or self.cart.is_return:
+            self.say("Scan the sale's items first: a coupon applies to a sale", error=True)
+            return
+        typed = await self.app.push_screen_wait(
+            PromptDialog("Coupon", "Coupon code (empty: take the coupon off)")
+        )
+        if typed is None:
+            return
+        if not typed.strip():
+            if await self.change(at_counter=Counter.remove_coupon):
+                self.say("Coupon taken off the sale")
+            return
+        result = await self.ctx.backend.run(Counter.apply_coupon, self.cart, typed)
+        approver = None
+        if result.verdict is CouponVerdict.NEEDS_APPROVAL and result.coupon is not None:
+            self.say(result.message, error=True)
+            request = approval_request(self.ctx.user, result.coupon)
+            approver = await self.app.push_screen_wait(
+                OverrideDialog(self.ctx, request.action, request.reason, dict(request.detail))
+            )
+            if approver is None:
+                self.say("Not approved: the coupon is not on the sale", error=True)
+                return
+        elif result.verdict is not CouponVerdict.APPLIED:
+            self.say(result.message, error=True)
+            return
+        by = approver.user if approver else None
+        if await self.change(
+            at_counter=lambda counter, cart: counter.coupon_on(cart, typed, by),
+            what="Coupon not applied",
+        ):
+            self.say(result.message)
+
+    @work(group="cart")
+    async def action_sales_person(self) -> None:
+        people = await self.ctx.backend.run(Counter.sales_people)
+        if not people:
+            self.say("No sales people are set up in ERPNext for this till", error=True)
+            return
+        index = await self.app.push_screen_wait(
+            ChoiceDialog("Sales person for this sale", ["(nobody)", *people])
+        )
+        if index is None:
+            return
+        name = people[index - 1] if index else None
+        if await self.change(at_counter=lambda counter, cart: counter.set_sales_person(cart, name)):
+            self.say(f"Sales person: {name}" if name else "No sales person on this sale")
+
+    @work(group="cart")
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(
+            PromptDialog("Note on the sale", "Sent to ERPNext with the sale", self.cart.note)
+        )
+        if text is not None and await self.change(lambda cart: carts.set_note(cart, text)):
+            self.say("Note kept with the sale" if self.cart.note else "No note on this sale")
+
+    @work(group="cart")
+    async def action_unit(self) -> None:
+        line_id = self.selected()
+        if line_id is None:
+            return
+        line = self.cart.line(line_id)
+        units = await self.ctx.backend.run(
+            Counter.on_till, lambda till: till.units(self.cart, line_id)
+        )
+        if len(units) < 2:
+            self.say(f"{line.item_name} is sold in one unit only", error=True)
+            return
+        stock = units[0][0]
+        index = await self.app.push_screen_wait(
+            ChoiceDialog(
+                f"Unit: {line.item_name}",
+                [f"{u}" if u == stock else f"{u} = {qty(f)} {stock}" for u, f in units],
+            )
+        )
+        if index is None:
+            return
+        uom = units[index][0]
+        if await self.change(at_till=lambda till, cart: till.set_uom(cart, line_id, uom)):
+            now = self.cart.line(line_id)
+            self.say(f"{now.item_name}  {qty(now.qty)} {uom} x {money(now.base_rate)}")
 
     # -- customer -----------------------------------------------------------------------------
     @work(group="cart")
@@ -573,6 +714,9 @@ class SellScreen(CounterScreen[None]):
         if not self.cart.lines:
             self.say("Scan something first", error=True)
             return
+        if missing := carts.missing_numbers(self.cart):
+            self.say(missing, error=True)
+            return
         result: PayResult | None = await self.app.push_screen_wait(PayScreen(self.ctx, self.cart))
         await self.after_payment(result)
 
@@ -595,6 +739,14 @@ class SellScreen(CounterScreen[None]):
         if index is None:
             return
         await self.run_action(MENU[index][1])
+
+    @work(group="menu")
+    async def action_sale_details(self) -> None:
+        index = await self.app.push_screen_wait(
+            ChoiceDialog("This sale", [m[0] for m in SALE_MENU])
+        )
+        if index is not None:
+            await self.run_action(SALE_MENU[index][1])
 
     @work(group="menu")
     async def action_x_report(self) -> None:

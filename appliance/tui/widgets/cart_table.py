@@ -30,7 +30,8 @@ class CartTable(DataTable[str]):
         for n, line in enumerate(cart.lines):
             name = line.item_name
             rate = line.base_rate
-            marks = ""
+            # A line sold in another unit than the item's stock unit names it ("/Box").
+            marks = f" /{line.uom}" if line.conversion_factor != 1 else ""
             if line.discount_percentage:
                 marks += f" -{qty(line.discount_percentage)}%"
             if line.rate_override is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -20,6 +21,10 @@ class TotalsPanel(Static):
         grid.add_column(justify="right")
         cart = self.cart
         grid.add_row(f"[i]{(self.customer_label or 'Walk-in')[:23]}[/i]", "")
+        if cart is not None and cart.coupon_code:
+            grid.add_row(escape(f"Coupon {cart.coupon_code[:16]}"), "")
+        if cart is not None and cart.sales_person:
+            grid.add_row(escape(f"By {cart.sales_person[:20]}"), "")
         t = cart.totals if cart else None
         if cart is None or t is None:
             grid.add_row("Items", "0")
