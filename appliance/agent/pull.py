@@ -51,6 +51,7 @@ from appliance.agent.scope import (
     CUSTOMER,
     ITEM,
     ITEM_PRICE,
+    LOYALTY_POINT_ENTRY,
     Scope,
     drop_out_of_scope,
     held_customers,
@@ -106,6 +107,7 @@ CHILD_DOCTYPES: dict[tuple[str, str], str] = {
     ("Pricing Rule", "item_groups"): "Pricing Rule Item Group",
     ("Pricing Rule", "brands"): "Pricing Rule Brand",
     ("Address", "links"): "Dynamic Link",
+    ("Loyalty Program", "collection_rules"): "Loyalty Program Collection",
 }
 _CHILD_META = ("parent", "parentfield", "parenttype", "doctype", "docstatus", "owner")
 
@@ -719,6 +721,11 @@ class Puller:
             held = held_items(session, (str(d.get("item_code")) for d in docs))
             keep = [d for d in docs if str(d.get("item_code")) in held]
             return keep, [str(d["name"]) for d in docs if str(d.get("item_code")) not in held]
+        if doctype == LOYALTY_POINT_ENTRY:
+            # Only the balances of customers this till can sell to.
+            served = held_customers(session, (str(d.get("customer")) for d in docs))
+            keep = [d for d in docs if str(d.get("customer")) in served]
+            return keep, [str(d["name"]) for d in docs if str(d.get("customer")) not in served]
         if doctype == ADDRESS:
             served = held_customers(
                 session,

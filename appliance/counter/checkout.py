@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter.clock import Clock, site_clock
+from appliance.counter.loyalty import LoyaltyAccount, loyalty_account, redeem
 from appliance.counter.returns import (
     find_sale_for_return,
     returned_so_far,
@@ -139,6 +140,26 @@ class Checkout:
             payment_accounts={m.mode_of_payment: m.account for m in p.modes if m.account},
         )
 
+    # -- loyalty -------------------------------------------------------------------------------
+    def loyalty(self, customer: str | None) -> LoyaltyAccount | None:
+        """The customer's points as this till can count them (None: in no program here)."""
+        with self.reading() as session:
+            return loyalty_account(session, customer, self.profile.company, self.clock().date())
+
+    def redeem_points(self, cart: Cart, points: int) -> Cart:
+        """Pay part of the sale with the customer's points (refused, saying why, beyond what
+        this till can count or what is left to pay)."""
+        return redeem(self.loyalty(cart.customer), cart, points)
+
+    def _earned(self, cart: Cart, customer: str) -> tuple[str | None, int]:
+        """The program and the points the sale earns, as ERPNext will book them."""
+        if cart.is_return or cart.totals is None:
+            return cart.loyalty_program, 0
+        account = self.loyalty(customer)
+        if account is None:
+            return cart.loyalty_program, 0
+        return account.program, account.earned(cart.totals.grand_total, cart.loyalty_amount)
+
     # -- shifts --------------------------------------------------------------------------------
     def open_shift_row(self, session: Session) -> PosOpeningEntry | None:
         return find_open_shift(session, self.profile.name)
@@ -243,6 +264,7 @@ class Checkout:
             posted_at=posted,
             cashier=cashier,
         )
+        program, earned = self._earned(cart, customer)
         original_item_ids = tuple(
             int(line.return_of.rsplit(":", 1)[1]) if line.return_of else None for line in cart.lines
         )
@@ -261,6 +283,9 @@ class Checkout:
                 is_return=cart.is_return,
                 return_against=cart.return_against,
                 original_item_ids=original_item_ids,
+                loyalty_program=program,
+                loyalty_points=cart.loyalty_points,
+                loyalty_earned=earned,
             )
             committed = commit_sale(uow.session, draft)
             uow.commit()

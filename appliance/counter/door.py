@@ -40,6 +40,7 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.clock import Clock
 from appliance.counter.customers import NewCustomer
 from appliance.counter.facts import CounterFacts
+from appliance.counter.loyalty import LoyaltyAccount
 from appliance.counter.price_check import PriceCheck, price_check
 from appliance.counter.quick_keys import QuickItem, QuickPage
 from appliance.counter.receipt_journal import JournalPage
@@ -158,6 +159,14 @@ class Counter:
             receipt=receipt,
             receipt_problem=problem,
         )
+
+    def loyalty(self, customer: str | None) -> LoyaltyAccount | None:
+        """The customer's loyalty points as this till can count them (None: no program)."""
+        return self.checkout.loyalty(customer)
+
+    def redeem_points(self, cart: Cart, points: int) -> Cart:
+        """The cart with part of it paid by the customer's points (CartError saying why not)."""
+        return self.checkout.redeem_points(cart, points)
 
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:
         """The receipt of a stored sale (raises `ReceiptNotFoundError`, a LookupError)."""

@@ -145,4 +145,7 @@ def receipt_for(
         offline=not is_synced(session, sale.offline_id),
         footer_lines=source.footer_lines,
         reprint=reprint,
+        loyalty_points=sale.loyalty_points,
+        loyalty_amount=sale.loyalty_amount,
+        loyalty_earned=sale.loyalty_earned,
     )

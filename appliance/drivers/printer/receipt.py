@@ -85,6 +85,10 @@ class ReceiptData:
     offline: bool = False
     footer_lines: tuple[str, ...] = ()
     reprint: bool = False
+    # Loyalty: points redeemed as part payment and their value; points the sale earns.
+    loyalty_points: int = 0
+    loyalty_amount: Decimal = ZERO
+    loyalty_earned: int = 0
 
     @property
     def to_pay(self) -> Decimal:

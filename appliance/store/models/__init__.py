@@ -27,6 +27,11 @@ from appliance.store.models.items import (
     UomConversionDetail,
 )
 from appliance.store.models.journal import JournalEntry
+from appliance.store.models.loyalty import (
+    LoyaltyPointEntry,
+    LoyaltyProgram,
+    LoyaltyProgramCollection,
+)
 from appliance.store.models.outbox import OutboxDependency, OutboxEntry
 from appliance.store.models.parties import (
     Address,
@@ -92,6 +97,9 @@ __all__ = [
     "ItemTaxTemplate",
     "ItemTaxTemplateRow",
     "JournalEntry",
+    "LoyaltyPointEntry",
+    "LoyaltyProgram",
+    "LoyaltyProgramCollection",
     "ModeOfPayment",
     "ModeOfPaymentAccount",
     "OutboxDependency",

@@ -1,0 +1,275 @@
+"""Loyalty points end to end: the fake ERPNext answers them as the recordings show
+(tests/data/erpnext/features/ §1, both modes), a till earns points on a customer's sale and
+redeems them offline as part payment against the pulled balance less its own redemptions, the
+sale lands with the loyalty amount the till computed, and a shift with a redemption closes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appliance.agent.client import ERPNextClient, ERPNextError
+from appliance.agent.pull import Puller
+from appliance.counter.checkout import Checkout
+from appliance.demo.masters import all_masters
+from appliance.sales import cart as carts
+from appliance.sales.cart import Cart, CartError
+from appliance.sales.model import PaymentLine
+from appliance.store.db import create_db_engine, make_session_factory
+from fakeerp import FakeERPNext
+from fakeerp.loyalty import DETAILS_METHOD
+from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
+from tests.shared import DATA, scan_on
+
+FEATURES = DATA / "features"
+SI, PI = "Sales Invoice", "POS Invoice"
+CUSTOMER = "Lea Nguyen 00001"
+PROGRAM = "FX Points"
+
+
+def _recorded_error(stem: str) -> tuple[int, str, str]:
+    meta = json.loads((FEATURES / f"{stem}.meta.json").read_text())
+    body = json.loads((FEATURES / f"{stem}.response.json").read_text())
+    message = json.loads(json.loads(body["_server_messages"])[0])["message"]
+    return meta["status"], body["exc_type"], message
+
+
+@pytest.fixture(params=[(15, PI), (16, SI)], ids=["v15-pos-invoice", "v16-sales-invoice"])
+def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
+    version, doctype = request.param
+    options: dict[str, Any] = {"version": version}
+    if version == 16:
+        options["invoice_type"] = doctype
+    with FakeERPNext(all_masters(SMALL), **options) as fake:
+        _program(fake)
+        yield fake, doctype
+
+
+def _program(erp: FakeERPNext) -> None:
+    """The recorded program (101/104): 1 point per 1.00 spent, a point worth 0.01."""
+    erp.site.load(
+        [
+            {
+                "doctype": "Loyalty Program",
+                "name": PROGRAM,
+                "loyalty_program_name": PROGRAM,
+                "loyalty_program_type": "Single Tier Program",
+                "company": "Prairie Pine Co",
+                "from_date": "2026-01-01",
+                "auto_opt_in": 0,
+                "conversion_factor": 0.01,
+                "expiry_duration": 365,
+                "expense_account": "Marketing Expenses - PPC",
+                "cost_center": "Main - PPC",
+                "collection_rules": [
+                    {"tier_name": "FX Base", "min_spent": 0, "collection_factor": 1}
+                ],
+            }
+        ]
+    )
+    erp.site.touch("Customer", CUSTOMER, loyalty_program=PROGRAM)
+
+
+def _pull(client: ERPNextClient, db_path: Path) -> None:
+    engine = create_db_engine(db_path)
+    Puller(
+        client, make_session_factory(engine, read_only=True), make_session_factory(engine)
+    ).pull()
+
+
+def _open(client: ERPNextClient, erp: FakeERPNext) -> None:
+    client.insert(
+        "POS Opening Entry",
+        {
+            "company": "Prairie Pine Co",
+            "pos_profile": "Main POS",
+            "user": erp.user,
+            "period_start_date": erp.site.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "posting_date": erp.site.now().date().isoformat(),
+            "balance_details": [{"mode_of_payment": "Cash", "opening_amount": 0}],
+            "docstatus": 1,
+        },
+    )
+
+
+def _balance(client: ERPNextClient, customer: str = CUSTOMER) -> Any:
+    return client.call(
+        DETAILS_METHOD, customer=customer, loyalty_program=PROGRAM, company="Prairie Pine Co"
+    )
+
+
+def test_the_fake_books_points_at_submit_and_refuses_more_than_the_balance(
+    site: tuple[FakeERPNext, str], checkout: Checkout
+) -> None:
+    erp, doctype = site
+    client = make_client(erp)
+    _open(client, erp)
+    item = checkout.read(lambda till: till.scan(checkout.new_cart(), barcode(10))).lines[0]
+    assert _balance(client)["loyalty_points"] == 0  # 103/106
+    sale: dict[str, Any] = {
+        "customer": CUSTOMER,
+        "company": "Prairie Pine Co",
+        "pos_profile": "Main POS",
+        "currency": "CAD",
+        "selling_price_list": "Standard Selling",
+        "set_warehouse": "Stores - PPC",
+        "is_pos": 1,
+        "update_stock": 1,
+        "items": [{"item_code": item.item_code, "qty": 3, "rate": 9.70}],
+        "payments": [{"mode_of_payment": "Cash", "account": "Cash - PPC", "amount": 1000}],
+        "paid_amount": 1000,
+        "docstatus": 1,
+    }
+    if doctype == SI:
+        sale["is_created_using_pos"] = 1
+    earned = client.insert(doctype, sale).doc
+    assert earned["loyalty_program"] == PROGRAM  # filled from the customer (107/108)
+    (entry,) = client.get_list(
+        "Loyalty Point Entry",
+        fields=["invoice_type", "invoice", "loyalty_points"],
+        filters=[["customer", "=", CUSTOMER]],
+    )
+    grand = D(str(earned["grand_total"]))
+    assert entry == {
+        "invoice_type": doctype,  # at the POS Invoice's submit on 15, the Sales Invoice's on 16
+        "invoice": earned["name"],
+        "loyalty_points": int(grand),
+    }
+    assert _balance(client)["loyalty_points"] == int(grand)
+
+    status, exc_type, message = _recorded_error(
+        "115_v15_loyalty_redeem_insufficient_balance"
+        if doctype == PI
+        else "116_v16_loyalty_redeem_insufficient_balance"
+    )
+    with pytest.raises(ERPNextError) as refused:
+        client.insert(doctype, {**sale, "redeem_loyalty_points": 1, "loyalty_points": 1000})
+    assert (refused.value.status, refused.value.exc_type) == (status, exc_type)
+    assert message in str(refused.value)
+
+    # A client-sent loyalty_amount is booked as sent (surprise 1: 128/131, 126/132).
+    trusted = client.insert(
+        doctype,
+        {**sale, "redeem_loyalty_points": 1, "loyalty_points": 20, "loyalty_amount": 5.0},
+    ).doc
+    assert float(trusted["loyalty_amount"]) == 5.0
+
+    status, exc_type, message = _recorded_error("138_v15_loyalty_balance_customer_not_enrolled")
+    with pytest.raises(ERPNextError) as not_enrolled:
+        _balance(client, "Dev Gagnon 00002")
+    assert (not_enrolled.value.status, not_enrolled.value.exc_type) == (status, exc_type)
+    assert message in str(not_enrolled.value)
+
+
+def _customer_sale(checkout: Checkout, *codes: int) -> Cart:
+    cart = checkout.new_cart(CUSTOMER)
+    for n in codes:
+        cart = checkout.read(scan_on(cart, barcode(n)))
+    return cart
+
+
+def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed_them(
+    site: tuple[FakeERPNext, str], checkout: Checkout, db_path: Path
+) -> None:
+    erp, doctype = site
+    client = make_client(erp)
+    _pull(client, db_path)
+    checkout.open_shift(CASHIER, {"Cash": D(100)})
+    assert checkout.loyalty(None) is None  # the walk-in customer collects nothing
+    account = checkout.loyalty(CUSTOMER)
+    assert account is not None and (account.pulled, account.available) == (0, 0)
+
+    first = _customer_sale(checkout, 10, 11, 12)
+    assert first.totals is not None
+    paid = carts.add_payment(first, PaymentLine("Cash", first.amount_due, type="Cash"))
+    done = checkout.commit(paid, CASHIER)
+    expected_earned = int(first.totals.grand_total)
+    with checkout.reading() as session:
+        from appliance.store.sales import find_sale
+
+        stored = find_sale(session, done.offline_id)
+        assert stored is not None and stored.loyalty_earned == expected_earned
+    report = make_pusher(client, db_path).push()
+    assert not report.quarantined and not report.mismatches, report.as_dict()
+    _pull(client, db_path)  # ERPNext's entry comes back: the points can be spent
+    account = checkout.loyalty(CUSTOMER)
+    assert account is not None and account.available == expected_earned
+
+    # Offline: redeem some points as part payment, then pay the rest in cash.
+    second = _customer_sale(checkout, 13)
+    assert second.totals is not None
+    points = min(account.available, 150)
+    redeemed = checkout.redeem_points(second, points)
+    amount = (D(points) * D("0.01")).quantize(D("0.01"))
+    assert redeemed.loyalty_amount == amount
+    assert redeemed.remaining == second.amount_due - amount
+    paid = carts.add_payment(redeemed, PaymentLine("Cash", redeemed.remaining, type="Cash"))
+    checkout.commit(paid, CASHIER)
+    # Not synced yet: this till counts its own redemption against the balance.
+    account = checkout.loyalty(CUSTOMER)
+    assert account is not None
+    assert (account.redeemed_here, account.available) == (points, expected_earned - points)
+    with pytest.raises(CartError, match="to redeem"):
+        checkout.redeem_points(_customer_sale(checkout, 14), account.available + 1)
+
+    report = make_pusher(client, db_path).push()
+    assert not report.quarantined and not report.mismatches, report.as_dict()
+    invoice = max(erp.site.all(doctype), key=lambda d: d["name"])
+    assert (invoice["redeem_loyalty_points"], invoice["loyalty_points"]) == (1, points)
+    assert D(str(invoice["loyalty_amount"])) == amount
+    assert D(str(invoice["paid_amount"])) == second.amount_due  # cash + points
+    assert float(invoice.get("outstanding_amount") or 0) == 0
+    earned_now = int(second.totals.grand_total - int(amount))
+    assert _balance(client)["loyalty_points"] == expected_earned - points + earned_now
+
+    _pull(client, db_path)  # ERPNext's balance replaces the till's own count
+    account = checkout.loyalty(CUSTOMER)
+    assert account is not None and account.redeemed_here == 0
+    assert account.available == expected_earned - points + earned_now
+
+
+def test_a_shift_with_a_loyalty_redemption_closes_in_erpnext(
+    site: tuple[FakeERPNext, str], checkout: Checkout, db_path: Path
+) -> None:
+    erp, doctype = site
+    client = make_client(erp)
+    erp.site.load(
+        [
+            {
+                "doctype": "Loyalty Point Entry",
+                "name": "lpe-opening",
+                "loyalty_program": PROGRAM,
+                "customer": CUSTOMER,
+                "invoice_type": doctype,
+                "invoice": "OLD-1",
+                "loyalty_points": 500,
+                "purchase_amount": 500,
+                "expiry_date": "2099-01-01",
+                "company": "Prairie Pine Co",
+            }
+        ]
+    )
+    _pull(client, db_path)
+    checkout.open_shift(CASHIER, {"Cash": D(100)})
+    cart = checkout.redeem_points(_customer_sale(checkout, 10, 11), 300)
+    cash = cart.remaining
+    cart = carts.add_payment(cart, PaymentLine("Cash", cash, type="Cash"))
+    checkout.commit(cart, CASHIER)
+    report = checkout.close_shift(CASHIER, {"Cash": D(100) + cash})
+    # The points are no tender in the drawer: the cash expected is the cash taken.
+    assert [(m.mode_of_payment, m.expected_amount) for m in report.modes] == [
+        ("Cash", D(100) + cash)
+    ]
+
+    pushed = make_pusher(client, db_path).push()
+    assert not pushed.quarantined and not pushed.mismatches, pushed.as_dict()
+    erp.site.run_background()
+    (closing,) = erp.site.all("POS Closing Entry")
+    assert closing["docstatus"] == 1 and closing.get("status") in ("Submitted", None), closing
+    (sale,) = erp.site.all(doctype)
+    assert D(str(sale["loyalty_amount"])) == D("3.00")
