@@ -146,7 +146,7 @@ class Checkout:
         with self.reading() as session:
             return loyalty_account(session, customer, self.profile.company, self.clock().date())
 
-    def redeem_points(self, cart: Cart, points: int) -> Cart:
+    def redeem_points(self, cart: Cart, points: int | None = None) -> Cart:
         """Pay part of the sale with the customer's points (refused, saying why, beyond what
         this till can count or what is left to pay)."""
         return redeem(self.loyalty(cart.customer), cart, points)

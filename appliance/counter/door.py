@@ -164,8 +164,9 @@ class Counter:
         """The customer's loyalty points as this till can count them (None: no program)."""
         return self.checkout.loyalty(customer)
 
-    def redeem_points(self, cart: Cart, points: int) -> Cart:
-        """The cart with part of it paid by the customer's points (CartError saying why not)."""
+    def redeem_points(self, cart: Cart, points: int | None = None) -> Cart:
+        """The cart with part of it paid by the customer's points (None: as many as it can
+        take); CartError saying why not."""
         return self.checkout.redeem_points(cart, points)
 
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:

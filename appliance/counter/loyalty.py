@@ -158,22 +158,32 @@ def loyalty_account(
 
 
 def most_redeemable(account: LoyaltyAccount, cart: Cart, settings: TotalsSettings) -> int:
-    """The most points this sale can take: what the customer has, up to what is left to pay."""
+    """The most points this sale can take: what the customer has, worth less than what is left
+    to pay. Not all of it: a POS invoice needs one payment row besides the points ("At least
+    one mode of payment is required for POS invoice.", recorded 511)."""
     if account.conversion_factor <= 0 or cart.remaining <= 0:
         return 0
     fits = int((cart.remaining / account.conversion_factor).to_integral_value(ROUND_FLOOR))
-    while fits and account.value(fits, settings.currency_precision) > cart.remaining:
+    while fits and account.value(fits, settings.currency_precision) >= cart.remaining:
         fits -= 1
     return min(account.available, fits)
 
 
-def redeem(account: LoyaltyAccount | None, cart: Cart, points: int) -> Cart:
-    """Pay part of ``cart`` with ``points``: refused, saying why, beyond the balance this till
-    can count or beyond what is left to pay."""
+def redeem(account: LoyaltyAccount | None, cart: Cart, points: int | None = None) -> Cart:
+    """Pay part of ``cart`` with ``points`` (None: as many as the sale can take): refused,
+    saying why, beyond the balance this till can count or beyond what is left to pay."""
     if account is None:
         raise CartError("This customer collects no loyalty points here")
     if cart.loyalty_points:
         raise CartError("Points are already redeemed on this sale")
+    if points is None:
+        points = most_redeemable(account, cart, cart.settings)
+        if not points:
+            raise CartError(
+                f"No points to redeem: the customer has {account.available}"
+                if not account.available
+                else "Too little is left to pay for points"
+            )
     if points <= 0:
         raise CartError("Type the number of points to redeem")
     if account.conversion_factor <= 0:
@@ -189,7 +199,8 @@ def redeem(account: LoyaltyAccount | None, cart: Cart, points: int) -> Cart:
     most = most_redeemable(account, cart, cart.settings)
     if points > most:
         raise CartError(
-            f"{points} points are worth more than what is left to pay: at most {most} points"
+            f"{points} points are worth {account.value(points, cart.settings.currency_precision)}"
+            f": at most {most} points, something must be paid besides them"
         )
     return redeem_points(
         cart, account.program, points, account.value(points, cart.settings.currency_precision)
