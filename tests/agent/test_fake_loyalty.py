@@ -217,6 +217,11 @@ def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed
     with pytest.raises(CartError, match="to redeem"):
         checkout.redeem_points(_customer_sale(checkout, 14), account.available + 1)
 
+    # Its return is not made at the till: a refund by the till's modes would pay the points
+    # back as cash.
+    with pytest.raises(CartError, match="make this return in ERPNext"):
+        checkout.return_source(paid.offline_id)
+
     report = make_pusher(client, db_path).push()
     assert not report.quarantined and not report.mismatches, report.as_dict()
     invoice = max(erp.site.all(doctype), key=lambda d: d["name"])
