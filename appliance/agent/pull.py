@@ -60,6 +60,7 @@ from appliance.agent.scope import (
     store_scope,
     stored_scope,
 )
+from appliance.agent.store_credit import pull_store_credit
 from appliance.store import journal, search_index
 from appliance.store import sync_state as state
 from appliance.store.cashiers import apply_profile_users
@@ -263,8 +264,10 @@ class Puller:
         doctypes: Sequence[str] = DOCTYPES,
         pos_profile: str | None = None,
         reconcile_every: float = RECONCILE_EVERY,
+        store_credit_modes: Sequence[str] = (),
     ) -> None:
         self.client = client
+        self.store_credit_modes = tuple(store_credit_modes)
         self._read = read
         self._write = write
         # None: each page sized to about PAGE_BYTES; a number: that many rows a page.
@@ -311,6 +314,8 @@ class Puller:
         if not scoped:
             self._rescope(report)
         self._pull_deletions(report)
+        if self.store_credit_modes:
+            pull_store_credit(self.client, self._write, self.store_credit_modes)
         report.complete = True
         self._finish(report)
         return report

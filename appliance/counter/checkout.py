@@ -26,6 +26,7 @@ from appliance.counter.returns import (
     sale_as_cart,
     whole_units,
 )
+from appliance.counter.store_credit import StoreCredit, check_spend, store_credit
 from appliance.sales.barcode import ScanConfig
 from appliance.sales.cart import Cart, CartError, replace_offline_id
 from appliance.sales.model import ZERO
@@ -65,6 +66,7 @@ class CounterSetup:
     terminal_id: str
     pos_profile: str
     scan: ScanConfig = field(default_factory=ScanConfig)
+    store_credit_modes: tuple[str, ...] = ()
 
 
 def new_offline_id() -> str:
@@ -159,6 +161,12 @@ class Checkout:
         if account is None:
             return cart.loyalty_program, 0
         return account.program, account.earned(cart.totals.grand_total, cart.loyalty_amount)
+
+    # -- store credit --------------------------------------------------------------------------
+    def store_credit(self, customer: str | None) -> StoreCredit | None:
+        """The customer's store credit as this till can count it (None: none here)."""
+        with self.reading() as session:
+            return store_credit(session, customer, self.setup.store_credit_modes)
 
     # -- shifts --------------------------------------------------------------------------------
     def open_shift_row(self, session: Session) -> PosOpeningEntry | None:
@@ -265,6 +273,11 @@ class Checkout:
             cashier=cashier,
         )
         program, earned = self._earned(cart, customer)
+        if not cart.is_return and self.setup.store_credit_modes:
+            with self.reading() as session:
+                check_spend(
+                    session, cart, self.setup.store_credit_modes, self.profile.walk_in_customer
+                )
         original_item_ids = tuple(
             int(line.return_of.rsplit(":", 1)[1]) if line.return_of else None for line in cart.lines
         )

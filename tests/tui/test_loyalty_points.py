@@ -5,6 +5,7 @@ says how many there are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .test_save_failures import pay_message
 from .test_screens_snapshot import svg_text
 
 
-def _text(app: App[None]) -> str:
+def screen_text(app: App[None]) -> str:
     """The screen as the cashier sees it, as text."""
     return svg_text(app.export_screenshot())
 
@@ -71,7 +72,11 @@ def _enrol(backend: Backend, points: int) -> str:
     return customer
 
 
-async def _pay_for(app, pilot, backend: Backend, customer: str) -> PayScreen:  # type: ignore[no-untyped-def]
+async def pay_for(  # type: ignore[no-untyped-def]
+    app, pilot, backend: Backend, customer: str, ready: Callable[[PayScreen], bool]
+) -> PayScreen:
+    """Sign in, choose ``customer``, scan three items, go to the pay screen and wait until
+    ``ready`` (what it loads for the customer is there)."""
     from .conftest import start_selling
 
     await start_selling(app, pilot)
@@ -92,7 +97,7 @@ async def _pay_for(app, pilot, backend: Backend, customer: str) -> PayScreen:  #
     await until(pilot, lambda: isinstance(app.screen, PayScreen))
     pay = app.screen
     assert isinstance(pay, PayScreen)
-    await until(pilot, lambda: pay.account is not None)
+    await until(pilot, lambda: ready(pay))
     return pay
 
 
@@ -102,8 +107,8 @@ async def test_points_pay_part_of_the_sale_and_cash_the_rest(  # type: ignore[no
 ) -> None:
     customer = _enrol(backend, 250)
     async with counter() as (app, pilot):
-        pay = await _pay_for(app, pilot, backend, customer)
-        summary = _text(app)
+        pay = await pay_for(app, pilot, backend, customer, lambda p: p.account is not None)
+        summary = screen_text(app)
         assert "Points (Points)" in summary and "250 left" in summary, summary
         assert "F10 points" in str(pay.query_one("#pay-keys", Static).render())
         due = pay.cart.amount_due

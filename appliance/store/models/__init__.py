@@ -1,6 +1,7 @@
 """SQLAlchemy models of the local store. Import from here; every table is registered on import."""
 
 from appliance.store.models.base import Base, DecimalText, UtcDateTime
+from appliance.store.models.credit import StoreCreditRow
 from appliance.store.models.enums import (
     CashierRole,
     CustomerSyncState,
@@ -128,6 +129,7 @@ __all__ = [
     "SalesTaxesTemplate",
     "SalesTaxesTemplateRow",
     "ShiftStatus",
+    "StoreCreditRow",
     "SyncState",
     "TaxCategory",
     "TaxRule",

@@ -24,6 +24,7 @@ from appliance.counter.carts import Cart, CartError, PaymentLine, PaymentMode
 from appliance.counter.door import Counter
 from appliance.counter.loyalty import LoyaltyAccount
 from appliance.counter.selling import SaleDone
+from appliance.counter.store_credit import StoreCredit
 from appliance.counter.typed_numbers import TypedNumberError, tender_needs_confirming
 from appliance.drivers.display import payment_lines
 from appliance.tui import heap
@@ -80,6 +81,7 @@ class PayScreen(CounterScreen[PayResult | None]):
         self.committing = False
         self.unconfirmed: tuple[str, Decimal] | None = None  # a large tender awaiting its Enter
         self.account: LoyaltyAccount | None = None  # the customer's points, if they collect any
+        self.credit: StoreCredit | None = None  # the customer's store credit, if modes take it
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -101,6 +103,7 @@ class PayScreen(CounterScreen[PayResult | None]):
     async def load_account(self) -> None:
         try:
             self.account = await self.ctx.backend.run(Counter.loyalty, self.cart.customer)
+            self.credit = await self.ctx.backend.run(Counter.store_credit, self.cart.customer)
             self.refresh_bindings()
         except Exception as exc:  # the sale goes on without points
             why = failure(exc).why
@@ -120,6 +123,8 @@ class PayScreen(CounterScreen[PayResult | None]):
             grid.add_row("[b]Left to pay[/b]", f"[b]{money(cart.remaining)}[/b]")
         else:
             grid.add_row("[b]CHANGE[/b]", f"[b reverse] {money(-cart.remaining)} [/b reverse]")
+        if self.credit is not None:
+            grid.add_row("Store credit", money(self.credit.available - self.credit_tendered()))
         if self.account is not None:
             left = self.account.available - cart.loyalty_points
             grid.add_row(f"Points ({self.account.program})", f"{left} left")
@@ -182,6 +187,10 @@ class PayScreen(CounterScreen[PayResult | None]):
         )
         return False
 
+    def credit_tendered(self) -> Decimal:
+        modes = self.ctx.facts.store_credit_modes
+        return sum((p.amount for p in self.cart.payments if p.mode_of_payment in modes), Decimal(0))
+
     def mode(self, name: str) -> PaymentMode:
         return self.ctx.facts.mode(name)
 
@@ -199,6 +208,19 @@ class PayScreen(CounterScreen[PayResult | None]):
         if mode.type != "Cash" and amount > self.cart.remaining:
             self.say(f"{mode.mode_of_payment} cannot take more than what is left", error=True)
             return
+        if mode.mode_of_payment in self.ctx.facts.store_credit_modes:
+            left = self.credit.available - self.credit_tendered() if self.credit else None
+            if left is None or amount > left:
+                self.say(
+                    f"{mode.mode_of_payment}: "
+                    + (
+                        f"the customer has {money(left)} of store credit"
+                        if left is not None
+                        else "store credit is the customer's: choose the customer first"
+                    ),
+                    error=True,
+                )
+                return
         if not self.confirmed(mode, amount):
             return
         self.unconfirmed = None

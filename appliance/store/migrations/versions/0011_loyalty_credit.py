@@ -1,5 +1,5 @@
 """Loyalty: Loyalty Programs, Loyalty Point Entries, the customer's program, and what each sale
-redeemed and earned.
+redeemed and earned. Store credit: the pulled payment rows of the store-credit modes.
 
 Revision ID: 0011_loyalty_credit
 Revises: 0010_offers
@@ -83,9 +83,24 @@ def upgrade() -> None:
         op.f("ix_loyalty_point_entries_customer"), "loyalty_point_entries", ["customer"]
     )
     op.create_index(op.f("ix_loyalty_point_entries_invoice"), "loyalty_point_entries", ["invoice"])
+    op.create_table(
+        "store_credit_rows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_type", sa.String(), nullable=False),
+        sa.Column("invoice", sa.String(), nullable=False),
+        sa.Column("customer", sa.String(), nullable=False),
+        sa.Column("mode_of_payment", sa.String(), nullable=False),
+        sa.Column("amount", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_store_credit_rows")),
+    )
+    op.create_index(op.f("ix_store_credit_rows_invoice"), "store_credit_rows", ["invoice"])
+    op.create_index(op.f("ix_store_credit_rows_customer"), "store_credit_rows", ["customer"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_store_credit_rows_customer"), table_name="store_credit_rows")
+    op.drop_index(op.f("ix_store_credit_rows_invoice"), table_name="store_credit_rows")
+    op.drop_table("store_credit_rows")
     op.drop_index(op.f("ix_loyalty_point_entries_invoice"), table_name="loyalty_point_entries")
     op.drop_index(op.f("ix_loyalty_point_entries_customer"), table_name="loyalty_point_entries")
     op.drop_table("loyalty_point_entries")
