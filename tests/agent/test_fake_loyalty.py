@@ -5,7 +5,6 @@ sale lands with the loyalty amount the till computed, and a shift with a redempt
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -14,38 +13,31 @@ from typing import Any
 import pytest
 
 from appliance.agent.client import ERPNextClient, ERPNextError
-from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
-from appliance.demo.masters import all_masters
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
-from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
 from fakeerp.loyalty import DETAILS_METHOD
-from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
-from tests.shared import DATA, scan_on
+from tests.agent.conftest import CASHIER, barcode, make_client, make_pusher
+from tests.agent.features import (
+    BOTH_MODE_IDS,
+    BOTH_MODES,
+    PI,
+    SI,
+    customer_sale,
+    fake_in_mode,
+    pull,
+    recorded_error,
+)
 
-FEATURES = DATA / "features"
-SI, PI = "Sales Invoice", "POS Invoice"
 CUSTOMER = "Lea Nguyen 00001"
 PROGRAM = "FX Points"
 
 
-def _recorded_error(stem: str) -> tuple[int, str, str]:
-    meta = json.loads((FEATURES / f"{stem}.meta.json").read_text())
-    body = json.loads((FEATURES / f"{stem}.response.json").read_text())
-    message = json.loads(json.loads(body["_server_messages"])[0])["message"]
-    return meta["status"], body["exc_type"], message
-
-
-@pytest.fixture(params=[(15, PI), (16, SI)], ids=["v15-pos-invoice", "v16-sales-invoice"])
+@pytest.fixture(params=BOTH_MODES, ids=BOTH_MODE_IDS)
 def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
-    version, doctype = request.param
-    options: dict[str, Any] = {"version": version}
-    if version == 16:
-        options["invoice_type"] = doctype
-    with FakeERPNext(all_masters(SMALL), **options) as fake:
+    for fake, doctype in fake_in_mode(request.param):
         _program(fake)
         yield fake, doctype
 
@@ -75,11 +67,24 @@ def _program(erp: FakeERPNext) -> None:
     erp.site.touch("Customer", CUSTOMER, loyalty_program=PROGRAM)
 
 
-def _pull(client: ERPNextClient, db_path: Path) -> None:
-    engine = create_db_engine(db_path)
-    Puller(
-        client, make_session_factory(engine, read_only=True), make_session_factory(engine)
-    ).pull()
+def points_held(erp: FakeERPNext, doctype: str, points: int) -> None:
+    """The customer earned ``points`` on an earlier sale, still valid."""
+    erp.site.load(
+        [
+            {
+                "doctype": "Loyalty Point Entry",
+                "name": "lpe-opening",
+                "loyalty_program": PROGRAM,
+                "customer": CUSTOMER,
+                "invoice_type": doctype,
+                "invoice": "OLD-1",
+                "loyalty_points": points,
+                "purchase_amount": points,
+                "expiry_date": "2099-01-01",
+                "company": "Prairie Pine Co",
+            }
+        ]
+    )
 
 
 def _open(client: ERPNextClient, erp: FakeERPNext) -> None:
@@ -142,7 +147,7 @@ def test_the_fake_books_points_at_submit_and_refuses_more_than_the_balance(
     }
     assert _balance(client)["loyalty_points"] == int(grand)
 
-    status, exc_type, message = _recorded_error(
+    status, exc_type, message = recorded_error(
         "115_v15_loyalty_redeem_insufficient_balance"
         if doctype == PI
         else "116_v16_loyalty_redeem_insufficient_balance"
@@ -159,7 +164,7 @@ def test_the_fake_books_points_at_submit_and_refuses_more_than_the_balance(
     ).doc
     assert float(trusted["loyalty_amount"]) == 5.0
 
-    status, exc_type, message = _recorded_error("138_v15_loyalty_balance_customer_not_enrolled")
+    status, exc_type, message = recorded_error("138_v15_loyalty_balance_customer_not_enrolled")
     with pytest.raises(ERPNextError) as not_enrolled:
         _balance(client, "Dev Gagnon 00002")
     assert (not_enrolled.value.status, not_enrolled.value.exc_type) == (status, exc_type)
@@ -167,10 +172,7 @@ def test_the_fake_books_points_at_submit_and_refuses_more_than_the_balance(
 
 
 def _customer_sale(checkout: Checkout, *codes: int) -> Cart:
-    cart = checkout.new_cart(CUSTOMER)
-    for n in codes:
-        cart = checkout.read(scan_on(cart, barcode(n)))
-    return cart
+    return customer_sale(checkout, CUSTOMER, *codes)
 
 
 def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed_them(
@@ -178,7 +180,7 @@ def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed
 ) -> None:
     erp, doctype = site
     client = make_client(erp)
-    _pull(client, db_path)
+    pull(client, db_path)
     checkout.open_shift(CASHIER, {"Cash": D(100)})
     assert checkout.loyalty(None) is None  # the walk-in customer collects nothing
     account = checkout.loyalty(CUSTOMER)
@@ -196,7 +198,7 @@ def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed
         assert stored is not None and stored.loyalty_earned == expected_earned
     report = make_pusher(client, db_path).push()
     assert not report.quarantined and not report.mismatches, report.as_dict()
-    _pull(client, db_path)  # ERPNext's entry comes back: the points can be spent
+    pull(client, db_path)  # ERPNext's entry comes back: the points can be spent
     account = checkout.loyalty(CUSTOMER)
     assert account is not None and account.available == expected_earned
 
@@ -232,7 +234,7 @@ def test_points_earned_online_are_redeemed_offline_and_land_as_the_till_computed
     earned_now = int(second.totals.grand_total - int(amount))
     assert _balance(client)["loyalty_points"] == expected_earned - points + earned_now
 
-    _pull(client, db_path)  # ERPNext's balance replaces the till's own count
+    pull(client, db_path)  # ERPNext's balance replaces the till's own count
     account = checkout.loyalty(CUSTOMER)
     assert account is not None and account.redeemed_here == 0
     assert account.available == expected_earned - points + earned_now
@@ -243,23 +245,8 @@ def test_a_shift_with_a_loyalty_redemption_closes_in_erpnext(
 ) -> None:
     erp, doctype = site
     client = make_client(erp)
-    erp.site.load(
-        [
-            {
-                "doctype": "Loyalty Point Entry",
-                "name": "lpe-opening",
-                "loyalty_program": PROGRAM,
-                "customer": CUSTOMER,
-                "invoice_type": doctype,
-                "invoice": "OLD-1",
-                "loyalty_points": 500,
-                "purchase_amount": 500,
-                "expiry_date": "2099-01-01",
-                "company": "Prairie Pine Co",
-            }
-        ]
-    )
-    _pull(client, db_path)
+    points_held(erp, doctype, 500)
+    pull(client, db_path)
     checkout.open_shift(CASHIER, {"Cash": D(100)})
     cart = checkout.redeem_points(_customer_sale(checkout, 10, 11), 300)
     cash = cart.remaining

@@ -9,35 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from appliance.agent.client import ERPNextClient
-from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout, CounterSetup
-from appliance.demo.masters import all_masters
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
-from tests.agent.test_fake_loyalty import CUSTOMER, PI, SI, _program
+from tests.agent.conftest import CASHIER, barcode, make_client, make_pusher
+from tests.agent.features import BOTH_MODE_IDS, BOTH_MODES, customer_sale, fake_in_mode, pull
+from tests.agent.test_fake_loyalty import CUSTOMER, _program, points_held
 from tests.shared import scan_on
 
 GIFT = "Gift Card"
 MODES = (GIFT,)
 
 
-@pytest.fixture(params=[(15, PI), (16, SI)], ids=["v15-pos-invoice", "v16-sales-invoice"])
+@pytest.fixture(params=BOTH_MODES, ids=BOTH_MODE_IDS)
 def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
-    version, doctype = request.param
-    options: dict[str, Any] = {"version": version}
-    if version == 16:
-        options["invoice_type"] = doctype
-    with FakeERPNext(all_masters(SMALL), **options) as fake:
-        yield fake, doctype
+    yield from fake_in_mode(request.param)
 
 
 @pytest.fixture
@@ -72,20 +65,11 @@ def _credit_given(erp: FakeERPNext, doctype: str, name: str, amount: D, customer
 
 
 def _pull(client: ERPNextClient, db_path: Path) -> None:
-    engine = create_db_engine(db_path)
-    Puller(
-        client,
-        make_session_factory(engine, read_only=True),
-        make_session_factory(engine),
-        store_credit_modes=MODES,
-    ).pull()
+    pull(client, db_path, store_credit_modes=MODES)
 
 
 def _sale(till: Checkout, *codes: int, customer: str | None = CUSTOMER) -> Cart:
-    cart = till.new_cart(customer)
-    for n in codes:
-        cart = till.read(scan_on(cart, barcode(n)))
-    return cart
+    return customer_sale(till, customer, *codes)
 
 
 def test_store_credit_is_spent_up_to_the_pulled_balance_and_lands_in_erpnext(
@@ -148,22 +132,7 @@ def test_a_shift_with_points_and_store_credit_closes_in_erpnext(
     erp, doctype = site
     client = make_client(erp)
     _program(erp)
-    erp.site.load(
-        [
-            {
-                "doctype": "Loyalty Point Entry",
-                "name": "lpe-opening",
-                "loyalty_program": "FX Points",
-                "customer": CUSTOMER,
-                "invoice_type": doctype,
-                "invoice": "OLD-1",
-                "loyalty_points": 500,
-                "purchase_amount": 500,
-                "expiry_date": "2099-01-01",
-                "company": "Prairie Pine Co",
-            }
-        ]
-    )
+    points_held(erp, doctype, 500)
     _credit_given(erp, doctype, "CREDIT-1", D(-10), CUSTOMER)
     _pull(client, db_path)
     till.open_shift(CASHIER, {"Cash": D(100)})

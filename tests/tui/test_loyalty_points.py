@@ -32,14 +32,20 @@ def screen_text(app: App[None]) -> str:
     return svg_text(app.export_screenshot())
 
 
-def _enrol(backend: Backend, points: int) -> str:
-    """What a pull brings: the program, the customer's enrolment, an entry with ``points``."""
-    counter = backend.counter
-    with counter.read() as session:
+def first_customer(backend: Backend) -> str:
+    """A named customer of the demo store (not the walk-in one)."""
+    with backend.counter.read() as session:
         customer = session.scalars(
             select(Customer.name).where(Customer.name != "Walk-in Customer").order_by(Customer.name)
         ).first()
-        assert customer is not None
+    assert customer is not None
+    return customer
+
+
+def _enrol(backend: Backend, points: int) -> str:
+    """What a pull brings: the program, the customer's enrolment, an entry with ``points``."""
+    counter = backend.counter
+    customer = first_customer(backend)
     with unit_of_work(counter.write) as uow:
         apply_masters(
             uow.session,

@@ -15,11 +15,11 @@ from textual.widgets import Input
 from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.store.db import unit_of_work
-from appliance.store.models import Customer, PosInvoice, StoreCreditRow
+from appliance.store.models import PosInvoice, StoreCreditRow
 from appliance.tui.backend import Backend, open_backend
 
 from .conftest import human, run_async, until
-from .test_loyalty_points import pay_for, screen_text
+from .test_loyalty_points import first_customer, pay_for, screen_text
 from .test_save_failures import pay_message
 
 GIFT = "Gift Card"
@@ -43,11 +43,7 @@ def backend(data_dir: Path) -> Iterator[Backend]:
 def _given_credit(backend: Backend, amount: D) -> str:
     """What the pull brings: a refund of ``amount`` to the gift card for one customer."""
     counter = backend.counter
-    with counter.read() as session:
-        customer = session.scalars(
-            select(Customer.name).where(Customer.name != "Walk-in Customer").order_by(Customer.name)
-        ).first()
-        assert customer is not None
+    customer = first_customer(backend)
     with unit_of_work(counter.write) as uow:
         uow.session.execute(
             insert(StoreCreditRow),
