@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
@@ -145,6 +146,8 @@ class PullReport:
     # Documents the store refused (a price of "abc", NaN, negative or 10^12, a barcode without
     # code, an absurd length): {doctype, name, reason}; the rest of their page applied.
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # Customers whose store credit tills spent beyond what was given, and by how much.
+    store_credit_overspent: dict[str, str] = field(default_factory=dict)
     first: bool = False  # this store had never finished a pull
     complete: bool = False  # every doctype was brought up to date
 
@@ -163,6 +166,7 @@ class PullReport:
             "cashiers": dict(self.cashiers),
             "pages": self.pages,
             "skipped": list(self.skipped),
+            "store_credit_overspent": dict(self.store_credit_overspent),
             "total": self.total,
             "first": self.first,
             "complete": self.complete,
@@ -315,7 +319,10 @@ class Puller:
             self._rescope(report)
         self._pull_deletions(report)
         if self.store_credit_modes:
-            pull_store_credit(self.client, self._write, self.store_credit_modes)
+            overspent = pull_store_credit(self.client, self._write, self.store_credit_modes)
+            report.store_credit_overspent = {
+                c: str(v.quantize(Decimal("0.01"))) for c, v in overspent.items()
+            }
         report.complete = True
         self._finish(report)
         return report

@@ -464,6 +464,8 @@ class Syncer:
                 "n": self.totals.pulls,
                 "applied": result.pull.total,
                 "pages": result.pull.pages,
+                # Kept until the next complete pull: `appliance status` says it to support.
+                "store_credit_overspent": result.pull.store_credit_overspent,
             }
         try:
             state.write_state(self.write, values)

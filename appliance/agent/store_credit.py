@@ -41,8 +41,9 @@ def _all(client: ERPNextClient, doctype: str, **kw: Any) -> list[dict[str, Any]]
 
 def pull_store_credit(
     client: ERPNextClient, write: sessionmaker[Session], modes: Sequence[str]
-) -> int:
-    """Replace the till's store-credit rows with ERPNext's; returns how many there are."""
+) -> dict[str, Decimal]:
+    """Replace the till's store-credit rows with ERPNext's; returns the customers whose credit
+    is overspent (all tills together) and by how much."""
     doctype = detect(client).sale_doctype
     payments = _all(
         client,
@@ -83,13 +84,14 @@ def pull_store_credit(
     for row in rows:
         name = str(row["customer"])
         balances[name] = balances.get(name, Decimal(0)) - row["amount"]
-    for customer, balance in sorted(balances.items()):
-        if balance < 0:
+    overspent = {c: -b for c, b in sorted(balances.items()) if b < 0}
+    for customer, over in overspent.items():
+        if over:
             # Tills offline spent the same credit: ERPNext took every sale (it checks nothing);
             # the back office settles it with the customer (docs/agent.md, "Store credit").
             log.warning(
                 "store credit of customer %s is overspent by %s (all tills together)",
                 customer,
-                -balance,
+                over,
             )
-    return len(rows)
+    return overspent

@@ -6,6 +6,7 @@ store-credit tender closes. Credit overspent by another till shows after the nex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -13,13 +14,22 @@ from pathlib import Path
 import pytest
 
 from appliance.agent.client import ERPNextClient
+from appliance.cli import main
 from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.store_credit import store_credit
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
 from appliance.sales.model import PaymentLine
 from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, barcode, make_client, make_pusher
+from tests.agent.conftest import (
+    CASHIER,
+    barcode,
+    make_client,
+    make_pusher,
+    sync_once,
+    write_config,
+)
 from tests.agent.features import BOTH_MODE_IDS, BOTH_MODES, customer_sale, fake_in_mode, pull
 from tests.agent.test_fake_loyalty import CUSTOMER, _program, points_held
 from tests.shared import scan_on
@@ -155,3 +165,32 @@ def test_a_shift_with_points_and_store_credit_closes_in_erpnext(
     (sale,) = [d for d in erp.site.all(doctype) if d["name"] != "CREDIT-1"]
     assert D(str(sale["loyalty_amount"])) == D("2.00")
     assert {p["mode_of_payment"] for p in sale["payments"]} == {GIFT, "Cash"}
+
+
+def test_sync_once_brings_the_store_credit_of_the_configured_modes(
+    site: tuple[FakeERPNext, str],
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The agent as the service runs it: ``[terminal] store_credit_modes`` in the config, one
+    ``appliance sync --once``; a customer who spent more than given is named in its summary."""
+    erp, doctype = site
+    config = write_config(db_path.parent, erp)
+    config.write_text(
+        config.read_text().replace('id = "DEMO1"', f'id = "DEMO1"\nstore_credit_modes = ["{GIFT}"]')
+    )
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(config))
+    _credit_given(erp, doctype, "CREDIT-1", D(-20), CUSTOMER)
+    _credit_given(erp, doctype, "SPENT-1", D(25), "Dev Gagnon 00002")
+    code, summary, err = sync_once(capsys)
+    assert code == 0, err
+    assert summary["pull"]["complete"]
+    with make_session_factory(create_db_engine(db_path), read_only=True)() as session:
+        credit = store_credit(session, CUSTOMER, MODES)
+        assert credit is not None and credit.available == D(20)
+    # The conflict, said after the sync: ERPNext took the sale, the customer owes 25.
+    assert summary["pull"]["store_credit_overspent"] == {"Dev Gagnon 00002": "25.00"}
+    assert main(["status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_pull"]["store_credit_overspent"] == {"Dev Gagnon 00002": "25.00"}
