@@ -265,3 +265,68 @@ def test_a_shift_with_a_loyalty_redemption_closes_in_erpnext(
     assert closing["docstatus"] == 1 and closing.get("status") in ("Submitted", None), closing
     (sale,) = erp.site.all(doctype)
     assert D(str(sale["loyalty_amount"])) == D("3.00")
+
+
+def test_a_return_of_an_earning_sale_takes_its_points_back_on_the_till_too(
+    site: tuple[FakeERPNext, str], checkout: Checkout, db_path: Path
+) -> None:
+    """ERPNext replaces the sale's entry by one on the net amount (recorded 143-150); the till's
+    balance follows at the next pull."""
+    erp, _ = site
+    client = make_client(erp)
+    pull(client, db_path)
+    checkout.open_shift(CASHIER, {"Cash": D(100)})
+    cart = _customer_sale(checkout, 10, 11)
+    sale = checkout.commit(
+        carts.add_payment(cart, PaymentLine("Cash", cart.amount_due, type="Cash")), CASHIER
+    )
+    original, _ = checkout.return_source(sale.receipt_no)
+    first = original.lines[0]
+    back = checkout.start_return(sale.receipt_no, {first.line_id: first.qty})
+    back = carts.add_payment(back, PaymentLine("Cash", back.amount_due, type="Cash"))
+    checkout.commit(back, CASHIER)
+    report = make_pusher(client, db_path).push()
+    assert not report.quarantined and not report.mismatches, report.as_dict()
+
+    assert cart.totals is not None and back.totals is not None
+    net = int(cart.totals.grand_total + back.totals.grand_total)
+    assert _balance(client)["loyalty_points"] == net
+    pull(client, db_path)
+    account = checkout.loyalty(CUSTOMER)
+    assert account is not None and account.available == net
+
+
+def test_the_v15_fake_wants_paid_amount_with_the_points_again_when_a_draft_is_submitted(
+    checkout: Checkout,
+) -> None:
+    """Surprise 2: a draft keeps only its rows' sum as paid_amount; the PUT that submits it
+    without the points' part is refused as a partial payment (117, 119, 121)."""
+    for erp, doctype in fake_in_mode((15, PI)):
+        _program(erp)
+        points_held(erp, doctype, 500)
+        client = make_client(erp)
+        _open(client, erp)
+        item = checkout.read(lambda till: till.scan(checkout.new_cart(), barcode(10))).lines[0]
+        draft = client.insert(
+            PI,
+            {
+                "customer": CUSTOMER,
+                "company": "Prairie Pine Co",
+                "pos_profile": "Main POS",
+                "currency": "CAD",
+                "items": [{"item_code": item.item_code, "qty": 1, "rate": 12.99}],
+                "payments": [{"mode_of_payment": "Cash", "amount": 11.55}],
+                "paid_amount": 14.55,
+                "redeem_loyalty_points": 1,
+                "loyalty_points": 300,
+            },
+        ).doc
+        assert (draft["loyalty_amount"], draft["paid_amount"]) == (3.0, 11.55)  # 117
+        status, exc_type, message = recorded_error("119_v15_loyalty_redeem_submit_draft_cash_12")
+        with pytest.raises(ERPNextError) as refused:
+            client.update(PI, draft["name"], {"docstatus": 1})
+        assert (refused.value.status, refused.value.exc_type) == (status, exc_type)
+        assert message in str(refused.value)
+        total = draft["rounded_total"] or draft["grand_total"]
+        done = client.update(PI, draft["name"], {"paid_amount": total, "docstatus": 1})  # 121
+        assert done["docstatus"] == 1 and done["status"] == "Paid"
