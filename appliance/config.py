@@ -33,6 +33,9 @@ class TerminalConfig:
     id: str
     inactivity_lock_seconds: int = 120
     pos_profile: str = ""  # for a till with no ERPNext link (the demo); else [erpnext] names it
+    # Modes of Payment that spend a customer's store credit (gift cards): the till keeps their
+    # balance per customer from their payment rows in ERPNext (docs/agent.md, "Store credit").
+    store_credit_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,16 @@ def _terminal(r: _Reader) -> TerminalConfig:
     if not 10 <= lock <= 3600:
         raise r.error("inactivity_lock_seconds", "must be between 10 and 3600")
     profile = r.get("pos_profile", str, "")
+    credit = r.get("store_credit_modes", list, [])
+    if not all(isinstance(m, str) and m.strip() for m in credit):
+        raise r.error("store_credit_modes", "must be a list of Mode of Payment names")
     r.finish()
-    return TerminalConfig(id=tid, inactivity_lock_seconds=lock, pos_profile=profile)
+    return TerminalConfig(
+        id=tid,
+        inactivity_lock_seconds=lock,
+        pos_profile=profile,
+        store_credit_modes=tuple(m.strip() for m in credit),
+    )
 
 
 def _erpnext(r: _Reader) -> ERPNextConfig:

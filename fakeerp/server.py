@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from fakeerp import errors, files, v16
+from fakeerp import errors, files, loyalty, v16
 from fakeerp.errors import FrappeError, no_permission
 from fakeerp.site import OFFLINE_ID, Doc, Site
 
@@ -403,6 +403,9 @@ class _Handler(BaseHTTPRequestHandler):
                     {"filters": params.get("filters", ""), "limit_page_length": "0"},
                 )
             )
+        if method == loyalty.DETAILS_METHOD:
+            with site.lock:
+                return loyalty.details_with_points(site, params)
         raise errors.not_found("Method", method)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakeerp import errors, offers, returns, sales_team, serials
+from fakeerp import errors, loyalty, offers, returns, sales_team, serials
 from fakeerp.errors import FrappeError
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
     if is_return:
         site._link(SALES_INVOICE, doc.get("return_against"), "Return Against")
     offers.check_coupon(site, doc)
+    loyalty.validate(site, doc)
     if int(doc.get("is_created_using_pos") or 0) and profile:
         check_pos_sale(site, SALES_INVOICE, doc, str(profile["name"]))
     if int(doc.get("set_posting_time") or 0) != 1:
@@ -154,6 +155,10 @@ def validate_sales_invoice(site: Site, doc: Doc) -> None:
         site._check_stock(doc)
     # A Sales Invoice computes what was paid from its payment rows (NOTES §2).
     paid = round(sum(float(p.get("amount") or 0) for p in payments), 9)
+    if submit:
+        # Points redeemed count as paid once submitted; a draft shows them outstanding (118,
+        # 120, 136).
+        paid = round(paid + loyalty.loyalty_amount(doc), 9)
     total = float(doc.get("rounded_total") or 0) or float(doc.get("grand_total") or 0)
     if is_return:
         original = site.docs[SALES_INVOICE][doc["return_against"]]
@@ -183,6 +188,7 @@ def on_submit_sales_invoice(site: Site, doc: Doc) -> None:
     """Stock moves at submit; the stored document says Paid/Return, the answer still Draft."""
     serials.on_submit(site, SALES_INVOICE, doc)
     offers.count_coupon(site, doc)
+    loyalty.on_submit(site, doc)
     if int(doc.get("update_stock") or 0):
         for row in doc.get("items") or []:
             code = str(row.get("item_code"))

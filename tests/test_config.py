@@ -111,3 +111,12 @@ def test_a_bad_device_key_names_the_file_and_the_table(tmp_path: Path) -> None:
     assert str(err.value).startswith(
         f"{tmp_path / 'appliance.toml'}: [devices.printer] baud: must be one of 1200"
     )
+
+
+def test_store_credit_modes_are_named_or_the_key_is_refused(tmp_path: Path) -> None:
+    with_modes = GOOD.replace('id = "T01"', 'id = "T01"\nstore_credit_modes = ["Gift Card"]')
+    cfg = _load(tmp_path, with_modes)
+    assert cfg.terminal.store_credit_modes == ("Gift Card",)  # type: ignore[attr-defined]
+    assert _load(tmp_path, GOOD).terminal.store_credit_modes == ()  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match=r"\[terminal\] store_credit_modes"):
+        _load(tmp_path, GOOD.replace('id = "T01"', 'id = "T01"\nstore_credit_modes = [""]'))

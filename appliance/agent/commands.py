@@ -89,6 +89,7 @@ def _syncer(args: argparse.Namespace, erpnext: ERPNextConfig, db: Path) -> Synce
         batch_size=args.batch_size,
         page_size=args.page_size,
         fleet=reporter_for(cfg.terminal.id, cfg.source),
+        store_credit_modes=cfg.terminal.store_credit_modes,
     )
 
 

@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
@@ -51,6 +52,7 @@ from appliance.agent.scope import (
     CUSTOMER,
     ITEM,
     ITEM_PRICE,
+    LOYALTY_POINT_ENTRY,
     Scope,
     drop_out_of_scope,
     held_customers,
@@ -59,6 +61,7 @@ from appliance.agent.scope import (
     store_scope,
     stored_scope,
 )
+from appliance.agent.store_credit import pull_store_credit
 from appliance.store import journal, search_index
 from appliance.store import sync_state as state
 from appliance.store.cashiers import apply_profile_users
@@ -106,6 +109,7 @@ CHILD_DOCTYPES: dict[tuple[str, str], str] = {
     ("Pricing Rule", "item_groups"): "Pricing Rule Item Group",
     ("Pricing Rule", "brands"): "Pricing Rule Brand",
     ("Address", "links"): "Dynamic Link",
+    ("Loyalty Program", "collection_rules"): "Loyalty Program Collection",
 }
 _CHILD_META = ("parent", "parentfield", "parenttype", "doctype", "docstatus", "owner")
 
@@ -142,6 +146,8 @@ class PullReport:
     # Documents the store refused (a price of "abc", NaN, negative or 10^12, a barcode without
     # code, an absurd length): {doctype, name, reason}; the rest of their page applied.
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # Customers whose store credit tills spent beyond what was given, and by how much.
+    store_credit_overspent: dict[str, str] = field(default_factory=dict)
     first: bool = False  # this store had never finished a pull
     complete: bool = False  # every doctype was brought up to date
 
@@ -160,6 +166,7 @@ class PullReport:
             "cashiers": dict(self.cashiers),
             "pages": self.pages,
             "skipped": list(self.skipped),
+            "store_credit_overspent": dict(self.store_credit_overspent),
             "total": self.total,
             "first": self.first,
             "complete": self.complete,
@@ -261,8 +268,10 @@ class Puller:
         doctypes: Sequence[str] = DOCTYPES,
         pos_profile: str | None = None,
         reconcile_every: float = RECONCILE_EVERY,
+        store_credit_modes: Sequence[str] = (),
     ) -> None:
         self.client = client
+        self.store_credit_modes = tuple(store_credit_modes)
         self._read = read
         self._write = write
         # None: each page sized to about PAGE_BYTES; a number: that many rows a page.
@@ -309,6 +318,11 @@ class Puller:
         if not scoped:
             self._rescope(report)
         self._pull_deletions(report)
+        if self.store_credit_modes:
+            overspent = pull_store_credit(self.client, self._write, self.store_credit_modes)
+            report.store_credit_overspent = {
+                c: str(v.quantize(Decimal("0.01"))) for c, v in overspent.items()
+            }
         report.complete = True
         self._finish(report)
         return report
@@ -719,6 +733,11 @@ class Puller:
             held = held_items(session, (str(d.get("item_code")) for d in docs))
             keep = [d for d in docs if str(d.get("item_code")) in held]
             return keep, [str(d["name"]) for d in docs if str(d.get("item_code")) not in held]
+        if doctype == LOYALTY_POINT_ENTRY:
+            # Only the balances of customers this till can sell to.
+            served = held_customers(session, (str(d.get("customer")) for d in docs))
+            keep = [d for d in docs if str(d.get("customer")) in served]
+            return keep, [str(d["name"]) for d in docs if str(d.get("customer")) not in served]
         if doctype == ADDRESS:
             served = held_customers(
                 session,

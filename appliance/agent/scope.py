@@ -35,7 +35,13 @@ from appliance.store.models import (
 
 SCOPE_KEY = "pull.scope"
 ITEM, ITEM_PRICE, CUSTOMER, ADDRESS = "Item", "Item Price", "Customer", "Address"
-COMPANY_DOCTYPES = ("Sales Taxes and Charges Template", "Item Tax Template")
+LOYALTY_POINT_ENTRY = "Loyalty Point Entry"
+COMPANY_DOCTYPES = (
+    "Sales Taxes and Charges Template",
+    "Item Tax Template",
+    "Loyalty Program",
+    LOYALTY_POINT_ENTRY,
+)
 # Rules whose empty company is a wildcard (FACTS §3.8 step 4, §3.9 "equal or blank"): those of
 # the profile's company and those of none. Frappe reads "" in an ``in`` list as "or not set".
 ANY_COMPANY_DOCTYPES = {"Tax Rule": "tax_rules", "Pricing Rule": "pricing_rules"}
@@ -203,7 +209,14 @@ def drop_out_of_scope(session: Session, scope: Scope) -> dict[str, int]:
         )
     if scope.company is not None:
         for doctype, table in zip(
-            COMPANY_DOCTYPES, ("sales_taxes_templates", "item_tax_templates"), strict=True
+            COMPANY_DOCTYPES,
+            (
+                "sales_taxes_templates",
+                "item_tax_templates",
+                "loyalty_programs",
+                "loyalty_point_entries",
+            ),
+            strict=True,
         ):
             t = _t(table)
             gone[doctype] = select(t.c.name).where(t.c.company != scope.company)

@@ -114,6 +114,11 @@ def sale_body(body: dict[str, Any], doctype: str, payment_account: PaymentAccoun
     body["is_pos"] = 1
     # The till's naming series is POS Invoice's; a Sales Invoice takes its own default.
     body.pop("naming_series", None)
+    if body.get("redeem_loyalty_points"):
+        # A Sales Invoice adds the loyalty amount to its payment rows itself (recorded 118,
+        # 120, 136): sent, paid_amount would not be what it keeps.
+        body.pop("paid_amount", None)
+        body.pop("base_paid_amount", None)
     for row in body.get("payments") or []:
         if not row.get("account"):
             # Without it the Sales Invoice fails in GL posting: "Account is required" (NOTES 27).

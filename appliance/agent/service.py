@@ -273,6 +273,7 @@ class Syncer:
         page_size: int | None = None,  # None: pages sized by bytes (pull.py)
         client_factory: Callable[[ERPNextConfig], ERPNextClient] = ERPNextClient.from_config,
         fleet: FleetReporter | None = None,
+        store_credit_modes: tuple[str, ...] = (),
     ) -> None:
         self.erpnext = erpnext
         self.interval = interval
@@ -291,6 +292,7 @@ class Syncer:
         self.failures = 0  # consecutive cycles with link trouble
         self.totals = Totals()
         self.fleet = fleet  # reports into the terminal's record after each pull answered
+        self.store_credit_modes = store_credit_modes
         self.last_visit: FleetVisit | None = None
 
     def close(self) -> None:
@@ -319,6 +321,7 @@ class Syncer:
                 self.write,
                 page_size=self.page_size,
                 pos_profile=self.erpnext.pos_profile,
+                store_credit_modes=self.store_credit_modes,
             )
         return self._pusher, self._puller
 
@@ -461,6 +464,8 @@ class Syncer:
                 "n": self.totals.pulls,
                 "applied": result.pull.total,
                 "pages": result.pull.pages,
+                # Kept until the next complete pull: `appliance status` says it to support.
+                "store_credit_overspent": result.pull.store_credit_overspent,
             }
         try:
             state.write_state(self.write, values)

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.counter.clock import Clock, site_clock
+from appliance.counter.loyalty import LoyaltyAccount, loyalty_account, redeem
 from appliance.counter.returns import (
     find_sale_for_return,
     returned_so_far,
@@ -26,6 +27,7 @@ from appliance.counter.returns import (
     sold_numbers,
     whole_units,
 )
+from appliance.counter.store_credit import StoreCredit, check_spend, store_credit
 from appliance.sales.barcode import ScanConfig
 from appliance.sales.cart import Cart, CartError, missing_numbers, replace_offline_id
 from appliance.sales.model import ZERO
@@ -65,6 +67,7 @@ class CounterSetup:
     terminal_id: str
     pos_profile: str
     scan: ScanConfig = field(default_factory=ScanConfig)
+    store_credit_modes: tuple[str, ...] = ()
 
 
 def new_offline_id() -> str:
@@ -141,6 +144,32 @@ class Checkout:
             account_for_change_amount=p.account_for_change_amount or None,
             payment_accounts={m.mode_of_payment: m.account for m in p.modes if m.account},
         )
+
+    # -- loyalty -------------------------------------------------------------------------------
+    def loyalty(self, customer: str | None) -> LoyaltyAccount | None:
+        """The customer's points as this till can count them (None: in no program here)."""
+        with self.reading() as session:
+            return loyalty_account(session, customer, self.profile.company, self.clock().date())
+
+    def redeem_points(self, cart: Cart, points: int | None = None) -> Cart:
+        """Pay part of the sale with the customer's points (refused, saying why, beyond what
+        this till can count or what is left to pay)."""
+        return redeem(self.loyalty(cart.customer), cart, points)
+
+    def _earned(self, cart: Cart, customer: str) -> tuple[str | None, int]:
+        """The program and the points the sale earns, as ERPNext will book them."""
+        if cart.is_return or cart.totals is None:
+            return cart.loyalty_program, 0
+        account = self.loyalty(customer)
+        if account is None:
+            return cart.loyalty_program, 0
+        return account.program, account.earned(cart.totals.grand_total, cart.loyalty_amount)
+
+    # -- store credit --------------------------------------------------------------------------
+    def store_credit(self, customer: str | None) -> StoreCredit | None:
+        """The customer's store credit as this till can count it (None: none here)."""
+        with self.reading() as session:
+            return store_credit(session, customer, self.setup.store_credit_modes)
 
     # -- shifts --------------------------------------------------------------------------------
     def open_shift_row(self, session: Session) -> PosOpeningEntry | None:
@@ -250,6 +279,12 @@ class Checkout:
             posted_at=posted,
             cashier=cashier,
         )
+        program, earned = self._earned(cart, customer)
+        if not cart.is_return and self.setup.store_credit_modes:
+            with self.reading() as session:
+                check_spend(
+                    session, cart, self.setup.store_credit_modes, self.profile.walk_in_customer
+                )
         original_item_ids = tuple(
             int(line.return_of.rsplit(":", 1)[1]) if line.return_of else None for line in cart.lines
         )
@@ -268,6 +303,9 @@ class Checkout:
                 is_return=cart.is_return,
                 return_against=cart.return_against,
                 original_item_ids=original_item_ids,
+                loyalty_program=program,
+                loyalty_points=cart.loyalty_points,
+                loyalty_earned=earned,
             )
             committed = commit_sale(uow.session, draft)
             uow.commit()

@@ -41,7 +41,12 @@ def open_checkout(cfg: Config, db: Path | None = None) -> Checkout:
     if not db.exists():
         raise CartError(f"no database at {db}: run `appliance demo-data` or let the agent sync")
     engine = create_db_engine(db)
-    setup = CounterSetup(terminal_id=cfg.terminal.id, pos_profile=cfg.pos_profile, scan=cfg.scan)
+    setup = CounterSetup(
+        terminal_id=cfg.terminal.id,
+        pos_profile=cfg.pos_profile,
+        scan=cfg.scan,
+        store_credit_modes=cfg.terminal.store_credit_modes,
+    )
     return Checkout(
         make_session_factory(engine, read_only=True), make_session_factory(engine), setup
     )

@@ -44,12 +44,14 @@ from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.clock import Clock
 from appliance.counter.customers import NewCustomer
 from appliance.counter.facts import CounterFacts
+from appliance.counter.loyalty import LoyaltyAccount
 from appliance.counter.price_check import PriceCheck, price_check
 from appliance.counter.quick_keys import QuickItem, QuickPage
 from appliance.counter.receipt_journal import JournalPage
 from appliance.counter.receipts import ReceiptSource, receipt_for
 from appliance.counter.reports import Status
 from appliance.counter.selling import SaleDone
+from appliance.counter.store_credit import StoreCredit
 from appliance.counter.supervisor import Quarantined
 from appliance.counter.typed_numbers import style_of
 from appliance.drivers.printer.receipt import ReceiptData, ShiftReport
@@ -101,6 +103,7 @@ class Counter:
             number_style=style_of(p.number_format),
             time_zone=p.time_zone,
             cashiers=tuple(self.list_cashiers()),
+            store_credit_modes=self.checkout.setup.store_credit_modes,
         )
 
     # -- people -------------------------------------------------------------------------------
@@ -163,6 +166,19 @@ class Counter:
             receipt_problem=problem,
             tenders=selling.tenders(cart, self.checkout.profile.cash_mode),
         )
+
+    def loyalty(self, customer: str | None) -> LoyaltyAccount | None:
+        """The customer's loyalty points as this till can count them (None: no program)."""
+        return self.checkout.loyalty(customer)
+
+    def redeem_points(self, cart: Cart, points: int | None = None) -> Cart:
+        """The cart with part of it paid by the customer's points (None: as many as it can
+        take); CartError saying why not."""
+        return self.checkout.redeem_points(cart, points)
+
+    def store_credit(self, customer: str | None) -> StoreCredit | None:
+        """The customer's store credit as this till can count it (None: none here)."""
+        return self.checkout.store_credit(customer)
 
     def receipt(self, offline_id: str, *, reprint: bool = False) -> ReceiptData:
         """The receipt of a stored sale (raises `ReceiptNotFoundError`, a LookupError)."""

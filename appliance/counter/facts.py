@@ -28,6 +28,8 @@ class CounterFacts:
     time_zone: str = ""
     # Who may sign in (the sign-in list, the supervisors an approval may name).
     cashiers: tuple[CashierCard, ...] = ()
+    # Modes that spend a customer's store credit: taken only up to their balance.
+    store_credit_modes: tuple[str, ...] = ()
 
     def mode(self, name: str) -> PaymentMode:
         """The profile's mode of payment by name; an unknown name is taken as cash."""

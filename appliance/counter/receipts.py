@@ -151,6 +151,9 @@ def receipt_for(
         footer_lines=source.footer_lines,
         reprint=reprint,
         exemption_certificate=exemption_certificate(sale),
+        loyalty_points=sale.loyalty_points,
+        loyalty_amount=sale.loyalty_amount,
+        loyalty_earned=sale.loyalty_earned,
     )
 
 

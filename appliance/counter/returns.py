@@ -26,6 +26,13 @@ def find_sale_for_return(session: Session, code: str) -> PosInvoice:
         raise CartError(f"No sale {code} on this till: check the receipt number")
     if sale.is_return:
         raise CartError(f"{code} is itself a return; find the original sale")
+    if sale.loyalty_points:
+        # What ERPNext does with redeemed points on a return is not recorded, and a refund by
+        # the till's modes would hand the points' value back as cash (docs/agent.md).
+        raise CartError(
+            f"{code} was part paid with {sale.loyalty_points} loyalty points: the till cannot "
+            "refund points; make this return in ERPNext"
+        )
     return sale
 
 

@@ -139,6 +139,11 @@ class Cart:
     # cashier's note on it: both go to ERPNext as the sale's sales_team and remarks.
     sales_person: str | None = None
     note: str = ""
+    # Loyalty points redeemed as part payment, and their value in the sale's currency
+    # (counter.loyalty computes it: ERPNext books whatever amount is sent).
+    loyalty_program: str | None = None
+    loyalty_points: int = 0
+    loyalty_amount: Decimal = ZERO
     totals: InvoiceTotals | None = None
     next_line_id: int = 1
 
@@ -151,6 +156,7 @@ class Cart:
             additional_discount_percentage=self.additional_discount_percentage,
             discount_amount=ZERO if self.additional_discount_percentage else self.discount_amount,
             is_return=self.is_return,
+            loyalty_amount=self.loyalty_amount,
         )
 
     def line(self, line_id: int) -> CartLine:
@@ -165,7 +171,8 @@ class Cart:
 
     @property
     def paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments), ZERO)
+        """Tendered so far, loyalty points redeemed included."""
+        return sum((p.amount for p in self.payments), self.loyalty_amount)
 
     @property
     def remaining(self) -> Decimal:
@@ -390,7 +397,28 @@ def add_payment(cart: Cart, payment: PaymentLine) -> Cart:
 
 
 def clear_payments(cart: Cart) -> Cart:
-    return recompute(replace(cart, payments=()))
+    """Take back every tender, loyalty points redeemed included."""
+    return recompute(
+        replace(cart, payments=(), loyalty_program=None, loyalty_points=0, loyalty_amount=ZERO)
+    )
+
+
+def redeem_points(cart: Cart, program: str, points: int, amount: Decimal) -> Cart:
+    """Pay ``amount`` of the sale with ``points`` of ``program`` (the one redemption a sale has:
+    ERPNext takes one ``loyalty_points`` figure per invoice). The counter checks the balance."""
+    if cart.totals is None:
+        raise CartError("The cart is empty: nothing to pay")
+    if cart.is_return:
+        raise CartError("Points are redeemed on a sale, not on a return")
+    if points <= 0 or not amount.is_finite() or amount <= 0:
+        raise CartError("Redeem a positive number of points")
+    if cart.loyalty_points:
+        raise CartError("Points are already redeemed on this sale")
+    if amount > cart.remaining:
+        raise CartError("The points are worth more than what is left to pay")
+    return recompute(
+        replace(cart, loyalty_program=program, loyalty_points=points, loyalty_amount=amount)
+    )
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,9 @@ class InvoiceInput:
     discount_amount: Decimal = ZERO
     write_off_amount: Decimal = ZERO
     is_return: bool = False
+    # Loyalty points redeemed, as money: counted as paid though not a payment row, as ERPNext
+    # does (features/NOTES.md §1 "Redeeming").
+    loyalty_amount: Decimal = ZERO
 
 
 @dataclass(frozen=True)

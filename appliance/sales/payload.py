@@ -181,6 +181,15 @@ def invoice_payload(
         # One sales person takes the whole sale: ERPNext refuses a team whose shares do not
         # add up to 100 (NOTES.md §6); it computes the commission itself (16) or not (15).
         body["sales_team"] = [{"sales_person": cart.sales_person, "allocated_percentage": 100}]
+    if cart.loyalty_points and not cart.is_return:
+        # ERPNext books the loyalty_amount it is sent without checking it (features/NOTES.md,
+        # surprise 1): the till's own figure goes, and paid_amount above already includes it,
+        # which ERPNext 15 needs (surprise 2). The server_mode drops paid_amount for a Sales
+        # Invoice, which computes it itself.
+        body["redeem_loyalty_points"] = 1
+        body["loyalty_points"] = cart.loyalty_points
+        body["loyalty_amount"] = _num(cart.loyalty_amount)
+        body["loyalty_program"] = cart.loyalty_program
     if totals.change_amount == ZERO:
         body.pop("account_for_change_amount")
     return {k: v for k, v in body.items() if v is not None}

@@ -440,7 +440,9 @@ class _Calculation:
     # -- payments (§4.11, the server's rules for a POS Invoice) --------------------------------
     def payments(self) -> tuple[float, float, float, float]:
         write_off = self.cr(self.doc.write_off_amount)
-        paid = self.cr(sum((float(p.amount) for p in self.doc.payments), 0.0))
+        paid = self.cr(
+            sum((float(p.amount) for p in self.doc.payments), 0.0) + float(self.doc.loyalty_amount)
+        )
         due = self.rounded_total or self.grand_total
         change = 0.0
         if not self.doc.is_return and paid > due:

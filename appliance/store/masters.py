@@ -585,6 +585,7 @@ SPECS: dict[str, MasterSpec] = {
                 _s("email_id"),
                 *_ADDRESS,
                 _s("address_tax_category"),
+                _s("loyalty_program"),
                 _s("modified"),
             ),
             insert_only=(("sync_state", CustomerSyncState.SYNCED.value),),
@@ -612,6 +613,43 @@ SPECS: dict[str, MasterSpec] = {
                     (_req("link_doctype"), _req("link_name")),
                     has_idx=False,
                 ),
+            ),
+        ),
+        # After Customer: entries of customers this till does not hold are not kept.
+        MasterSpec(
+            "Loyalty Program",
+            "loyalty_programs",
+            (
+                _s("company"),
+                _n("conversion_factor"),
+                _i("expiry_duration"),
+                _s("expense_account"),
+                _s("cost_center"),
+                _d("from_date"),
+                _d("to_date"),
+                _s("modified"),
+            ),
+            (
+                ChildSpec(
+                    "collection_rules",
+                    "loyalty_program_collections",
+                    (_s("tier_name"), _n("min_spent"), _n("collection_factor")),
+                ),
+            ),
+        ),
+        MasterSpec(
+            "Loyalty Point Entry",
+            "loyalty_point_entries",
+            (
+                _req("customer"),
+                _s("loyalty_program"),
+                _i("loyalty_points"),
+                _n("purchase_amount"),
+                _d("expiry_date"),
+                _s("invoice_type"),
+                _s("invoice"),
+                _s("company"),
+                _s("modified"),
             ),
         ),
     )

@@ -80,6 +80,10 @@ class SaleDraft:
     return_against: str | None = None
     original_item_ids: tuple[int | None, ...] = ()
     doctype: str = POS_INVOICE
+    # Points redeemed (their value is ``invoice.loyalty_amount``) and earned, for the receipt.
+    loyalty_program: str | None = None
+    loyalty_points: int = 0
+    loyalty_earned: int = 0
 
     def __post_init__(self) -> None:
         require_uuid(self.offline_id, "offline_id")
@@ -97,7 +101,8 @@ class SaleDraft:
             raise SaleError("original_item_ids must give one entry per line")
         if self.doctype not in SALE_DOCTYPES:
             raise SaleError(f"doctype must be one of {SALE_DOCTYPES}, not {self.doctype!r}")
-        paid = sum((p.amount for p in self.invoice.payments), Decimal(0))
+        # Points redeemed count as paid (their loyalty_amount), as ERPNext counts them.
+        paid = sum((p.amount for p in self.invoice.payments), self.invoice.loyalty_amount)
         if paid != self.totals.paid_amount:
             raise SaleError(
                 f"payments add up to {paid}, totals.paid_amount is {self.totals.paid_amount}"
@@ -349,6 +354,10 @@ def _invoice_row(
         "paid_amount": totals.paid_amount,
         "change_amount": totals.change_amount,
         "write_off_amount": totals.write_off_amount,
+        "loyalty_program": sale.loyalty_program,
+        "loyalty_points": sale.loyalty_points,
+        "loyalty_amount": inputs.loyalty_amount,
+        "loyalty_earned": sale.loyalty_earned,
         "payload": payload_text,
     }
 

@@ -103,7 +103,12 @@ class Backend:
         from appliance.counter.checkout import CounterSetup
         from appliance.counter.door import open_counter
 
-        setup = CounterSetup(self.cfg.terminal.id, self.cfg.pos_profile, self.cfg.scan)
+        setup = CounterSetup(
+            self.cfg.terminal.id,
+            self.cfg.pos_profile,
+            self.cfg.scan,
+            self.cfg.terminal.store_credit_modes,
+        )
         self.counter = open_counter(self.db, setup)
         self.cashiers = self.counter.list_cashiers()
 

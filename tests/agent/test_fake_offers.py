@@ -6,7 +6,6 @@ allows the second use (docs/agent.md, "Coupons on several tills")."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
@@ -19,7 +18,6 @@ from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.pull import Puller
 from appliance.counter.checkout import Checkout
 from appliance.counter.offers import CouponVerdict, apply_coupon
-from appliance.demo.masters import all_masters
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
@@ -27,29 +25,23 @@ from appliance.store import outbox
 from appliance.store.db import create_db_engine, make_session_factory, unit_of_work
 from appliance.store.models import OutboxEntry, OutboxState
 from fakeerp import FakeERPNext
-from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
-from tests.shared import DATA, scan_on
+from tests.agent.conftest import CASHIER, barcode, make_client, make_pusher
+from tests.agent.features import (
+    BOTH_MODE_IDS,
+    BOTH_MODES,
+    PI,
+    SI,
+    fake_in_mode,
+    recorded_error,
+)
+from tests.shared import scan_on
 
-FEATURES = DATA / "features"
-SI, PI = "Sales Invoice", "POS Invoice"
 REUSED = "Sorry, this coupon code is no longer valid"
 
 
-def _recorded_error(stem: str) -> tuple[int, str, str]:
-    meta = json.loads((FEATURES / f"{stem}.meta.json").read_text())
-    body = json.loads((FEATURES / f"{stem}.response.json").read_text())
-    message = json.loads(json.loads(body["_server_messages"])[0])["message"]
-    return meta["status"], body["exc_type"], message
-
-
-@pytest.fixture(params=[(15, PI), (16, SI)], ids=["v15-pos-invoice", "v16-sales-invoice"])
+@pytest.fixture(params=BOTH_MODES, ids=BOTH_MODE_IDS)
 def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
-    version, doctype = request.param
-    options: dict[str, Any] = {"version": version}
-    if version == 16:
-        options["invoice_type"] = doctype
-    with FakeERPNext(all_masters(SMALL), **options) as fake:
-        yield fake, doctype
+    yield from fake_in_mode(request.param)
 
 
 def _item_code(checkout: Checkout, n: int) -> str:
@@ -177,7 +169,7 @@ def test_the_fake_counts_a_coupon_at_submit_and_refuses_a_second_use_at_draft(
     client.update(doctype, draft["name"], {"docstatus": 1})
     assert erp.site.get("Coupon Code", "FXSAVE10")["used"] == 1  # 226, 228: at submit
 
-    status, exc_type, message = _recorded_error(
+    status, exc_type, message = recorded_error(
         "230_v15_coupon_reuse_single_use_draft"
         if doctype == PI
         else "232_v16_coupon_reuse_single_use_draft"

@@ -115,12 +115,17 @@ class ReceiptLayout:
             if r.payments:
                 ops.append(self._pair("Refunded", money(-r.paid_amount)))
         else:
+            if r.loyalty_points:
+                points = f"Points redeemed {r.loyalty_points}"
+                ops.append(self._pair(points, money(r.loyalty_amount)))
             for p in r.payments:
                 ops.append(self._pair(p.mode_of_payment, money(p.amount)))
-            if r.payments:
+            if r.payments or r.loyalty_points:
                 ops.append(self._pair("Paid", money(r.paid_amount)))
         if r.change_amount:
             ops.append(self._pair("Change", money(r.change_amount), bold=True))
+        if r.loyalty_earned:
+            ops.append(self._pair("Points earned", str(r.loyalty_earned)))
         ops.append(Feed())
         if self.code is not None:
             ops.append(Code(r.receipt_no, self.code))

@@ -89,6 +89,10 @@ class ReceiptData:
     reprint: bool = False
     # A tax-exempt sale: the certificate number the supervisor approved it with.
     exemption_certificate: str = ""
+    # Loyalty: points redeemed as part payment and their value; points the sale earns.
+    loyalty_points: int = 0
+    loyalty_amount: Decimal = ZERO
+    loyalty_earned: int = 0
 
     @property
     def to_pay(self) -> Decimal:

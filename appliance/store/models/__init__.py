@@ -1,6 +1,7 @@
 """SQLAlchemy models of the local store. Import from here; every table is registered on import."""
 
 from appliance.store.models.base import Base, DecimalText, UtcDateTime
+from appliance.store.models.credit import StoreCreditRow
 from appliance.store.models.enums import (
     CashierRole,
     CustomerSyncState,
@@ -29,6 +30,11 @@ from appliance.store.models.items import (
     UomConversionDetail,
 )
 from appliance.store.models.journal import JournalEntry
+from appliance.store.models.loyalty import (
+    LoyaltyPointEntry,
+    LoyaltyProgram,
+    LoyaltyProgramCollection,
+)
 from appliance.store.models.outbox import OutboxDependency, OutboxEntry
 from appliance.store.models.parties import (
     Address,
@@ -96,6 +102,9 @@ __all__ = [
     "ItemTaxTemplate",
     "ItemTaxTemplateRow",
     "JournalEntry",
+    "LoyaltyPointEntry",
+    "LoyaltyProgram",
+    "LoyaltyProgramCollection",
     "ModeOfPayment",
     "ModeOfPaymentAccount",
     "OutboxDependency",
@@ -126,6 +135,7 @@ __all__ = [
     "SalesTaxesTemplateRow",
     "SerialNo",
     "ShiftStatus",
+    "StoreCreditRow",
     "SyncState",
     "TaxCategory",
     "TaxRule",

@@ -46,6 +46,12 @@ class PosInvoice(Base):
     paid_amount: Mapped[Decimal]
     change_amount: Mapped[Decimal]
     write_off_amount: Mapped[Decimal]
+    # Loyalty: points redeemed as part payment and their value (not a payment row: ERPNext
+    # books them as loyalty_amount), and the points this sale earns, as shown on the receipt.
+    loyalty_program: Mapped[str | None] = mapped_column(String)
+    loyalty_points: Mapped[int] = mapped_column(default=0)
+    loyalty_amount: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    loyalty_earned: Mapped[int] = mapped_column(default=0)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -43,6 +43,8 @@ class Customer(Base):
     shipping_country: Mapped[str | None] = mapped_column(String)
     # The billing (or shipping) Address's tax_category; it overrides the customer's (FACTS §3.6).
     address_tax_category: Mapped[str | None] = mapped_column(String)
+    # The Loyalty Program the customer is enrolled in (features/NOTES.md §1).
+    loyalty_program: Mapped[str | None] = mapped_column(String)
     offline_id: Mapped[str | None] = mapped_column(String, unique=True)
     sync_state: Mapped[CustomerSyncState] = mapped_column(
         enum_type(CustomerSyncState, "customer_sync_state"), default=CustomerSyncState.SYNCED

@@ -1,4 +1,5 @@
-"""Taking payment: cash with quick tenders and change, the profile's other modes, split freely.
+"""Taking payment: cash with quick tenders and change, the profile's other modes, split freely,
+and a customer's loyalty points as part payment (F10: the points typed, or as many as fit).
 
 The sale is committed the moment the payments cover it (in a worker, on the backend's
 thread); only then does the drawer open and the receipt print. A printer failure leaves the
@@ -21,7 +22,9 @@ from textual.widgets import Footer, Input, Static
 from appliance.counter import carts
 from appliance.counter.carts import Cart, CartError, PaymentLine, PaymentMode
 from appliance.counter.door import Counter
+from appliance.counter.loyalty import LoyaltyAccount
 from appliance.counter.selling import SaleDone
+from appliance.counter.store_credit import StoreCredit
 from appliance.counter.typed_numbers import TypedNumberError, tender_needs_confirming
 from appliance.drivers.display import payment_lines
 from appliance.tui import heap
@@ -63,6 +66,7 @@ class PayScreen(CounterScreen[PayResult | None]):
     BINDINGS = [  # noqa: RUF012
         *[Binding(k, f"tender({n})", f"Mode {n + 1}", show=False) for n, k in enumerate(MODE_KEYS)],
         Binding("f7", "exact", "Exact cash"),
+        Binding("f10", "points", "Points"),
         *[Binding(k, f"quick({n})", show=False) for n, k in enumerate(QUICK_KEYS)],
         Binding("f12", "reprint", "Reprint"),
         Binding("escape", "back", "Back"),
@@ -76,6 +80,8 @@ class PayScreen(CounterScreen[PayResult | None]):
         self.result: PayResult | None = None
         self.committing = False
         self.unconfirmed: tuple[str, Decimal] | None = None  # a large tender awaiting its Enter
+        self.account: LoyaltyAccount | None = None  # the customer's points, if they collect any
+        self.credit: StoreCredit | None = None  # the customer's store credit, if modes take it
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -90,6 +96,20 @@ class PayScreen(CounterScreen[PayResult | None]):
     def on_mount(self) -> None:
         self.refresh_view()
         self.query_one("#amount", Input).focus()
+        if self.cart.customer and not self.cart.is_return:
+            self.load_account()
+
+    @work(exclusive=True, group="points")
+    async def load_account(self) -> None:
+        try:
+            self.account = await self.ctx.backend.run(Counter.loyalty, self.cart.customer)
+            self.credit = await self.ctx.backend.run(Counter.store_credit, self.cart.customer)
+            self.refresh_bindings()
+        except Exception as exc:  # the sale goes on without points
+            why = failure(exc).why
+            self.say(f"The customer's points could not be read: {why}", error=True)
+            return
+        self.refresh_view()
 
     # -- view ---------------------------------------------------------------------------------
     def refresh_view(self) -> None:
@@ -103,6 +123,11 @@ class PayScreen(CounterScreen[PayResult | None]):
             grid.add_row("[b]Left to pay[/b]", f"[b]{money(cart.remaining)}[/b]")
         else:
             grid.add_row("[b]CHANGE[/b]", f"[b reverse] {money(-cart.remaining)} [/b reverse]")
+        if self.credit is not None:
+            grid.add_row("Store credit", money(self.credit.available - self.credit_tendered()))
+        if self.account is not None:
+            left = self.account.available - cart.loyalty_points
+            grid.add_row(f"Points ({self.account.program})", f"{left} left")
         self.query_one("#pay-summary", Static).update(grid)
         keys = "  ".join(
             f"{k.upper()} {m.mode_of_payment}" for k, m in zip(MODE_KEYS, self.modes, strict=False)
@@ -112,10 +137,14 @@ class PayScreen(CounterScreen[PayResult | None]):
             for k, a in zip(QUICK_KEYS, quick_tenders(cart.remaining), strict=False)
         )
         cash = self.ctx.facts.cash_mode
+        points = "  F10 points (typed, or as many as fit)" if self.account is not None else ""
         self.query_one("#pay-keys", Static).update(
-            f"{keys}\nF7 exact {cash}  {quick}\nEnter: {cash} for the amount typed"
+            f"{keys}\nF7 exact {cash}  {quick}{points}\nEnter: {cash} for the amount typed"
         )
-        lines = "\n".join(f"  {p.mode_of_payment:<16}{money(p.amount):>12}" for p in cart.payments)
+        rows = [(p.mode_of_payment, p.amount) for p in cart.payments]
+        if cart.loyalty_points:
+            rows.insert(0, (f"{cart.loyalty_points} points", cart.loyalty_amount))
+        lines = "\n".join(f"  {name:<16}{money(amount):>12}" for name, amount in rows)
         self.query_one("#pay-lines", Static).update(lines or "  (no payment yet)")
 
     def say(self, text: str, *, error: bool = False) -> None:
@@ -125,6 +154,8 @@ class PayScreen(CounterScreen[PayResult | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "tender" and parameters:
             return int(str(parameters[0])) < len(self.modes)
+        if action == "points":
+            return self.account is not None  # only for a customer who collects points
         return True
 
     def typed_amount(self) -> Decimal | None:
@@ -156,6 +187,10 @@ class PayScreen(CounterScreen[PayResult | None]):
         )
         return False
 
+    def credit_tendered(self) -> Decimal:
+        modes = self.ctx.facts.store_credit_modes
+        return sum((p.amount for p in self.cart.payments if p.mode_of_payment in modes), Decimal(0))
+
     def mode(self, name: str) -> PaymentMode:
         return self.ctx.facts.mode(name)
 
@@ -173,6 +208,19 @@ class PayScreen(CounterScreen[PayResult | None]):
         if mode.type != "Cash" and amount > self.cart.remaining:
             self.say(f"{mode.mode_of_payment} cannot take more than what is left", error=True)
             return
+        if mode.mode_of_payment in self.ctx.facts.store_credit_modes:
+            left = self.credit.available - self.credit_tendered() if self.credit else None
+            if left is None or amount > left:
+                self.say(
+                    f"{mode.mode_of_payment}: "
+                    + (
+                        f"the customer has {money(left)} of store credit"
+                        if left is not None
+                        else "store credit is the customer's: choose the customer first"
+                    ),
+                    error=True,
+                )
+                return
         if not self.confirmed(mode, amount):
             return
         self.unconfirmed = None
@@ -197,6 +245,31 @@ class PayScreen(CounterScreen[PayResult | None]):
         amount = self.typed_amount()
         if amount is not None and index < len(self.modes):
             self.pay(self.modes[index], amount)
+
+    @work(exclusive=True, group="points")
+    async def action_points(self) -> None:
+        if self.account is None or self.result is not None or self.committing:
+            return
+        box = self.query_one("#amount", Input)
+        typed = box.value.strip()
+        if typed and not typed.isdigit():
+            self.say(
+                "Type a whole number of points, or leave it empty for as many as fit", error=True
+            )
+            return
+        try:
+            self.cart = await self.ctx.backend.run(
+                Counter.redeem_points, self.cart, int(typed) if typed else None
+            )
+        except CartError as exc:
+            self.say(f"{exc}. No points were taken.", error=True)
+            return
+        box.value = ""
+        self.refresh_view()
+        self.say(
+            f"{self.cart.loyalty_points} points take {money(self.cart.loyalty_amount)}; "
+            f"{money(self.cart.remaining)} left"
+        )
 
     def action_exact(self) -> None:
         self.query_one("#amount", Input).value = ""
