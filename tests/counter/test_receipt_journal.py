@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,9 @@ from appliance.sales import cart as carts
 from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import Till
+from appliance.store import search_index
 from appliance.store.db import create_db_engine
+from appliance.store.migrate import alembic_config
 from appliance.store.models import Customer, OutboxEntry, OutboxState, PosInvoice
 
 CASHIER = "ana@example.com"
@@ -199,3 +202,94 @@ def test_an_amount_typed_without_its_trailing_zeros_finds_the_sale(
     assert day["morning"] in _numbers(_find(data_dir, "12"))
     assert day["morning"] in _numbers(_find(data_dir, "12,00", QUEBEC))
     assert day["noon"] not in _numbers(_find(data_dir, "12"))
+
+
+# -- the indexed search (migration 0011_journal_search) -------------------------------------------
+TERMS = (
+    "",
+    "1",
+    "2",
+    "today",
+    "yesterday",
+    "2026-12-07",
+    "09:05",
+    "9h",
+    "12h",
+    "sku-000011",
+    SOAP,
+    "soap",
+    "coff",
+    "co",
+    "00007",
+    "customer",
+    "today coffee",
+    "09:05 00007",
+    "no-such-thing",
+    "%",
+)
+
+
+def _find_with(data_dir: Path, text: str, narrow: int) -> JournalPage:
+    engine = create_db_engine(data_dir / "pos.db")
+    try:
+        with Session(engine) as session:
+            return find_receipts(
+                session, text, style=ONTARIO, today=date(2026, 12, 7), narrow=narrow
+            )
+    finally:
+        engine.dispose()
+
+
+def test_the_index_lookups_find_what_reading_every_sale_finds(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    """narrow=0: no term drives the search from its index, every sale is read newest first."""
+    receipt = day["customer"]
+    offline = _find(data_dir, receipt).hits[0].offline_id
+    for text in (*TERMS, receipt.lower(), offline, str(_find(data_dir, receipt).hits[0].total)):
+        indexed = _find_with(data_dir, text, narrow=1000)
+        assert indexed == _find_with(data_dir, text, narrow=0), text
+    assert _numbers(_find_with(data_dir, offline, narrow=1000)) == [receipt]
+
+
+def _alembic(data_dir: Path, revision: str) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            if revision == "head":
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_sales_kept_before_the_upgrade_are_indexed_by_it(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    _alembic(data_dir, "0010_offers")
+    _alembic(data_dir, "head")
+    assert _numbers(_find(data_dir, "coffee")) == [day["noon"], day["customer"], day["morning"]]
+    assert _numbers(_find(data_dir, day["who"][2:])) == [day["customer"]]
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        assert search_index.integrity_problems(session) == []
+    engine.dispose()
+
+
+def test_a_sale_whose_customer_erpnext_renamed_is_found_by_the_new_name(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        session.execute(
+            update(PosInvoice)
+            .where(PosInvoice.receipt_no == day["noon"])
+            .values(customer="CUST-RENAMED-0042")
+        )
+        session.commit()
+    engine.dispose()
+    assert _numbers(_find(data_dir, "renamed-00")) == [day["noon"]]
+    assert day["noon"] not in _numbers(_find(data_dir, "walk"))
