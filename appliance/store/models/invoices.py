@@ -28,7 +28,7 @@ class PosInvoice(Base):
         Index(
             "ix_pos_invoices_posted",
             *("posting_date", "posting_time", "customer", "receipt_no", "offline_id"),
-            *("rounded_total", "grand_total"),
+            *("rounded_total", "grand_total", "is_return"),
         ),
     )
 

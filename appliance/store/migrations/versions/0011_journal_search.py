@@ -35,7 +35,11 @@ depends_on: str | Sequence[str] | None = None
 
 TRIGRAM_SINCE = (3, 34, 0)
 # Newest first, with every column a term checks: read without the rows (each mostly payload).
-_POSTED = "posting_date, posting_time, customer, receipt_no, offline_id, rounded_total, grand_total"
+# is_return too: the quick keys' favourites read four weeks of sales from it alone.
+_POSTED = (
+    "posting_date, posting_time, customer, receipt_no, offline_id, rounded_total, grand_total, "
+    "is_return"
+)
 # (index, table, expression): created and dropped as plain SQL, expressions included.
 _INDEXES = (
     ("ix_pos_invoices_receipt_upper", "pos_invoices", "upper(receipt_no)"),
