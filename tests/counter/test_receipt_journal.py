@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from appliance.cli import main
@@ -293,3 +293,67 @@ def test_a_sale_whose_customer_erpnext_renamed_is_found_by_the_new_name(
     engine.dispose()
     assert _numbers(_find(data_dir, "renamed-00")) == [day["noon"]]
     assert day["noon"] not in _numbers(_find(data_dir, "walk"))
+
+
+def test_a_receipt_past_999999_is_found_by_its_number(day: dict[str, str], data_dir: Path) -> None:
+    """The index holds a number's last seven characters ("-000054"); a longer one is still
+    found whole, and not by its tail."""
+    prefix = day["noon"].rsplit("-", 1)[0]
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        session.execute(
+            update(PosInvoice)
+            .where(PosInvoice.receipt_no == day["noon"])
+            .values(receipt_no=f"{prefix}-1234567")
+        )
+        session.commit()
+    engine.dispose()
+    for narrow in (0, 1000):
+        assert _numbers(_find_with(data_dir, "1234567", narrow)) == [f"{prefix}-1234567"]
+        assert _numbers(_find_with(data_dir, "234567", narrow)) == []
+        assert _numbers(_find_with(data_dir, f"{prefix.lower()}-1234567", narrow)) == [
+            f"{prefix}-1234567"
+        ]
+
+
+def test_a_term_naming_few_sales_reads_no_whole_table(day: dict[str, str], data_dir: Path) -> None:
+    """What keeps the search within its budget at 200,000 sales (bench/journal_bench.py): every
+    statement a narrow term runs is an index lookup, never a pass over the sales or their lines."""
+    hit = _find(data_dir, day["customer"]).hits[0]
+    terms = (
+        day["customer"].lower(),
+        str(int(day["customer"].rsplit("-", 1)[1])),
+        hit.offline_id,
+        "2026-12-06",
+        f"{hit.total:.2f}",
+        "sku-000011",
+        SOAP,
+        "coffee",
+        day["who"][2:],
+        "00007",
+    )
+    engine = create_db_engine(data_dir / "pos.db")
+    statements: list[tuple[str, object]] = []
+
+    def seen(_c: object, _cur: object, sql: str, params: object, *_a: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            statements.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:
+            for text in terms:
+                statements.clear()
+                page = find_receipts(session, text, style=ONTARIO, today=date(2026, 12, 7))
+                assert page.hits, text
+                plans = [
+                    str(row[-1])
+                    for sql, params in list(statements)
+                    for row in session.connection().exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + sql, params
+                    )
+                ]
+                scans = [p for p in plans if p.startswith("SCAN pos_invoice")]
+                assert scans == [], (text, scans)
+    finally:
+        engine.dispose()
