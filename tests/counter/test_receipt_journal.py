@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal as D
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -333,9 +335,9 @@ def test_a_term_naming_few_sales_reads_no_whole_table(day: dict[str, str], data_
         "00007",
     )
     engine = create_db_engine(data_dir / "pos.db")
-    statements: list[tuple[str, object]] = []
+    statements: list[tuple[str, Sequence[Any]]] = []
 
-    def seen(_c: object, _cur: object, sql: str, params: object, *_a: object) -> None:
+    def seen(_c: object, _cur: object, sql: str, params: Sequence[Any], *_a: object) -> None:
         if sql.lstrip().upper().startswith("SELECT"):
             statements.append((sql, params))
 
