@@ -119,9 +119,12 @@ def find_receipts(
         .limit(limit + 1)
     )
     driver = _narrowest(session, terms, narrow)
+    day = None if driver is not None else _one_day(session, terms, narrow)
     if driver is not None:
         # Every term is still checked on each of these sales: the index only chose them.
         query = query.where(PosInvoice.id.in_(driver))
+    elif day is not None:
+        query = query.where(day)  # a busy day: that day's part of the index, newest first
     else:
         # Many sales match every term: read them newest first, and stop at a page.
         query = query.with_hint(PosInvoice, "INDEXED BY ix_pos_invoices_posted", "sqlite")
@@ -174,6 +177,7 @@ class _Term:
 
     check: ColumnElement[bool]
     found: tuple[Select[int], ...] | None
+    day: date | None = None  # a date's term: its day is the first of ``found``
 
 
 def _narrowest(session: Session, terms: Sequence[_Term], narrow: int) -> list[int] | None:
@@ -182,16 +186,34 @@ def _narrowest(session: Session, terms: Sequence[_Term], narrow: int) -> list[in
     for term in terms:
         if term.found is None:
             continue
-        ids: set[int] = set()
-        for query in term.found:
-            found = session.scalars(query.limit(narrow + 1)).all()
-            ids.update(found)
-            if len(found) > narrow or len(ids) > narrow:  # (a sale's lines: one id, many rows)
-                break
-        else:
-            if best is None or len(ids) < len(best):
-                best = ids
+        ids = _ids(session, term.found, narrow)
+        if ids is not None and (best is None or len(ids) < len(best)):
+            best = ids
     return None if best is None else sorted(best)
+
+
+def _one_day(session: Session, terms: Sequence[_Term], narrow: int) -> ColumnElement[bool] | None:
+    """For a date's term whose day has too many sales to list: that day's sales (a range of the
+    index the search reads, newest first), with the few its other readings name."""
+    for term in terms:
+        if term.day is None or term.found is None:
+            continue
+        ids = _ids(session, term.found[1:], narrow)
+        if ids is not None:
+            day = PosInvoice.posting_date == term.day
+            return or_(day, PosInvoice.id.in_(sorted(ids))) if ids else day
+    return None
+
+
+def _ids(session: Session, queries: Sequence[Select[int]], narrow: int) -> set[int] | None:
+    """The sale ids the queries name, or None if they name more than ``narrow``."""
+    ids: set[int] = set()
+    for query in queries:
+        found = session.scalars(query.limit(narrow + 1)).all()
+        ids.update(found)
+        if len(found) > narrow or len(ids) > narrow:  # (a sale's lines: one id, many rows)
+            return None
+    return ids
 
 
 def _term(
@@ -203,15 +225,16 @@ def _term(
     trigram: bool,
 ) -> _Term:
     """What one typed word can mean, as one condition (any of its readings)."""
-    readings: list[ColumnElement[bool]] = [_by_receipt(word)]
+    readings: list[ColumnElement[bool]] = []
     day = _day(word, today)
     if day is not None:
-        readings.append(PosInvoice.posting_date == day)
+        readings.append(PosInvoice.posting_date == day)  # first: see _Term.day
+    readings.append(_by_receipt(word))
     readings.extend(_by_time(word))
     readings.extend(_by_amount(word, style, paid))
     found: list[Select[int]] = [select(PosInvoice.id).where(r) for r in readings]
     party, lookups = _by_party_or_item(word, trigram)
-    return _Term(or_(*readings, party), None if lookups is None else (*found, *lookups))
+    return _Term(or_(*readings, party), None if lookups is None else (*found, *lookups), day)
 
 
 def _by_receipt(word: str) -> ColumnElement[bool]:
