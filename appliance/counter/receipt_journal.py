@@ -15,6 +15,10 @@ be meant, and a sale matches the term if any reading does:
   or part of its name; a number of fewer than four digits is not looked for inside names.
 
 Newest first; the number of hits is capped, and the result says when there were more.
+
+Each reading has an index (migration 0011_journal_search) that names the sales it could match;
+the term naming fewest drives the search, and every term is still checked on those sales with
+the conditions below, so the indexes change the cost, never the result (docs/store.md).
 """
 
 from __future__ import annotations
