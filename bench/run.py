@@ -36,6 +36,7 @@ from appliance.store.migrate import upgrade_to_head
 from appliance.store.models import Customer, Item, ItemBarcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.journal_bench import print_journal_table, run_journal_bench
 from bench.tui_bench import print_tui_table, run_tui_bench
 
 T = TypeVar("T")
@@ -144,12 +145,41 @@ def _pull_worker(db: str, size: DemoSize, stop_after: float) -> None:
                 return
 
 
+def build_store(directory: Path, *, items: int, customers: int, rng: random.Random) -> Path:
+    """A migrated, seeded store in ``directory`` with Ana's shift open and 300 sales committed."""
+    db = directory / "pos.db"
+    os.environ["APPLIANCE_DATA"] = str(directory)
+    upgrade_to_head(db)
+    size = DemoSize(items=items, extra_barcodes=items // 2, customers=customers)
+    seed_demo(make_session_factory(create_db_engine(db)), size)
+    checkout = checkout_for(db)
+    with checkout.reading() as session:
+        barcodes = list(session.scalars(_SHELF_BARCODES))
+    checkout.open_shift("ana@example.com", {"Cash": Decimal(100)})
+    bench_commits(checkout, barcodes, rng, 300)
+    checkout.close()
+    return db
+
+
+_SHELF_BARCODES = (
+    select(ItemBarcode.barcode)
+    .join(Item, Item.name == ItemBarcode.parent)
+    .where(Item.is_weighed.is_(False))
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--extra-barcodes", type=int, default=50_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--commits", type=int, default=500)
+    parser.add_argument(
+        "--journal-sales",
+        type=int,
+        default=200_000,
+        help="sales the receipt journal bench adds before searching (0: skip it)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--agent-invoices",
@@ -178,13 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         checkout = checkout_for(db)
         with checkout.reading() as session:
-            barcodes = list(
-                session.scalars(
-                    select(ItemBarcode.barcode)
-                    .join(Item, Item.name == ItemBarcode.parent)
-                    .where(Item.is_weighed.is_(False))
-                )
-            )
+            barcodes = list(session.scalars(_SHELF_BARCODES))
             names = list(session.scalars(select(Item.item_name).limit(5000)))
             customers = list(session.scalars(select(Customer.customer_name).limit(5000)))
         words = [w for n in rng.sample(names, 60) for w in n.split()[1:2]]
@@ -210,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pull.join()
         checkout.close()
         results["tui"] = run_tui_bench(db)
+        if args.journal_sales:
+            results["journal"] = run_journal_bench(db, args.journal_sales, rng)
 
     print()
     print(f"{'path':32} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}   budget")
@@ -222,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(f"{'catalog build (s)':32} {results['catalog_build_s']:8}")
     print_tui_table(results["tui"])
+    if "journal" in results:
+        print_journal_table(results["journal"])
     if args.agent_invoices:
         # Imported here: bench.agent_bench imports this module.
         from bench.agent_bench import (  # noqa: PLC0415

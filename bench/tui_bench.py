@@ -37,6 +37,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from textual import events
+from textual.pilot import Pilot
 from textual.screen import Screen
 
 # fakeerp/ (the fake ERPNext) sits beside appliance/ and is not installed: run from here.
@@ -128,6 +129,21 @@ async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.001)
 
 
+async def signed_in(app: PosApp, pilot: Pilot[Any]) -> SellScreen:
+    """Ana signed in (her shift opened with a float of 0 if none is), on the sell screen."""
+    await pilot.pause(0.2)
+    await pilot.press("enter", *PIN, "enter")
+    await _until(lambda: isinstance(app.screen, SellScreen | OpenShiftScreen), timeout=30)
+    while isinstance(app.screen, OpenShiftScreen):  # a float of 0 per mode
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+    await _until(lambda: isinstance(app.screen, SellScreen), timeout=30)
+    sell = app.screen
+    assert isinstance(sell, SellScreen)
+    await _until(lambda: bool(sell.query(CartTable)))  # on top, composed a moment later
+    return sell
+
+
 async def _scan_to_line(db: Path, codes: Sequence[str], per_sale: int) -> list[float]:
     cfg = load_config(DEMO_CONFIG)
     backend = open_backend(cfg, db)
@@ -136,16 +152,7 @@ async def _scan_to_line(db: Path, codes: Sequence[str], per_sale: int) -> list[f
     samples: list[float] = []
     try:
         async with app.run_test(size=(80, 25)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("enter", *PIN, "enter")
-            await _until(lambda: isinstance(app.screen, SellScreen | OpenShiftScreen), timeout=30)
-            while isinstance(app.screen, OpenShiftScreen):  # a float of 0 per mode
-                await pilot.press("enter")
-                await pilot.pause(0.1)
-            await _until(lambda: isinstance(app.screen, SellScreen), timeout=30)
-            sell = app.screen
-            assert isinstance(sell, SellScreen)
-            await _until(lambda: bool(sell.query(CartTable)))  # on top, composed a moment later
+            sell = await signed_in(app, pilot)
             table = sell.query_one(CartTable)
             totals = sell.query_one(TotalsPanel)
             await pilot.pause(0.2)

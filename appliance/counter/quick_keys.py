@@ -67,14 +67,17 @@ def favourites(
 ) -> tuple[QuickItem, ...]:
     """This till's most-sold items (by sales that had them) over the last four weeks."""
     since = date.fromordinal(today.toordinal() - FAVOURITES_DAYS)
+    # The four weeks' sales first, from the index that holds their date, number and kind
+    # (ix_pos_invoices_posted): joined the other way, SQLite read every line the till ever
+    # sold, and its sale, to group them (seconds at 200,000 sales).
+    recent = select(PosInvoice.id).where(
+        PosInvoice.posting_date >= since,
+        ~PosInvoice.is_return,
+        PosInvoice.receipt_no.like(f"{terminal_id}-%"),
+    )
     sold = (
         select(PosInvoiceItem.item_code, func.count(PosInvoiceItem.id).label("sales"))
-        .join(PosInvoice, PosInvoice.id == PosInvoiceItem.invoice_id)
-        .where(
-            ~PosInvoice.is_return,
-            PosInvoice.posting_date >= since,
-            PosInvoice.receipt_no.like(f"{terminal_id}-%"),
-        )
+        .where(PosInvoiceItem.invoice_id.in_(recent))
         .group_by(PosInvoiceItem.item_code)
         .subquery()
     )

@@ -10,6 +10,10 @@ indexes, where a query matches the start of words instead.
 "item_code item_name" as a unicode61 token, for search terms of one or two characters, which
 the trigram index cannot look up.
 
+``sale_customers_fts`` (pos_invoices.customer) and ``sale_lines_fts`` (pos_invoice_items.item_name)
+serve the receipt journal (migration 0011_journal_search); their content rowid is the table's
+integer ``id``, which never changes.
+
 Alembic's autogenerate must not see them (they are not in the models): ``include_object``.
 """
 
@@ -30,7 +34,10 @@ ITEMS = "items_fts"
 BARCODES = "item_barcodes_fts"
 CUSTOMERS = "customers_fts"
 SHORT = "items_short_fts"
-FTS_TABLES = (ITEMS, BARCODES, CUSTOMERS, SHORT)
+# The receipt journal's: a sale's customer id and its lines' item names (0011_journal_search).
+SALE_CUSTOMERS = "sale_customers_fts"
+SALE_LINES = "sale_lines_fts"
+FTS_TABLES = (ITEMS, BARCODES, CUSTOMERS, SHORT, SALE_CUSTOMERS, SALE_LINES)
 # What FTS5 creates beside each virtual table.
 _SHADOW = re.compile(rf"^({'|'.join(FTS_TABLES)})(_(data|idx|content|docsize|config))?$")
 TRIGRAM_MIN = 3  # trigram queries shorter than this match nothing

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal as D
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from appliance.cli import main
@@ -21,7 +24,9 @@ from appliance.sales import cart as carts
 from appliance.sales.cart import Cart
 from appliance.sales.model import PaymentLine
 from appliance.sales.till import Till
+from appliance.store import search_index
 from appliance.store.db import create_db_engine
+from appliance.store.migrate import alembic_config
 from appliance.store.models import Customer, OutboxEntry, OutboxState, PosInvoice
 
 CASHIER = "ana@example.com"
@@ -199,3 +204,160 @@ def test_an_amount_typed_without_its_trailing_zeros_finds_the_sale(
     assert day["morning"] in _numbers(_find(data_dir, "12"))
     assert day["morning"] in _numbers(_find(data_dir, "12,00", QUEBEC))
     assert day["noon"] not in _numbers(_find(data_dir, "12"))
+
+
+# -- the indexed search (migration 0011_journal_search) -------------------------------------------
+TERMS = (
+    "",
+    "1",
+    "2",
+    "today",
+    "yesterday",
+    "2026-12-07",
+    "09:05",
+    "9h",
+    "12h",
+    "sku-000011",
+    SOAP,
+    "soap",
+    "coff",
+    "co",
+    "00007",
+    "customer",
+    "today coffee",
+    "09:05 00007",
+    "no-such-thing",
+    "%",
+)
+
+
+def _find_with(data_dir: Path, text: str, narrow: int) -> JournalPage:
+    engine = create_db_engine(data_dir / "pos.db")
+    try:
+        with Session(engine) as session:
+            return find_receipts(
+                session, text, style=ONTARIO, today=date(2026, 12, 7), narrow=narrow
+            )
+    finally:
+        engine.dispose()
+
+
+def test_the_index_lookups_find_what_reading_every_sale_finds(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    """narrow=0: no term drives the search from its index, every sale is read newest first."""
+    receipt = day["customer"]
+    offline = _find(data_dir, receipt).hits[0].offline_id
+    for text in (*TERMS, receipt.lower(), offline, str(_find(data_dir, receipt).hits[0].total)):
+        indexed = _find_with(data_dir, text, narrow=1000)
+        assert indexed == _find_with(data_dir, text, narrow=0), text
+        # narrow=1: a day's sales are too many to list, the day's part of the index is read.
+        assert indexed == _find_with(data_dir, text, narrow=1), text
+    assert _numbers(_find_with(data_dir, offline, narrow=1000)) == [receipt]
+
+
+def _alembic(data_dir: Path, revision: str) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            if revision == "head":
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_sales_kept_before_the_upgrade_are_indexed_by_it(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    _alembic(data_dir, "0010_offers")
+    _alembic(data_dir, "head")
+    assert _numbers(_find(data_dir, "coffee")) == [day["noon"], day["customer"], day["morning"]]
+    assert _numbers(_find(data_dir, day["who"][2:])) == [day["customer"]]
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        assert search_index.integrity_problems(session) == []
+    engine.dispose()
+
+
+def test_a_sale_whose_customer_erpnext_renamed_is_found_by_the_new_name(
+    day: dict[str, str], data_dir: Path
+) -> None:
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        session.execute(
+            update(PosInvoice)
+            .where(PosInvoice.receipt_no == day["noon"])
+            .values(customer="CUST-RENAMED-0042")
+        )
+        session.commit()
+    engine.dispose()
+    assert _numbers(_find(data_dir, "renamed-00")) == [day["noon"]]
+    assert day["noon"] not in _numbers(_find(data_dir, "walk"))
+
+
+def test_a_receipt_past_999999_is_found_by_its_number(day: dict[str, str], data_dir: Path) -> None:
+    """The index holds a number's last seven characters ("-000054"); a longer one is still
+    found whole, and not by its tail."""
+    prefix = day["noon"].rsplit("-", 1)[0]
+    engine = create_db_engine(data_dir / "pos.db")
+    with Session(engine) as session:
+        session.execute(
+            update(PosInvoice)
+            .where(PosInvoice.receipt_no == day["noon"])
+            .values(receipt_no=f"{prefix}-1234567")
+        )
+        session.commit()
+    engine.dispose()
+    for narrow in (0, 1000):
+        assert _numbers(_find_with(data_dir, "1234567", narrow)) == [f"{prefix}-1234567"]
+        assert _numbers(_find_with(data_dir, "234567", narrow)) == []
+        assert _numbers(_find_with(data_dir, f"{prefix.lower()}-1234567", narrow)) == [
+            f"{prefix}-1234567"
+        ]
+
+
+def test_a_term_naming_few_sales_reads_no_whole_table(day: dict[str, str], data_dir: Path) -> None:
+    """What keeps the search within its budget at 200,000 sales (bench/journal_bench.py): every
+    statement a narrow term runs is an index lookup, never a pass over the sales or their lines."""
+    hit = _find(data_dir, day["customer"]).hits[0]
+    terms = (
+        day["customer"].lower(),
+        str(int(day["customer"].rsplit("-", 1)[1])),
+        hit.offline_id,
+        "2026-12-06",
+        f"{hit.total:.2f}",
+        "sku-000011",
+        SOAP,
+        "coffee",
+        day["who"][2:],
+        "00007",
+    )
+    engine = create_db_engine(data_dir / "pos.db")
+    statements: list[tuple[str, Sequence[Any]]] = []
+
+    def seen(_c: object, _cur: object, sql: str, params: Sequence[Any], *_a: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            statements.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:
+            for text in terms:
+                statements.clear()
+                page = find_receipts(session, text, style=ONTARIO, today=date(2026, 12, 7))
+                assert page.hits, text
+                plans = [
+                    str(row[-1])
+                    for sql, params in list(statements)
+                    for row in session.connection().exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + sql, params
+                    )
+                ]
+                scans = [p for p in plans if p.startswith("SCAN pos_invoice")]
+                assert scans == [], (text, scans)
+    finally:
+        engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from appliance.store.models.base import Base, utcnow
@@ -20,6 +20,17 @@ from appliance.store.models.shifts import PosOpeningEntry
 
 class PosInvoice(Base):
     __tablename__ = "pos_invoices"
+    # The receipt journal reads newest first, checking its terms in the index alone, and finds
+    # a time of day (migration
+    # 0011_journal_search, which also indexes expressions the journal's terms use: those are
+    # not declared here, SQLAlchemy cannot reflect them to compare).
+    __table_args__ = (
+        Index(
+            "ix_pos_invoices_posted",
+            *("posting_date", "posting_time", "customer", "receipt_no", "offline_id"),
+            *("rounded_total", "grand_total", "is_return"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offline_id: Mapped[str] = mapped_column(String, unique=True)
@@ -29,7 +40,7 @@ class PosInvoice(Base):
     customer: Mapped[str] = mapped_column(String, index=True)
     cashier: Mapped[str] = mapped_column(String)
     posting_date: Mapped[date] = mapped_column(index=True)
-    posting_time: Mapped[time]
+    posting_time: Mapped[time] = mapped_column(index=True)
     is_return: Mapped[bool] = mapped_column(default=False)
     return_against_id: Mapped[int | None] = mapped_column(ForeignKey("pos_invoices.id"), index=True)
     status: Mapped[SaleStatus] = mapped_column(enum_type(SaleStatus, "sale_status"))
