@@ -16,7 +16,7 @@ be meant, and a sale matches the term if any reading does:
 
 Newest first; the number of hits is capped, and the result says when there were more.
 
-Each reading has an index (migration 0011_journal_search) that names the sales it could match;
+Each reading has an index (migration 0013_journal_search) that names the sales it could match;
 the term naming fewest drives the search, and every term is still checked on those sales with
 the conditions below, so the indexes change the cost, never the result (docs/store.md).
 """
@@ -63,7 +63,7 @@ DEFAULT_LIMIT = 50
 # A term whose indexes name at most this many sales drives the search; a term matching more
 # (a busy hour, an item in every basket) is checked while the sales are read newest first.
 NARROW = 2000
-_TAIL = 7  # "-000054": the indexed end of a receipt number (0011_journal_search)
+_TAIL = 7  # "-000054": the indexed end of a receipt number (0013_journal_search)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MINUTE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _HOUR = re.compile(r"^([01]?\d|2[0-3])h$", re.IGNORECASE)
@@ -246,7 +246,7 @@ def _by_receipt(word: str) -> ColumnElement[bool]:
         return func.upper(PosInvoice.receipt_no) == word.upper()
     if _DIGITS.match(word):
         # "54" is receipt DEMO1-000054 (any terminal prefix: a return's own number included).
-        # The last seven characters are indexed (0011_journal_search): they narrow, LIKE decides.
+        # The last seven characters are indexed (0013_journal_search): they narrow, LIKE decides.
         tail = f"-{int(word):06d}"
         return and_(
             # The index's own expression, its length not a parameter: else it is not used.

@@ -11,7 +11,7 @@ indexes, where a query matches the start of words instead.
 the trigram index cannot look up.
 
 ``sale_customers_fts`` (pos_invoices.customer) and ``sale_lines_fts`` (pos_invoice_items.item_name)
-serve the receipt journal (migration 0011_journal_search); their content rowid is the table's
+serve the receipt journal (migration 0013_journal_search); their content rowid is the table's
 integer ``id``, which never changes.
 
 Alembic's autogenerate must not see them (they are not in the models): ``include_object``.
@@ -34,7 +34,7 @@ ITEMS = "items_fts"
 BARCODES = "item_barcodes_fts"
 CUSTOMERS = "customers_fts"
 SHORT = "items_short_fts"
-# The receipt journal's: a sale's customer id and its lines' item names (0011_journal_search).
+# The receipt journal's: a sale's customer id and its lines' item names (0013_journal_search).
 SALE_CUSTOMERS = "sale_customers_fts"
 SALE_LINES = "sale_lines_fts"
 FTS_TABLES = (ITEMS, BARCODES, CUSTOMERS, SHORT, SALE_CUSTOMERS, SALE_LINES)

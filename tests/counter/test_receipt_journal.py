@@ -206,7 +206,7 @@ def test_an_amount_typed_without_its_trailing_zeros_finds_the_sale(
     assert day["noon"] not in _numbers(_find(data_dir, "12"))
 
 
-# -- the indexed search (migration 0011_journal_search) -------------------------------------------
+# -- the indexed search (migration 0013_journal_search) -------------------------------------------
 TERMS = (
     "",
     "1",
@@ -273,7 +273,7 @@ def _alembic(data_dir: Path, revision: str) -> None:
 def test_sales_kept_before_the_upgrade_are_indexed_by_it(
     day: dict[str, str], data_dir: Path
 ) -> None:
-    _alembic(data_dir, "0010_offers")
+    _alembic(data_dir, "0012_loyalty_credit")
     _alembic(data_dir, "head")
     assert _numbers(_find(data_dir, "coffee")) == [day["noon"], day["customer"], day["morning"]]
     assert _numbers(_find(data_dir, day["who"][2:])) == [day["customer"]]

@@ -16,7 +16,7 @@ from appliance.store.models import Base
 from appliance.store.search_index import FTS_TABLES, include_object
 
 
-# The receipt journal's expression indexes (0011_journal_search) are not in the models:
+# The receipt journal's expression indexes (0013_journal_search) are not in the models:
 # SQLAlchemy cannot reflect them, says so, and leaves them out of the comparison.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_empty_database_migrates_to_head_matching_models(db_file: Path) -> None:

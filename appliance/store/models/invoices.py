@@ -22,7 +22,7 @@ class PosInvoice(Base):
     __tablename__ = "pos_invoices"
     # The receipt journal reads newest first, checking its terms in the index alone, and finds
     # a time of day (migration
-    # 0011_journal_search, which also indexes expressions the journal's terms use: those are
+    # 0013_journal_search, which also indexes expressions the journal's terms use: those are
     # not declared here, SQLAlchemy cannot reflect them to compare).
     __table_args__ = (
         Index(

@@ -17,8 +17,8 @@ lookups instead of a pass over every sale the till keeps (0.4-0.6 s at 200,000 s
 Existing sales are indexed when the migration runs ('rebuild'). The DDL is spelled out here,
 not imported, so this revision never changes with the code.
 
-Revision ID: 0011_journal_search
-Revises: 0010_offers
+Revision ID: 0013_journal_search
+Revises: 0012_loyalty_credit
 Create Date: 2026-12-07 20:20:00.000000
 """
 
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_journal_search"
-down_revision: str | None = "0010_offers"
+revision: str = "0013_journal_search"
+down_revision: str | None = "0012_loyalty_credit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
