@@ -142,17 +142,22 @@ def decode_server_messages(raw: Any) -> list[str]:
         text = msg.get("message", "") if isinstance(msg, dict) else msg
         if isinstance(text, list | dict):
             text = json.dumps(text)
-        text = html.unescape(_TAG.sub("", str(text))).strip()
+        text = html_text(str(text))
         if text:
             out.append(text)
     return out
+
+
+def html_text(text: str) -> str:
+    """ERPNext's message markup (``<strong>``, links to the desk) as the plain words."""
+    return html.unescape(_TAG.sub("", text)).strip()
 
 
 def _exception_text(body: Mapping[str, Any]) -> str:
     exc = str(body.get("exception") or "")
     # "frappe.exceptions.ValidationError: Row #1: ..." -> "Row #1: ..."
     _, sep, rest = exc.partition(": ")
-    return html.unescape(_TAG.sub("", rest if sep else "")).strip()
+    return html_text(rest if sep else "")
 
 
 def _missing_field(status: int, exc_type: str | None, message: str) -> bool:
