@@ -175,7 +175,7 @@ class Meta:
                 for n, role in enumerate(wanted, 1)
             ]
 
-    def permit_read(self, doctype: str, user: str) -> None:
+    def permit_read(self, doctype: str, user: str, *, single: bool = False) -> None:
         """A read of a doctype whose DocPerms exclude the user's roles answers 403, as a real
         site does (READ_ROLES)."""
         roles = self.read_roles.get(doctype)
@@ -183,7 +183,7 @@ class Meta:
             return
         doc = self.docs.get("User", {}).get(user) or {}
         if not {r.get("role") for r in doc.get("roles") or []}.intersection(roles):
-            raise no_permission(user, doctype)
+            raise no_permission(user, doctype, single=single)
 
     def _may_customise(self, user: str) -> bool:
         if user == ADMINISTRATOR:

@@ -351,7 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
         if method == "GET" and name is not None:
-            site.meta.permit_read(doctype, user)
+            site.meta.permit_read(doctype, user, single=name == doctype)
             return 200, {"data": site.get(doctype, name)}
         body = json.loads(raw or b"{}")
         if isinstance(body.get("data"), str):

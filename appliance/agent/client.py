@@ -68,6 +68,7 @@ TOO_LARGE_STATUSES = (400, 413, 414, 431)
 DEFAULT_MAX_ANSWER = 64 * 1024 * 1024  # the largest real page (500 items, all fields) is ~1 MB
 LIST_METHOD = "frappe.client.get_list"
 _TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 class ErrorKind(StrEnum):
@@ -150,7 +151,8 @@ def decode_server_messages(raw: Any) -> list[str]:
 
 def html_text(text: str) -> str:
     """ERPNext's message markup (``<strong>``, links to the desk) as the plain words."""
-    return html.unescape(_TAG.sub("", text)).strip()
+    # <br> parts sentences ("... System Settings<br>User ... does not have access"): keep them apart.
+    return html.unescape(_TAG.sub("", _BREAK.sub("; ", text))).strip()
 
 
 def _exception_text(body: Mapping[str, Any]) -> str:
