@@ -151,7 +151,7 @@ def decode_server_messages(raw: Any) -> list[str]:
 
 def html_text(text: str) -> str:
     """ERPNext's message markup (``<strong>``, links to the desk) as the plain words."""
-    # <br> parts sentences ("... System Settings<br>User ... does not have access"): keep them apart.
+    # <br> parts sentences ("... System Settings<br>User ... has no access"): keep them apart.
     return html.unescape(_TAG.sub("", _BREAK.sub("; ", text))).strip()
 
 
