@@ -91,14 +91,18 @@ def mandatory(doctype: str, name: str, fields: list[str]) -> FrappeError:
     )
 
 
-def no_permission(user: str, doctype: str) -> FrappeError:
-    return FrappeError(
-        403,
-        "PermissionError",
+def no_permission(user: str, doctype: str, *, single: bool = False) -> FrappeError:
+    denied = (
         f"User <strong>{user}</strong> does not have doctype access via role "
-        f"permission for document <strong>{doctype}</strong>",
-        error_message=f"No permission for {doctype}",
+        f"permission for document <strong>{doctype}</strong>"
     )
+    if single:  # reading a single (real 15.70.2): two sentences in one message, no _error_message
+        return FrappeError(
+            403,
+            "PermissionError",
+            f"{denied}<br>User <strong>{user}</strong> does not have access to this document",
+        )
+    return FrappeError(403, "PermissionError", denied, error_message=f"No permission for {doctype}")
 
 
 def link_error(label: str, value: str) -> FrappeError:

@@ -21,6 +21,7 @@ from typing import Any
 from appliance.agent.schema import (
     CUSTOM_FIELDNAMES,
     CUSTOM_FIELDS,
+    READ_ROLES,
     SYSTEM_MANAGER,
     terminal_doctype_body,
 )
@@ -76,8 +77,17 @@ _INT_TYPES = {"Check", "Int"}
 DATA_LENGTH = 140  # a Data column's varchar length unless the field sets `length`
 _LAYOUT_TYPES = {"Section Break", "Column Break", "Tab Break"}
 # The integration user's roles on a fake site unless a test sets others: what FACTS §5.6 asks
-# for, and System Manager so the agent's own key can set up a bare fake.
-DEFAULT_ROLES = ("Accounts User", "Sales Manager", "Sales User", "Stock User", SYSTEM_MANAGER)
+# for, what a stock site's READ_ROLES need, and System Manager (also so the agent's own key can
+# set up a bare fake).
+DEFAULT_ROLES = (
+    "Accounts User",
+    "Sales Manager",
+    "Sales User",
+    "Stock User",
+    "Sales Master Manager",
+    "Accounts Manager",
+    SYSTEM_MANAGER,
+)
 
 
 def _int(value: Any) -> int:
@@ -99,6 +109,9 @@ class Meta:
     def __init__(self, docs: dict[str, dict[str, Doc]], known: Callable[[str], bool]) -> None:
         self.docs = docs  # the site's own, shared: a Custom Field is just another document
         self._known = known  # the site's own doctypes (standard ones included)
+        # Who may read what a stock site keeps to a few roles; a test adds a role to one as an
+        # administrator's Role Permissions Manager grant would.
+        self.read_roles = {doctype: list(roles) for doctype, roles in READ_ROLES.items()}
         docs.setdefault(CUSTOM_FIELD, {})
         docs.setdefault(DOCTYPE, {})
 
@@ -162,6 +175,16 @@ class Meta:
                 }
                 for n, role in enumerate(wanted, 1)
             ]
+
+    def permit_read(self, doctype: str, user: str, *, single: bool = False) -> None:
+        """A read of a doctype whose DocPerms exclude the user's roles answers 403, as a real
+        site does (READ_ROLES)."""
+        roles = self.read_roles.get(doctype)
+        if roles is None or user == ADMINISTRATOR:
+            return
+        doc = self.docs.get("User", {}).get(user) or {}
+        if not {r.get("role") for r in doc.get("roles") or []}.intersection(roles):
+            raise no_permission(user, doctype, single=single)
 
     def _may_customise(self, user: str) -> bool:
         if user == ADMINISTRATOR:

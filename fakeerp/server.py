@@ -351,6 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
         if method == "GET" and name is not None:
+            site.meta.permit_read(doctype, user, single=name == doctype)
             return 200, {"data": site.get(doctype, name, user)}
         body = json.loads(raw or b"{}")
         if isinstance(body.get("data"), str):
@@ -374,6 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
         """``GET /api/resource/<doctype>`` and ``frappe.client.get_list``: the same rows."""
         if doctype in self.fake.faults.forbidden:
             raise no_permission(user, doctype)
+        self.fake.site.meta.permit_read(doctype, user)
         broken = self.fake.faults.broken.get(doctype)
         if broken is not None:
             raise FrappeError(500, "TypeError", broken, module="builtins", show_message=False)

@@ -68,6 +68,7 @@ TOO_LARGE_STATUSES = (400, 413, 414, 431)
 DEFAULT_MAX_ANSWER = 64 * 1024 * 1024  # the largest real page (500 items, all fields) is ~1 MB
 LIST_METHOD = "frappe.client.get_list"
 _TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 class ErrorKind(StrEnum):
@@ -142,17 +143,23 @@ def decode_server_messages(raw: Any) -> list[str]:
         text = msg.get("message", "") if isinstance(msg, dict) else msg
         if isinstance(text, list | dict):
             text = json.dumps(text)
-        text = html.unescape(_TAG.sub("", str(text))).strip()
+        text = html_text(str(text))
         if text:
             out.append(text)
     return out
+
+
+def html_text(text: str) -> str:
+    """ERPNext's message markup (``<strong>``, links to the desk) as the plain words."""
+    # <br> parts sentences ("... System Settings<br>User ... has no access"): keep them apart.
+    return html.unescape(_TAG.sub("", _BREAK.sub("; ", text))).strip()
 
 
 def _exception_text(body: Mapping[str, Any]) -> str:
     exc = str(body.get("exception") or "")
     # "frappe.exceptions.ValidationError: Row #1: ..." -> "Row #1: ..."
     _, sep, rest = exc.partition(": ")
-    return html.unescape(_TAG.sub("", rest if sep else "")).strip()
+    return html_text(rest if sep else "")
 
 
 def _missing_field(status: int, exc_type: str | None, message: str) -> bool:

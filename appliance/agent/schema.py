@@ -203,6 +203,17 @@ def terminal_doctype_body() -> dict[str, Any]:
     }
 
 
+# Doctypes the agent reads whose stock DocPerms give read to none of the invoice and shift roles
+# above (a real ERPNext 15.70.2 answered 403 to Accounts User + Sales Manager + Sales User + Stock
+# User; docs/realserver-runs.md): any one role listed opens the read. Administrator reads all.
+READ_ROLES: dict[str, tuple[str, ...]] = {
+    "System Settings": (SYSTEM_MANAGER,),
+    "Global Defaults": (SYSTEM_MANAGER,),
+    "Tax Rule": ("Accounts Manager",),
+    "Item Price": ("Sales Master Manager", "Purchase Master Manager"),
+}
+
+
 @dataclass(frozen=True)
 class RoleNeed:
     """Something the agent does that only some roles may do (FACTS §5.6)."""

@@ -28,6 +28,7 @@ from appliance.agent.schema import (
     ALL_RIGHTS,
     CUSTOM_FIELDS,
     FIELD_PROPS,
+    READ_ROLES,
     ROLE_NEEDS,
     SYNCED_DOCTYPES,
     TERMINAL_DOCTYPE,
@@ -218,7 +219,9 @@ def _reads(agent: ERPNextClient, *, registry: bool) -> list[Finding]:
         except ERPNextError as exc:
             if exc.status not in (403, 404):
                 raise SetupError(f"reading {doctype} as the integration user", exc) from None
-            denied.append(Finding(Status.MISSING, f"read access to {doctype}", str(exc)))
+            roles = READ_ROLES.get(doctype)
+            hint = f" (give it one of: {', '.join(roles)})" if roles else ""
+            denied.append(Finding(Status.MISSING, f"read access to {doctype}", f"{exc}{hint}"))
     if denied:
         return denied
     return [Finding(Status.OK, "read access", f"{len(dict.fromkeys(doctypes))} doctypes")]

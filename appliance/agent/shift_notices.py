@@ -92,7 +92,8 @@ def shift_problem(
             return ShiftProblem(
                 f"SHIFT CLOSE FAILED in ERPNext: {CALL_IT}",
                 f"ERPNext could not finish closing the shift ({name}): "
-                f"{c.get('error_message') or 'no reason given'}. The sales are safe and in "
+                f"{str(c.get('error_message') or 'no reason given').rstrip('.')}. The sales are "
+                "safe and in "
                 "ERPNext. IT: put the cause right in ERPNext, then press Retry on POS Closing "
                 f"Entry {name}; the till follows it until it is Submitted.",
                 True,

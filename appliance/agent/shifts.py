@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind
+from appliance.agent.client import ERPNextClient, ERPNextError, ErrorKind, html_text
 from appliance.agent.ledger import Job
 from appliance.agent.outbox_ledger import AGENT_ACTOR
 from appliance.agent.shift_notices import (
@@ -114,7 +114,8 @@ class ShiftWatch:
         """Record ``doc``'s status; journal a change to Failed or to Submitted."""
         name = str(doc["name"])
         status = str(doc.get("status") or "")
-        error = scrub(str(doc.get("error_message") or ""))
+        # A real site's reason is desk markup (bold figures, links to the item): IT reads words.
+        error = scrub(html_text(str(doc.get("error_message") or "")))
         with unit_of_work(self._write) as uow:
             watched = closings(state.read_state(uow.session))
             before = watched.get(name) or new.get(name) or {}

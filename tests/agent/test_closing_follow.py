@@ -333,3 +333,43 @@ def test_a_closing_refused_for_an_inactive_scheduler_is_named_and_sent_once_it_r
     (closing,) = fake.site.all("POS Closing Entry")
     assert closing["docstatus"] == 1 and summary["shift_problem"] is None
     assert _status(capsys)["shift"]["refused"] is None
+
+
+# What a real ERPNext 15.70.2 wrote into a failed closing's error_message (docs/realserver-runs.md,
+# 2026-12-07): a sale posted before the item's stock was, consolidated after it.
+REAL_ERROR = (
+    '<strong>1.0</strong> units of <a href="/app/Form/Item/SKU-04286" style="font-weight: bold;">'
+    "Item SKU-04286: Item 04286 Crunchy Greek Yogurt 750ml</a> needed in "
+    '<a href="/app/Form/Warehouse/Stores - PTC" style="font-weight: bold;">Warehouse Stores - '
+    "PTC</a> to complete this transaction."
+)
+
+
+def test_a_failed_closings_html_reason_reaches_it_as_plain_text(
+    *,
+    checkout: Checkout,
+    db_path: Path,
+    fake: FakeERPNext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("APPLIANCE_CONFIG", str(write_config(db_path.parent, fake)))
+    _close_a_big_shift(checkout)
+    fake.fail_consolidation(REAL_ERROR)
+
+    code, summary, err = sync_once(capsys)
+    plain = (
+        "1.0 units of Item SKU-04286: Item 04286 Crunchy Greek Yogurt 750ml needed in Warehouse "
+        "Stores - PTC to complete this transaction"
+    )
+    (closing,) = fake.site.all("POS Closing Entry")
+    assert code == 1
+    assert summary["shift_problem"]["text"] == (
+        f"ERPNext could not finish closing the shift ({closing['name']}): {plain}. The sales are "
+        "safe and in ERPNext. IT: put the cause right in ERPNext, then press Retry on POS "
+        f"Closing Entry {closing['name']}; the till follows it until it is Submitted."
+    )
+    assert "<" not in err
+    assert _status(capsys)["shift"]["closings"][0]["error_message"] == plain + "."
+    (failed,) = journal_of(db_path, "closing_failed")
+    assert json.loads(failed.data)["message"] == plain + "."

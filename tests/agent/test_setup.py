@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from appliance.agent.client import ERPNextError, ErrorKind
-from appliance.agent.schema import CUSTOM_FIELDS, TERMINAL_DOCTYPE
+from appliance.agent.schema import CUSTOM_FIELDS, READ_ROLES, TERMINAL_DOCTYPE
 from appliance.agent.setup import Status, run_setup
 from appliance.cli import main
 from appliance.counter.auth import verify_pin
@@ -221,7 +221,7 @@ def test_a_changed_doctype_is_merged_back_not_replaced(bare: FakeERPNext) -> Non
 def test_missing_roles_are_listed_and_fail_the_run(
     erp: FakeERPNext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _set_roles(erp, erp.user, "Sales Manager", "System Manager")
+    _set_roles(erp, erp.user, "Sales Manager", "System Manager", "Sales Master Manager")
     config = write_config(tmp_path, erp)
     assert main(["erpnext", "setup", "--config", str(config)]) == 4
     out, err = capsys.readouterr()
@@ -229,10 +229,59 @@ def test_missing_roles_are_listed_and_fail_the_run(
         f"role for {erp.user} to create and submit POS/Sales Invoices: "
         "give it one of: Accounts User, Accounts Manager"
     )
+    # Tax Rule is read by Accounts Manager only on a stock site (READ_ROLES).
     assert [line for line in out.splitlines() if line.startswith("missing")] == [
-        f"missing  {missing}"
+        f"missing  {missing}",
+        f"missing  read access to Tax Rule: HTTP 403 PermissionError: User {erp.user} does not "
+        "have doctype access via role permission for document Tax Rule (give it one of: "
+        "Accounts Manager)",
     ]
-    assert err == f"erpnext setup: 1 missing (first: {missing})\n"
+    assert err == f"erpnext setup: 2 missing (first: {missing})\n"
+
+
+def test_the_invoice_and_shift_roles_alone_cannot_read_what_a_stock_site_keeps_to_others(
+    erp: FakeERPNext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real ERPNext 15.70.2 (docs/realserver-runs.md, 2026-12-07): a user with Accounts User,
+    Sales Manager, Sales User and Stock User got 403 reading System Settings and Global
+    Defaults (System Manager only), Tax Rule (Accounts Manager) and Item Price (Sales or
+    Purchase Master Manager); its first pull stopped at System Settings. IT is told which role
+    gives each read."""
+    _set_roles(erp, erp.user, "Accounts User", "Sales Manager", "Sales User", "Stock User")
+    config = write_config(tmp_path, erp)
+    assert main(["erpnext", "setup", "--check", "--config", str(config)]) == 4
+    out = capsys.readouterr().out
+    missing = [line for line in out.splitlines() if line.startswith("missing")]
+    denied = f"HTTP 403 PermissionError: User {erp.user} does not have doctype access"
+    assert [line.split(":")[0] for line in missing] == [
+        "missing  read access to System Settings",
+        "missing  read access to Global Defaults",
+        "missing  read access to Tax Rule",
+        "missing  read access to Item Price",
+    ]
+    assert all(denied in line for line in missing)
+    # A single's refusal holds two sentences joined by <br> (real 15.70.2): kept apart.
+    assert missing[0].startswith(
+        f"missing  read access to System Settings: {denied} via role permission for document "
+        f"System Settings; User {erp.user} does not have access to this document ("
+    )
+    assert [line.rsplit("(", 1)[1] for line in missing] == [
+        "give it one of: System Manager)",
+        "give it one of: System Manager)",
+        "give it one of: Accounts Manager)",
+        "give it one of: Sales Master Manager, Purchase Master Manager)",
+    ]
+
+    _set_roles(
+        erp,
+        erp.user,
+        "Accounts User",
+        "Sales Manager",
+        "Sales Master Manager",
+        "Accounts Manager",
+        "System Manager",
+    )
+    assert main(["erpnext", "setup", "--check", "--config", str(config)]) == 0
 
 
 def test_a_least_privilege_user_is_set_up_with_an_admin_key(
@@ -256,10 +305,11 @@ def test_a_least_privilege_user_is_set_up_with_an_admin_key(
     report = json.loads(capsys.readouterr().out)
     assert report["user"] == bare.user  # the integration user is the one checked
     assert report["writes"] == len(CUSTOM_FIELDS) + 1
-    (missing,) = [f for f in report["findings"] if f["status"] == "missing"]
-    assert missing["what"] == (
-        f"role for {bare.user} to create and submit POS Opening and Closing Entries"
-    )
+    missing = [f["what"] for f in report["findings"] if f["status"] == "missing"]
+    assert missing == [
+        f"role for {bare.user} to create and submit POS Opening and Closing Entries",
+        *(f"read access to {d}" for d in READ_ROLES),  # as on a stock site
+    ]
     owners = {d["owner"] for d in bare.site.all("Custom Field")}
     assert owners == {"Administrator"}
 
