@@ -41,6 +41,14 @@ def fence_body(user: str, terminal: str) -> dict[str, Any]:
 def fence_findings(client: ERPNextClient, check: bool) -> list[Finding]:
     """One finding per registered terminal: its user is fenced (ok), was fenced now (created),
     or is not (missing: no user named, ``--check``, or a key that may not read the fences)."""
+    rows = step(
+        f"reading {TERMINAL_DOCTYPE}",
+        lambda: client.get_list(
+            TERMINAL_DOCTYPE, fields=["terminal_id", "erpnext_user"], limit_page_length=0
+        ),
+    )
+    if not rows:
+        return []  # nothing registered: nothing to fence
     try:
         fences = client.get_list(
             USER_PERMISSION,
@@ -54,12 +62,6 @@ def fence_findings(client: ERPNextClient, check: bool) -> list[Finding]:
         why = "only a System Manager may read them: run setup with an administrator's --admin-key"
         return [Finding(Status.MISSING, "each till's user to its own record", why)]
     have = {(str(f.get("user")), str(f.get("for_value"))) for f in fences}
-    rows = step(
-        f"reading {TERMINAL_DOCTYPE}",
-        lambda: client.get_list(
-            TERMINAL_DOCTYPE, fields=["terminal_id", "erpnext_user"], limit_page_length=0
-        ),
-    )
     out = []
     for row in sorted(rows, key=lambda r: str(r.get("terminal_id"))):
         till, user = str(row.get("terminal_id") or ""), str(row.get("erpnext_user") or "")
