@@ -368,6 +368,12 @@ def test_a_big_list_read_through_the_index_gives_the_rows_a_full_scan_gives() ->
             "or_filters": json.dumps([["modified", ">", stamps[2]], ["name", ">", "I01500"]]),
             "limit_page_length": "500",
         },
+        {  # a cursor at the first row of a shared ``modified``: the seek must not skip it
+            "order_by": "modified asc, name asc",
+            "filters": json.dumps([["modified", ">=", stamps[4]]]),
+            "or_filters": json.dumps([["modified", ">", stamps[4]], ["name", ">", ""]]),
+            "limit_page_length": "30",
+        },
         {
             "order_by": "modified asc, name asc",
             "filters": json.dumps([["modified", ">", stamps[3]], ["item_group", "=", "G"]]),
@@ -383,5 +389,5 @@ def test_a_big_list_read_through_the_index_gives_the_rows_a_full_scan_gives() ->
     finally:
         fake_site.INDEXED_FROM = original
     assert indexed == scanned
-    assert [len(rows) for rows in indexed] == [700, 500, 100]
+    assert [len(rows) for rows in indexed] == [700, 500, 30, 100]
     assert indexed[1][-1] != indexed[1][0]
