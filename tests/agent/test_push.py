@@ -30,6 +30,17 @@ def _receipt(db_path: Path, offline_id: str) -> str:
         return sale.receipt_no
 
 
+def _restart_finds_them(erp: FakeERPNext, db_path: Path, in_flight: int) -> None:
+    """A fresh agent puts the ``in_flight`` entries back and finds each in ERPNext by offline
+    id: nothing is posted again."""
+    posts = len(erp.posts())
+    second = make_pusher(make_client(erp), db_path)
+    assert second.recover() == in_flight
+    report = second.push()
+    assert len(report.found) == in_flight and not report.created
+    assert len(erp.posts()) == posts
+
+
 def _shift(checkout: Checkout, db_path: Path) -> list[str]:
     """Open, three sales (one with change), a return, close. The sales' offline ids."""
     checkout.open_shift(CASHIER, {"Cash": D(150)})
@@ -116,12 +127,7 @@ def test_in_flight_left_by_a_crash_is_rechecked_not_resent(
         for entry in session.scalars(select(OutboxEntry)):
             entry.state, entry.erpnext_name = OutboxState.IN_FLIGHT, None
         session.commit()
-    posts = len(erp.posts())
-    second = make_pusher(make_client(erp), db_path)
-    assert second.recover() == 2
-    report = second.push()
-    assert len(report.found) == 2 and not report.created
-    assert len(erp.posts()) == posts
+    _restart_finds_them(erp, db_path, 2)
     assert all(e.erpnext_name for e in _entries(db_path))
 
 
@@ -346,11 +352,6 @@ def test_sales_created_but_not_yet_settled_when_the_agent_dies_are_found_not_res
     jobs, _ = dying._claim()
     dying.send_batch(jobs, PushReport())  # sent; the batch's commit never happens
     assert {e.state for e in _entries(db_path) if e.offline_id in sold} == {OutboxState.IN_FLIGHT}
-    posts = len(erp.posts())
-    second = make_pusher(make_client(erp), db_path)
-    assert second.recover() == 5
-    report = second.push()
-    assert len(report.found) == 5 and not report.created
-    assert len(erp.posts()) == posts
+    _restart_finds_them(erp, db_path, 5)
     assert sorted(i["offline_id"] for i in erp.site.all("POS Invoice")) == sorted(sold)
     assert {e.state for e in _entries(db_path)} == {OutboxState.DONE}
