@@ -81,7 +81,7 @@ def _compare(left: Any, right: Any) -> int:
         # What the Decimal comparison below decides, without building two Decimals per row
         # tested (a float's shortest repr keeps its order): filtering pages cost the fake more
         # than answering them.
-        return (left > right) - (left < right)
+        return int(left > right) - int(left < right)
     ln, rn = _num(left), _num(right)
     if ln is not None:
         try:
