@@ -465,6 +465,15 @@ class Site:
             if fieldname == columns[0] and op in (">=", ">") and isinstance(value, str):
                 # Rows before this sort below ``value``: the condition refuses all of them.
                 first = max(first, bisect.bisect_left(docs, (2, value), key=sort_key_of(fieldname)))
+        after = _keyset(columns, conditions(parse_json_param(params.get("or_filters"), None)))
+        if after is not None:
+            # ``modified > c or name > n`` after ``modified >= c``: InnoDB's index on
+            # ``modified`` holds the primary key (name) too, so MariaDB seeks straight to
+            # (c, n) instead of reading every row sharing ``modified = c`` (a catalog imported
+            # at one instant shares it: without this each page re-read them all).
+            key0, key1 = sort_key_of(columns[0]), sort_key_of(columns[1])
+            seek = (key0({columns[0]: after[0]}), key1({columns[1]: after[1]}))
+            first = max(first, bisect.bisect_right(docs, seek, key=lambda d: (key0(d), key1(d))))
         out: list[Doc] = []
         skipped = 0
         for doc in itertools.islice(docs, first, None):
@@ -1013,3 +1022,16 @@ class Site:
         """IT presses Retry on a failed POS Closing Entry in ERPNext."""
         with self.lock:
             self.consolidation.retry(self, name)
+
+
+def _keyset(columns: list[str], or_conds: list[tuple[str, str, Any]]) -> tuple[Any, Any] | None:
+    """(c, n) of a keyset ``or_filters`` ``[[col0, ">", c], [col1, ">", n]]`` on an order by
+    ``col0, col1``: the rows up to (c, n) in that order fail it. None: no such filter."""
+    if len(columns) < 2 or len(or_conds) != 2:
+        return None
+    (f0, op0, v0), (f1, op1, v1) = or_conds
+    if (f0, op0, f1, op1) != (columns[0], ">", columns[1], ">"):
+        return None
+    if not isinstance(v0, str) or not isinstance(v1, str):
+        return None
+    return v0, v1

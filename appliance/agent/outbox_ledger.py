@@ -18,11 +18,12 @@ from appliance.store import journal, masters, outbox
 from appliance.store.db import unit_of_work
 from appliance.store.journal import JournalKind
 from appliance.store.models import OutboxEntry, OutboxState, PosInvoice
-from appliance.store.sales import SALE_DOCTYPES, sale_anchor
+from appliance.store.sales import CLOSING_DOCTYPE, OPENING_DOCTYPE, SALE_DOCTYPES, sale_anchor
 
 log = logging.getLogger(__name__)
 
 AGENT_ACTOR = "agent"  # the journal's actor for what the sync agent records
+SHIFT_DOCTYPES = (OPENING_DOCTYPE, CLOSING_DOCTYPE)
 
 
 def closing_sales(session: Session, entry: OutboxEntry) -> list[ClosingSale]:
@@ -97,9 +98,21 @@ def journal_outcome(
 
 
 class OutboxLedger:
-    def __init__(self, read: sessionmaker[Session], write: sessionmaker[Session]) -> None:
+    """With ``group_done``, DONE marks wait for :meth:`flush` (the push calls it at the end of
+    each batch) and are committed together: a disk sync per batch, not per document. Safe for
+    exactly-once: until then the entries stay IN_FLIGHT in the store, and an agent killed
+    before the flush finds them in ERPNext by offline id at its next start, as after any kill
+    between ERPNext's commit and ours. No document of a batch refers to another of the same
+    batch (an entry is claimed only once all it depends on is DONE), so no reference waits
+    on a pending mark. Any other outcome flushes first: the store's order stays ERPNext's."""
+
+    def __init__(
+        self, read: sessionmaker[Session], write: sessionmaker[Session], *, group_done: bool = False
+    ) -> None:
         self._read = read
         self._write = write
+        self._group_done = group_done
+        self._pending: list[tuple[Job, str, str | None]] = []
 
     @contextmanager
     def references(self) -> Iterator[StoreReferences]:
@@ -123,16 +136,27 @@ class OutboxLedger:
         return entry
 
     def done(self, job: Job, name: str, mismatch: str | None) -> None:
-        mismatch = scrub_optional(mismatch)
+        self._pending.append((job, name, scrub_optional(mismatch)))
+        if not self._group_done or job.doctype in SHIFT_DOCTYPES:
+            # An opening or closing settles at once: the shift's watch follows it from here.
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the DONE marks waiting (one transaction)."""
+        if not self._pending:
+            return
         with unit_of_work(self._write) as uow:
-            entry = self._entry(uow.session, job)
-            outbox.mark_done(uow.session, entry, name)
-            if mismatch:
-                entry.last_error = mismatch
-                journal_outcome(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
+            for job, name, mismatch in self._pending:
+                entry = self._entry(uow.session, job)
+                outbox.mark_done(uow.session, entry, name)
+                if mismatch:
+                    entry.last_error = mismatch
+                    journal_outcome(uow.session, JournalKind.SYNC_MISMATCH, job, mismatch, name)
             uow.commit()
+        self._pending.clear()
 
     def quarantine(self, job: Job, message: str) -> None:
+        self.flush()
         message = scrub(message)  # kept in the outbox and the journal: never a credential
         with unit_of_work(self._write) as uow:
             outbox.quarantine(uow.session, self._entry(uow.session, job), message)
@@ -142,6 +166,7 @@ class OutboxLedger:
     def retry(
         self, jobs: Sequence[Job], message: str, retry_at: datetime, *, answered: bool = False
     ) -> None:
+        self.flush()
         message = scrub(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:
@@ -150,12 +175,14 @@ class OutboxLedger:
             uow.commit()
 
     def server_version(self, major: int) -> None:
+        self.flush()
         with unit_of_work(self._write) as uow:
             if masters.record_erpnext_version(uow.session, major):
                 log.info("totals follow ERPNext %d's rules from now on", major)
             uow.commit()
 
     def release(self, jobs: Sequence[Job], message: str | None) -> None:
+        self.flush()
         message = scrub_optional(message)
         with unit_of_work(self._write) as uow:
             for job in jobs:

@@ -598,9 +598,11 @@ class Pusher(DocumentSender):
         max_server_errors: int = 8,
         erpnext_user: str | None = None,
     ) -> None:
+        # The batch's DONE marks are committed together at its end (OutboxLedger.flush).
+        self._outbox = OutboxLedger(read, write, group_done=True)
         super().__init__(
             client,
-            OutboxLedger(read, write),
+            self._outbox,
             backoff=backoff,
             max_server_errors=max_server_errors,
             erpnext_user=erpnext_user,
@@ -648,6 +650,8 @@ class Pusher(DocumentSender):
                 report.stopped = stop.error.message
                 log.error("push stopped: %s", stop.error)
                 break
+            finally:
+                self._outbox.flush()
             if report.retry_after is not None:
                 break
             if on_batch is not None and not on_batch(report):

@@ -16,11 +16,14 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 import html
 import json
+import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -104,18 +107,66 @@ class BoundedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
 
+class _Watchdog:
+    """One thread cutting every overdue request of the process. A ``threading.Timer`` per
+    request started (and tore down) a thread for each one: ~1 ms of a push's few per
+    document, more on a busy machine."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Watch]] = []
+        self._pending: set[int] = set()
+        self._seq = 0
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, watch: Watch) -> int:
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._due, (time.monotonic() + seconds, self._seq, watch))
+            self._pending.add(self._seq)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return self._seq
+
+    def disarm(self, seq: int) -> None:
+        with self._cond:
+            self._pending.discard(seq)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._due and self._due[0][1] not in self._pending:
+                    heapq.heappop(self._due)  # its request ended in time
+                if not self._due:
+                    self._cond.wait()
+                    continue
+                due, seq, watch = self._due[0]
+                left = due - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._due)
+                self._pending.discard(seq)
+                watch.cut()
+
+
+_watchdog = _Watchdog()
+# A forked child has no watchdog thread (nor the parent's requests): it starts its own.
+os.register_at_fork(after_in_child=lambda: globals().update(_watchdog=_Watchdog()))
+
+
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[Watch]:
     """Cut this thread's request if it is not over within ``seconds``."""
     watch = Watch()
-    timer = threading.Timer(seconds, watch.cut)
-    timer.daemon = True
     _active.watch = watch
-    timer.start()
+    seq = _watchdog.arm(seconds, watch)
     try:
         yield watch
     finally:
-        timer.cancel()
+        _watchdog.disarm(seq)
         _active.watch = None
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import requests
 
 from fakeerp import FakeERPNext
+from fakeerp import query as fake_query
 from fakeerp import site as fake_site
 from tests.shared import RECORDED
 
@@ -368,6 +370,12 @@ def test_a_big_list_read_through_the_index_gives_the_rows_a_full_scan_gives() ->
             "or_filters": json.dumps([["modified", ">", stamps[2]], ["name", ">", "I01500"]]),
             "limit_page_length": "500",
         },
+        {  # a cursor at the first row of a shared ``modified``: the seek must not skip it
+            "order_by": "modified asc, name asc",
+            "filters": json.dumps([["modified", ">=", stamps[4]]]),
+            "or_filters": json.dumps([["modified", ">", stamps[4]], ["name", ">", ""]]),
+            "limit_page_length": "30",
+        },
         {
             "order_by": "modified asc, name asc",
             "filters": json.dumps([["modified", ">", stamps[3]], ["item_group", "=", "G"]]),
@@ -383,5 +391,15 @@ def test_a_big_list_read_through_the_index_gives_the_rows_a_full_scan_gives() ->
     finally:
         fake_site.INDEXED_FROM = original
     assert indexed == scanned
-    assert [len(rows) for rows in indexed] == [700, 500, 100]
+    assert [len(rows) for rows in indexed] == [700, 500, 30, 100]
     assert indexed[1][-1] != indexed[1][0]
+
+
+def test_the_fakes_filters_order_numbers_as_decimals_do() -> None:
+    """Plain ints and floats are compared directly (pages of a first pull are filtered row by
+    row); the order must be the one of their decimal texts, as before."""
+    values = [0, 1, -1, 0.1, 0.30000000000000004, 0.3, 2.675, 10**12, 1e-9, 3, 3.0, -0.0]
+    for a in values:
+        for b in values:
+            expected = (Decimal(str(a)) > Decimal(str(b))) - (Decimal(str(a)) < Decimal(str(b)))
+            assert fake_query._compare(a, b) == expected, (a, b)
