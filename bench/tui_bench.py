@@ -47,6 +47,7 @@ from appliance.config import load_config
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters
 from appliance.drivers.peripherals import StandInPeripherals
+from appliance.support.activity import TillActivity
 from appliance.tui.app import PosApp
 from appliance.tui.backend import open_backend
 from appliance.tui.context import Context
@@ -148,7 +149,9 @@ async def _scan_to_line(db: Path, codes: Sequence[str], per_sale: int) -> list[f
     cfg = load_config(DEMO_CONFIG)
     backend = open_backend(cfg, db)
     receipts = Path(tempfile.mkdtemp(prefix="appliance-bench-receipts-"))
-    app = PaintedApp(Context(backend, StandInPeripherals(receipts)))
+    # The till's activity file too, where the real app keeps it: it is written as carts change.
+    activity = TillActivity(db.parent, background=True)
+    app = PaintedApp(Context(backend, StandInPeripherals(receipts), activity=activity))
     samples: list[float] = []
     try:
         async with app.run_test(size=(80, 25)) as pilot:

@@ -135,6 +135,7 @@ class PosApp(LockedDownApp):
         self.lock_seconds = lock_seconds
         self.status_every = status_every
         self.wedge: WedgeDetector[events.Key] = WedgeDetector()
+        self._wedge_check_pending = False
         self.last_activity = time.monotonic()
         self.sell_screen: SellScreen | None = None
         self.status_line = StatusLine()
@@ -269,7 +270,11 @@ class PosApp(LockedDownApp):
             released = self.wedge.printable(event, char, now)
             if released is not None:
                 await self._give_back(released)
-            self.set_timer(MAX_GAP * 2, lambda: self.post_message(_WedgeTick()))
+            # One pending check for the whole burst, not a timer per key: 13 timers a scan
+            # (tasks, messages) were CPU spent while the next scan came in.
+            if not self._wedge_check_pending:
+                self._wedge_check_pending = True
+                self.set_timer(MAX_GAP * 2, lambda: self.post_message(_WedgeTick()))
             return
         if event.key == "enter" and self.wedge.holding:
             outcome = self.wedge.enter(now)
@@ -286,9 +291,15 @@ class PosApp(LockedDownApp):
             await super().on_event(key)
 
     async def on__wedge_tick(self, _message: _WedgeTick) -> None:
-        released = self.wedge.tick(time.monotonic())
+        self._wedge_check_pending = False
+        now = time.monotonic()
+        released = self.wedge.tick(now)
         if released is not None:
             await self._give_back(released)
+        elif self.wedge.holding:  # keys still coming: look again as long after the last one
+            self._wedge_check_pending = True
+            wait = max(0.001, self.wedge.last_key_at + MAX_GAP * 2 - now)
+            self.set_timer(wait, lambda: self.post_message(_WedgeTick()))
 
     # -- routing ------------------------------------------------------------------------------
     @work(group="route")

@@ -92,7 +92,8 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
     else:
         devices = StandInPeripherals(paths.data_dir() / "receipts")
     try:
-        activity = TillActivity(paths.data_dir())
+        # Written from its own thread: a disk write is never in the middle of a scan.
+        activity = TillActivity(paths.data_dir(), background=True)
         activity.idle()  # a till that starts has no cart: whatever the last one said is over
         ctx = Context(
             backend,
@@ -102,7 +103,10 @@ def run_counter(cfg: Config, *, demo: bool = False) -> int:
             provisioning_status=STATUS,
             vault_notice=VAULT_NOTICE,
         )
-        PosApp(ctx, cfg.terminal.inactivity_lock_seconds).run()
+        try:
+            PosApp(ctx, cfg.terminal.inactivity_lock_seconds).run()
+        finally:
+            activity.close()
     finally:
         if real is not None:
             real.stop()

@@ -55,6 +55,11 @@ class WedgeDetector(Generic[E]):
     def holding(self) -> bool:
         return bool(self._held.keys)
 
+    @property
+    def last_key_at(self) -> float:
+        """When the last held key came (only while holding)."""
+        return self._held.last
+
     def _release(self) -> Release[E]:
         events = tuple(event for event, _, _ in self._held.keys)
         self._held = Held()

@@ -37,6 +37,30 @@ def test_open_cart_is_busy_until_finished(data: Path) -> None:
     assert (code, doc["busy"]) == (1, False)
 
 
+def test_the_tills_background_writes_land_in_order(data: Path) -> None:
+    """The till writes from its own thread (no disk write mid-scan): the last change wins."""
+    till = TillActivity(data, background=True)
+    for lines in range(1, 200):
+        till.update(lines=lines)
+    till.idle()
+    till.update(lines=3)
+    till.flush()
+    doc = read_activity(data)
+    assert doc.busy is True and doc.lines == 3
+    till.close()
+
+
+def test_a_write_that_fails_is_logged_not_raised(
+    data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full or broken disk must not end the till over a hint for rollouts."""
+    till = TillActivity(data / "gone", background=True)
+    till.update(lines=1)
+    till.flush()
+    till.close()
+    assert "till activity not written" in caplog.text
+
+
 def test_file_left_by_a_dead_till_is_idle(data: Path) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
