@@ -317,7 +317,9 @@ def test_claims_cut_short_do_not_count_towards_quarantine(
     report = pusher.push()
     assert not report.quarantined, "quarantined on its first server error"
     (entry,) = [e for e in _entries(db_path) if e.offline_id == late.offline_id]
-    assert entry.attempts == 1 and entry.state is OutboxState.READY
+    # 1 server answer, not 9: the cut claims did not count. (A loaded machine's slow cycle may
+    # outlast the test's 0.2 s backoff and ask once more in the same push: 2 answers.)
+    assert entry.attempts in {1, 2} and entry.state is OutboxState.READY
     for _ in range(20):
         time.sleep(0.25)  # the test pusher's backoff caps at 0.2 s
         report = pusher.push()
