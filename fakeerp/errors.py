@@ -105,6 +105,17 @@ def no_permission(user: str, doctype: str, *, single: bool = False) -> FrappeErr
     return FrappeError(403, "PermissionError", denied, error_message=f"No permission for {doctype}")
 
 
+def fenced(user: str, doctype: str, name: str) -> FrappeError:
+    """A record a User Permission keeps ``user`` from (real 15.70.2, read or write): one
+    message of two sentences, no _error_message."""
+    return FrappeError(
+        403,
+        "PermissionError",
+        f"Not allowed for {doctype}: {name}<br>User <strong>{user}</strong> does not have "
+        f"access to this document: {doctype} - {name}",
+    )
+
+
 def link_error(label: str, value: str) -> FrappeError:
     return FrappeError(417, "LinkValidationError", f"Could not find {label}: {value}")
 

@@ -262,7 +262,7 @@ class Meta:
     def permit_record(self, doctype: str, name: str, user: str) -> None:
         allowed = self.fenced_to(user, doctype)
         if allowed is not None and name not in allowed:
-            raise no_permission(user, doctype)
+            raise errors.fenced(user, doctype, name)
 
     def _validate_user_permission(self, doc: Doc) -> None:
         missing = [f for f in ("user", "allow", "for_value") if not doc.get(f)]

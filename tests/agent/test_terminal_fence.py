@@ -74,6 +74,9 @@ def test_a_tills_key_cannot_rewrite_another_tills_record_once_setup_fenced_it(
         with pytest.raises(ERPNextError) as refused:
             ms1.update(TERMINAL_DOCTYPE, "MS2", {"target_release": "0.0.1"})
         assert refused.value.status == 403
+        # As a real ERPNext 15.70.2 answered it (docs/realserver-runs.md, the fence run).
+        assert "Not allowed for POS Appliance Terminal: MS2" in str(refused.value)
+        assert f"User {TILLS['MS1']} does not have access to this document" in str(refused.value)
         with pytest.raises(ERPNextError):
             ms1.get_doc(TERMINAL_DOCTYPE, "MS2")
         assert [r["name"] for r in ms1.get_list(TERMINAL_DOCTYPE)] == ["MS1"]
