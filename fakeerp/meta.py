@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from appliance.agent.schema import (
+    APPLIANCE_ROLE,
     CUSTOM_FIELDNAMES,
     CUSTOM_FIELDS,
     READ_ROLES,
@@ -34,6 +35,7 @@ CUSTOM_FIELD = "Custom Field"
 DOCTYPE = "DocType"
 ADMINISTRATOR = "Administrator"
 USER_PERMISSION = "User Permission"
+ROLE = "Role"
 STANDARD_FIELDS = frozenset(
     {"name", "owner", "creation", "modified", "modified_by", "docstatus", "idx", "doctype"}
     | {"parent", "parentfield", "parenttype", "_user_tags", "_comments", "_assign", "_liked_by"}
@@ -80,6 +82,7 @@ _LAYOUT_TYPES = {"Section Break", "Column Break", "Tab Break"}
 # for, what a stock site's READ_ROLES need, and System Manager (also so the agent's own key can
 # set up a bare fake).
 DEFAULT_ROLES = (
+    APPLIANCE_ROLE,
     "Accounts User",
     "Sales Manager",
     "Sales User",
@@ -88,6 +91,8 @@ DEFAULT_ROLES = (
     "Accounts Manager",
     SYSTEM_MANAGER,
 )
+# Roles every site has (the ones tests name); others exist once a Role document is made.
+_STANDARD_ROLES = frozenset(DEFAULT_ROLES) | {r for rs in READ_ROLES.values() for r in rs}
 
 
 def _int(value: Any) -> int:
@@ -186,6 +191,38 @@ class Meta:
         if not {r.get("role") for r in doc.get("roles") or []}.intersection(roles):
             raise no_permission(user, doctype, single=single)
 
+    def install_grants(self) -> None:
+        """As `erpnext setup` leaves a site (appliance.agent.grants): the appliance's role, and
+        its read of every doctype a stock site keeps from the till's other roles."""
+        self.docs.setdefault(ROLE, {})[APPLIANCE_ROLE] = {
+            "doctype": ROLE,
+            "name": APPLIANCE_ROLE,
+            "role_name": APPLIANCE_ROLE,
+            "desk_access": 1,
+        }
+        for roles in self.read_roles.values():
+            if APPLIANCE_ROLE not in roles:
+                roles.append(APPLIANCE_ROLE)
+
+    # -- Role Permission Manager (frappe.core.page.permission_manager), for READ_ROLES ---------
+    def permissions_of(self, doctype: str, user: str) -> list[Doc]:
+        """``get_permissions``: the doctype's level-0 read rows (System Manager only)."""
+        self._permit(ROLE, user)
+        return [
+            {"parent": doctype, "role": role, "permlevel": 0, "read": 1, "if_owner": 0}
+            for role in self.read_roles.get(doctype, [])
+        ]
+
+    def grant_read(self, doctype: str, role: str, user: str) -> None:
+        """``add`` (and ``update`` of read): Frappe copies the standard rows to Custom DocPerms
+        first, so the roles that read before still do; a doctype everyone reads stays so."""
+        self._permit(ROLE, user)
+        if role not in self.docs.get(ROLE, {}) and role not in _STANDARD_ROLES:
+            raise errors.link_error("Role", role)
+        roles = self.read_roles.get(doctype)
+        if roles is not None and role not in roles:
+            roles.append(role)
+
     def _may_customise(self, user: str) -> bool:
         if user == ADMINISTRATOR:
             return True
@@ -211,6 +248,8 @@ class Meta:
                 # recorded README: a field posted with only a label gets a custom_ prefix.
                 doc["fieldname"] = "custom_" + _scrub(str(doc["label"]))
             return f"{doc.get('dt') or ''}-{doc.get('fieldname') or ''}"
+        if doctype == ROLE:  # autoname field:role_name
+            return str(doc.get("role_name") or "")
         own = self.custom_doctype(doctype)
         if own is not None:
             autoname = str(own.get("autoname") or "")
@@ -228,6 +267,10 @@ class Meta:
         elif doctype == USER_PERMISSION:
             self._permit(doctype, user)
             self._validate_user_permission(doc)
+        elif doctype == ROLE:
+            self._permit(doctype, user)
+            if not doc.get("role_name"):
+                raise errors.mandatory(ROLE, "", ["role_name"])
         elif self.custom_doctype(doctype) is not None:
             self.permit_doc(doctype, user, "write" if existing else "create")
             self._validate_custom_doc(doctype, doc, existing)

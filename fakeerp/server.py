@@ -223,6 +223,9 @@ class _DroppedError(Exception):
     """Close the connection without answering."""
 
 
+PERMISSION_MANAGER = "frappe.core.page.permission_manager.permission_manager"
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeERPNext
     raw_requestline: bytes  # set by handle_one_request before parse_request
@@ -381,6 +384,20 @@ class _Handler(BaseHTTPRequestHandler):
             raise FrappeError(500, "TypeError", broken, module="builtins", show_message=False)
         return self.fake.site.list_docs(doctype, params, user)
 
+    def _permission_manager(self, call: str, params: dict[str, str], user: str) -> Any:
+        """Setup > Role Permissions Manager's methods, for the read rows the appliance needs."""
+        meta = self.fake.site.meta
+        with self.fake.site.lock:
+            if call == ".get_permissions":
+                return meta.permissions_of(params.get("doctype", ""), user)
+            if call == ".add":
+                meta.grant_read(params.get("parent", ""), params.get("role", ""), user)
+                return None
+            if call == ".update" and params.get("ptype") == "read":
+                meta.grant_read(params.get("doctype", ""), params.get("role", ""), user)
+                return None
+        raise errors.not_found("Method", PERMISSION_MANAGER + call)
+
     def _method(self, method: str, params: dict[str, str], user: str | None) -> Any:
         if method == "frappe.auth.get_logged_user":
             if user is None:
@@ -398,6 +415,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         if method == "frappe.client.get_list":
             return self._list(params.get("doctype", ""), params, user)
+        if method.startswith(PERMISSION_MANAGER):
+            return self._permission_manager(method[len(PERMISSION_MANAGER) :], params, user)
         if method == "frappe.client.get_count":
             return len(
                 self.fake.site.list_docs(

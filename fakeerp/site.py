@@ -198,6 +198,7 @@ class Site:
         if set_up:  # as `appliance erpnext setup` leaves a site; else as ERPNext ships
             for doc in self.meta.installed():
                 self._load(doc)
+            self.meta.install_grants()
         self.meta.give_roles(user for _, user in self.users.values())
         if version >= 16:
             v16.install(self, invoice_type)

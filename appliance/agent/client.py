@@ -559,6 +559,11 @@ class ERPNextClient:
             return self._request("GET", path, params=params).get("message")
         return self._request("POST", path, body=params, read_only=True).get("message")
 
+    def post_method(self, method: str, **params: Any) -> Any:
+        """``POST /api/method/<dotted.path>`` with a JSON body, for a method that writes: the
+        ``message`` of the answer."""
+        return self._request("POST", "/api/method/" + method, body=params).get("message")
+
     def upload_file(
         self, doctype: str, name: str, filename: str, content: bytes, *, private: bool = True
     ) -> dict[str, Any]:

@@ -211,7 +211,14 @@ READ_ROLES: dict[str, tuple[str, ...]] = {
     "Global Defaults": (SYSTEM_MANAGER,),
     "Tax Rule": ("Accounts Manager",),
     "Item Price": ("Sales Master Manager", "Purchase Master Manager"),
+    # Found on the same site once those four were open (their DocType JSONs agree).
+    "Batch": ("Item Manager",),
+    "Loyalty Program": (SYSTEM_MANAGER,),
 }
+# The appliance's own role: `erpnext setup` grants it read (only) on READ_ROLES' doctypes through
+# Frappe's Role Permission Manager, so a till's user pulls without System Manager (which could
+# lift its fence, appliance.agent.fences, and write anything on the site).
+APPLIANCE_ROLE = "POS Appliance"
 
 
 @dataclass(frozen=True)
@@ -224,6 +231,10 @@ class RoleNeed:
 
 ROLE_NEEDS: tuple[RoleNeed, ...] = (
     RoleNeed("create and submit POS/Sales Invoices", ("Accounts User", "Accounts Manager")),
+    RoleNeed(
+        "read the site's settings, tax rules, prices, batches and loyalty programs",
+        (APPLIANCE_ROLE, SYSTEM_MANAGER),
+    ),
     RoleNeed(
         "create and submit POS Opening and Closing Entries",
         ("Sales Manager", SYSTEM_MANAGER, "Administrator"),

@@ -23,9 +23,11 @@ from typing import Any
 from appliance.agent import server_mode
 from appliance.agent.client import ERPNextClient, ERPNextError
 from appliance.agent.fences import fence_findings
+from appliance.agent.grants import grant_findings
 from appliance.agent.pull import SINGLES
 from appliance.agent.schema import (
     ALL_RIGHTS,
+    APPLIANCE_ROLE,
     CUSTOM_FIELDS,
     FIELD_PROPS,
     READ_ROLES,
@@ -72,6 +74,7 @@ def run_setup(
         report.findings.append(_custom_field(client, spec, check))
     registry = _terminal_doctype(client, check)
     report.findings.append(registry)
+    report.findings += grant_findings(client, check)
     report.findings += _roles(client, user)
     report.findings += _reads(agent, registry=registry.status is not Status.MISSING)
     if registry.status is not Status.MISSING:
@@ -220,7 +223,7 @@ def _reads(agent: ERPNextClient, *, registry: bool) -> list[Finding]:
             if exc.status not in (403, 404):
                 raise SetupError(f"reading {doctype} as the integration user", exc) from None
             roles = READ_ROLES.get(doctype)
-            hint = f" (give it one of: {', '.join(roles)})" if roles else ""
+            hint = f" (give it one of: {', '.join((APPLIANCE_ROLE, *roles))})" if roles else ""
             denied.append(Finding(Status.MISSING, f"read access to {doctype}", f"{exc}{hint}"))
     if denied:
         return denied

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from appliance.agent.client import ERPNextError, ErrorKind
-from appliance.agent.schema import CUSTOM_FIELDS, READ_ROLES, TERMINAL_DOCTYPE
+from appliance.agent.schema import APPLIANCE_ROLE, CUSTOM_FIELDS, READ_ROLES, TERMINAL_DOCTYPE
 from appliance.agent.setup import Status, run_setup
 from appliance.cli import main
 from appliance.counter.auth import verify_pin
@@ -30,6 +30,11 @@ def bare() -> Iterator[FakeERPNext]:
     """A site as ERPNext ships: none of the appliance's custom fields or DocType yet."""
     with FakeERPNext(all_masters(SMALL), set_up=False) as fake:
         yield fake
+
+
+# What setup makes on a bare site: the custom fields, the terminal DocType, the appliance's role
+# and one read permission for it per doctype a stock site keeps from the till's roles.
+MADE = len(CUSTOM_FIELDS) + 1 + 1 + len(READ_ROLES)
 
 
 def _writes(erp: FakeERPNext) -> list[tuple[str, str]]:
@@ -68,8 +73,9 @@ def test_setup_creates_everything_once_then_writes_nothing(
     assert checked.returncode == 4
     report = json.loads(checked.stdout)
     assert report["check"] and not report["ok"] and report["writes"] == 0
-    assert report["missing"] == len(CUSTOM_FIELDS) + 1  # the fields and the DocType
-    assert checked.stderr.startswith(f"erpnext setup: {len(CUSTOM_FIELDS) + 1} missing (first: ")
+    # ...and this user's read of Batch, which only those grants open (it holds no Item Manager).
+    assert report["missing"] == MADE + 1
+    assert checked.stderr.startswith(f"erpnext setup: {MADE + 1} missing (first: ")
     assert _writes(bare) == []
 
     done = _cli(config, "setup")
@@ -80,7 +86,9 @@ def test_setup_creates_everything_once_then_writes_nothing(
     assert "created  Custom Field POS Profile User-appliance_pin_hash" in lines
     assert "created  Custom Field Sales Invoice-appliance_journal" in lines
     assert f"created  DocType {TERMINAL_DOCTYPE}" in lines
-    assert lines[-1] == f"{len(CUSTOM_FIELDS) + 1} created, 3 ok"
+    assert f"created  Role {APPLIANCE_ROLE}" in lines
+    assert f"created  read of System Settings for {APPLIANCE_ROLE}" in lines
+    assert lines[-1] == f"{MADE} created, 4 ok"
     offline_id = bare.site.get("Custom Field", "POS Invoice-offline_id")
     assert (offline_id["dt"], offline_id["fieldname"], offline_id["fieldtype"]) == (
         "POS Invoice",
@@ -229,14 +237,18 @@ def test_missing_roles_are_listed_and_fail_the_run(
         f"role for {erp.user} to create and submit POS/Sales Invoices: "
         "give it one of: Accounts User, Accounts Manager"
     )
-    # Tax Rule is read by Accounts Manager only on a stock site (READ_ROLES).
+    # Tax Rule is read by Accounts Manager only on a stock site, Batch by Item Manager
+    # (READ_ROLES), or by the appliance's role once setup granted it.
     assert [line for line in out.splitlines() if line.startswith("missing")] == [
         f"missing  {missing}",
-        f"missing  read access to Tax Rule: HTTP 403 PermissionError: User {erp.user} does not "
-        "have doctype access via role permission for document Tax Rule (give it one of: "
-        "Accounts Manager)",
+        *(
+            f"missing  read access to {doctype}: HTTP 403 PermissionError: User {erp.user} does "
+            f"not have doctype access via role permission for document {doctype} (give it one "
+            f"of: {APPLIANCE_ROLE}, {role})"
+            for doctype, role in (("Tax Rule", "Accounts Manager"), ("Batch", "Item Manager"))
+        ),
     ]
-    assert err == f"erpnext setup: 2 missing (first: {missing})\n"
+    assert err == f"erpnext setup: 3 missing (first: {missing})\n"
 
 
 def test_the_invoice_and_shift_roles_alone_cannot_read_what_a_stock_site_keeps_to_others(
@@ -244,43 +256,35 @@ def test_the_invoice_and_shift_roles_alone_cannot_read_what_a_stock_site_keeps_t
 ) -> None:
     """Real ERPNext 15.70.2 (docs/realserver-runs.md, 2026-12-07): a user with Accounts User,
     Sales Manager, Sales User and Stock User got 403 reading System Settings and Global
-    Defaults (System Manager only), Tax Rule (Accounts Manager) and Item Price (Sales or
-    Purchase Master Manager); its first pull stopped at System Settings. IT is told which role
-    gives each read."""
-    _set_roles(erp, erp.user, "Accounts User", "Sales Manager", "Sales User", "Stock User")
+    Defaults (System Manager only), Tax Rule (Accounts Manager), Item Price (Sales or Purchase
+    Master Manager), Batch (Item Manager) and Loyalty Program (System Manager); its first pull
+    stopped at System Settings. IT is told which role gives each read: the appliance's own,
+    which setup granted those reads (and nothing more), and not System Manager."""
+    stock = ("Accounts User", "Sales Manager", "Sales User", "Stock User")
+    _set_roles(erp, erp.user, *stock)
     config = write_config(tmp_path, erp)
     assert main(["erpnext", "setup", "--check", "--config", str(config)]) == 4
     out = capsys.readouterr().out
     missing = [line for line in out.splitlines() if line.startswith("missing")]
     denied = f"HTTP 403 PermissionError: User {erp.user} does not have doctype access"
-    assert [line.split(":")[0] for line in missing] == [
-        "missing  read access to System Settings",
-        "missing  read access to Global Defaults",
-        "missing  read access to Tax Rule",
-        "missing  read access to Item Price",
-    ]
-    assert all(denied in line for line in missing)
+    assert missing[0] == (
+        f"missing  role for {erp.user} to read the site's settings, tax rules, prices, batches "
+        f"and loyalty programs: give it one of: {APPLIANCE_ROLE}, System Manager"
+    )
+    reads = missing[1:]
+    doctypes = [line.split(":")[0].removeprefix("missing  read access to ") for line in reads]
+    assert sorted(doctypes) == sorted(READ_ROLES)
+    assert all(denied in line for line in reads)
     # A single's refusal holds two sentences joined by <br> (real 15.70.2): kept apart.
-    assert missing[0].startswith(
+    assert reads[0].startswith(
         f"missing  read access to System Settings: {denied} via role permission for document "
         f"System Settings; User {erp.user} does not have access to this document ("
     )
-    assert [line.rsplit("(", 1)[1] for line in missing] == [
-        "give it one of: System Manager)",
-        "give it one of: System Manager)",
-        "give it one of: Accounts Manager)",
-        "give it one of: Sales Master Manager, Purchase Master Manager)",
+    assert [line.rsplit("(", 1)[1] for line in reads] == [
+        f"give it one of: {APPLIANCE_ROLE}, {', '.join(READ_ROLES[d])})" for d in doctypes
     ]
 
-    _set_roles(
-        erp,
-        erp.user,
-        "Accounts User",
-        "Sales Manager",
-        "Sales Master Manager",
-        "Accounts Manager",
-        "System Manager",
-    )
+    _set_roles(erp, erp.user, *stock, APPLIANCE_ROLE)  # no System Manager: reads everything
     assert main(["erpnext", "setup", "--check", "--config", str(config)]) == 0
 
 
@@ -304,12 +308,14 @@ def test_a_least_privilege_user_is_set_up_with_an_admin_key(
     assert main(["erpnext", "setup", "--json", "--config", str(config), *admin]) == 4
     report = json.loads(capsys.readouterr().out)
     assert report["user"] == bare.user  # the integration user is the one checked
-    assert report["writes"] == len(CUSTOM_FIELDS) + 1
+    assert report["writes"] == MADE
     missing = [f["what"] for f in report["findings"] if f["status"] == "missing"]
-    assert missing == [
+    assert missing[:2] == [
+        f"role for {bare.user} to read the site's settings, tax rules, prices, batches and "
+        "loyalty programs",
         f"role for {bare.user} to create and submit POS Opening and Closing Entries",
-        *(f"read access to {d}" for d in READ_ROLES),  # as on a stock site
     ]
+    assert sorted(missing[2:]) == sorted(f"read access to {d}" for d in READ_ROLES)
     owners = {d["owner"] for d in bare.site.all("Custom Field")}
     assert owners == {"Administrator"}
 
