@@ -20,7 +20,7 @@ from appliance.agent.client import ERPNextClient
 from appliance.agent.push import Backoff, Pusher
 from appliance.cli import main
 from appliance.config import load_config
-from appliance.counter.checkout import Checkout
+from appliance.counter.checkout import Checkout, CounterSetup
 from appliance.counter.commands import open_checkout
 from appliance.demo import DEMO_CONFIG
 from appliance.demo.masters import DemoSize, all_masters, ean13
@@ -192,3 +192,20 @@ def open_shift_over_http(
         },
         timeout=10,
     )
+
+
+# The tender the store-credit tests spend: a Mode of Payment the till is told is store credit.
+GIFT_CARD = "Gift Card"
+
+
+@pytest.fixture
+def till(db_path: Path) -> Iterator[Checkout]:
+    """A till whose Gift Card mode is store credit ([terminal] store_credit_modes)."""
+    engine = create_db_engine(db_path)
+    co = Checkout(
+        make_session_factory(engine, read_only=True),
+        make_session_factory(engine),
+        CounterSetup("DEMO1", "Main POS", store_credit_modes=(GIFT_CARD,)),
+    )
+    yield co
+    co.close()

@@ -15,7 +15,7 @@ import pytest
 
 from appliance.agent.client import ERPNextClient
 from appliance.cli import main
-from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.checkout import Checkout
 from appliance.counter.store_credit import store_credit
 from appliance.sales import cart as carts
 from appliance.sales.cart import Cart, CartError
@@ -24,6 +24,7 @@ from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
 from tests.agent.conftest import (
     CASHIER,
+    GIFT_CARD,
     barcode,
     make_client,
     make_pusher,
@@ -34,25 +35,13 @@ from tests.agent.features import BOTH_MODE_IDS, BOTH_MODES, customer_sale, fake_
 from tests.agent.test_fake_loyalty import CUSTOMER, _program, points_held
 from tests.shared import scan_on
 
-GIFT = "Gift Card"
+GIFT = GIFT_CARD
 MODES = (GIFT,)
 
 
 @pytest.fixture(params=BOTH_MODES, ids=BOTH_MODE_IDS)
 def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
     yield from fake_in_mode(request.param)
-
-
-@pytest.fixture
-def till(db_path: Path) -> Iterator[Checkout]:
-    engine = create_db_engine(db_path)
-    co = Checkout(
-        make_session_factory(engine, read_only=True),
-        make_session_factory(engine),
-        CounterSetup("DEMO1", "Main POS", store_credit_modes=MODES),
-    )
-    yield co
-    co.close()
 
 
 def _credit_given(erp: FakeERPNext, doctype: str, name: str, amount: D, customer: str) -> None:

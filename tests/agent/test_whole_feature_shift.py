@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from appliance.counter.checkout import Checkout, CounterSetup
+from appliance.counter.checkout import Checkout
 from appliance.demo.masters import SERIALS, all_masters, numbered_docs
 from appliance.sales import cart as carts
 from appliance.sales.model import PaymentLine
-from appliance.store.db import create_db_engine, make_session_factory
 from fakeerp import FakeERPNext
 from tests.agent.conftest import CASHIER, SMALL, barcode, make_client, make_pusher
 from tests.agent.features import BOTH_MODE_IDS, BOTH_MODES, customer_sale, pull
@@ -54,19 +53,6 @@ def site(request: pytest.FixtureRequest) -> Iterator[tuple[FakeERPNext, str]]:
         options["invoice_type"] = doctype
     with FakeERPNext([*all_masters(SMALL), *numbered_docs(), *OFFERS], **options) as erp:  # type: ignore[arg-type]
         yield erp, doctype
-
-
-@pytest.fixture
-def till(db_path: Path) -> Iterator[Checkout]:
-    """A till whose Gift Card mode is store credit."""
-    engine = create_db_engine(db_path)
-    co = Checkout(
-        make_session_factory(engine, read_only=True),
-        make_session_factory(engine),
-        CounterSetup("DEMO1", "Main POS", store_credit_modes=MODES),
-    )
-    yield co
-    co.close()
 
 
 def test_a_shift_with_every_counter_feature_closes_in_erpnext(
