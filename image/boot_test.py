@@ -39,6 +39,8 @@ and TPM, check that every sale the host had read before the cut is there and the
 check, journal verify, the high-water mark), then sell and cut again; provisioned-again checks the
 last. Three cuts because the software TPM locks out after three unclean starts (maxTries 3) when
 nothing turns its dictionary-attack lockout off (appliance-tpm-lockout.service does).
+Every screen the probe reports in every boot must have no character the console font
+cannot draw (the replacement glyph: issue 17 item 10).
 
 The image's appliance-boot-probe.service reports tty1's text (/dev/vcs1) and the units' states on
 the serial console; it runs with `appliance.boot_test` on the command line or, for the shipped
@@ -131,6 +133,10 @@ class Screen:
     up: float
     wall: float
     rows: list[str]
+    # The probe's glyph check: characters on tty1 its console font lacks ("-": none) and cells
+    # showing the font's replacement glyph ("?": the probe could not tell).
+    missing: str = "?"
+    replaced: str = "?"
 
     @property
     def text(self) -> str:
@@ -149,7 +155,7 @@ class Serial:
     units: dict[str, str] = field(default_factory=dict)
     probe_up: float | None = None
     _block: list[str] | None = None
-    _block_head: tuple[float, float] | None = None
+    _block_head: tuple[float, float, str, str] | None = None
 
     def poll(self) -> None:
         try:
@@ -167,8 +173,8 @@ class Serial:
             self._block.append(line.split("APPLIANCE-ROW|", 1)[1])
             return
         if "APPLIANCE-SCREEN-END" in line and self._block is not None and self._block_head:
-            up, seen = self._block_head
-            self.screens.append(Screen(up, seen, self._block))
+            up, seen, missing, replaced = self._block_head
+            self.screens.append(Screen(up, seen, self._block, missing, replaced))
             self._block = None
             return
         m = MARKER.search(line)
@@ -178,7 +184,8 @@ class Serial:
         fields = dict(part.split("=", 1) for part in rest.split() if "=" in part)
         up = float(fields.get("up", "nan"))
         if kind == "SCREEN":
-            self._block, self._block_head = [], (up, wall)
+            glyphs = (fields.get("missing", "?"), fields.get("replaced", "?"))
+            self._block, self._block_head = [], (up, wall, *glyphs)
         elif kind == "BOOTED":
             self.booted = (up, wall, fields.get("state", "?"))
         elif kind == "UNITS":
@@ -583,6 +590,7 @@ class Runner:
     timeout: float
     probe_timeout: float
     retries: list[dict[str, Any]] = field(default_factory=list)
+    glyphs: dict[str, dict[str, Any]] = field(default_factory=dict)  # glyph_check per boot
     overlays: Path = field(init=False)  # the guests' disks: `guest_disks`
     image: Path = field(init=False)
 
@@ -622,8 +630,27 @@ class Runner:
                 g.kill()
         try:
             yield g
+            g.serial.poll()
+            self.glyphs[boot.name] = glyph_check(g)
         finally:
             g.kill()
+
+
+def glyph_check(g: Guest) -> dict[str, Any]:
+    """Issue 17 item 10: no screen tty1 showed in this boot (every one the probe reported,
+    the dumped ones among them) has a character its console font lacks, drawn as the font's
+    replacement glyph (0xFE, a small square, in /dev/vcs1 with the stock font)."""
+    screens = g.serial.screens
+    bad = [s for s in screens if s.missing != "-" or s.replaced != "0"]
+    if bad:
+        s = bad[0]
+        row = next((r for r in s.rows if "\xfe" in r), s.rows[0] if s.rows else "")
+        raise AssertionError(
+            f"{g.name}: tty1 showed characters its console font cannot draw ({len(bad)} of "
+            f"{len(screens)} screens), first at {s.up:.1f} s uptime: missing {s.missing}, "
+            f"{s.replaced} cells with the replacement glyph, e.g. {row.strip()[:120]!r}"
+        )
+    return {"screens": len(screens), "with_replacement_glyphs": 0}
 
 
 def ink(img: Image.Image) -> float:
@@ -1016,7 +1043,7 @@ def run(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     runner = Runner(out, work, timeout, probe_timeout)
-    result: dict[str, Any] = {"retries": runner.retries}
+    result: dict[str, Any] = {"retries": runner.retries, "glyphs": runner.glyphs}
 
     # 1. Bare: the same image and UKI, the appliance's units masked.
     with runner.guest(Boot("bare", BARE_CMDLINE)) as g:
