@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from appliance.agent.client import ERPNextClient, ERPNextError
-from appliance.agent.schema import TERMINAL_DOCTYPE
+from appliance.agent.schema import SYSTEM_MANAGER, TERMINAL_DOCTYPE
 from appliance.agent.setup_findings import Finding, SetupError, Status, step
 
 USER_PERMISSION = "User Permission"
@@ -36,6 +36,23 @@ def fence_body(user: str, terminal: str) -> dict[str, Any]:
         "applicable_for": TERMINAL_DOCTYPE,
         "apply_to_all_doctypes": 0,
     }
+
+
+# A till may write its own record, its ERPNext User included: a name there is a claim to check.
+ASK = "a till may write its own record: check who set it"
+
+
+def _refusal(client: ERPNextClient, user: str, till: str, have: set[tuple[str, str]]) -> str:
+    """Why ``user`` must not be fenced to ``till`` ("" if it may): a user already kept to
+    another till's record (root on this till naming that till's user would widen its reach),
+    or a System Manager (IT's own, which a fence would blind to the rest of the fleet)."""
+    elsewhere = sorted(t for u, t in have if u == user and t != till)
+    if elsewhere:
+        return f"already fenced to {', '.join(elsewhere)}: not fenced to {till} too"
+    doc = step(f"reading User {user}", lambda: client.get_doc("User", user)) or {}
+    if any(r.get("role") == SYSTEM_MANAGER for r in doc.get("roles") or []):
+        return "a System Manager: not fenced"
+    return ""
 
 
 def fence_findings(client: ERPNextClient, check: bool) -> list[Finding]:
@@ -72,6 +89,8 @@ def fence_findings(client: ERPNextClient, check: bool) -> list[Finding]:
         what = f"{user} to its own record {till}"
         if (user, till) in have:
             out.append(Finding(Status.OK, what))
+        elif refused := _refusal(client, user, till, have):
+            out.append(Finding(Status.MISSING, what, f"{refused} ({ASK})"))
         elif check:
             out.append(Finding(Status.MISSING, what, "not fenced"))
         else:

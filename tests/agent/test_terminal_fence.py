@@ -110,3 +110,39 @@ def test_a_terminal_that_names_no_erpnext_user_is_reported_unfenced(site: FakeER
         admin.insert(TERMINAL_DOCTYPE, {"terminal_id": "MS3"})
     found = _fence(site)
     assert (Status.MISSING, "MS3 to its own record", "names no ERPNext user: set one") in found
+
+
+def test_a_till_naming_someone_elses_user_on_its_record_gets_nobody_fenced(
+    site: FakeERPNext,
+) -> None:
+    """The attack the fence opens: a till may write its own record, ERPNext User included. Root
+    on MS1 names IT's user (a System Manager) there, or MS2's user: setup must fence neither,
+    and say which record asked."""
+    it = "it@example.com"
+    site.site.docs["User"][it] = {
+        "doctype": "User",
+        "name": it,
+        "roles": [{"role": "System Manager"}],
+    }
+    _fence(site)  # each till fenced to its own record first
+    with _client(site, "ms1") as ms1:
+        ms1.update(TERMINAL_DOCTYPE, "MS1", {"erpnext_user": it})
+    found = _fence(site)
+    assert (
+        Status.MISSING,
+        f"{it} to its own record MS1",
+        "a System Manager: not fenced (a till may write its own record: check who set it)",
+    ) in found
+    with _client(site, "ms1") as ms1:
+        ms1.update(TERMINAL_DOCTYPE, "MS1", {"erpnext_user": TILLS["MS2"]})
+    found = _fence(site)
+    assert (
+        Status.MISSING,
+        f"{TILLS['MS2']} to its own record MS1",
+        "already fenced to MS2: not fenced to MS1 too (a till may write its own record: "
+        "check who set it)",
+    ) in found
+    fenced = {
+        (p["user"], p["for_value"]) for p in site.site.docs.get("User Permission", {}).values()
+    }
+    assert (it, "MS1") not in fenced and (TILLS["MS2"], "MS1") not in fenced
